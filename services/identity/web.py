@@ -1,0 +1,93 @@
+"""Login, callback, logout and department switching for the server-rendered pages."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect
+
+from services.identity.auth import SESSION_PRINCIPAL, current_principal
+from services.identity.oidc import OIDCClient, pkce_pair
+from services.identity.principal import principal_from_claims
+from services.identity.tokens import TokenVerifier
+from shared.errors import Forbidden, InvalidInput, Unauthenticated
+
+LOGIN_STATE = "oidc_login"
+
+
+def _safe_next(value: str | None) -> str:
+    # Only same-site relative paths: never an open redirect.
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+@get("/login", exclude_from_auth=True, sync_to_thread=False)
+def login(request: Request[Any, Any, Any], next: str | None = None) -> Redirect:
+    oidc: OIDCClient = request.app.state.oidc
+    verifier, challenge = pkce_pair()
+    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    request.session[LOGIN_STATE] = {"state": state, "nonce": nonce, "verifier": verifier, "next": _safe_next(next)}
+    redirect_uri = f"{request.app.state.settings.app.public_url}/auth/callback"
+    return Redirect(oidc.authorization_url(redirect_uri, state, nonce, challenge))
+
+
+@get("/auth/callback", exclude_from_auth=True)
+async def callback(
+    request: Request[Any, Any, Any], state: str = "", code: str = "", error: str | None = None
+) -> Redirect:
+    pending = request.session.pop(LOGIN_STATE, None)
+    if error:
+        raise Unauthenticated(f"登录失败：{error}")
+    if not pending or not state or not secrets.compare_digest(pending["state"], state):
+        raise Unauthenticated("登录状态无效或已过期，请重新登录")
+    if not code:
+        raise InvalidInput("缺少授权码", field="code")
+    oidc: OIDCClient = request.app.state.oidc
+    verifier: TokenVerifier = request.app.state.token_verifier
+    settings = request.app.state.settings
+    tokens = await oidc.exchange_code(code, f"{settings.app.public_url}/auth/callback", pending["verifier"])
+    claims = await verifier.verify(str(tokens["access_token"]))
+    id_claims = await verifier.verify(str(tokens["id_token"]), expected_typ="ID", audience=settings.oidc.client_id)
+    if id_claims.get("nonce") != pending["nonce"] or id_claims.get("sub") != claims.get("sub"):
+        raise Unauthenticated("身份令牌校验失败，请重新登录")
+    principal = principal_from_claims(claims, request.app.state.region_code)
+    principal = principal.with_active(principal.departments[0] if principal.departments else None)
+    # A fresh session id at login prevents session fixation.
+    request.clear_session()
+    request.session[SESSION_PRINCIPAL] = msgspec.to_builtins(principal)
+    request.session["id_token"] = tokens["id_token"]
+    return Redirect(pending["next"])
+
+
+@post("/logout", exclude_from_auth=True)
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    oidc: OIDCClient = request.app.state.oidc
+    id_token = request.session.get("id_token")
+    request.clear_session()
+    return Redirect(oidc.end_session_url(id_token, f"{request.app.state.settings.app.public_url}/"))
+
+
+class SwitchDepartment(msgspec.Struct):
+    department: str
+    next: str = "/"
+
+
+@post("/department")
+async def switch_department(
+    request: Request[Any, Any, Any],
+    data: Annotated[SwitchDepartment, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Redirect:
+    principal = current_principal(request)
+    if data.department not in principal.departments:
+        raise Forbidden(f"您不属于部门 {data.department}", field="department")
+    request.session[SESSION_PRINCIPAL] = msgspec.to_builtins(principal.with_active(data.department))
+    return Redirect(_safe_next(data.next))
+
+
+router = Router(path="/", route_handlers=[login, callback, logout, switch_department])

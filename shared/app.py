@@ -1,0 +1,105 @@
+"""The Litestar application factory: mounts every service's router onto one app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.stores.redis import RedisStore
+from litestar.template import TemplateConfig
+
+from services.identity import routes as identity_routes
+from services.identity import web as identity_web
+from services.identity.auth import AuthMiddleware
+from services.identity.departments import DepartmentDirectory
+from services.identity.oidc import OIDCClient
+from services.identity.principal import region_from_issuer
+from services.identity.tokens import JWKSCache, TokenVerifier
+from shared.errors import exception_handlers, internal_error_handler
+from shared.health import health, ready
+from shared.logging import configure_logging, request_id_middleware
+from shared.migrate import check_runtime_role
+from shared.runtime import Runtime
+from shared.settings import Settings, get_settings
+from shared.web import pages
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DIRS = [ROOT / "shared" / "web" / "templates", *sorted(ROOT.glob("services/*/templates"))]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    configure_logging(settings.app.log_level)
+    region_code = region_from_issuer(settings.oidc.issuer)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        problems = await check_runtime_role(settings.db.url)
+        if problems:
+            raise RuntimeError("unsafe runtime database role: " + "; ".join(problems))
+        runtime = await Runtime.start(settings)
+        oidc = OIDCClient(settings.oidc)
+        app.state.runtime = runtime
+        app.state.settings = settings
+        app.state.region_code = region_code
+        app.state.departments = DepartmentDirectory(runtime.db.sessionmaker)
+        app.state.oidc = oidc
+        app.state.token_verifier = TokenVerifier(
+            settings.oidc.issuer, settings.oidc.audience, JWKSCache(oidc.jwks_url)
+        )
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    session_config = ServerSideSessionConfig(
+        store="sessions",
+        key="spotcheck_session",
+        httponly=True,
+        secure=settings.is_production,
+        samesite="lax",
+        max_age=8 * 3600,
+    )
+    csrf = CSRFConfig(
+        secret=settings.app.secret_key,
+        cookie_name="spotcheck_csrf",
+        header_name="x-csrf-token",
+        cookie_secure=settings.is_production,
+        cookie_samesite="lax",
+        exclude=["/api/", "/auth/callback", "/health", "/ready", "/schema"],
+    )
+    return Litestar(
+        route_handlers=[
+            health,
+            ready,
+            identity_routes.router,
+            identity_web.router,
+            pages.router,
+            create_static_files_router(path="/static", directories=[ROOT / "shared" / "web" / "static"]),
+        ],
+        lifespan=[lifespan],
+        middleware=[
+            request_id_middleware,
+            session_config.middleware,
+            DefineMiddleware(AuthMiddleware, exclude=["/static", "/schema", "/health", "/ready"]),
+        ],
+        stores={"sessions": RedisStore.with_client(url=settings.redis.url, namespace="spotcheck_sessions")},
+        csrf_config=csrf,
+        template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(title="SpotCheck API", version="0.1.0", path="/schema"),
+        exception_handlers={**exception_handlers, Exception: internal_error_handler},
+        debug=False,
+    )
+
+
+def app_from_env() -> Litestar:
+    """Entry point for ASGI servers (``uvicorn --factory shared.app:app_from_env``)."""
+    return create_app()

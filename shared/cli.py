@@ -1,0 +1,146 @@
+"""The ``spotcheck`` console script."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "shared.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        proxy_headers=True,
+        timeout_graceful_shutdown=20,
+    )
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from arq.worker import run_worker
+
+    from shared.logging import configure_logging
+    from shared.settings import get_settings
+    from shared.worker import worker_settings
+
+    settings = get_settings()
+    configure_logging(settings.app.log_level)
+    run_worker(type("WorkerSettings", (), worker_settings(settings)))  # type: ignore[arg-type]
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from shared import migrate
+    from shared.settings import SettingsError, get_settings
+
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if not settings.db.admin_url:
+        print("SPOTCHECK_ADMIN_DATABASE_URL is required for migrate", file=sys.stderr)
+        return 2
+    if args.revision.startswith("-") or args.down:
+        migrate.downgrade(settings.db.admin_url, args.revision)
+    else:
+        migrate.upgrade(settings.db.admin_url, settings.db.url, args.revision)
+    print(f"migrated to {args.revision}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from shared.launcher import run_demo
+
+    return run_demo(port=args.port, data_dir=Path(args.data_dir).resolve(), sso=args.sso)
+
+
+def _dev_sso(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from services.identity.devprovider.app import create_dev_provider_app
+
+    app = create_dev_provider_app(Path(args.realm_file), Path(args.data_dir), args.public_url)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
+    return 0
+
+
+def _verify_draw(args: argparse.Namespace) -> int:
+    from services.draw.verify import main as verify_main
+
+    return int(verify_main([args.file]))
+
+
+def _keycloak_fetch(args: argparse.Namespace) -> int:
+    from services.identity.keycloak_server import fetch_distribution
+
+    print(fetch_distribution())
+    return 0
+
+
+def _audit_check(args: argparse.Namespace) -> int:
+    from shared.launcher import check_audit
+
+    return asyncio.run(check_audit(args.department))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spotcheck", description="SpotCheck 双随机、一公开监管平台")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="run everything on embedded PostgreSQL/Redis with the seed county's demo data")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--data-dir", default=".spotcheck-data")
+    p.add_argument("--sso", choices=["auto", "keycloak", "dev"], default="auto",
+                   help="auto: real Keycloak if its distribution is cached (see keycloak-fetch), else the dev provider")
+    p.set_defaults(fn=_demo)
+
+    p = sub.add_parser("serve", help="run the API and pages (configured by SPOTCHECK_* variables)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(fn=_serve)
+
+    p = sub.add_parser("worker", help="run a background job worker (arq)")
+    p.set_defaults(fn=_worker)
+
+    p = sub.add_parser("migrate", help="apply database migrations as the owner role; create the runtime role")
+    p.add_argument("revision", nargs="?", default="head")
+    p.add_argument("--down", action="store_true", help="downgrade to REVISION")
+    p.set_defaults(fn=_migrate)
+
+    p = sub.add_parser("verify-draw", help="verify a draw proof file offline; prints VALID or what differs")
+    p.add_argument("file")
+    p.set_defaults(fn=_verify_draw)
+
+    p = sub.add_parser("audit-check", help="recompute a department's audit hash chain; reports tampering")
+    p.add_argument("--department", required=True, help="department code, e.g. 130528-yjj")
+    p.set_defaults(fn=_audit_check)
+
+    p = sub.add_parser("keycloak-fetch", help="download and cache the Keycloak server distribution (Maven)")
+    p.set_defaults(fn=_keycloak_fetch)
+
+    p = sub.add_parser("dev-sso", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--data-dir", required=True)
+    p.add_argument("--realm-file", required=True)
+    p.add_argument("--public-url", required=True)
+    p.set_defaults(fn=_dev_sso)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.fn(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Domain errors carry their HTTP status, so expected failures are 4xx JSON and never 500s.
+
+Every error body has one shape: ``{"error": {"code": ..., "message": ..., "field": ...}}`` where ``field`` names the
+offending input (dotted path) when there is one. Messages are Chinese: they are shown to users as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            error["field"] = self.field
+        return {"error": error}
+
+
+class InvalidInput(DomainError):
+    status_code = 422
+    code = "invalid"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    code = "unauthenticated"
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503
+    code = "unavailable"
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(content=body, status_code=status, media_type=MediaType.JSON)
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    return _json(exc.status_code, exc.body())
+
+
+def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    """Litestar/msgspec validation: report the first offending field by name."""
+    field: str | None = None
+    reason = exc.detail or "请求数据无效"
+    extra = exc.extra
+    if isinstance(extra, list) and extra:
+        first = extra[0]
+        if isinstance(first, dict):
+            field = first.get("key") or first.get("source")
+            reason = str(first.get("message") or reason)
+    elif isinstance(extra, dict):
+        field = extra.get("key")
+        reason = str(extra.get("message") or reason)
+    field = _clean_field(field)
+    error: dict[str, Any] = {"code": "invalid", "message": _translate(reason)}
+    if field:
+        error["field"] = field
+        error["message"] = f"{field}: {error['message']}"
+    return _json(400, {"error": error})
+
+
+def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
+        exc.status_code, "http_error"
+    )
+    message = exc.detail or ""
+    if isinstance(exc, NotAuthorizedException) and not message:
+        message = "需要登录"
+    if isinstance(exc, PermissionDeniedException) and not message:
+        message = "无权执行此操作"
+    return _json(exc.status_code, {"error": {"code": code, "message": message}})
+
+
+def internal_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # The detail is logged by the logging middleware; the client gets no internals.
+    return _json(
+        HTTP_500_INTERNAL_SERVER_ERROR, {"error": {"code": "internal", "message": "服务器内部错误，请稍后重试"}}
+    )
+
+
+def _clean_field(field: str | None) -> str | None:
+    if not field:
+        return None
+    # msgspec reports paths like "$.ratios[0]" — keep them readable.
+    return field.removeprefix("$.").removeprefix("$") or None
+
+
+_TRANSLATIONS = {
+    "Expected `": "类型错误：应为 `",
+    "Object missing required field": "缺少必填字段",
+    "Object contains unknown field": "包含未知字段",
+}
+
+
+def _translate(message: str) -> str:
+    for english, chinese in _TRANSLATIONS.items():
+        if message.startswith(english):
+            return chinese + message[len(english) :]
+    return message
+
+
+exception_handlers: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+}

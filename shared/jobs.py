@@ -1,0 +1,82 @@
+"""Background jobs on arq, with a transactional outbox.
+
+* ``defer(session, "name", tenant_id, **kwargs)`` writes an outbox row in the caller's transaction. Rolled back with
+  it, the job never exists; committed, it is enqueued right after the commit (``flush``) with the outbox id as arq's
+  job id, so a duplicate enqueue is a no-op.
+* A sweeper (cron in every worker) re-enqueues committed rows that never reached Redis (Redis down at commit time,
+  process killed between commit and enqueue).
+* Job functions are registered with ``@tenant_job("name")``. They receive ids only and reload their data in a
+  session scoped to the job's department. The wrapper marks the outbox row completed *in the same transaction* as the
+  work: a retried or duplicated job finds it completed and does nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from arq.connections import ArqRedis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+log = structlog.get_logger()
+
+JobFn = Callable[..., Awaitable[Any]]
+REGISTRY: dict[str, JobFn] = {}
+_DEFERRED = "spotcheck_deferred_jobs"
+
+
+def tenant_job(name: str) -> Callable[[JobFn], JobFn]:
+    """Register ``fn(session, **kwargs)`` as the job ``name``; it runs inside the job's department scope."""
+
+    def register(fn: JobFn) -> JobFn:
+        if name in REGISTRY and REGISTRY[name] is not fn:
+            raise RuntimeError(f"job {name!r} registered twice")
+        REGISTRY[name] = fn
+        return fn
+
+    return register
+
+
+async def defer(session: AsyncSession, name: str, tenant_id: uuid.UUID, **kwargs: Any) -> uuid.UUID:
+    if name not in REGISTRY:
+        raise KeyError(f"unknown job {name!r}")
+    job_id = uuid.uuid4()
+    await session.execute(
+        text(
+            "INSERT INTO job_outbox (id, tenant_id, function, kwargs) "
+            "VALUES (:id, :tenant_id, :function, CAST(:kwargs AS jsonb))"
+        ),
+        {"id": job_id, "tenant_id": tenant_id, "function": name, "kwargs": _json(kwargs)},
+    )
+    session.info.setdefault(_DEFERRED, []).append((job_id, tenant_id, name, kwargs))
+    return job_id
+
+
+def take_deferred(session: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID, str, dict[str, Any]]]:
+    return session.info.pop(_DEFERRED, [])
+
+
+def drop_deferred(session: AsyncSession) -> None:
+    session.info.pop(_DEFERRED, None)
+
+
+async def enqueue(arq: ArqRedis | None, job_id: uuid.UUID, tenant_id: uuid.UUID, name: str, kwargs: dict[str, Any]) -> bool:
+    if arq is None:
+        return False
+    try:
+        await arq.enqueue_job(
+            "spotcheck_run_job", str(job_id), str(tenant_id), name, kwargs, _job_id=str(job_id)
+        )
+        return True
+    except Exception as exc:  # Redis down: the sweeper will pick the row up later.
+        log.warning("job.enqueue_failed", job_id=str(job_id), job=name, error=str(exc))
+        return False
+
+
+def _json(value: Any) -> str:
+    import msgspec
+
+    return msgspec.json.encode(value).decode()

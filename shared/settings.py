@@ -1,0 +1,132 @@
+"""Typed settings, read once from the environment (prefix ``SPOTCHECK_``).
+
+Real environment variables are the only source: no ``.env`` magic, no import-time reads. ``get_settings()``
+caches the first load; tests and the demo launcher build their own ``Settings`` with ``load_settings(env)``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Literal
+
+import msgspec
+
+Mode = Literal["dev", "production"]
+
+DEV_SECRET_KEY = "spotcheck-dev-only-secret-key-do-not-use-in-production"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or unsafe; raised at start-up, never at request time."""
+
+
+class DatabaseSettings(msgspec.Struct, frozen=True):
+    url: str  # runtime role: not owner, not superuser, not BYPASSRLS
+    admin_url: str | None  # owner role, used by `spotcheck migrate` only
+    read_url: str | None = None  # optional read replica for the public site
+    pool_size: int = 10
+
+
+class RedisSettings(msgspec.Struct, frozen=True):
+    url: str
+
+
+class OIDCSettings(msgspec.Struct, frozen=True):
+    """The county realm in Keycloak (or the dev provider, which production refuses)."""
+
+    issuer: str  # public issuer URL, e.g. https://sso.example.gov.cn/realms/county-130528
+    internal_url: str | None  # how the backend reaches the same realm, if different from the issuer
+    client_id: str
+    client_secret: str
+    audience: str
+    admin_client_id: str
+    admin_client_secret: str | None
+    dev_provider: bool  # the issuer is SpotCheck's own development provider
+
+
+class AppSettings(msgspec.Struct, frozen=True):
+    mode: Mode
+    secret_key: str
+    public_url: str  # where browsers reach SpotCheck, used for OIDC redirects
+    log_level: str = "INFO"
+
+
+class Settings(msgspec.Struct, frozen=True):
+    app: AppSettings
+    db: DatabaseSettings
+    redis: RedisSettings
+    oidc: OIDCSettings
+
+    @property
+    def is_production(self) -> bool:
+        return self.app.mode == "production"
+
+
+def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(f"SPOTCHECK_{name}")
+    return value if value not in (None, "") else default
+
+
+def _require(env: Mapping[str, str], name: str) -> str:
+    value = _get(env, name)
+    if value is None:
+        raise SettingsError(f"SPOTCHECK_{name} is required")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    mode = _get(env, "MODE", "production")
+    if mode not in ("dev", "production"):
+        raise SettingsError(f"SPOTCHECK_MODE must be 'dev' or 'production', got {mode!r}")
+    production = mode == "production"
+
+    secret_key = _get(env, "SECRET_KEY")
+    if secret_key is None:
+        if production:
+            raise SettingsError("SPOTCHECK_SECRET_KEY is required in production mode")
+        secret_key = DEV_SECRET_KEY
+    elif production and (secret_key == DEV_SECRET_KEY or len(secret_key) < 32):
+        raise SettingsError("SPOTCHECK_SECRET_KEY must be at least 32 characters and not the dev key")
+
+    dev_provider = _get(env, "OIDC_DEV_PROVIDER", "0") == "1"
+    if production and dev_provider:
+        raise SettingsError("the development OIDC provider cannot be used in production mode")
+    client_secret = _get(env, "OIDC_CLIENT_SECRET")
+    if client_secret is None:
+        if production:
+            raise SettingsError("SPOTCHECK_OIDC_CLIENT_SECRET is required in production mode")
+        client_secret = "spotcheck-web-dev-secret"
+
+    return Settings(
+        app=AppSettings(
+            mode=mode,  # type: ignore[arg-type]
+            secret_key=secret_key,
+            public_url=(_get(env, "PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
+            log_level=_get(env, "LOG_LEVEL", "INFO") or "INFO",
+        ),
+        db=DatabaseSettings(
+            url=_require(env, "DATABASE_URL"),
+            admin_url=_get(env, "ADMIN_DATABASE_URL"),
+            read_url=_get(env, "READ_DATABASE_URL"),
+            pool_size=int(_get(env, "DB_POOL_SIZE", "10") or 10),
+        ),
+        redis=RedisSettings(url=_require(env, "REDIS_URL")),
+        oidc=OIDCSettings(
+            issuer=_require(env, "OIDC_ISSUER").rstrip("/"),
+            internal_url=(_get(env, "OIDC_INTERNAL_URL") or "").rstrip("/") or None,
+            client_id=_get(env, "OIDC_CLIENT_ID", "spotcheck-web") or "spotcheck-web",
+            client_secret=client_secret,
+            audience=_get(env, "OIDC_AUDIENCE", "spotcheck-api") or "spotcheck-api",
+            admin_client_id=_get(env, "OIDC_ADMIN_CLIENT_ID", "spotcheck-provisioner") or "",
+            admin_client_secret=_get(env, "OIDC_ADMIN_CLIENT_SECRET"),
+            dev_provider=dev_provider,
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

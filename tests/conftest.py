@@ -1,0 +1,78 @@
+"""Session-wide real services: PostgreSQL, Redis, the SSO provider and the app itself (over real HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from shared import migrate
+from shared.runtime import Runtime
+from shared.settings import Settings, load_settings
+from tests.support.services import (
+    RUNTIME_PASSWORD,
+    RUNTIME_ROLE,
+    PostgresHandle,
+    RedisHandle,
+    start_postgres,
+    start_redis,
+)
+
+TEST_DB = "spotcheck_test"
+
+
+@pytest.fixture(scope="session")
+def service_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("services")
+
+
+@pytest.fixture(scope="session")
+def postgres(service_dir: Path) -> Iterator[PostgresHandle]:
+    handle = start_postgres(service_dir)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_service(service_dir: Path) -> Iterator[RedisHandle]:
+    handle = start_redis(service_dir)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="session")
+def db_urls(postgres: PostgresHandle) -> dict[str, str]:
+    """A migrated database with the seed county loaded; ``admin`` is the owner, ``runtime`` the app role."""
+    asyncio.run(postgres.recreate_database(TEST_DB))
+    admin_url = postgres.url(TEST_DB)
+    runtime_url = postgres.url(TEST_DB, RUNTIME_ROLE, RUNTIME_PASSWORD)
+    migrate.upgrade(admin_url, runtime_url)
+    return {"admin": admin_url, "runtime": runtime_url}
+
+
+@pytest.fixture(scope="session")
+def base_env(db_urls: dict[str, str], redis_service: RedisHandle) -> dict[str, str]:
+    return {
+        "SPOTCHECK_MODE": "dev",
+        "SPOTCHECK_DATABASE_URL": db_urls["runtime"],
+        "SPOTCHECK_ADMIN_DATABASE_URL": db_urls["admin"],
+        "SPOTCHECK_REDIS_URL": redis_service.url,
+        "SPOTCHECK_OIDC_ISSUER": "http://127.0.0.1:9/realms/county-130528",
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(base_env: dict[str, str]) -> Settings:
+    return load_settings(base_env)
+
+
+@pytest.fixture(scope="session")
+async def runtime(settings: Settings, db_urls: dict[str, str]) -> AsyncIterator[Runtime]:
+    from shared import demo
+
+    rt = await Runtime.start(settings)
+    await demo.load(db_urls["admin"], rt)
+    yield rt
+    await rt.close()
