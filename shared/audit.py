@@ -66,9 +66,10 @@ async def record(
         )
     ).first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    now = datetime.now(UTC)
     body = {
         "seq": seq,
-        "at": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "at": now.isoformat(timespec="microseconds"),
         "actor_id": actor.id,
         "actor_name": actor.name,
         "action": action,
@@ -80,10 +81,10 @@ async def record(
     await session.execute(
         text(
             "INSERT INTO audit_events (tenant_id, seq, at, actor_id, actor_name, action, entity_type, entity_id,"
-            " data, prev_hash, hash) VALUES (:tenant_id, :seq, CAST(:at AS timestamptz), :actor_id, :actor_name,"
+            " data, prev_hash, hash) VALUES (:tenant_id, :seq, :at_ts, :actor_id, :actor_name,"
             " :action, :entity_type, :entity_id, CAST(:data AS jsonb), :prev_hash, :hash)"
         ),
-        {**body, "tenant_id": tenant_id, "data": msgspec.json.encode(body["data"]).decode(), "prev_hash": prev_hash,
+        {**body, "at_ts": now, "tenant_id": tenant_id, "data": msgspec.json.encode(body["data"]).decode(), "prev_hash": prev_hash,
          "hash": digest},
     )
     return AuditEvent(prev_hash=prev_hash, hash=digest, **body)
