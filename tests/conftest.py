@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.keycloak_fixtures"]
+
 from shared import migrate
 from shared.runtime import Runtime
 from shared.settings import Settings, load_settings
@@ -19,6 +21,7 @@ from tests.support.services import (
     start_postgres,
     start_redis,
 )
+from tests.support.stack import SSO, AppServer, start_app, start_dev_sso, stop
 
 TEST_DB = "spotcheck_test"
 
@@ -76,3 +79,30 @@ async def runtime(settings: Settings, db_urls: dict[str, str]) -> AsyncIterator[
     await demo.load(db_urls["admin"], rt)
     yield rt
     await rt.close()
+
+
+@pytest.fixture(scope="session")
+def sso(keycloak_server: object, service_dir: Path) -> Iterator[SSO]:
+    """Real Keycloak when it can run (CI requires it); otherwise the development provider, said loudly."""
+    if keycloak_server is not None:
+        yield SSO("keycloak", keycloak_server.issuer)  # type: ignore[attr-defined]
+        return
+    sso, proc = start_dev_sso(service_dir)
+    yield sso
+    stop(proc)
+
+
+@pytest.fixture(scope="session")
+def app_env(base_env: dict[str, str], sso: SSO, runtime: Runtime) -> dict[str, str]:
+    return {
+        **base_env,
+        "SPOTCHECK_OIDC_ISSUER": sso.issuer,
+        "SPOTCHECK_OIDC_DEV_PROVIDER": "1" if sso.kind == "dev" else "0",
+    }
+
+
+@pytest.fixture(scope="session")
+def app_server(app_env: dict[str, str], service_dir: Path) -> Iterator[AppServer]:
+    server = start_app(service_dir, app_env)
+    yield server
+    stop(server.proc)

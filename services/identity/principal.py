@@ -67,7 +67,9 @@ def organizations_from_claim(claim: Any) -> tuple[str, ...]:
 
 def principal_from_claims(claims: dict[str, Any], region_code: str) -> Principal:
     roles = frozenset(r for r in (claims.get("realm_access") or {}).get("roles", []) if r in ROLES)
-    name = claims.get("name") or claims.get("preferred_username") or ""
+    # Chinese names read family name first; Keycloak's `name` claim is "given family".
+    family, given = claims.get("family_name") or "", claims.get("given_name") or ""
+    name = f"{family}{given}" if family and given else claims.get("name") or claims.get("preferred_username") or ""
     return Principal(
         user_id=uuid.UUID(str(claims["sub"])),
         username=str(claims.get("preferred_username") or ""),

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Router, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, Parameter
 from litestar.response import Redirect
 
 from services.identity.auth import SESSION_PRINCIPAL, current_principal
@@ -39,12 +39,15 @@ def login(request: Request[Any, Any, Any], next: str | None = None) -> Redirect:
 
 @get("/auth/callback", exclude_from_auth=True)
 async def callback(
-    request: Request[Any, Any, Any], state: str = "", code: str = "", error: str | None = None
+    request: Request[Any, Any, Any],
+    oauth_state: Annotated[str, Parameter(query="state")] = "",
+    code: str = "",
+    error: str | None = None,
 ) -> Redirect:
     pending = request.session.pop(LOGIN_STATE, None)
     if error:
         raise Unauthenticated(f"登录失败：{error}")
-    if not pending or not state or not secrets.compare_digest(pending["state"], state):
+    if not pending or not oauth_state or not secrets.compare_digest(pending["state"], oauth_state):
         raise Unauthenticated("登录状态无效或已过期，请重新登录")
     if not code:
         raise InvalidInput("缺少授权码", field="code")
