@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.keycloak_fixtures"]
-
 from shared import migrate
 from shared.runtime import Runtime
 from shared.settings import Settings, load_settings
@@ -22,6 +20,8 @@ from tests.support.services import (
     start_redis,
 )
 from tests.support.stack import SSO, AppServer, start_app, start_dev_sso, stop
+
+pytest_plugins = ["tests.keycloak_fixtures"]
 
 TEST_DB = "spotcheck_test"
 
