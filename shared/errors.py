@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -107,8 +108,9 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     return _json(exc.status_code, {"error": {"code": code, "message": message}})
 
 
-def internal_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    # The detail is logged by the logging middleware; the client gets no internals.
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # The detail goes to the log (with the request id); the client gets no internals.
+    structlog.get_logger().error("request.failed", path=request.url.path, exc_info=exc)
     return _json(
         HTTP_500_INTERNAL_SERVER_ERROR, {"error": {"code": "internal", "message": "服务器内部错误，请稍后重试"}}
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from tests.support.services import (
     RUNTIME_ROLE,
     PostgresHandle,
     RedisHandle,
+    in_thread,
+    run,
     start_postgres,
     start_redis,
 )
@@ -48,10 +49,10 @@ def redis_service(service_dir: Path) -> Iterator[RedisHandle]:
 @pytest.fixture(scope="session")
 def db_urls(postgres: PostgresHandle) -> dict[str, str]:
     """A migrated database with the seed county loaded; ``admin`` is the owner, ``runtime`` the app role."""
-    asyncio.run(postgres.recreate_database(TEST_DB))
+    run(postgres.recreate_database, TEST_DB)
     admin_url = postgres.url(TEST_DB)
     runtime_url = postgres.url(TEST_DB, RUNTIME_ROLE, RUNTIME_PASSWORD)
-    migrate.upgrade(admin_url, runtime_url)
+    in_thread(migrate.upgrade, admin_url, runtime_url)
     return {"admin": admin_url, "runtime": runtime_url}
 
 

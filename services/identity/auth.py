@@ -9,6 +9,7 @@ department (pages) only *selects* among the departments the token proves members
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -27,6 +28,8 @@ from shared.runtime import Runtime
 from shared.tenancy import TenantScope, department_scope, empty_scope, overseer_scope
 
 SESSION_PRINCIPAL = "principal"
+SESSION_BINDING = "binding"
+BINDING_COOKIE = "spotcheck_bind"
 DEPARTMENT_HEADER = "x-department"
 
 
@@ -58,6 +61,9 @@ def _authenticate_session(connection: ASGIConnection[Any, Any, Any, Any]) -> Aut
     session = connection.scope.get("session") or {}
     raw = session.get(SESSION_PRINCIPAL) if isinstance(session, dict) else None
     if not raw:
+        return AuthenticationResult(user=None, auth=None)
+    binding = connection.cookies.get(BINDING_COOKIE, "")
+    if not binding or not secrets.compare_digest(binding, str(session.get(SESSION_BINDING, ""))):
         return AuthenticationResult(user=None, auth=None)
     principal = msgspec.convert(raw, Principal)
     return AuthenticationResult(user=principal, auth=None)

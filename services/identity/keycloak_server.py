@@ -49,7 +49,7 @@ _COMPLETE_MARKER = ".spotcheck-complete"
 _BUILD_MARKER = ".spotcheck-build-options"
 
 #: Build-time options: identical on every start, so the augmentation saved in the cache stays valid.
-BUILD_OPTIONS: tuple[str, ...] = ("--health-enabled=true", "--cache=local", "--db=dev-file")
+BUILD_OPTIONS: tuple[str, ...] = ("--health-enabled=true", "--cache=local", "--db=dev-mem")
 #: JVM flags for fast start-up on a small machine (C1 only, small heap).
 JAVA_OPTS_APPEND = "-XX:TieredStopAtLevel=1 -Xshare:auto"
 JAVA_HEAP = "-Xms128m -Xmx640m"

@@ -11,7 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect
 
-from services.identity.auth import SESSION_PRINCIPAL, current_principal
+from services.identity.auth import BINDING_COOKIE, SESSION_BINDING, SESSION_PRINCIPAL, current_principal
 from services.identity.oidc import OIDCClient, pkce_pair
 from services.identity.principal import principal_from_claims
 from services.identity.tokens import TokenVerifier
@@ -62,10 +62,18 @@ async def callback(
     principal = principal_from_claims(claims, request.app.state.region_code)
     principal = principal.with_active(principal.departments[0] if principal.departments else None)
     # A fresh session id at login prevents session fixation.
+    # Session fixation guard: the session only counts together with a binding cookie minted here, so a session id
+    # planted in a victim's browser before login is useless to whoever planted it.
+    binding = secrets.token_urlsafe(24)
     request.clear_session()
-    request.session[SESSION_PRINCIPAL] = msgspec.to_builtins(principal)
-    request.session["id_token"] = tokens["id_token"]
-    return Redirect(pending["next"])
+    request.set_session(
+        {SESSION_PRINCIPAL: msgspec.to_builtins(principal), "id_token": tokens["id_token"], SESSION_BINDING: binding}
+    )
+    response = Redirect(pending["next"])
+    response.set_cookie(
+        BINDING_COOKIE, binding, httponly=True, samesite="lax", secure=settings.is_production, max_age=8 * 3600
+    )
+    return response
 
 
 @post("/logout", exclude_from_auth=True)
@@ -73,7 +81,9 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
     oidc: OIDCClient = request.app.state.oidc
     id_token = request.session.get("id_token")
     request.clear_session()
-    return Redirect(oidc.end_session_url(id_token, f"{request.app.state.settings.app.public_url}/"))
+    response = Redirect(oidc.end_session_url(id_token, f"{request.app.state.settings.app.public_url}/"))
+    response.delete_cookie(BINDING_COOKIE)
+    return response
 
 
 class SwitchDepartment(msgspec.Struct):
@@ -89,7 +99,7 @@ async def switch_department(
     principal = current_principal(request)
     if data.department not in principal.departments:
         raise Forbidden(f"您不属于部门 {data.department}", field="department")
-    request.session[SESSION_PRINCIPAL] = msgspec.to_builtins(principal.with_active(data.department))
+    request.set_session({**request.session, SESSION_PRINCIPAL: msgspec.to_builtins(principal.with_active(data.department))})
     return Redirect(_safe_next(data.next))
 
 

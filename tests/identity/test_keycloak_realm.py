@@ -136,21 +136,58 @@ def test_wrong_password_and_disallowed_grants(real_keycloak: KeycloakServer) -> 
 # --- spotcheck-web: authorization code + PKCE S256 -----------------------------------------------------------------
 
 
-def _login_form(client: httpx.Client, auth_url: str) -> str:
-    page = client.get(auth_url)
-    assert page.status_code == 200, page.text[:500]
-    match = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page.text)
-    assert match, "no login form"
-    return urljoin(str(page.url), html.unescape(match.group(1)))
+class Browser:
+    """Just enough of a browser for Keycloak's login form.
+
+    Keycloak marks its cookies ``Secure; SameSite=None`` even on plain http. Browsers treat http://127.0.0.1 and
+    http://localhost as secure contexts and send them; Python's cookie jar does not, so carry them by hand.
+    """
+
+    def __init__(self) -> None:
+        self.client = httpx.Client(follow_redirects=False, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def _keep(self, resp: httpx.Response) -> httpx.Response:
+        for header in resp.headers.get_list("set-cookie"):
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return resp
+
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+
+    def get(self, url: str) -> httpx.Response:
+        return self._keep(self.client.get(url, headers=self._headers()))
+
+    def post(self, url: str, data: dict[str, str]) -> httpx.Response:
+        return self._keep(self.client.post(url, data=data, headers=self._headers()))
+
+    def login(self, auth_url: str, username: str, password: str) -> httpx.Response:
+        """Fill in the login form(s) until Keycloak redirects. With organizations enabled the browser flow is
+        identity-first: a username page, then a password page."""
+        page = self.get(auth_url)
+        for _ in range(3):
+            assert page.status_code == 200, page.text[:500]
+            match = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page.text)
+            assert match, f"no login form in: {page.text[:2000]}"
+            action = urljoin(str(page.url), html.unescape(match.group(1)))
+            data = {"username": username}
+            if 'name="password"' in page.text:
+                data["password"] = password
+            page = self.post(action, data)
+            if page.status_code != 200:
+                return page
+        raise AssertionError(f"login did not finish: {page.text[:2000]}")
 
 
 @pytest.fixture
-def browser() -> Iterator[httpx.Client]:
-    with httpx.Client(follow_redirects=False, timeout=30) as client:
-        yield client
+def browser() -> Iterator[Browser]:
+    b = Browser()
+    yield b
+    b.client.close()
 
 
-def test_web_client_authorization_code_with_pkce(real_keycloak: KeycloakServer, browser: httpx.Client) -> None:
+def test_web_client_authorization_code_with_pkce(real_keycloak: KeycloakServer, browser: Browser) -> None:
     redirect_uri = "http://127.0.0.1:8123/auth/callback"  # any port on 127.0.0.1 matches http://127.0.0.1*
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -159,8 +196,7 @@ def test_web_client_authorization_code_with_pkce(real_keycloak: KeycloakServer, 
         "client_id": "spotcheck-web", "response_type": "code", "scope": "openid", "redirect_uri": redirect_uri,
         "state": state, "code_challenge": challenge, "code_challenge_method": "S256",
     })
-    action = _login_form(browser, auth_url)
-    resp = browser.post(action, data={"username": "multi-dept", "password": "demo", "credentialId": ""})
+    resp = browser.login(auth_url, "multi-dept", "demo")
     assert resp.status_code == 302, resp.text[:1000]
     location = urlparse(resp.headers["location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == redirect_uri
@@ -176,19 +212,50 @@ def test_web_client_authorization_code_with_pkce(real_keycloak: KeycloakServer, 
     assert set(claims["groups"]) == {"/130528-yjj/whjcg", "/130528-xfjy/fhjdk"}
     assert claims["sub"] == "00000000-0000-4000-8000-000000000501"
 
-
-def test_web_client_requires_pkce_and_known_redirects(real_keycloak: KeycloakServer, browser: httpx.Client) -> None:
-    base = f"{real_keycloak.issuer}/protocol/openid-connect/auth?"
-    common = {"client_id": "spotcheck-web", "response_type": "code", "scope": "openid", "state": "s"}
-    no_pkce = browser.get(base + urlencode({**common, "redirect_uri": "http://localhost:5173/cb"}))
-    assert no_pkce.status_code == 302
-    assert "error=invalid_request" in no_pkce.headers["location"]
-    assert "code_challenge" in no_pkce.headers["location"]
-    evil = browser.get(base + urlencode({
-        **common, "redirect_uri": "https://evil.example/cb", "code_challenge": "x" * 43,
-        "code_challenge_method": "S256",
+    # RP-initiated logout (Keycloak 26: id_token_hint + post_logout_redirect_uri) back to a loopback URI
+    logout = browser.get(f"{real_keycloak.issuer}/protocol/openid-connect/logout?" + urlencode({
+        "id_token_hint": token["id_token"], "post_logout_redirect_uri": "http://127.0.0.1:8123/", "state": "bye",
     }))
-    assert evil.status_code == 400  # "Invalid parameter: redirect_uri", no redirect to the attacker
+    assert logout.status_code == 302, logout.text[:500]
+    assert logout.headers["location"] == "http://127.0.0.1:8123/?state=bye"
+    with pytest.raises(KeycloakError):  # the session is gone, so is its refresh token
+        web.refresh_token(token["refresh_token"])
+
+
+def _auth_url(server: KeycloakServer, redirect_uri: str, **extra: str) -> str:
+    return f"{server.issuer}/protocol/openid-connect/auth?" + urlencode({
+        "client_id": "spotcheck-web", "response_type": "code", "scope": "openid", "state": "s",
+        "redirect_uri": redirect_uri, **extra,
+    })
+
+
+def test_web_client_requires_pkce(real_keycloak: KeycloakServer, browser: Browser) -> None:
+    resp = browser.get(_auth_url(real_keycloak, "http://localhost:5173/cb"))
+    assert resp.status_code == 302
+    assert "error=invalid_request" in resp.headers["location"]
+    assert "code_challenge" in resp.headers["location"]
+
+
+@pytest.mark.parametrize(
+    ("redirect_uri", "allowed"),
+    [
+        ("http://127.0.0.1:8123/auth/callback", True),
+        ("http://127.0.0.1/cb", True),
+        ("http://localhost:5173/auth/callback", True),
+        ("http://127.0.0.1.evil.example/cb", False),
+        ("http://localhost.evil.example/cb", False),
+        ("http://localhost:80@evil.example/cb", False),
+        ("http://127.0.0.1:8000.evil.example/cb", False),
+        ("https://evil.example/cb", False),
+    ],
+)
+def test_web_client_redirect_uris(
+    real_keycloak: KeycloakServer, browser: Browser, redirect_uri: str, allowed: bool
+) -> None:
+    pkce = {"code_challenge": "x" * 43, "code_challenge_method": "S256"}
+    resp = browser.get(_auth_url(real_keycloak, redirect_uri, **pkce))
+    # an unknown redirect_uri gets an error page (400), never a redirect to it
+    assert resp.status_code == (200 if allowed else 400)
 
 
 # --- admin API -----------------------------------------------------------------------------------------------------

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 
 from shared import migrate
 from shared.db import asyncpg_dsn
-from tests.support.services import PostgresHandle
+from tests.support.services import PostgresHandle, in_thread, run
 
 
 async def _tables(url: str) -> set[str]:
@@ -20,17 +18,17 @@ async def _tables(url: str) -> set[str]:
 
 
 def test_up_down_up(postgres: PostgresHandle) -> None:
-    asyncio.run(postgres.recreate_database("spotcheck_migrations"))
+    run(postgres.recreate_database, "spotcheck_migrations")
     admin = postgres.url("spotcheck_migrations")
     runtime = postgres.url("spotcheck_migrations", "spotcheck_migration_app", "pw")
 
-    migrate.upgrade(admin, runtime)
-    first = asyncio.run(_tables(admin))
+    in_thread(migrate.upgrade, admin, runtime)
+    first = run(_tables, admin)
     assert {"departments", "sections", "registry_objects", "inspectors", "audit_events", "job_outbox"} <= first
 
-    migrate.downgrade(admin, "base")
-    assert asyncio.run(_tables(admin)) == {"alembic_version"}
+    in_thread(migrate.downgrade, admin, "base")
+    assert run(_tables, admin) == {"alembic_version"}
 
-    migrate.upgrade(admin, runtime)
-    assert asyncio.run(_tables(admin)) == first
-    assert asyncio.run(migrate.check_runtime_role(runtime)) == []
+    in_thread(migrate.upgrade, admin, runtime)
+    assert run(_tables, admin) == first
+    assert run(migrate.check_runtime_role, runtime) == []

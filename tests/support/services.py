@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -17,6 +20,7 @@ from sqlalchemy.engine import make_url
 from shared.db import asyncpg_dsn
 from shared.embedded import EmbeddedPostgres, EmbeddedRedis
 
+T = TypeVar("T")
 RUNTIME_ROLE = "spotcheck_test_app"
 RUNTIME_PASSWORD = "test-runtime-pw"
 
@@ -74,5 +78,12 @@ def start_redis(base: Path) -> RedisHandle:
     return RedisHandle(embedded.url, embedded)
 
 
-def run(coro: object) -> object:
-    return asyncio.run(coro)  # type: ignore[arg-type]
+def in_thread(fn: Callable[..., T], *args: object) -> T:
+    """Run blocking set-up that uses asyncio.run() on its own thread: Playwright's sync API keeps a loop
+    running on the main thread, where asyncio.run() would refuse to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def run(coro_fn: Callable[..., Coroutine[object, object, T]], *args: object) -> T:
+    return in_thread(lambda: asyncio.run(coro_fn(*args)))
