@@ -47,8 +47,25 @@ def add_query(url: str, params: dict[str, str | None]) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+_LOOPBACK = ("127.0.0.1", "[::1]", "localhost")
+
+
+def _without_loopback_port(uri: str) -> str:
+    """RFC 8252 §7.3, as Keycloak applies it: a loopback redirect may use any port."""
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    if parts.port is not None and (host in _LOOPBACK or f"[{host}]" in _LOOPBACK):
+        netloc = parts.netloc.rsplit(":", 1)[0]
+        return urlunsplit(parts._replace(netloc=netloc))
+    return uri
+
+
 def uri_allowed(uri: str, allowed: tuple[str, ...]) -> bool:
-    """Keycloak semantics: exact match, or prefix match for a pattern ending in `*`."""
+    """Keycloak semantics: exact match, or prefix match for a pattern ending in `*`; loopback ports are free."""
+    return _uri_allowed(uri, allowed) or _uri_allowed(_without_loopback_port(uri), allowed)
+
+
+def _uri_allowed(uri: str, allowed: tuple[str, ...]) -> bool:
     for pattern in allowed:
         if pattern.endswith("*") and uri.startswith(pattern[:-1]):
             return True

@@ -1,0 +1,77 @@
+"""`spotcheck demo`: one command gives a running SpotCheck; SIGTERM stops everything; a second run reuses data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from shared.embedded import free_port
+from tests.support.stack import ROOT
+
+
+def _start(port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTCHECK_")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "demo", "--port", str(port), "--data-dir", str(data_dir), "--sso", "dev"],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()
+        try:
+            if httpx.get(url + "/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"demo not ready:\n{log.read_text()}")
+
+
+def _descendants(proc: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    return psutil.Process(proc.pid).children(recursive=True)
+
+
+def test_demo_runs_stops_and_restarts(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data_dir = tmp_path / "data"
+
+    log1 = tmp_path / "run1.log"
+    proc = _start(port, data_dir, log1)
+    try:
+        _wait_ready(url, proc, log1)
+        home = httpx.get(url + "/")
+        assert home.status_code == 200 and "部门工作人员登录" in home.text
+        login = httpx.get(url + "/login", follow_redirects=True)
+        assert login.status_code == 200 and 'id="username"' in login.text
+        children = _descendants(proc)
+        assert len(children) >= 3  # API, worker, SSO (+ PostgreSQL, Redis)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    output = log1.read_text()
+    assert "已载入演示数据" in output and "已停止" in output
+    gone, alive = psutil.wait_procs(children, timeout=20)
+    assert alive == [], f"left running after SIGTERM: {alive}"
+
+    log2 = tmp_path / "run2.log"
+    proc = _start(port, data_dir, log2)
+    try:
+        _wait_ready(url, proc, log2)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
+    assert proc.returncode == 0
+    second = log2.read_text()
+    assert "已载入演示数据" not in second  # the data from the first run was reused
+    assert "SpotCheck 已启动" in second
