@@ -49,7 +49,7 @@ _COMPLETE_MARKER = ".spotcheck-complete"
 _BUILD_MARKER = ".spotcheck-build-options"
 
 #: Build-time options: identical on every start, so the augmentation saved in the cache stays valid.
-BUILD_OPTIONS: tuple[str, ...] = ("--health-enabled=true", "--cache=local", "--db=dev-mem")
+BUILD_OPTIONS: tuple[str, ...] = ("--health-enabled=true", "--cache=local", "--db=dev-file")
 #: JVM flags for fast start-up on a small machine (C1 only, small heap).
 JAVA_OPTS_APPEND = "-XX:TieredStopAtLevel=1 -Xshare:auto"
 JAVA_HEAP = "-Xms128m -Xmx640m"
@@ -113,15 +113,27 @@ def fetch_distribution(version: str = DEFAULT_VERSION, cache_dir: Path | None = 
             return found
         mvn = shutil.which("mvn")
         if mvn is None:
-            raise KeycloakUnavailableError("Maven (mvn) is not installed; cannot fetch the Keycloak distribution")
+            raise KeycloakUnavailableError(
+                "Maven (mvn) is not installed; cannot fetch the Keycloak distribution"
+            )
         java_executable()  # Maven needs Java as well; fail with a clear message
         with tempfile.TemporaryDirectory(prefix="kc-fetch-", dir=root) as tmp:
             tmp_path = Path(tmp)
             # Run outside any Maven project so that the plugin works standalone.
             proc = subprocess.run(
-                [mvn, "-q", "-B", "dependency:copy", f"-Dartifact={ARTIFACT}:{version}:zip",
-                 f"-DoutputDirectory={tmp_path / 'zip'}"],
-                cwd=tmp_path, capture_output=True, text=True, timeout=1800, check=False,
+                [
+                    mvn,
+                    "-q",
+                    "-B",
+                    "dependency:copy",
+                    f"-Dartifact={ARTIFACT}:{version}:zip",
+                    f"-DoutputDirectory={tmp_path / 'zip'}",
+                ],
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=1800,
+                check=False,
             )
             archives = list((tmp_path / "zip").glob("*.zip"))
             if proc.returncode != 0 or not archives:
@@ -146,7 +158,9 @@ def java_executable(java_home: Path | None = None) -> str:
     home = java_home or (Path(os.environ["JAVA_HOME"]) if os.environ.get("JAVA_HOME") else None)
     java = str(home / "bin" / "java") if home else shutil.which("java")
     if not java or not os.access(java, os.X_OK):
-        raise KeycloakUnavailableError("no Java runtime found (install openjdk-17-jre-headless or set JAVA_HOME)")
+        raise KeycloakUnavailableError(
+            "no Java runtime found (install openjdk-17-jre-headless or set JAVA_HOME)"
+        )
     out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60, check=False)
     match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
     if not match:
@@ -177,7 +191,21 @@ def _build_fingerprint() -> str:
 
 
 def _make_run_home(dist: Path, run_home: Path) -> None:
-    """A per-run Keycloak home: own bin/kc.sh, conf, Quarkus build output and data; shared jars and themes."""
+    """A per-run Keycloak home: own bin/kc.sh, conf, Quarkus build output and data; shared jars and themes.
+
+    Everything but ``data/`` is rebuilt on each start; ``data/h2`` (the dev-file database) is kept, so a server
+    with a caller-given ``data_dir`` keeps its users across restarts (the realm import then skips the existing
+    realm). Temporary data directories are deleted on stop.
+    """
+    if run_home.exists():
+        for child in run_home.iterdir():
+            if child.name == "data":
+                continue
+            if child.is_symlink() or child.is_file():
+                child.unlink()
+            else:
+                shutil.rmtree(child)
+        shutil.rmtree(run_home / "data" / "import", ignore_errors=True)
     (run_home / "bin").mkdir(parents=True)
     shutil.copy2(dist / "bin" / "kc.sh", run_home / "bin" / "kc.sh")
     shutil.copytree(dist / "conf", run_home / "conf")
@@ -292,8 +320,6 @@ class KeycloakServer:
             self.data_dir = Path(tempfile.mkdtemp(prefix="spotcheck-keycloak-"))
         self.data_dir.mkdir(parents=True, exist_ok=True)
         run_home = self.data_dir / "home"
-        if run_home.exists():
-            shutil.rmtree(run_home)
         with _locked(dist.parent):  # do not copy lib/quarkus while another run saves its build
             _make_run_home(dist, run_home)
         for realm_file in self.realm_files:
@@ -314,17 +340,26 @@ class KeycloakServer:
             **self.extra_env,
         }
         args = [
-            str(run_home / "bin" / "kc.sh"), "start-dev", "--import-realm",
+            str(run_home / "bin" / "kc.sh"),
+            "start-dev",
+            "--import-realm",
             *BUILD_OPTIONS,
-            "--http-host=127.0.0.1", f"--http-port={self.port}",
-            "--http-management-port", str(self.management_port),
+            "--http-host=127.0.0.1",
+            f"--http-port={self.port}",
+            "--http-management-port",
+            str(self.management_port),
             "--hostname-strict=false",
             *self.extra_args,
         ]
         started = time.monotonic()
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                args, cwd=run_home, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                args,
+                cwd=run_home,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         try:
@@ -374,8 +409,11 @@ class KeycloakServer:
             # kc.sh exited; make sure no JVM of its group is left behind.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-        if remove_data and self._own_data_dir and self.data_dir is not None and not os.environ.get(
-            "SPOTCHECK_KEYCLOAK_KEEP"
+        if (
+            remove_data
+            and self._own_data_dir
+            and self.data_dir is not None
+            and not os.environ.get("SPOTCHECK_KEYCLOAK_KEEP")
         ):
             shutil.rmtree(self.data_dir, ignore_errors=True)
 

@@ -26,18 +26,92 @@ BUILTIN_ROLES = {"default-roles-county-130528", "offline_access", "uma_authoriza
 
 # username: (sub, family name, given name, realm roles, organizations, groups)
 USERS: dict[str, tuple[str, str, str, set[str], set[str], set[str]]] = {
-    "yjj-admin": ("00000000-0000-4000-8000-000000000101", "王", "建国", {"dept-admin"}, {YJJ}, {"/130528-yjj/zfjdg"}),
-    "yjj-planner": ("00000000-0000-4000-8000-000000000102", "李", "明", {"planner"}, {YJJ}, {"/130528-yjj/zfjdg"}),
-    "yjj-reviewer": ("00000000-0000-4000-8000-000000000103", "赵", "丽", {"reviewer"}, {YJJ}, {"/130528-yjj/zfjdg"}),
-    "yjj-insp-whjg": ("00000000-0000-4000-8000-000000000104", "张", "伟", {"inspector"}, {YJJ}, {"/130528-yjj/whjgg"}),
-    "yjj-insp-whjc": ("00000000-0000-4000-8000-000000000105", "刘", "洋", {"inspector"}, {YJJ}, {"/130528-yjj/whjcg"}),
-    "xf-admin": ("00000000-0000-4000-8000-000000000201", "陈", "刚", {"dept-admin"}, {XFJY}, {"/130528-xfjy/fhjdk"}),
-    "xf-planner": ("00000000-0000-4000-8000-000000000202", "杨", "帆", {"planner"}, {XFJY}, {"/130528-xfjy/fhjdk"}),
-    "xf-inspector": ("00000000-0000-4000-8000-000000000203", "黄", "磊", {"inspector"}, {XFJY}, {"/130528-xfjy/fhjdk"}),
-    "scjg-admin": ("00000000-0000-4000-8000-000000000301", "周", "敏", {"dept-admin"}, {SCJG}, {"/130528-scjg/zfjck"}),
-    "county-overseer": ("00000000-0000-4000-8000-000000000401", "孙", "强", {"county-overseer"}, set(), set()),
+    "yjj-admin": (
+        "00000000-0000-4000-8000-000000000101",
+        "王",
+        "建国",
+        {"dept-admin"},
+        {YJJ},
+        {"/130528-yjj/zfjdg"},
+    ),
+    "yjj-planner": (
+        "00000000-0000-4000-8000-000000000102",
+        "李",
+        "明",
+        {"planner"},
+        {YJJ},
+        {"/130528-yjj/zfjdg"},
+    ),
+    "yjj-reviewer": (
+        "00000000-0000-4000-8000-000000000103",
+        "赵",
+        "丽",
+        {"reviewer"},
+        {YJJ},
+        {"/130528-yjj/zfjdg"},
+    ),
+    "yjj-insp-whjg": (
+        "00000000-0000-4000-8000-000000000104",
+        "张",
+        "伟",
+        {"inspector"},
+        {YJJ},
+        {"/130528-yjj/whjgg"},
+    ),
+    "yjj-insp-whjc": (
+        "00000000-0000-4000-8000-000000000105",
+        "刘",
+        "洋",
+        {"inspector"},
+        {YJJ},
+        {"/130528-yjj/whjcg"},
+    ),
+    "xf-admin": (
+        "00000000-0000-4000-8000-000000000201",
+        "陈",
+        "刚",
+        {"dept-admin"},
+        {XFJY},
+        {"/130528-xfjy/fhjdk"},
+    ),
+    "xf-planner": (
+        "00000000-0000-4000-8000-000000000202",
+        "杨",
+        "帆",
+        {"planner"},
+        {XFJY},
+        {"/130528-xfjy/fhjdk"},
+    ),
+    "xf-inspector": (
+        "00000000-0000-4000-8000-000000000203",
+        "黄",
+        "磊",
+        {"inspector"},
+        {XFJY},
+        {"/130528-xfjy/fhjdk"},
+    ),
+    "scjg-admin": (
+        "00000000-0000-4000-8000-000000000301",
+        "周",
+        "敏",
+        {"dept-admin"},
+        {SCJG},
+        {"/130528-scjg/zfjck"},
+    ),
+    "county-overseer": (
+        "00000000-0000-4000-8000-000000000401",
+        "孙",
+        "强",
+        {"county-overseer"},
+        set(),
+        set(),
+    ),
     "multi-dept": (
-        "00000000-0000-4000-8000-000000000501", "吴", "静", {"planner", "inspector"}, {YJJ, XFJY},
+        "00000000-0000-4000-8000-000000000501",
+        "吴",
+        "静",
+        {"planner", "inspector"},
+        {YJJ, XFJY},
         {"/130528-yjj/whjcg", "/130528-xfjy/fhjdk"},
     ),
 }
@@ -192,10 +266,17 @@ def test_web_client_authorization_code_with_pkce(real_keycloak: KeycloakServer, 
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state = secrets.token_urlsafe(16)
-    auth_url = f"{real_keycloak.issuer}/protocol/openid-connect/auth?" + urlencode({
-        "client_id": "spotcheck-web", "response_type": "code", "scope": "openid", "redirect_uri": redirect_uri,
-        "state": state, "code_challenge": challenge, "code_challenge_method": "S256",
-    })
+    auth_url = f"{real_keycloak.issuer}/protocol/openid-connect/auth?" + urlencode(
+        {
+            "client_id": "spotcheck-web",
+            "response_type": "code",
+            "scope": "openid",
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
     resp = browser.login(auth_url, "multi-dept", "demo")
     assert resp.status_code == 302, resp.text[:1000]
     location = urlparse(resp.headers["location"])
@@ -204,7 +285,10 @@ def test_web_client_authorization_code_with_pkce(real_keycloak: KeycloakServer, 
     assert params["state"] == [state]
     web = openid_client(real_keycloak.issuer, "spotcheck-web", "spotcheck-web-dev-secret")
     token = web.token(
-        grant_type="authorization_code", code=params["code"][0], redirect_uri=redirect_uri, code_verifier=verifier
+        grant_type="authorization_code",
+        code=params["code"][0],
+        redirect_uri=redirect_uri,
+        code_verifier=verifier,
     )
     claims = verified_claims(real_keycloak, token["access_token"])
     assert claims["azp"] == "spotcheck-web"
@@ -213,9 +297,16 @@ def test_web_client_authorization_code_with_pkce(real_keycloak: KeycloakServer, 
     assert claims["sub"] == "00000000-0000-4000-8000-000000000501"
 
     # RP-initiated logout (Keycloak 26: id_token_hint + post_logout_redirect_uri) back to a loopback URI
-    logout = browser.get(f"{real_keycloak.issuer}/protocol/openid-connect/logout?" + urlencode({
-        "id_token_hint": token["id_token"], "post_logout_redirect_uri": "http://127.0.0.1:8123/", "state": "bye",
-    }))
+    logout = browser.get(
+        f"{real_keycloak.issuer}/protocol/openid-connect/logout?"
+        + urlencode(
+            {
+                "id_token_hint": token["id_token"],
+                "post_logout_redirect_uri": "http://127.0.0.1:8123/",
+                "state": "bye",
+            }
+        )
+    )
     assert logout.status_code == 302, logout.text[:500]
     assert logout.headers["location"] == "http://127.0.0.1:8123/?state=bye"
     with pytest.raises(KeycloakError):  # the session is gone, so is its refresh token
@@ -223,10 +314,16 @@ def test_web_client_authorization_code_with_pkce(real_keycloak: KeycloakServer, 
 
 
 def _auth_url(server: KeycloakServer, redirect_uri: str, **extra: str) -> str:
-    return f"{server.issuer}/protocol/openid-connect/auth?" + urlencode({
-        "client_id": "spotcheck-web", "response_type": "code", "scope": "openid", "state": "s",
-        "redirect_uri": redirect_uri, **extra,
-    })
+    return f"{server.issuer}/protocol/openid-connect/auth?" + urlencode(
+        {
+            "client_id": "spotcheck-web",
+            "response_type": "code",
+            "scope": "openid",
+            "state": "s",
+            "redirect_uri": redirect_uri,
+            **extra,
+        }
+    )
 
 
 def test_web_client_requires_pkce(real_keycloak: KeycloakServer, browser: Browser) -> None:
@@ -289,27 +386,46 @@ def master_admin(real_keycloak: KeycloakServer) -> KeycloakAdmin:
 async def test_provisioner_manages_organizations_groups_and_users(provisioner: KeycloakAdmin) -> None:
     orgs = await provisioner.a_get_organizations()
     assert {o["alias"]: o["name"] for o in orgs} == {
-        YJJ: "宁晋县应急管理局", XFJY: "宁晋县消防救援大队", SCJG: "宁晋县市场监督管理局",
+        YJJ: "宁晋县应急管理局",
+        XFJY: "宁晋县消防救援大队",
+        SCJG: "宁晋县市场监督管理局",
     }
     yjj = next(o for o in orgs if o["alias"] == YJJ)
     members = await provisioner.a_get_organization_members(yjj["id"])
     assert {m["username"] for m in members} == {
-        "yjj-admin", "yjj-planner", "yjj-reviewer", "yjj-insp-whjg", "yjj-insp-whjc", "multi-dept",
+        "yjj-admin",
+        "yjj-planner",
+        "yjj-reviewer",
+        "yjj-insp-whjg",
+        "yjj-insp-whjc",
+        "multi-dept",
     }
 
     suffix = uuid.uuid4().hex[:8]
     alias = f"130528-t{suffix}"
-    org_id = await provisioner.a_create_organization({
-        "name": f"宁晋县测试局{suffix}", "alias": alias, "enabled": True,
-        "domains": [{"name": f"t{suffix}.130528.spotcheck.test"}],
-        "attributes": {"spotcheck.department_code": [alias]},
-    })
+    org_id = await provisioner.a_create_organization(
+        {
+            "name": f"宁晋县测试局{suffix}",
+            "alias": alias,
+            "enabled": True,
+            "domains": [{"name": f"t{suffix}.130528.spotcheck.test"}],
+            "attributes": {"spotcheck.department_code": [alias]},
+        }
+    )
     assert org_id
-    user_id = await provisioner.a_create_user({
-        "username": f"t{suffix}-admin", "enabled": True, "email": f"t{suffix}@130528.spotcheck.test",
-        "emailVerified": True, "firstName": "测试", "lastName": "王",
-    })
-    group_id = await provisioner.a_create_group({"name": alias, "attributes": {"display_name": ["宁晋县测试局"]}})
+    user_id = await provisioner.a_create_user(
+        {
+            "username": f"t{suffix}-admin",
+            "enabled": True,
+            "email": f"t{suffix}@130528.spotcheck.test",
+            "emailVerified": True,
+            "firstName": "测试",
+            "lastName": "王",
+        }
+    )
+    group_id = await provisioner.a_create_group(
+        {"name": alias, "attributes": {"display_name": ["宁晋县测试局"]}}
+    )
     assert group_id
     section_id = await provisioner.a_create_group({"name": "zfjdg"}, parent=group_id)
     try:
@@ -336,8 +452,12 @@ async def test_department_groups_and_realm_settings(master_admin: KeycloakAdmin)
     yjj = await master_admin.a_get_group_by_path("/130528-yjj")
     children = await master_admin.a_get_group_children(yjj["id"], full_hierarchy=True)
     assert {c["name"]: c["attributes"]["display_name"][0] for c in children} == {
-        "zfjdg": "执法监督股", "whjgg": "危化监管股", "whjcg": "危化监察股",
-        "gmjgg": "工贸监管股", "gmjcg": "工贸监察股", "yjzhzx": "应急指挥中心",
+        "zfjdg": "执法监督股",
+        "whjgg": "危化监管股",
+        "whjcg": "危化监察股",
+        "gmjgg": "工贸监管股",
+        "gmjcg": "工贸监察股",
+        "yjzhzx": "应急指挥中心",
     }
     (web,) = [c for c in await master_admin.a_get_clients() if c["clientId"] == "spotcheck-web"]
     assert web["attributes"]["pkce.code.challenge.method"] == "S256"
