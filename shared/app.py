@@ -22,6 +22,8 @@ from services.identity.auth import AuthMiddleware
 from services.identity.departments import DepartmentDirectory
 from services.identity.oidc import OIDCClient
 from services.identity.principal import region_from_issuer
+from services.planning import public as planning_public
+from services.planning import routes as planning_routes
 from services.identity.tokens import JWKSCache, TokenVerifier
 from shared.errors import exception_handlers, internal_error_handler
 from shared.health import health, ready
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ready,
             identity_routes.router,
             identity_web.router,
+            planning_routes.router,
+            planning_public.router,
             pages.router,
             create_static_files_router(path="/static", directories=[ROOT / "shared" / "web" / "static"]),
         ],

@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=_worker)
 
     p = sub.add_parser("migrate", help="apply database migrations as the owner role; create the runtime role")
-    p.add_argument("revision", nargs="?", default="head")
+    p.add_argument("revision", nargs="?", default="heads")
     p.add_argument("--down", action="store_true", help="downgrade to REVISION")
     p.set_defaults(fn=_migrate)
 

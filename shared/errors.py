@@ -6,6 +6,7 @@ offending input (dotted path) when there is one. Messages are Chinese: they are 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -89,6 +90,14 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
         field = extra.get("key")
         reason = str(extra.get("message") or reason)
     field = _clean_field(field)
+    # msgspec puts the real location in the message: "... - at `$.scope.risk_classes[0]`".
+    located = re.search(r" - at `\$\.?([^`]*)`$", reason)
+    if located:
+        reason = reason[: located.start()]
+        field = located.group(1) or field
+    unknown = re.search(r"unknown field `([^`]+)`", reason)
+    if unknown and field in (None, "data"):
+        field = unknown.group(1)
     error: dict[str, Any] = {"code": "invalid", "message": _translate(reason)}
     if field:
         error["field"] = field

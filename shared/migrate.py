@@ -80,7 +80,7 @@ async def check_runtime_role(runtime_url: str) -> list[str]:
     return problems
 
 
-def upgrade(admin_url: str, runtime_url: str | None, revision: str = "head") -> None:
+def upgrade(admin_url: str, runtime_url: str | None, revision: str = "heads") -> None:
     command.upgrade(alembic_config(admin_url), revision)
     if runtime_url:
         asyncio.run(ensure_runtime_login(admin_url, runtime_url))

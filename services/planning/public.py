@@ -1,0 +1,71 @@
+"""Public draw register: announcements before the draw, proofs after it, and the in-browser verifier. No login."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Request, Response, Router, get
+from litestar.di import Provide
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.planning import public_repository as repo
+from shared.errors import NotFound
+from shared.runtime import Runtime
+from shared.tenancy import empty_scope
+
+
+async def provide_public_session(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+    """Read-only, no tenant scope, on the read replica when one is configured."""
+    runtime: Runtime = request.app.state.runtime
+    async with runtime.unit_of_work(empty_scope(), read_replica=True) as session:
+        yield session
+
+
+@get("/public/draws", exclude_from_auth=True)
+async def draws_page(public_db: AsyncSession, region: str | None = None) -> Template:
+    draws = await repo.list_draws(public_db, region)
+    return Template("planning/public_draws.html", context={"draws": draws, "user": None})
+
+
+@get("/public/draws/{draw_id:uuid}", exclude_from_auth=True)
+async def draw_page(public_db: AsyncSession, draw_id: uuid.UUID) -> Template:
+    draw = await repo.get_draw(public_db, draw_id)
+    if draw is None:
+        raise NotFound("抽取公告不存在", field="draw_id")
+    return Template("planning/public_draw.html", context={"d": draw, "user": None})
+
+
+@get("/public/draws/{draw_id:uuid}/proof.json", exclude_from_auth=True)
+async def proof_file(public_db: AsyncSession, draw_id: uuid.UUID) -> Response[bytes]:
+    proof = await repo.get_proof(public_db, draw_id)
+    if proof is None:
+        raise NotFound("该抽取尚未完成或不存在，没有可下载的证明文件", field="draw_id")
+    return Response(
+        proof, media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="draw-proof-{draw_id}.json"',
+                 "Cache-Control": "public, max-age=300"},
+    )
+
+
+@get("/api/public/draws/{draw_id:uuid}", exclude_from_auth=True)
+async def draw_json(public_db: AsyncSession, draw_id: uuid.UUID) -> dict[str, Any]:
+    draw = await repo.get_draw(public_db, draw_id)
+    if draw is None:
+        raise NotFound("抽取公告不存在", field="draw_id")
+    return draw
+
+
+@get("/public/verify", exclude_from_auth=True)
+async def verify_page() -> Template:
+    return Template("planning/public_verify.html", context={"user": None})
+
+
+router = Router(
+    path="/",
+    route_handlers=[draws_page, draw_page, proof_file, draw_json, verify_page],
+    dependencies={"public_db": Provide(provide_public_session)},
+    tags=["public"],
+)

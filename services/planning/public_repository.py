@@ -1,0 +1,47 @@
+"""The public read path: only the ``public_draws`` register, never tenant tables (no scope is set)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+COLUMNS = (
+    "draw_id, task_id, department_code, department_name, region_code, plan_number, plan_name, task_number, task_name,"
+    " status, ratios, population_hash, eligible_count, commitment, entropy_source, announced_at, drawn_at,"
+    " selected_count, voided_at, void_reason, proof IS NOT NULL AS has_proof"
+)
+
+
+async def list_draws(session: AsyncSession, region_code: str | None, limit: int = 200) -> list[dict[str, Any]]:
+    sql = f"SELECT {COLUMNS} FROM public_draws"
+    params: dict[str, Any] = {"limit": limit}
+    if region_code:
+        sql += " WHERE region_code = :r"
+        params["r"] = region_code
+    rows = await session.execute(text(sql + " ORDER BY announced_at DESC LIMIT :limit"), params)
+    return [dict(r._mapping) for r in rows]
+
+
+async def get_draw(session: AsyncSession, draw_or_task_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            text(f"SELECT {COLUMNS} FROM public_draws WHERE draw_id = :id OR task_id = :id"
+                 " ORDER BY announced_at DESC LIMIT 1"),
+            {"id": draw_or_task_id},
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def get_proof(session: AsyncSession, draw_or_task_id: uuid.UUID) -> bytes | None:
+    row = (
+        await session.execute(
+            text("SELECT proof FROM public_draws WHERE (draw_id = :id OR task_id = :id) AND proof IS NOT NULL"
+                 " ORDER BY announced_at DESC LIMIT 1"),
+            {"id": draw_or_task_id},
+        )
+    ).first()
+    return bytes(row[0]) if row else None

@@ -1,0 +1,86 @@
+"""Plans, tasks and draws API (thin handlers; rules in service.py)."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Router, get, post
+from litestar.di import Provide
+
+from services.identity.auth import provide_db_session, requires_department, requires_login, requires_roles
+from services.planning import service
+from services.planning.deps import WRITERS, provide_ctx
+from services.planning.schemas import (
+    AnnounceRequest,
+    DrawOut,
+    DrawRequest,
+    PlanCreate,
+    PlanOut,
+    TaskCreate,
+    TaskOut,
+    VoidRequest,
+)
+from services.planning.service import Ctx
+
+write = [requires_roles(*WRITERS)]
+
+
+@get("/plans")
+async def list_plans(ctx: Ctx, year: int | None = None) -> list[PlanOut]:
+    return await service.list_plans(ctx, year)
+
+
+@post("/plans", guards=write)
+async def create_plan(ctx: Ctx, data: PlanCreate) -> PlanOut:
+    return await service.create_plan(ctx, data)
+
+
+@get("/plans/{plan_id:uuid}")
+async def get_plan(ctx: Ctx, plan_id: uuid.UUID) -> PlanOut:
+    return await service.plan_detail(ctx, plan_id)
+
+
+@post("/plans/{plan_id:uuid}/publish", guards=write, status_code=200)
+async def publish_plan(ctx: Ctx, plan_id: uuid.UUID) -> PlanOut:
+    return await service.publish_plan(ctx, plan_id)
+
+
+@post("/plans/{plan_id:uuid}/tasks", guards=write)
+async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
+    return await service.add_task(ctx, plan_id, data)
+
+
+@get("/tasks/{task_id:uuid}")
+async def get_task(ctx: Ctx, task_id: uuid.UUID) -> TaskOut:
+    task, _ = await service.task_detail(ctx, task_id)
+    return task
+
+
+@post("/tasks/{task_id:uuid}/announce", guards=write)
+async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest) -> DrawOut:
+    return await service.announce(ctx, task_id, data)
+
+
+@post("/tasks/{task_id:uuid}/draw", guards=write, status_code=200)
+async def draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest) -> DrawOut:
+    return await service.run_draw(ctx, task_id, data)
+
+
+@post("/tasks/{task_id:uuid}/void", guards=write, status_code=200)
+async def void(ctx: Ctx, task_id: uuid.UUID, data: VoidRequest) -> DrawOut:
+    return await service.void_draw(ctx, task_id, data)
+
+
+@get("/draws/{draw_id:uuid}")
+async def get_draw(ctx: Ctx, draw_id: uuid.UUID) -> DrawOut:
+    return await service.draw_detail(ctx, draw_id)
+
+
+router = Router(
+    path="/api",
+    route_handlers=[list_plans, create_plan, get_plan, publish_plan, add_task, get_task, announce, draw, void,
+                    get_draw],
+    guards=[requires_login, requires_department],
+    dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
+    tags=["planning"],
+)
