@@ -22,9 +22,9 @@ from services.identity.auth import AuthMiddleware
 from services.identity.departments import DepartmentDirectory
 from services.identity.oidc import OIDCClient
 from services.identity.principal import region_from_issuer
+from services.identity.tokens import JWKSCache, TokenVerifier
 from services.planning import public as planning_public
 from services.planning import routes as planning_routes
-from services.identity.tokens import JWKSCache, TokenVerifier
 from shared.errors import exception_handlers, internal_error_handler
 from shared.health import health, ready
 from shared.logging import configure_logging, request_id_middleware

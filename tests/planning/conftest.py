@@ -35,7 +35,7 @@ def http(app_server: AppServer) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def as_user(http: httpx.Client, sso: SSO):  # noqa: ANN201
+def as_user(http: httpx.Client, sso: SSO):
     def make(username: str, department: str | None = None) -> Api:
         return Api(http, sso, username, department)
 
