@@ -23,6 +23,7 @@ from services.identity.departments import DepartmentDirectory
 from services.identity.oidc import OIDCClient
 from services.identity.principal import region_from_issuer
 from services.identity.tokens import JWKSCache, TokenVerifier
+from services.planning import pages as planning_pages
 from services.planning import public as planning_public
 from services.planning import routes as planning_routes
 from shared.errors import exception_handlers, internal_error_handler
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             identity_web.router,
             planning_routes.router,
             planning_public.router,
+            planning_pages.router,
             pages.router,
             create_static_files_router(path="/static", directories=[ROOT / "shared" / "web" / "static"]),
         ],

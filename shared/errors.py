@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 import structlog
 from litestar import MediaType, Request, Response
@@ -72,7 +73,25 @@ def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(content=body, status_code=status, media_type=MediaType.JSON)
 
 
-def domain_error_handler(_: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return not path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def _html(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    """Pages get a page, not JSON: 401 goes to the login, other errors render the error page."""
+    from litestar.response import Redirect, Template
+
+    if status == 401:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(f"/login?{urlencode({'next': target})}")  # type: ignore[return-value]
+    return Template("error.html", context={"status": status, "message": message, "user": None},  # type: ignore[return-value]
+                    status_code=status)
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if _wants_html(request):
+        return _html(request, exc.status_code, exc.message)
     return _json(exc.status_code, exc.body())
 
 
@@ -105,7 +124,7 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
     return _json(400, {"error": error})
 
 
-def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
         exc.status_code, "http_error"
     )
@@ -114,6 +133,10 @@ def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
         message = "需要登录"
     if isinstance(exc, PermissionDeniedException) and not message:
         message = "无权执行此操作"
+    if exc.status_code == 404 and not exc.detail:
+        message = "页面不存在"
+    if _wants_html(request) and exc.status_code in (401, 403, 404, 405):
+        return _html(request, exc.status_code, message)
     return _json(exc.status_code, {"error": {"code": code, "message": message}})
 
 

@@ -8,10 +8,11 @@ from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.auth import active_department, current_principal
-from services.planning.service import Ctx
+from services.planning.service import (
+    WRITERS,  # noqa: F401
+    Ctx,
+)
 from shared.errors import Forbidden
-
-WRITERS = ("planner", "dept-admin")
 
 
 async def provide_ctx(request: Request[Any, Any, Any], db: AsyncSession) -> Ctx:

@@ -29,8 +29,9 @@ from services.planning.schemas import (
     VoidRequest,
 )
 from shared import audit
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
+WRITERS = ("planner", "dept-admin")
 KIND_WORD = {"本部门": "随机抽查", "内部联合": "内部门联合抽查", "部门联合": "部门联合抽查"}
 RISK_CLASSES = ("A", "B", "C", "D")
 
@@ -48,6 +49,10 @@ class Ctx:
     @property
     def actor(self) -> audit.Actor:
         return audit.Actor(id=str(self.principal.user_id), name=self.principal.name)
+
+    def require_writer(self) -> None:
+        if not self.principal.has_any_role(*WRITERS):
+            raise Forbidden("只有计划制定人员或部门管理员可以执行此操作")
 
 
 # ---- small pure helpers ---------------------------------------------------------------------------------------
@@ -113,6 +118,7 @@ def _section_ids(sections: dict[str, dict[str, Any]], codes: list[str], field: s
 
 
 async def create_plan(ctx: Ctx, data: PlanCreate) -> PlanOut:
+    ctx.require_writer()
     if data.kind == "部门联合":
         raise InvalidInput("部门联合抽查计划由牵头部门在“联合抽查”中发起", field="kind")
     sections = await repo.sections_by_code(ctx.session)
@@ -185,6 +191,7 @@ async def list_plans(ctx: Ctx, year: int | None = None) -> list[PlanOut]:
 
 
 async def publish_plan(ctx: Ctx, plan_id: uuid.UUID) -> PlanOut:
+    ctx.require_writer()
     plan = await _plan_or_404(ctx, plan_id, lock=True)
     if plan["status"] != "草稿":
         raise Conflict(f"计划当前状态为“{plan['status']}”，不能发布", field="status")
@@ -211,6 +218,7 @@ def _ratios(data: TaskCreate) -> tuple[str, dict[str, str]]:
 
 
 async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
+    ctx.require_writer()
     plan = await _plan_or_404(ctx, plan_id, lock=True)
     if plan["status"] != "草稿":
         raise Conflict("只有草稿状态的计划可以添加任务", field="status")
@@ -288,6 +296,7 @@ def _exclusion_window(task: dict[str, Any]) -> dt.date | None:
 
 async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest) -> DrawOut:
     """Freeze the eligible list, commit to a secret and publish both before anyone can know the result."""
+    ctx.require_writer()
     task = await _task_or_404(ctx, task_id, lock=True)
     plan = await _plan_or_404(ctx, task["plan_id"])
     if plan["status"] != "已发布":
@@ -342,6 +351,7 @@ def _draw_task_number(plan: dict[str, Any], task: dict[str, Any]) -> str:
 
 
 async def run_draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest) -> DrawOut:
+    ctx.require_writer()
     task = await _task_or_404(ctx, task_id, lock=True)
     if task["draw_id"] is None:
         raise Conflict("请先公告抽取（冻结名单并公布承诺值）", field="status")
@@ -377,6 +387,7 @@ async def run_draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest) -> DrawOut:
 
 
 async def void_draw(ctx: Ctx, task_id: uuid.UUID, data: VoidRequest) -> DrawOut:
+    ctx.require_writer()
     task = await _task_or_404(ctx, task_id, lock=True)
     if task["draw_id"] is None:
         raise Conflict("该任务尚未公告抽取，无可作废的抽取", field="status")

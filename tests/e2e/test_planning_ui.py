@@ -1,0 +1,69 @@
+"""A planner runs the seed's plan 2023001 in the browser; anyone verifies the draw on the public page."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import login
+from tests.support.stack import AppServer
+
+
+def test_planner_runs_plan_2023001_and_public_verifies(page: Page, app_server: AppServer) -> None:
+    login(page, app_server.url, "yjj-planner")
+    page.click("text=抽查计划")
+    page.click("#new-plan")
+    page.fill("#year", "2023")
+    page.select_option("#kind", "内部联合")
+    page.select_option("#initiating_section", "zfjdg")
+    page.check("input[name=joint_sections][value=whjgg]")
+    page.check("input[name=joint_sections][value=whjcg]")
+    page.fill("#table_date", "2023-01-13")
+    page.click("#create-plan")
+    expect(page.locator("#plan-name")).to_contain_text("2023年宁晋县应急管理局内部门联合抽查")
+
+    page.click("#add-task")
+    page.fill("#name", "宁晋县应急管理局2023年度危化企业“双随机”内部联合抽查")
+    page.fill("#ratio_note", "5%（运用企业信用风险分级分类开展）")
+    page.check("input[name=item_codes][value=YJ-001]")
+    page.check("input[name=industries][value=危化]")
+    page.check("input[name=direct_supervision_only]")
+    page.fill("#scope_note", "2023年直接监管危化行业")
+    # A bad ratio is reported on the form and nothing is saved.
+    page.fill("#class_B", "abc")
+    page.click("#create-task")
+    expect(page.locator("#form-error")).to_contain_text("class_ratios.B")
+    page.fill("#class_B", "5%")
+    page.click("#create-task")
+    expect(page.locator("#task-name")).to_contain_text("危化企业")
+    page.click("text=" + page.locator(".muted a").nth(1).inner_text())
+    page.click("#publish-plan")
+    expect(page.locator("#plan-status")).to_have_text("已发布")
+
+    page.click("#tasks a")
+    page.fill("#entropy_source", "见证人现场报出的数字")
+    page.click("#announce")
+    expect(page.locator("#task-status")).to_have_text("已公告")
+    page.click("#run-draw")
+    expect(page.locator("#form-error")).to_contain_text("请填写其数值")
+    page.fill("#public_entropy", "17,42,93")
+    page.click("#run-draw")
+    expect(page.locator("#task-status")).to_have_text("已抽取")
+    selected = int(page.locator("#selected-count").inner_text())
+    assert selected == page.locator("#selected tbody tr").count() > 0
+
+    public_url = page.locator("#public-link").get_attribute("href")
+    anonymous = page.context.browser.new_context()  # type: ignore[union-attr]
+    try:
+        visitor = anonymous.new_page()
+        visitor.goto(app_server.url + str(public_url))
+        expect(visitor.locator("#draw-status")).to_have_text("已抽取")
+        visitor.click("#verify-button")
+        expect(visitor.locator("#verify-result")).to_contain_text("VALID", timeout=30000)
+        expect(visitor.locator("#verify-result")).not_to_contain_text("INVALID")
+    finally:
+        anonymous.close()
+
+
+def test_pages_redirect_anonymous_users_to_login(page: Page, app_server: AppServer) -> None:
+    page.goto(app_server.url + "/plans")
+    expect(page.locator("#username")).to_be_visible()
