@@ -86,6 +86,21 @@ def _keycloak_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _department(args: argparse.Namespace) -> int:
+    from shared.launcher import provision_department
+
+    sections = []
+    for item in args.section or []:
+        code, _, name = item.partition(":")
+        if not code or not name:
+            print(f"--section must be CODE:名称, got {item!r}", file=sys.stderr)
+            return 2
+        sections.append((code, name))
+    return asyncio.run(provision_department(
+        args.action, args.code, args.name, args.short_name, args.region, sections, args.admin, not args.no_keycloak
+    ))
+
+
 def _audit_check(args: argparse.Namespace) -> int:
     from shared.launcher import check_audit
 
@@ -124,6 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit-check", help="recompute a department's audit hash chain; reports tampering")
     p.add_argument("--department", required=True, help="department code, e.g. 130528-yjj")
     p.set_defaults(fn=_audit_check)
+
+    p = sub.add_parser("department", help="create a department (tenant) or re-sync it to Keycloak (operators)")
+    p.add_argument("action", choices=["create", "sync"])
+    p.add_argument("--code", required=True, help="行政区划代码-简称, e.g. 130528-zrzy")
+    p.add_argument("--name", help="full name, e.g. 宁晋县自然资源和规划局 (create)")
+    p.add_argument("--short-name", help="e.g. 县自然资源和规划局 (create)")
+    p.add_argument("--region", help="行政区划代码 of the county (create; defaults to the code's prefix)")
+    p.add_argument("--section", action="append", help="CODE:名称, repeatable, e.g. zfjdg:执法监督股")
+    p.add_argument("--admin", help="Keycloak username of the department admin")
+    p.add_argument("--no-keycloak", action="store_true", help="only write the database")
+    p.set_defaults(fn=_department)
 
     p = sub.add_parser("keycloak-fetch", help="download and cache the Keycloak server distribution (Maven)")
     p.set_defaults(fn=_keycloak_fetch)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
@@ -21,9 +22,12 @@ from arq.connections import ArqRedis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.settings import Settings
+
 log = structlog.get_logger()
 
 JobFn = Callable[..., Awaitable[Any]]
+_SETTINGS: ContextVar[Settings | None] = ContextVar("spotcheck_job_settings", default=None)
 REGISTRY: dict[str, JobFn] = {}
 _DEFERRED = "spotcheck_deferred_jobs"
 
@@ -80,3 +84,17 @@ def _json(value: Any) -> str:
     import msgspec
 
     return msgspec.json.encode(value).decode()
+
+
+def set_job_settings(settings: Settings) -> None:
+    _SETTINGS.set(settings)
+
+
+def job_settings() -> Settings:
+    """The worker's settings, for jobs that call external services (Keycloak) rather than only the database."""
+    settings = _SETTINGS.get()
+    if settings is None:
+        from shared.settings import get_settings
+
+        return get_settings()
+    return settings

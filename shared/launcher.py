@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 import httpx
+from sqlalchemy import text
 
 from shared.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
 
@@ -207,3 +208,48 @@ async def check_audit(department_code: str) -> int:
         return 1
     print(f"OK: {len(chain)} events, chain intact")
     return 0
+
+
+async def provision_department(
+    action: str, code: str, name: str | None, short_name: str | None, region: str | None,
+    sections: list[tuple[str, str]], admin_username: str | None, with_keycloak: bool,
+) -> int:
+    """`spotcheck department create|sync`: database first (owner role for the tenant row, the department's own
+    scope for its sections), then Keycloak (organization, section groups, admin membership)."""
+    from services.identity import keycloak_sync, provisioning
+    from shared.runtime import Runtime
+    from shared.settings import get_settings
+    from shared.tenancy import system_scope
+
+    settings = get_settings()
+    runtime = await Runtime.start(settings, with_redis=False)
+    try:
+        if action == "create":
+            if not (name and settings.db.admin_url):
+                print("create needs --name and SPOTCHECK_ADMIN_DATABASE_URL", file=sys.stderr)
+                return 2
+            dept_id = await provisioning.ensure_department(
+                settings.db.admin_url, code, region or code.split("-")[0], name, short_name or name
+            )
+            async with runtime.unit_of_work(system_scope(dept_id)) as session:
+                created = await provisioning.ensure_sections(session, dept_id, sections)
+            print(f"department {code}: {created} new section(s)")
+        dept_id = provisioning.department_id(code)
+        async with runtime.unit_of_work(system_scope(dept_id)) as session:
+            row = (await session.execute(text("SELECT name FROM departments WHERE code = :c"), {"c": code})).first()
+            if row is None:
+                print(f"department {code} does not exist", file=sys.stderr)
+                return 1
+            all_sections = await provisioning.department_sections(session)
+        if with_keycloak:
+            admin, connection = keycloak_sync.admin_client(settings.oidc)
+            try:
+                report = await keycloak_sync.sync_department(
+                    admin, keycloak_sync.DepartmentSpec(code, row.name, all_sections, admin_username)
+                )
+            finally:
+                await connection.aclose()
+            print("keycloak created: " + (", ".join(report.created) or "nothing (already in sync)"))
+        return 0
+    finally:
+        await runtime.close()

@@ -19,7 +19,7 @@ from shared.tenancy import system_scope
 log = structlog.get_logger()
 
 # Modules whose import registers jobs with @tenant_job.
-JOB_MODULES = ("shared.notifications",)
+JOB_MODULES = ("shared.notifications", "services.identity.jobs")
 
 
 def load_job_modules() -> None:
@@ -31,6 +31,7 @@ async def spotcheck_run_job(
     ctx: dict[str, Any], job_id: str, tenant_id: str, name: str, kwargs: dict[str, Any]
 ) -> str:
     runtime: Runtime = ctx["runtime"]
+    jobs.set_job_settings(runtime.settings)
     fn = jobs.REGISTRY.get(name)
     if fn is None:
         raise RuntimeError(f"unknown job {name!r}")
@@ -76,6 +77,19 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     return len(rows)
 
 
+async def resync_departments(ctx: dict[str, Any]) -> int:
+    """Nightly: queue a Keycloak re-sync for every active department (each runs as its own tenant job)."""
+    runtime: Runtime = ctx["runtime"]
+    if runtime.settings.oidc.dev_provider:
+        return 0  # the development provider has no admin API; departments there come from the realm file
+    async with runtime.db.sessionmaker() as session:
+        ids = [r[0] for r in await session.execute(text("SELECT id FROM departments WHERE active"))]
+    for department_id in ids:
+        async with runtime.unit_of_work(system_scope(department_id)) as session:
+            await jobs.defer(session, "identity.keycloak_resync", department_id)
+    return len(ids)
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     load_job_modules()
     settings: Settings = ctx.get("settings") or get_settings()
@@ -94,7 +108,10 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 def worker_settings(settings: Settings) -> dict[str, Any]:
     return {
         "functions": [spotcheck_run_job],
-        "cron_jobs": [cron(sweep_outbox, second={0, 30}, run_at_startup=True)],
+        "cron_jobs": [
+            cron(sweep_outbox, second={0, 30}, run_at_startup=True),
+            cron(resync_departments, hour={3}, minute={17}, second={0}, unique=True),
+        ],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis.url),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import asyncpg_dsn
 
@@ -48,3 +50,23 @@ async def ensure_department(admin_url: str, code: str, region_code: str, name: s
     finally:
         await conn.close()
     return dept_id
+
+
+async def ensure_sections(session: AsyncSession, tenant_id: uuid.UUID, sections: list[tuple[str, str]]) -> int:
+    """Insert the sections that are missing (by code) in the department's own scope; returns how many were new."""
+    created = 0
+    for code, name in sections:
+        result = await session.execute(
+            text(
+                "INSERT INTO sections (id, tenant_id, code, name) VALUES (:id, :t, :code, :name)"
+                " ON CONFLICT (tenant_id, code) DO NOTHING"
+            ),
+            {"id": uuid.uuid4(), "t": tenant_id, "code": code, "name": name},
+        )
+        created += result.rowcount or 0
+    return created
+
+
+async def department_sections(session: AsyncSession) -> list[tuple[str, str]]:
+    rows = await session.execute(text("SELECT code, name FROM sections WHERE active ORDER BY code"))
+    return [(r.code, r.name) for r in rows]
