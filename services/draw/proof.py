@@ -51,9 +51,15 @@ def build_proof(
     result: DrawResult,
     eligible: list[EligibleEntry],
     secret: bytes,
-    matching: dict[str, Any] | None = None,
+    matching: dict[str, Any] | msgspec.Struct | None = None,
 ) -> DrawProof:
-    """Assemble the proof of `result`; refuses inputs that are not the ones the draw used."""
+    """Assemble the proof of `result`; refuses inputs that are not the ones the draw used.
+
+    `matching` may be a `matching.MatchingProof` Struct (stored as plain JSON values, like a loaded
+    file, so that a built proof and the same proof read back compare equal).
+    """
+    if isinstance(matching, msgspec.Struct):
+        matching = msgspec.to_builtins(matching)
     population = prepare_population(eligible)
     if population.population_hash != result.population_hash:
         raise DrawInputError("eligible list does not match the draw's population_hash")

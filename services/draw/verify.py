@@ -57,6 +57,14 @@ class VerifyReport:
 ExtraCheck = Callable[[DrawProof], Iterable[Finding]]
 
 
+def standard_checks() -> tuple[ExtraCheck, ...]:
+    """The checks `spotcheck verify-draw` always runs besides the draw itself."""
+    # Imported here because matching.py imports this module (for Finding).
+    from services.draw.matching import verify_matching
+
+    return (verify_matching,)
+
+
 def verify_proof(proof: DrawProof, extra_checks: Sequence[ExtraCheck] = ()) -> VerifyReport:
     """Recompute the draw from the proof's inputs and list every disagreement."""
     report = VerifyReport()
@@ -174,7 +182,11 @@ def _at(items: list[str], i: int) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None, extra_checks: Sequence[ExtraCheck] = ()) -> int:
-    """`spotcheck verify-draw FILE`: exit 0 VALID, 1 INVALID (with findings), 2 unreadable/malformed."""
+    """`spotcheck verify-draw FILE`: exit 0 VALID, 1 INVALID (with findings), 2 unreadable/malformed.
+
+    Runs `standard_checks()` (inspector matching, when the proof has a `matching` section), then
+    `extra_checks`.
+    """
     parser = argparse.ArgumentParser(
         prog="spotcheck verify-draw",
         description=f"Recompute a {VERSION} draw from its proof file and check every published value.",
@@ -191,7 +203,7 @@ def main(argv: Sequence[str] | None = None, extra_checks: Sequence[ExtraCheck] =
     except ProofFormatError as exc:
         print(f"ERROR: {args.file}: {exc}", file=sys.stderr)
         return 2
-    report = verify_proof(proof, extra_checks)
+    report = verify_proof(proof, (*standard_checks(), *extra_checks))
     if not report.ok:
         print("INVALID")
         for finding in report.findings:
@@ -201,6 +213,10 @@ def main(argv: Sequence[str] | None = None, extra_checks: Sequence[ExtraCheck] =
     counts = ", ".join(f"{s} {len(v)}" for s, v in proof.selected.items())
     print(f"  task {proof.task_number}: {len(proof.eligible)} eligible, selected {counts}")
     print(f"  population_hash {proof.population_hash}")
+    if proof.matching is not None:
+        from services.draw.matching import describe_matching
+
+        print(f"  {describe_matching(proof)}")
     return 0
 
 
