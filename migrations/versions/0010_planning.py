@@ -106,6 +106,8 @@ def upgrade() -> None:
             ratios jsonb NOT NULL,
             population_hash char(64) NOT NULL,
             eligible_count int NOT NULL,
+            strata_sizes jsonb NOT NULL DEFAULT '{}'::jsonb,
+            eligible_list bytea NOT NULL DEFAULT ''::bytea,
             excluded jsonb NOT NULL DEFAULT '{}'::jsonb,
             commitment char(64) NOT NULL,
             secret bytea NOT NULL,
@@ -127,22 +129,11 @@ def upgrade() -> None:
     )
     # A task has at most one live draw: a second concurrent announcement or draw cannot both win.
     op.execute("CREATE UNIQUE INDEX uq_draws_live_task ON draws(task_id) WHERE status <> '已作废'")
+    # The frozen list is stored once, as the exact canonical bytes that were hashed (no per-entry rows: a
+    # province-scale draw would otherwise add ten million rows); already compact, so no TOAST compression.
+    op.execute("ALTER TABLE draws ALTER COLUMN eligible_list SET STORAGE EXTERNAL")
     enable_tenant_rls("draws")
 
-    op.execute(
-        """
-        CREATE TABLE draw_eligible (
-            tenant_id uuid NOT NULL,
-            draw_id uuid NOT NULL,
-            uscc varchar(18) NOT NULL,
-            stratum varchar(3) NOT NULL,
-            object_id uuid NOT NULL,
-            PRIMARY KEY (draw_id, uscc),
-            FOREIGN KEY (tenant_id, draw_id) REFERENCES draws(tenant_id, id) ON DELETE CASCADE
-        )
-        """
-    )
-    enable_tenant_rls("draw_eligible", privileges="SELECT, INSERT")
 
     op.execute(
         """
@@ -172,6 +163,7 @@ def upgrade() -> None:
             plan_number text NOT NULL,
             plan_name text NOT NULL,
             task_number text NOT NULL,
+            protocol_task_number text NOT NULL,
             task_name text NOT NULL,
             status text NOT NULL,
             ratios jsonb NOT NULL,
@@ -182,17 +174,23 @@ def upgrade() -> None:
             announced_at timestamptz NOT NULL,
             drawn_at timestamptz,
             selected_count int,
-            proof bytea,
+            secret char(64),
+            seed char(64),
+            public_entropy text,
+            selected jsonb,
+            matching jsonb,
+            eligible_list bytea,
             voided_at timestamptz,
             void_reason text
         )
         """
     )
     op.execute("CREATE INDEX ix_public_draws_region ON public_draws(region_code, announced_at DESC)")
+    op.execute("ALTER TABLE public_draws ALTER COLUMN eligible_list SET STORAGE EXTERNAL")
     grant("public_draws", "SELECT, INSERT, UPDATE")
     op.execute(f"REVOKE DELETE ON public_draws FROM {RUNTIME_ROLE}")
 
 
 def downgrade() -> None:
-    for table in ("public_draws", "draw_selected", "draw_eligible", "draws", "tasks", "plans", "plan_counters"):
+    for table in ("public_draws", "draw_selected", "draws", "tasks", "plans", "plan_counters"):
         op.execute(f"DROP TABLE IF EXISTS {table} CASCADE")

@@ -11,10 +11,34 @@ from litestar.di import Provide
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.draw import fast, protocol
+from services.draw.proof import DrawProof, encode_proof
 from services.planning import public_repository as repo
 from shared.errors import NotFound
 from shared.runtime import Runtime
 from shared.tenancy import empty_scope
+
+_PROOFS: dict[tuple[uuid.UUID, bool], bytes] = {}
+
+
+def proof_bytes(parts: dict[str, Any]) -> bytes:
+    """The proof file, assembled from the published parts; drawn proofs never change, so cache per draw."""
+    key = (parts["draw_id"], parts["matching"] is not None)
+    cached = _PROOFS.get(key)
+    if cached is not None:
+        return cached
+    canonical = fast.from_canonical(bytes(parts["eligible_list"]))
+    proof = DrawProof(
+        version=protocol.VERSION, task_number=parts["protocol_task_number"], ratios=dict(parts["ratios"]),
+        eligible=canonical.entries(), population_hash=parts["population_hash"], commitment=parts["commitment"],
+        secret=parts["secret"], public_entropy=parts["public_entropy"] or "", seed=parts["seed"],
+        selected={k: list(v) for k, v in parts["selected"].items()}, matching=parts["matching"],
+    )
+    data = encode_proof(proof)
+    if len(_PROOFS) >= 16:
+        _PROOFS.pop(next(iter(_PROOFS)))
+    _PROOFS[key] = data
+    return data
 
 
 async def provide_public_session(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
@@ -40,11 +64,11 @@ async def draw_page(public_db: AsyncSession, draw_id: uuid.UUID) -> Template:
 
 @get("/public/draws/{draw_id:uuid}/proof.json", exclude_from_auth=True)
 async def proof_file(public_db: AsyncSession, draw_id: uuid.UUID) -> Response[bytes]:
-    proof = await repo.get_proof(public_db, draw_id)
-    if proof is None:
+    parts = await repo.get_proof_parts(public_db, draw_id)
+    if parts is None:
         raise NotFound("该抽取尚未完成或不存在，没有可下载的证明文件", field="draw_id")
     return Response(
-        proof, media_type="application/json",
+        proof_bytes(parts), media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="draw-proof-{draw_id}.json"',
                  "Cache-Control": "public, max-age=300"},
     )

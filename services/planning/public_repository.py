@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 COLUMNS = (
     "draw_id, task_id, department_code, department_name, region_code, plan_number, plan_name, task_number, task_name,"
     " status, ratios, population_hash, eligible_count, commitment, entropy_source, announced_at, drawn_at,"
-    " selected_count, voided_at, void_reason, proof IS NOT NULL AS has_proof"
+    " selected_count, voided_at, void_reason, seed IS NOT NULL AS has_proof"
+)
+PROOF_COLUMNS = (
+    "protocol_task_number, ratios, population_hash, commitment, secret, seed, public_entropy, selected, matching,"
+    " eligible_list"
 )
 
 
@@ -36,12 +40,12 @@ async def get_draw(session: AsyncSession, draw_or_task_id: uuid.UUID) -> dict[st
     return dict(row._mapping) if row else None
 
 
-async def get_proof(session: AsyncSession, draw_or_task_id: uuid.UUID) -> bytes | None:
+async def get_proof_parts(session: AsyncSession, draw_or_task_id: uuid.UUID) -> dict[str, Any] | None:
     row = (
         await session.execute(
-            text("SELECT proof FROM public_draws WHERE (draw_id = :id OR task_id = :id) AND proof IS NOT NULL"
-                 " ORDER BY announced_at DESC LIMIT 1"),
+            text(f"SELECT draw_id, {PROOF_COLUMNS} FROM public_draws WHERE (draw_id = :id OR task_id = :id)"
+                 " AND seed IS NOT NULL ORDER BY announced_at DESC LIMIT 1"),
             {"id": draw_or_task_id},
         )
     ).first()
-    return bytes(row[0]) if row else None
+    return dict(row._mapping) if row else None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 import uuid
 from typing import Any
 
@@ -164,81 +166,91 @@ async def population_summary(
     year: int, annual_cap: int | None,
 ) -> dict[str, int]:
     """Counts of the scope and of each exclusion, shown on the announcement before anything is frozen."""
-    params: dict[str, Any] = {"recent": recent_since, "year": year, "cap": annual_cap}
+    params: dict[str, Any] = {}
     where = _scope_sql(scope, params)
-    row = (
-        await session.execute(
-            text(
-                f"SELECT count(*) AS in_scope,"
-                f" count(*) FILTER (WHERE CAST(:recent AS date) IS NOT NULL AND o.last_checked_on >= CAST(:recent AS date)) AS recently_checked,"
-                f" count(*) FILTER (WHERE CAST(:cap AS int) IS NOT NULL AND {_checks_this_year()} >= CAST(:cap AS int)) AS at_annual_cap,"
-                f" count(*) FILTER (WHERE o.risk_class IS NULL) AS unclassified"
-                f" FROM registry_objects o WHERE {where}"
-            ),
-            params,
-        )
-    ).one()
-    return {k: int(v) for k, v in row._mapping.items()}
+    columns = ["count(*) AS in_scope", "count(*) FILTER (WHERE o.risk_class IS NULL) AS unclassified"]
+    if recent_since is not None:
+        params["recent"] = recent_since
+        columns.append("count(*) FILTER (WHERE o.last_checked_on >= :recent) AS recently_checked")
+    if annual_cap is not None:
+        params.update(year=year, cap=annual_cap)
+        columns.append(f"count(*) FILTER (WHERE {_checks_this_year()} >= :cap) AS at_annual_cap")
+    row = (await session.execute(text(f"SELECT {', '.join(columns)} FROM registry_objects o WHERE {where}"), params)).one()
+    counts = {"recently_checked": 0, "at_annual_cap": 0}
+    counts.update({k: int(v) for k, v in row._mapping.items()})
+    return counts
+
+
+def _exclusions_sql(params: dict[str, Any], recent_since: dt.date | None, year: int, annual_cap: int | None) -> str:
+    # Only the exclusions the task asks for appear in the SQL, so a plain scope stays a plain indexed scan.
+    sql = ""
+    if recent_since is not None:
+        params["recent"] = recent_since
+        sql += " AND (o.last_checked_on IS NULL OR o.last_checked_on < :recent)"
+    if annual_cap is not None:
+        params.update(year=year, cap=annual_cap)
+        sql += f" AND {_checks_this_year()} < :cap"
+    return sql
 
 
 def _checks_this_year() -> str:
     return (
         "(SELECT count(*) FROM draw_selected s JOIN draws d ON d.id = s.draw_id"
-        " WHERE s.uscc = o.uscc AND d.status = '已抽取' AND extract(year FROM d.drawn_at) = CAST(:year AS int))"
+        " WHERE s.uscc = o.uscc AND d.status = '已抽取' AND extract(year FROM d.drawn_at) = :year)"
     )
 
 
-async def freeze_eligible(
-    session: AsyncSession, tenant_id: uuid.UUID, draw_id: uuid.UUID, scope: dict[str, Any], *, per_class: bool,
-    recent_since: dt.date | None, year: int, annual_cap: int | None,
-) -> tuple[int, str]:
-    """Copy the eligible list into the draw (set-based) and return (count, population hash)."""
-    params: dict[str, Any] = {"t": tenant_id, "d": draw_id, "recent": recent_since, "year": year, "cap": annual_cap}
-    where = _scope_sql(scope, params)
+async def _asyncpg(session: AsyncSession) -> Any:
+    """The transaction's own asyncpg connection (same scope, same snapshot) for COPY."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
+def _positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    names: list[str] = []
+
+    def swap(match: Any) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    converted = re.sub(r"(?<!:):([a-z_]+)", swap, sql)
+    return converted, [params[n] for n in names]
+
+
+async def eligible_lines(
+    session: AsyncSession, scope: dict[str, Any], *, per_class: bool, recent_since: dt.date | None, year: int,
+    annual_cap: int | None,
+) -> bytes:
+    """The eligible list as raw ``USCC\tSTRATUM\n`` lines, straight from COPY (unsorted)."""
+    params: dict[str, Any] = {}
+    where = _scope_sql(scope, params) + _exclusions_sql(params, recent_since, year, annual_cap)
     stratum = "o.risk_class" if per_class else "'ALL'"
-    await session.execute(
-        text(
-            f"INSERT INTO draw_eligible (tenant_id, draw_id, uscc, stratum, object_id)"
-            f" SELECT :t, :d, o.uscc, {stratum}, o.id FROM registry_objects o WHERE {where}"
-            f" AND NOT (CAST(:recent AS date) IS NOT NULL AND o.last_checked_on IS NOT NULL"
-            f" AND o.last_checked_on >= CAST(:recent AS date))"
-            f" AND NOT (CAST(:cap AS int) IS NOT NULL AND {_checks_this_year()} >= CAST(:cap AS int))"
-        ),
-        params,
-    )
-    row = (
-        await session.execute(
-            text(
-                "SELECT count(*), encode(sha256(convert_to(coalesce(string_agg(uscc || E'\\t' || stratum || E'\\n',"
-                " '' ORDER BY uscc COLLATE \"C\"), ''), 'UTF8')), 'hex') FROM draw_eligible WHERE draw_id = :d"
-            ),
-            {"d": draw_id},
-        )
-    ).one()
-    return int(row[0]), str(row[1])
+    sql = f"SELECT o.uscc, {stratum} FROM registry_objects o WHERE {where}"
+    query, args = _positional(sql, params)
+    buffer = io.BytesIO()
+    await (await _asyncpg(session)).copy_from_query(query, *args, output=buffer)
+    return buffer.getvalue()
 
 
 async def insert_draw(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(
         text(
             "INSERT INTO draws (id, tenant_id, task_id, status, task_number, ratios, population_hash, eligible_count,"
-            " excluded, commitment, secret, entropy_source, announced_by) VALUES (:id, :tenant_id, :task_id, '已公告',"
-            " :task_number, CAST(:ratios AS jsonb), :population_hash, :eligible_count, CAST(:excluded AS jsonb),"
-            " :commitment, :secret, :entropy_source, :announced_by)"
+            " strata_sizes, eligible_list, excluded, commitment, secret, entropy_source, announced_by) VALUES (:id,"
+            " :tenant_id, :task_id, '已公告', :task_number, CAST(:ratios AS jsonb), :population_hash, :eligible_count,"
+            " CAST(:strata_sizes AS jsonb), :eligible_list, CAST(:excluded AS jsonb), :commitment, :secret,"
+            " :entropy_source, :announced_by)"
         ),
-        {**values, "ratios": _json(values["ratios"]), "excluded": _json(values["excluded"])},
-    )
-
-
-async def update_draw_hash(session: AsyncSession, draw_id: uuid.UUID, count: int, population_hash: str) -> None:
-    await session.execute(
-        text("UPDATE draws SET eligible_count = :n, population_hash = :h WHERE id = :id"),
-        {"n": count, "h": population_hash, "id": draw_id},
+        {**values, "ratios": _json(values["ratios"]), "excluded": _json(values["excluded"]),
+         "strata_sizes": _json(values["strata_sizes"])},
     )
 
 
 DRAW_COLUMNS = (
-    "id, task_id, status, task_number, ratios, population_hash, eligible_count, excluded, commitment, secret,"
+    "id, task_id, status, task_number, ratios, population_hash, eligible_count, strata_sizes, excluded, commitment,"
+    " secret,"
     " entropy_source, public_entropy, seed, selected_count, announced_at, drawn_at, void_reason"
 )
 
@@ -249,22 +261,26 @@ async def get_draw(session: AsyncSession, draw_id: uuid.UUID, *, lock: bool = Fa
     return dict(row._mapping) if row else None
 
 
-async def eligible_entries(session: AsyncSession, draw_id: uuid.UUID) -> list[tuple[str, str, uuid.UUID]]:
-    rows = await session.execute(
-        text("SELECT uscc, stratum, object_id FROM draw_eligible WHERE draw_id = :d"), {"d": draw_id}
+async def eligible_list(session: AsyncSession, draw_id: uuid.UUID) -> bytes:
+    row = await session.execute(text("SELECT eligible_list FROM draws WHERE id = :id"), {"id": draw_id})
+    return bytes(row.scalar_one())
+
+
+async def insert_selected(
+    session: AsyncSession, tenant_id: uuid.UUID, draw_id: uuid.UUID, selected: dict[str, list[str]]
+) -> int:
+    """Persist the result in one set-based INSERT (COPY FROM is refused under row-level security)."""
+    usccs = [u for ranked in selected.values() for u in ranked]
+    conn = await _asyncpg(session)
+    ids = dict(await conn.fetch("SELECT uscc, id FROM registry_objects WHERE uscc = ANY($1::text[])", usccs))
+    strata = [s for s, ranked in selected.items() for _ in ranked]
+    ranks = [r for ranked in selected.values() for r in range(1, len(ranked) + 1)]
+    await conn.execute(
+        "INSERT INTO draw_selected (tenant_id, draw_id, stratum, rank, uscc, object_id)"
+        " SELECT $1, $2, s, r, u, o FROM unnest($3::text[], $4::int[], $5::text[], $6::uuid[]) AS t(s, r, u, o)",
+        tenant_id, draw_id, strata, ranks, usccs, [ids[u] for u in usccs],
     )
-    return [(r.uscc, r.stratum, r.object_id) for r in rows]
-
-
-async def insert_selected(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(
-            text(
-                "INSERT INTO draw_selected (tenant_id, draw_id, stratum, rank, uscc, object_id)"
-                " VALUES (:tenant_id, :draw_id, :stratum, :rank, :uscc, :object_id)"
-            ),
-            rows,
-        )
+    return len(usccs)
 
 
 async def mark_drawn(
@@ -309,24 +325,25 @@ async def insert_public_draw(session: AsyncSession, values: dict[str, Any]) -> N
     await session.execute(
         text(
             "INSERT INTO public_draws (draw_id, task_id, department_code, department_name, region_code, plan_number,"
-            " plan_name, task_number, task_name, status, ratios, population_hash, eligible_count, commitment,"
-            " entropy_source, announced_at) VALUES (:draw_id, :task_id, :department_code, :department_name,"
-            " :region_code, :plan_number, :plan_name, :task_number, :task_name, '已公告', CAST(:ratios AS jsonb),"
+            " plan_name, task_number, protocol_task_number, task_name, status, ratios, population_hash, eligible_count,"
+            " commitment, entropy_source, announced_at) VALUES (:draw_id, :task_id, :department_code,"
+            " :department_name, :region_code, :plan_number, :plan_name, :task_number, :protocol_task_number,"
+            " :task_name, '已公告', CAST(:ratios AS jsonb),"
             " :population_hash, :eligible_count, :commitment, :entropy_source, now())"
         ),
         {**values, "ratios": _json(values["ratios"])},
     )
 
 
-async def publish_draw_result(
-    session: AsyncSession, draw_id: uuid.UUID, drawn_at: dt.datetime, selected_count: int, proof: bytes
-) -> None:
+async def publish_draw_result(session: AsyncSession, draw_id: uuid.UUID, values: dict[str, Any]) -> None:
+    """After the draw everything needed to recompute it becomes public: secret, seed, list, result."""
     await session.execute(
         text(
-            "UPDATE public_draws SET status = '已抽取', drawn_at = :at, selected_count = :n,"
-            " proof = :proof WHERE draw_id = :id"
+            "UPDATE public_draws SET status = '已抽取', drawn_at = :drawn_at, selected_count = :selected_count,"
+            " secret = :secret, seed = :seed, public_entropy = :public_entropy, selected = CAST(:selected AS jsonb),"
+            " eligible_list = :eligible_list WHERE draw_id = :id"
         ),
-        {"at": drawn_at, "n": selected_count, "proof": proof, "id": draw_id},
+        {**values, "selected": _json(values["selected"]), "id": draw_id},
     )
 
 

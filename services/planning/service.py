@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.draw import proof as draw_proof
-from services.draw import protocol
+from services.draw import fast, protocol
 from services.identity.departments import Department
 from services.identity.principal import Principal
 from services.planning import repository as repo
@@ -314,27 +313,30 @@ async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest) -> DrawO
             f"范围内有 {summary['unclassified']} 家企业未标注信用风险分类，请先补充分类或改用统一比例",
             field="risk_class",
         )
+    lines = await repo.eligible_lines(
+        ctx.session, task["scope"], per_class=per_class, recent_since=recent_since, year=plan["year"],
+        annual_cap=task["annual_cap"],
+    )
+    canonical = fast.canonicalize(lines)
+    if len(canonical) == 0:
+        raise Conflict("当前筛选条件下没有可抽取的检查对象", field="scope")
+    count, population_hash = len(canonical), canonical.population_hash
     secret = protocol.new_secret()
     draw_id = uuid.uuid4()
     await repo.insert_draw(ctx.session, {
         "id": draw_id, "tenant_id": ctx.tenant_id, "task_id": task_id, "task_number": _draw_task_number(plan, task),
-        "ratios": task["ratios"], "population_hash": "0" * 64, "eligible_count": 0,
+        "ratios": task["ratios"], "population_hash": population_hash, "eligible_count": count,
+        "strata_sizes": canonical.sizes(), "eligible_list": canonical.data,
         "excluded": {"recently_checked": summary["recently_checked"], "at_annual_cap": summary["at_annual_cap"]},
         "commitment": protocol.commitment(secret), "secret": secret, "entropy_source": data.entropy_source,
         "announced_by": ctx.principal.name,
     })
-    count, population_hash = await repo.freeze_eligible(
-        ctx.session, ctx.tenant_id, draw_id, task["scope"], per_class=per_class, recent_since=recent_since,
-        year=plan["year"], annual_cap=task["annual_cap"],
-    )
-    if count == 0:
-        raise Conflict("当前筛选条件下没有可抽取的检查对象", field="scope")
-    await repo.update_draw_hash(ctx.session, draw_id, count, population_hash)
     await repo.set_task_status(ctx.session, task_id, "已公告")
     await repo.insert_public_draw(ctx.session, {
         "draw_id": draw_id, "task_id": task_id, "department_code": ctx.department.code,
         "department_name": ctx.department.name, "region_code": ctx.department.region_code,
         "plan_number": plan["number"], "plan_name": plan["name"], "task_number": task["number"],
+        "protocol_task_number": _draw_task_number(plan, task),
         "task_name": task["name"], "ratios": task["ratios"], "population_hash": population_hash,
         "eligible_count": count, "commitment": protocol.commitment(secret), "entropy_source": data.entropy_source,
     })
@@ -342,7 +344,7 @@ async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest) -> DrawO
         "draw_id": str(draw_id), "population_hash": population_hash, "eligible": count,
         "commitment": protocol.commitment(secret), "entropy_source": data.entropy_source,
     })
-    return await draw_detail(ctx, draw_id)
+    return await draw_detail(ctx, draw_id, with_selected=False)
 
 
 def _draw_task_number(plan: dict[str, Any], task: dict[str, Any]) -> str:
@@ -361,29 +363,25 @@ async def run_draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest) -> DrawOut:
         raise Conflict(f"该任务已{draw['status'].removeprefix('已')}，不能再次抽取", field="status")
     if draw["entropy_source"] != AnnounceRequest().entropy_source and not data.public_entropy.strip():
         raise InvalidInput(f"公告的公共随机数来源为“{draw['entropy_source']}”，请填写其数值", field="public_entropy")
-    entries = await repo.eligible_entries(ctx.session, draw["id"])
-    eligible = [protocol.EligibleEntry(uscc=u, stratum=s) for u, s, _ in entries]
-    objects = {u: o for u, _, o in entries}
+    canonical = fast.from_canonical(await repo.eligible_list(ctx.session, draw["id"]))
     secret = bytes(draw["secret"])
-    result = protocol.draw(eligible, dict(draw["ratios"]), secret, draw["task_number"], data.public_entropy)
+    result = fast.draw(canonical, dict(draw["ratios"]), secret, draw["task_number"], data.public_entropy)
     if result.population_hash != draw["population_hash"]:
         raise Conflict("冻结名单与公告的名单哈希不一致，抽取已中止", field="population_hash")
-    rows = [
-        {"tenant_id": ctx.tenant_id, "draw_id": draw["id"], "stratum": stratum, "rank": rank, "uscc": uscc,
-         "object_id": objects[uscc]}
-        for stratum, usccs in result.selected.items() for rank, uscc in enumerate(usccs, 1)
-    ]
-    await repo.insert_selected(ctx.session, rows)
-    drawn_at = await repo.mark_drawn(ctx.session, draw["id"], data.public_entropy, result.seed, len(rows),
+    selected_count = await repo.insert_selected(ctx.session, ctx.tenant_id, draw["id"], result.selected)
+    drawn_at = await repo.mark_drawn(ctx.session, draw["id"], data.public_entropy, result.seed, selected_count,
                                      ctx.principal.name)
     await repo.set_task_status(ctx.session, task_id, "已抽取")
-    proof = draw_proof.build_proof(result, eligible, secret)
-    await repo.publish_draw_result(ctx.session, draw["id"], drawn_at, len(rows), draw_proof.encode_proof(proof))
+    await repo.publish_draw_result(ctx.session, draw["id"], {
+        "drawn_at": drawn_at, "selected_count": selected_count, "secret": secret.hex(), "seed": result.seed,
+        "public_entropy": data.public_entropy, "selected": result.selected, "eligible_list": canonical.data,
+    })
     await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "draw.run", "task", task_id, {
         "draw_id": str(draw["id"]), "seed": result.seed, "public_entropy": data.public_entropy,
         "selected": {k: len(v) for k, v in result.selected.items()},
     })
-    return await draw_detail(ctx, draw["id"])
+    # The selected list can be long at province scale; it is read with GET /api/draws/{id}.
+    return await draw_detail(ctx, draw["id"], with_selected=False)
 
 
 async def void_draw(ctx: Ctx, task_id: uuid.UUID, data: VoidRequest) -> DrawOut:
@@ -403,11 +401,13 @@ async def void_draw(ctx: Ctx, task_id: uuid.UUID, data: VoidRequest) -> DrawOut:
     return await draw_detail(ctx, draw["id"])
 
 
-async def draw_detail(ctx: Ctx, draw_id: uuid.UUID) -> DrawOut:
+async def draw_detail(ctx: Ctx, draw_id: uuid.UUID, *, with_selected: bool = True) -> DrawOut:
     draw = await repo.get_draw(ctx.session, draw_id)
     if draw is None:
         raise NotFound("抽取记录不存在", field="draw_id")
-    selected = await repo.selected_objects(ctx.session, draw_id) if draw["status"] != "已公告" else []
+    selected = []
+    if with_selected and draw["status"] != "已公告":
+        selected = await repo.selected_objects(ctx.session, draw_id)
     return DrawOut(
         id=draw["id"], task_id=draw["task_id"], status=draw["status"], task_number=draw["task_number"],
         ratios=draw["ratios"], population_hash=draw["population_hash"], eligible_count=draw["eligible_count"],

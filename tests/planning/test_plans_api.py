@@ -63,7 +63,8 @@ def test_seed_plan_2023001_runs_and_verifies(as_user: Any, http: httpx.Client) -
     for stratum, n in sizes.items():
         assert len(proof.selected[stratum]) == min(n, math.ceil(n * 0.05))
     assert d["selected_count"] == sum(len(v) for v in proof.selected.values())
-    assert {s["uscc"] for s in d["selected"]} == {u for v in proof.selected.values() for u in v}
+    listed = planner.get(f"/api/draws/{d['id']}").json()["selected"]
+    assert {s["uscc"] for s in listed} == {u for v in proof.selected.values() for u in v}
     assert proof.public_entropy == "17,42,93" and proof.task_number == f"{plan['number']}/001号"
 
     again = planner.post(f"/api/tasks/{task['id']}/draw", {"public_entropy": "1"})
