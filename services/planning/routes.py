@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from litestar import Router, get, post
 from litestar.di import Provide
 
 from services.identity.auth import provide_db_session, requires_department, requires_login, requires_roles
-from services.planning import service
+from services.planning import service, teams
 from services.planning.deps import WRITERS, provide_ctx
 from services.planning.schemas import (
     AnnounceRequest,
@@ -71,6 +72,26 @@ async def void(ctx: Ctx, task_id: uuid.UUID, data: VoidRequest) -> DrawOut:
     return await service.void_draw(ctx, task_id, data)
 
 
+@post("/tasks/{task_id:uuid}/match", guards=write, status_code=200)
+async def match(ctx: Ctx, task_id: uuid.UUID, data: teams.MatchRequest | None = None) -> dict[str, Any]:
+    return await teams.match_task(ctx, task_id, data or teams.MatchRequest())
+
+
+@get("/tasks/{task_id:uuid}/teams")
+async def get_teams(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
+    return await teams.teams_view(ctx, task_id)
+
+
+@post("/tasks/{task_id:uuid}/teams/adjust", guards=write, status_code=200)
+async def adjust(ctx: Ctx, task_id: uuid.UUID, data: teams.AdjustRequest) -> dict[str, Any]:
+    return await teams.adjust_team(ctx, task_id, data)
+
+
+@get("/my/assignments")
+async def my_assignments(ctx: Ctx) -> list[dict[str, Any]]:
+    return await teams.my_assignments(ctx)
+
+
 @get("/draws/{draw_id:uuid}")
 async def get_draw(ctx: Ctx, draw_id: uuid.UUID) -> DrawOut:
     return await service.draw_detail(ctx, draw_id)
@@ -79,7 +100,7 @@ async def get_draw(ctx: Ctx, draw_id: uuid.UUID) -> DrawOut:
 router = Router(
     path="/api",
     route_handlers=[list_plans, create_plan, get_plan, publish_plan, add_task, get_task, announce, draw, void,
-                    get_draw],
+                    match, get_teams, adjust, my_assignments, get_draw],
     guards=[requires_login, requires_department],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
     tags=["planning"],

@@ -1,0 +1,199 @@
+"""Matching inspectors to drawn enterprises (`spotcheck-match-v1`), manual adjustment, assignments, notices."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+
+from services.draw import matching
+from services.planning import repository as repo
+from services.planning import teams_repository as trepo
+from services.planning.service import Ctx, _plan_or_404, _task_or_404
+from shared import audit
+from shared.errors import Conflict, DomainError, InvalidInput, NotFound
+
+MATCHABLE = ("已抽取",)
+ADJUSTABLE = ("已匹配", "实施中")
+
+
+class MatchRequest(msgspec.Struct, forbid_unknown_fields=True):
+    load_slack: int = msgspec.field(default=1)
+
+
+class AdjustRequest(msgspec.Struct, forbid_unknown_fields=True):
+    uscc: str
+    slot: int
+    inspector_id: uuid.UUID
+    reason: str
+
+
+class MatchInfeasible(DomainError):
+    """Constraints cannot all hold: report every object and slot, never relax a rule."""
+
+    status_code = 409
+    code = "match_infeasible"
+
+    def __init__(self, unfilled: list[matching.Unfilled]) -> None:
+        super().__init__(f"有 {len(unfilled)} 个检查岗位无法按规则匹配，未保存任何分组", field="unfilled")
+        self.unfilled = unfilled
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["error"]["unfilled"] = [msgspec.to_builtins(u) for u in self.unfilled]
+        return body
+
+
+def check_end(task: dict[str, Any]) -> dt.date:
+    end: dt.date = task["end_month"]
+    return end.replace(day=calendar.monthrange(end.year, end.month)[1])
+
+
+def build_slots(
+    ctx: Ctx, plan: dict[str, Any], task: dict[str, Any], inspectors: list[matching.Inspector],
+    sections_by_id: dict[uuid.UUID, dict[str, Any]], specialty: str | None, end: str,
+) -> list[matching.Slot]:
+    """Team composition by construction: internal joint tasks take one member from each joint section (the first
+    one with the items' specialty); other tasks take a specialist first; the rest come from the whole department."""
+    code = ctx.department.code
+    specs: list[tuple[str, str | None, str | None]] = []
+    joint = [sections_by_id[s] for s in task["joint_section_ids"] if s in sections_by_id]
+    if plan["kind"] == "内部联合" and joint:
+        for index, section in enumerate(joint):
+            specs.append((section["name"], section["code"], specialty if index == 0 else None))
+    else:
+        specs.append(("具备专业特长的检查人员" if specialty else "检查人员1", None, specialty))
+    while len(specs) < task["min_inspectors"]:
+        specs.append((f"检查人员{len(specs) + 1}", None, None))
+    slots = []
+    for label, section, spec in specs:
+        draft = matching.Slot(label=label, pool=[], department=code, section=section, specialty=spec)
+        pool = [i.id for i in inspectors if matching._eligible(i, draft, end)]
+        slots.append(msgspec.structs.replace(draft, pool=pool))
+    return slots
+
+
+async def match_task(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest) -> dict[str, Any]:
+    ctx.require_writer()
+    if not 0 <= data.load_slack <= 5:
+        raise InvalidInput("工作量浮动上限应在 0–5 之间", field="load_slack")
+    task = await _task_or_404(ctx, task_id, lock=True)
+    if task["status"] not in MATCHABLE:
+        raise Conflict(f"任务当前状态为“{task['status']}”，抽取完成后才能匹配检查人员", field="status")
+    plan = await _plan_or_404(ctx, task["plan_id"])
+    draw = await repo.get_draw(ctx.session, task["draw_id"])
+    assert draw is not None and draw["seed"]
+    selected = await _selected(ctx, draw["id"])
+    order = matching.draw_order(selected)
+    rows = await trepo.active_inspectors(ctx.session)
+    inspectors = [
+        matching.Inspector(id=str(r["id"]), department=ctx.department.code, section=r["section"] or "",
+                           specialties=list(r["specialties"]),
+                           licence_expiry=r["licence_expiry"].isoformat() if r["licence_expiry"] else None)
+        for r in rows
+    ]
+    published = {i.id for i in inspectors}
+    conflicts = await trepo.conflicts(ctx.session, order)
+    previous = await trepo.previous_inspectors(ctx.session, order, task_id)
+    objects = [
+        matching.MatchObject(uscc=u, excluded=sorted((conflicts.get(u, set()) | previous.get(u, set())) & published))
+        for u in order
+    ]
+    items = await repo.items_by_id(ctx.session, list(task["item_ids"]))
+    specialty = next((s for item in items for s in item["specialties"]), None)
+    end = check_end(task)
+    slots = build_slots(ctx, plan, task, inspectors, await repo.sections_by_id(ctx.session), specialty,
+                        end.isoformat())
+    seed = bytes.fromhex(draw["seed"])
+    result = matching.match(seed, objects, slots, inspectors, check_end=end.isoformat(), load_slack=data.load_slack)
+    if not result.feasible:
+        raise MatchInfeasible(result.unfilled)
+    object_ids = {s["uscc"]: s["object_id"] for s in await repo.selected_objects(ctx.session, draw["id"])}
+    members = [
+        (uscc, object_ids[uscc], slot, uuid.UUID(inspector))
+        for uscc, team in result.teams.items() for slot, inspector in enumerate(team) if inspector is not None
+    ]
+    await trepo.save_matching(ctx.session, ctx.tenant_id, task_id, draw["id"], data.load_slack, end, result.caps,
+                              [s.label for s in slots], ctx.principal.name, members)
+    await repo.set_task_status(ctx.session, task_id, "已匹配")
+    proof = matching.matching_proof(seed, objects, slots, inspectors, result, check_end=end.isoformat(),
+                                    load_slack=data.load_slack)
+    await trepo.publish_matching(ctx.session, draw["id"], msgspec.to_builtins(proof))
+    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "task.match", "task", task_id, {
+        "version": result.version, "teams": len(result.teams), "load_slack": data.load_slack, "caps": result.caps,
+    })
+    return await teams_view(ctx, task_id)
+
+
+async def _selected(ctx: Ctx, draw_id: uuid.UUID) -> dict[str, list[str]]:
+    selected: dict[str, list[str]] = {}
+    for row in await repo.selected_objects(ctx.session, draw_id):
+        selected.setdefault(row["stratum"], []).append(row["uscc"])
+    return selected
+
+
+async def teams_view(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
+    await _task_or_404(ctx, task_id)
+    matched = await trepo.get_matching(ctx.session, task_id)
+    if matched is None:
+        return {"matched": False, "teams": [], "adjustments": []}
+    labels = matched["slot_labels"]
+    teams: dict[str, dict[str, Any]] = {}
+    for row in await trepo.team_rows(ctx.session, task_id):
+        team = teams.setdefault(row["uscc"], {"uscc": row["uscc"], "name": row["object_name"],
+                                              "address": row["address"], "members": []})
+        team["members"].append({
+            "slot": row["slot"], "slot_label": labels[row["slot"]], "inspector_id": str(row["inspector_id"]),
+            "name": row["inspector_name"], "licence_no": row["licence_no"], "section": row["section_name"],
+            "adjusted": row["adjusted"],
+        })
+    return {
+        "matched": True, "matched_at": matched["matched_at"], "matched_by": matched["matched_by"],
+        "load_slack": matched["load_slack"], "caps": matched["caps"], "slot_labels": labels,
+        "teams": list(teams.values()),
+        "adjustments": [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in a.items()}
+                        for a in await trepo.adjustments(ctx.session, task_id)],
+    }
+
+
+async def adjust_team(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> dict[str, Any]:
+    """A planner replaces one member, with a reason; the rules still hold and the change is public."""
+    ctx.require_writer()
+    reason = data.reason.strip()
+    if len(reason) < 5:
+        raise InvalidInput("调整理由至少 5 个字", field="reason")
+    task = await _task_or_404(ctx, task_id, lock=True)
+    if task["status"] not in ADJUSTABLE:
+        raise Conflict(f"任务当前状态为“{task['status']}”，不能调整检查人员", field="status")
+    current = await trepo.member(ctx.session, task_id, data.uscc, data.slot)
+    if current is None:
+        raise NotFound("该企业或岗位不在本任务的检查分组中", field="uscc")
+    inspector = next((i for i in await trepo.active_inspectors(ctx.session) if i["id"] == data.inspector_id), None)
+    if inspector is None:
+        raise InvalidInput("检查人员不存在或已停用", field="inspector_id")
+    end = check_end(task)
+    if inspector["licence_expiry"] is None or inspector["licence_expiry"] < end:
+        raise InvalidInput("该检查人员的执法证在检查期间不在有效期内", field="inspector_id")
+    if data.inspector_id in await trepo.team_of(ctx.session, task_id, data.uscc):
+        raise Conflict("该检查人员已在这家企业的检查组中", field="inspector_id")
+    conflicts = await trepo.conflicts(ctx.session, [data.uscc])
+    if str(data.inspector_id) in conflicts.get(data.uscc, set()):
+        raise Conflict("该检查人员已申报与该企业存在利害关系，须回避", field="inspector_id")
+    await trepo.replace_member(ctx.session, ctx.tenant_id, task_id, data.uscc, data.slot, current["inspector_id"],
+                               data.inspector_id, reason, ctx.principal.name)
+    await trepo.publish_adjustment(ctx.session, task["draw_id"], {
+        "uscc": data.uscc, "slot": data.slot, "old": str(current["inspector_id"]), "new": str(data.inspector_id),
+        "reason": reason, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    })
+    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "team.adjust", "task", task_id, {
+        "uscc": data.uscc, "slot": data.slot, "old": str(current["inspector_id"]), "new": str(data.inspector_id),
+        "reason": reason,
+    })
+    return await teams_view(ctx, task_id)
+
+
+async def my_assignments(ctx: Ctx) -> list[dict[str, Any]]:
+    return await trepo.assignments_for_user(ctx.session, ctx.principal.user_id)

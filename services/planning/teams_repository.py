@@ -1,0 +1,176 @@
+"""SQL for matching: eligible inspectors, conflicts, previous inspectors, teams and adjustments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def active_inspectors(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            "SELECT i.id, i.name, i.licence_no, i.licence_expiry, i.specialties, i.user_id, s.code AS section,"
+            " s.name AS section_name FROM inspectors i LEFT JOIN sections s ON s.id = i.section_id"
+            " WHERE i.active ORDER BY i.licence_no"
+        )
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def conflicts(session: AsyncSession, usccs: list[str]) -> dict[str, set[str]]:
+    rows = await session.execute(
+        text("SELECT uscc, inspector_id FROM inspector_conflicts WHERE uscc = ANY(:u)"), {"u": usccs}
+    )
+    result: dict[str, set[str]] = {}
+    for uscc, inspector_id in rows:
+        result.setdefault(uscc, set()).add(str(inspector_id))
+    return result
+
+
+async def previous_inspectors(session: AsyncSession, usccs: list[str], task_id: uuid.UUID) -> dict[str, set[str]]:
+    """The team of the most recent earlier task that checked each enterprise (回避: not the same people again)."""
+    rows = await session.execute(
+        text(
+            "WITH last AS (SELECT DISTINCT ON (uscc) uscc, task_id FROM task_team_members"
+            " WHERE uscc = ANY(:u) AND task_id <> :t ORDER BY uscc, created_at DESC)"
+            " SELECT m.uscc, m.inspector_id FROM task_team_members m JOIN last USING (uscc, task_id)"
+        ),
+        {"u": usccs, "t": task_id},
+    )
+    result: dict[str, set[str]] = {}
+    for uscc, inspector_id in rows:
+        result.setdefault(uscc, set()).add(str(inspector_id))
+    return result
+
+
+async def save_matching(
+    session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID, draw_id: uuid.UUID, load_slack: int,
+    check_end: dt.date, caps: dict[str, int], labels: list[str], actor: str,
+    members: list[tuple[str, uuid.UUID, int, uuid.UUID]],
+) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO task_matchings (task_id, tenant_id, draw_id, load_slack, check_end, caps, slot_labels,"
+            " matched_by) VALUES (:task, :t, :draw, :slack, :end, CAST(:caps AS jsonb), :labels, :by)"
+        ),
+        {"task": task_id, "t": tenant_id, "draw": draw_id, "slack": load_slack, "end": check_end,
+         "caps": msgspec.json.encode(caps).decode(), "labels": labels, "by": actor},
+    )
+    await session.execute(
+        text(
+            "INSERT INTO task_team_members (tenant_id, task_id, uscc, object_id, slot, inspector_id)"
+            " SELECT :t, :task, u, o, s, i FROM unnest(CAST(:u AS text[]), CAST(:o AS uuid[]), CAST(:s AS int[]),"
+            " CAST(:i AS uuid[])) AS x(u, o, s, i)"
+        ),
+        {"t": tenant_id, "task": task_id, "u": [m[0] for m in members], "o": [m[1] for m in members],
+         "s": [m[2] for m in members], "i": [m[3] for m in members]},
+    )
+
+
+async def get_matching(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            text("SELECT task_id, draw_id, load_slack, check_end, caps, slot_labels, matched_at, matched_by"
+                 " FROM task_matchings WHERE task_id = :t"),
+            {"t": task_id},
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def team_rows(session: AsyncSession, task_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            "SELECT m.uscc, m.object_id, m.slot, m.adjusted, m.inspector_id, i.name AS inspector_name, i.licence_no,"
+            " s.name AS section_name, o.name AS object_name, o.address, sel.stratum, sel.rank"
+            " FROM task_team_members m JOIN inspectors i ON i.id = m.inspector_id"
+            " LEFT JOIN sections s ON s.id = i.section_id JOIN registry_objects o ON o.id = m.object_id"
+            " JOIN task_matchings tm ON tm.task_id = m.task_id"
+            " JOIN draw_selected sel ON sel.draw_id = tm.draw_id AND sel.uscc = m.uscc"
+            " WHERE m.task_id = :t ORDER BY sel.stratum, sel.rank, m.slot"
+        ),
+        {"t": task_id},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def adjustments(session: AsyncSession, task_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            "SELECT a.uscc, a.slot, a.reason, a.adjusted_by, a.adjusted_at, oi.name AS old_name, ni.name AS new_name"
+            " FROM team_adjustments a LEFT JOIN inspectors oi ON oi.id = a.old_inspector_id"
+            " JOIN inspectors ni ON ni.id = a.new_inspector_id WHERE a.task_id = :t ORDER BY a.adjusted_at"
+        ),
+        {"t": task_id},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def member(session: AsyncSession, task_id: uuid.UUID, uscc: str, slot: int) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            text("SELECT inspector_id FROM task_team_members WHERE task_id = :t AND uscc = :u AND slot = :s FOR UPDATE"),
+            {"t": task_id, "u": uscc, "s": slot},
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def team_of(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> set[uuid.UUID]:
+    rows = await session.execute(
+        text("SELECT inspector_id FROM task_team_members WHERE task_id = :t AND uscc = :u"), {"t": task_id, "u": uscc}
+    )
+    return {r[0] for r in rows}
+
+
+async def replace_member(
+    session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID, uscc: str, slot: int,
+    old: uuid.UUID | None, new: uuid.UUID, reason: str, actor: str,
+) -> None:
+    await session.execute(
+        text("UPDATE task_team_members SET inspector_id = :new, adjusted = true"
+             " WHERE task_id = :t AND uscc = :u AND slot = :s"),
+        {"new": new, "t": task_id, "u": uscc, "s": slot},
+    )
+    await session.execute(
+        text(
+            "INSERT INTO team_adjustments (id, tenant_id, task_id, uscc, slot, old_inspector_id, new_inspector_id,"
+            " reason, adjusted_by) VALUES (:id, :tenant, :t, :u, :s, :old, :new, :reason, :by)"
+        ),
+        {"id": uuid.uuid4(), "tenant": tenant_id, "t": task_id, "u": uscc, "s": slot, "old": old, "new": new,
+         "reason": reason, "by": actor},
+    )
+
+
+async def publish_matching(session: AsyncSession, draw_id: uuid.UUID, matching: dict[str, Any]) -> None:
+    await session.execute(
+        text("UPDATE public_draws SET matching = CAST(:m AS jsonb) WHERE draw_id = :d"),
+        {"m": msgspec.json.encode(matching).decode(), "d": draw_id},
+    )
+
+
+async def publish_adjustment(session: AsyncSession, draw_id: uuid.UUID, entry: dict[str, Any]) -> None:
+    await session.execute(
+        text("UPDATE public_draws SET adjustments = adjustments || CAST(:e AS jsonb) WHERE draw_id = :d"),
+        {"e": msgspec.json.encode([entry]).decode(), "d": draw_id},
+    )
+
+
+async def assignments_for_user(session: AsyncSession, user_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            "SELECT t.id AS task_id, t.name AS task_name, t.number AS task_number, p.number AS plan_number,"
+            " t.start_month, t.end_month, t.status, m.uscc, o.name AS object_name, o.address, m.slot"
+            " FROM task_team_members m JOIN inspectors i ON i.id = m.inspector_id"
+            " JOIN tasks t ON t.id = m.task_id JOIN plans p ON p.id = t.plan_id"
+            " JOIN registry_objects o ON o.id = m.object_id WHERE i.user_id = :u"
+            " ORDER BY t.start_month DESC, t.number, o.name"
+        ),
+        {"u": user_id},
+    )
+    return [dict(r._mapping) for r in rows]
