@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -12,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.auth import provide_db_session, requires_login
 from services.planning import repository as repo
-from services.planning import service
+from services.planning import service, teams
+from services.planning import teams_repository as trepo
 from services.planning.deps import WRITERS, provide_ctx
 from services.planning.schemas import AnnounceRequest, DrawRequest, PlanCreate, TaskCreate, VoidRequest
 from services.planning.service import Ctx
-from shared.errors import DomainError
+from shared.errors import DomainError, NotFound
 from shared.web.forms import clean, to_struct
 from shared.web.pages import page_context
 
@@ -148,7 +150,10 @@ async def create_task_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncS
 async def _task_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, **extra: Any) -> Template:
     task, plan = await service.task_detail(ctx, task_id)
     draw = await service.draw_detail(ctx, task.draw_id) if task.draw_id else None
-    return await _render(request, "task.html", ctx=ctx, task=task, plan=plan, draw=draw, **extra)
+    team_view = await teams.teams_view(ctx, task_id)
+    inspectors = await trepo.active_inspectors(ctx.session) if team_view["matched"] else []
+    return await _render(request, "task.html", ctx=ctx, task=task, plan=plan, draw=draw, teams=team_view,
+                         inspectors=inspectors, **extra)
 
 
 @get("/tasks/{task_id:uuid}")
@@ -201,10 +206,59 @@ async def void_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
     return await _task_action(request, ctx, db, task_id, action)
 
 
+@post("/tasks/{task_id:uuid}/match")
+async def match_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
+                     task_id: uuid.UUID) -> Template | Redirect:
+    form = await request.form()
+
+    async def action() -> None:
+        slack = to_struct(clean({"load_slack": form.get("load_slack")}), teams.MatchRequest)
+        await teams.match_task(ctx, task_id, slack)
+
+    return await _task_action(request, ctx, db, task_id, action)
+
+
+@post("/tasks/{task_id:uuid}/adjust")
+async def adjust_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
+                      task_id: uuid.UUID) -> Template | Redirect:
+    form = await request.form()
+
+    async def action() -> None:
+        uscc, _, slot = str(form.get("member", "")).partition("|")
+        data = to_struct({"uscc": uscc, "slot": slot or "-1", "inspector_id": form.get("inspector_id", ""),
+                          "reason": form.get("reason", "")}, teams.AdjustRequest)
+        await teams.adjust_team(ctx, task_id, data)
+
+    return await _task_action(request, ctx, db, task_id, action)
+
+
+@get("/tasks/{task_id:uuid}/notice/{uscc:str}")
+async def notice_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str) -> Template:
+    task, plan = await service.task_detail(ctx, task_id)
+    team_view = await teams.teams_view(ctx, task_id)
+    team = next((t for t in team_view["teams"] if t["uscc"] == uscc), None)
+    if team is None:
+        raise NotFound("该企业不在本任务的检查名单中", field="uscc")
+    items = await repo.items_by_id(ctx.session, await _item_ids(ctx, task_id))
+    return await _render(request, "notice.html", ctx=ctx, task=task, plan=plan, team=team, items=items,
+                         department=ctx.department, today=dt.date.today())
+
+
+async def _item_ids(ctx: Ctx, task_id: uuid.UUID) -> list[uuid.UUID]:
+    task = await repo.get_task(ctx.session, task_id)
+    return list(task["item_ids"]) if task else []
+
+
+@get("/my/assignments")
+async def my_assignments_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
+    return await _render(request, "assignments.html", ctx=ctx, assignments=await teams.my_assignments(ctx))
+
+
 router = Router(
     path="/",
     route_handlers=[plans_page, new_plan_page, create_plan_form, plan_page, publish_plan_form, new_task_page,
-                    create_task_form, task_page, announce_form, draw_form, void_form],
+                    create_task_form, task_page, announce_form, draw_form, void_form, match_form, adjust_form,
+                    notice_page, my_assignments_page],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
 )

@@ -51,6 +51,19 @@ def test_planner_runs_plan_2023001_and_public_verifies(page: Page, app_server: A
     selected = int(page.locator("#selected-count").inner_text())
     assert selected == page.locator("#selected tbody tr").count() > 0
 
+    page.click("#run-match")
+    expect(page.locator("#task-status")).to_have_text("已匹配")
+    rows = page.locator("#teams tbody tr")
+    assert rows.count() == selected
+    expect(page.locator("#teams thead")).to_contain_text("危化监管股")
+    first_enterprise = rows.first.locator("td").first.inner_text().split("\n")[0]
+    with page.context.expect_page() as notice_info:
+        rows.first.locator("text=随机抽查告知书").click()
+    notice = notice_info.value
+    expect(notice.locator("#notice-enterprise")).to_have_text(first_enterprise)
+    expect(notice.locator("h1")).to_have_text("随机抽查告知书")
+    notice.close()
+
     public_url = page.locator("#public-link").get_attribute("href")
     anonymous = page.context.browser.new_context()  # type: ignore[union-attr]
     try:
@@ -67,3 +80,12 @@ def test_planner_runs_plan_2023001_and_public_verifies(page: Page, app_server: A
 def test_pages_redirect_anonymous_users_to_login(page: Page, app_server: AppServer) -> None:
     page.goto(app_server.url + "/plans")
     expect(page.locator("#username")).to_be_visible()
+
+
+def test_inspector_sees_assignments_on_a_phone(phone: Page, app_server: AppServer) -> None:
+    login(phone, app_server.url, "yjj-insp-whjc")
+    phone.click("text=我的检查任务")
+    expect(phone.locator("h1")).to_have_text("我的检查任务")
+    # Either a list of enterprises or the clear empty message, never an error page.
+    assert phone.locator("#assignments li").count() > 0 or phone.locator("#no-assignments").is_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
