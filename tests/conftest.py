@@ -25,6 +25,13 @@ from tests.support.stack import SSO, AppServer, start_app, start_dev_sso, stop
 pytest_plugins = ["tests.keycloak_fixtures"]
 
 TEST_DB = "spotcheck_test"
+# pgserver logs at INFO from an atexit hook, after pytest has closed the streams.
+logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: the cheap tests fail fast, and Playwright's loop never precedes an async test."""
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,10 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(app_server: object) -> Iterator[Browser]:
+    # Module scope: Playwright's sync API keeps an event loop running on the main thread while it is alive, which
+    # would stop pytest-asyncio from running async tests of other modules in between.
     # Depends on the app so that its (asyncio-based) set-up runs before Playwright takes the main thread.
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
