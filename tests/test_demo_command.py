@@ -61,7 +61,7 @@ def test_demo_runs_stops_and_restarts(tmp_path: Path) -> None:
         proc.wait(60)
     output = log1.read_text()
     assert "已载入演示数据" in output and "已停止" in output
-    gone, alive = psutil.wait_procs(children, timeout=20)
+    _, alive = psutil.wait_procs(children, timeout=20)
     assert alive == [], f"left running after SIGTERM: {alive}"
 
     log2 = tmp_path / "run2.log"

@@ -34,7 +34,7 @@ def test_fast_equals_reference(seed: int) -> None:
 
 def test_parallel_scoring_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(99)
-    lines, entries = _lines(rng, 5000, "A,B,C,D")
+    lines, _ = _lines(rng, 5000, "A,B,C,D")
     canonical = fast.canonicalize(lines)
     seed = bytes(range(32))
     serial = fast.score_all(seed, canonical.keys)
