@@ -79,6 +79,27 @@ def _verify_draw(args: argparse.Namespace) -> int:
     return int(verify_main([args.file]))
 
 
+def _draw_proof(args: argparse.Namespace) -> int:
+    import uuid
+
+    from shared.launcher import fetch_proof
+
+    try:
+        draw_id = uuid.UUID(args.id)
+    except ValueError:
+        print(f"not a draw or task id: {args.id!r}", file=sys.stderr)
+        return 2
+    data = asyncio.run(fetch_proof(draw_id))
+    if data is None:
+        print("no completed draw with that id", file=sys.stderr)
+        return 1
+    if args.output:
+        Path(args.output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data + b"\n")
+    return 0
+
+
 def _keycloak_fetch(args: argparse.Namespace) -> int:
     from services.identity.keycloak_server import fetch_distribution
 
@@ -135,6 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify-draw", help="verify a draw proof file offline; prints VALID or what differs")
     p.add_argument("file")
     p.set_defaults(fn=_verify_draw)
+
+    p = sub.add_parser("draw-proof", help="print (or save) the public proof file of a completed draw")
+    p.add_argument("id", help="draw id or task id")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.set_defaults(fn=_draw_proof)
 
     p = sub.add_parser("audit-check", help="recompute a department's audit hash chain; reports tampering")
     p.add_argument("--department", required=True, help="department code, e.g. 130528-yjj")

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from types import FrameType
 
@@ -251,5 +252,22 @@ async def provision_department(
                 await connection.aclose()
             print("keycloak created: " + (", ".join(report.created) or "nothing (already in sync)"))
         return 0
+    finally:
+        await runtime.close()
+
+
+async def fetch_proof(draw_or_task_id: uuid.UUID) -> bytes | None:
+    """The same bytes as /public/draws/{id}/proof.json, read through the public path (no tenant scope)."""
+    from services.planning import public_repository
+    from services.planning.public import proof_bytes
+    from shared.runtime import Runtime
+    from shared.settings import get_settings
+    from shared.tenancy import empty_scope
+
+    runtime = await Runtime.start(get_settings(), with_redis=False)
+    try:
+        async with runtime.unit_of_work(empty_scope(), read_replica=True) as session:
+            parts = await public_repository.get_proof_parts(session, draw_or_task_id)
+        return proof_bytes(parts) if parts else None
     finally:
         await runtime.close()

@@ -168,3 +168,26 @@ def test_other_departments_and_roles_cannot_touch_the_plan(as_user: Any) -> None
     assert inspector.post(f"/api/tasks/{task['id']}/announce", {}).status_code == 403
     overseer = as_user("county-overseer")
     assert overseer.post("/api/plans", {"year": 2023, "kind": "本部门", "initiating_section": "zfjdg"}).status_code == 403
+
+
+def test_cli_draw_proof_and_verify_draw(as_user: Any, app_server: Any, tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    planner = as_user("yjj-planner")
+    _, task = _create_published_task(as_user)
+    planner.post(f"/api/tasks/{task['id']}/announce", {})
+    assert planner.post(f"/api/tasks/{task['id']}/draw", {}).status_code == 200
+    proof_file = tmp_path / "proof.json"
+    env = app_server.env
+    fetched = subprocess.run([sys.executable, "-m", "shared.cli", "draw-proof", task["id"], "-o", str(proof_file)],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert fetched.returncode == 0, fetched.stderr
+    ok = subprocess.run([sys.executable, "-m", "shared.cli", "verify-draw", str(proof_file)],
+                        env=env, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and ok.stdout.startswith("VALID"), ok.stdout + ok.stderr
+    tampered = proof_file.read_text().replace('"public_entropy":""', '"public_entropy":"1"')
+    proof_file.write_text(tampered)
+    bad = subprocess.run([sys.executable, "-m", "shared.cli", "verify-draw", str(proof_file)],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "INVALID" in bad.stdout and "seed" in bad.stdout
