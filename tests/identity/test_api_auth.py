@@ -11,12 +11,36 @@ import httpx
 import pytest
 
 from tests.keycloak_fixtures import openid_client
-from tests.support.stack import SSO, AppServer, start_dev_sso, stop
+from tests.support.stack import SSO, AppServer, start_app, start_dev_sso, stop
+
+
+@pytest.fixture(scope="module", params=["session-provider", "dev-provider"])
+def provider(request: pytest.FixtureRequest, app_server: AppServer, sso: SSO, app_env: dict[str, str],
+             service_dir: Path) -> Iterator[tuple[SSO, AppServer]]:
+    """The same contract runs against the session's provider (real Keycloak in CI) and against the development
+    provider, each with its own SpotCheck process, so the two cannot drift apart."""
+    if request.param == "session-provider" or sso.kind == "dev":
+        yield sso, app_server
+        return
+    workdir = service_dir / "dev-contract"
+    workdir.mkdir(exist_ok=True)
+    dev, proc = start_dev_sso(workdir)
+    app = start_app(workdir, {**app_env, "SPOTCHECK_OIDC_ISSUER": dev.issuer, "SPOTCHECK_OIDC_DEV_PROVIDER": "1"})
+    try:
+        yield dev, app
+    finally:
+        stop(app.proc)
+        stop(proc)
 
 
 @pytest.fixture(scope="module")
-def api(app_server: AppServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=app_server.url, timeout=20) as client:
+def sso_under_test(provider: tuple[SSO, AppServer]) -> SSO:
+    return provider[0]
+
+
+@pytest.fixture(scope="module")
+def api(provider: tuple[SSO, AppServer]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=provider[1].url, timeout=20) as client:
         yield client
 
 
@@ -40,8 +64,8 @@ def test_probes_and_schema(api: httpx.Client) -> None:
     assert api.get("/health").headers["x-request-id"]
 
 
-def test_planner_sees_own_department(api: httpx.Client, sso: SSO) -> None:
-    me = api.get("/api/me", headers=bearer(sso.token("yjj-planner")))
+def test_planner_sees_own_department(api: httpx.Client, sso_under_test: SSO) -> None:
+    me = api.get("/api/me", headers=bearer(sso_under_test.token("yjj-planner")))
     assert me.status_code == 200, me.text
     body = me.json()
     assert body["user_id"] == "00000000-0000-4000-8000-000000000102"
@@ -49,13 +73,13 @@ def test_planner_sees_own_department(api: httpx.Client, sso: SSO) -> None:
     assert [d["name"] for d in body["departments"]] == ["宁晋县应急管理局"]
     assert body["roles"] == ["planner"] and body["sections"] == ["zfjdg"]
     assert body["name"] == "李明"
-    sections = api.get("/api/sections", headers=bearer(sso.token("yjj-planner"))).json()
+    sections = api.get("/api/sections", headers=bearer(sso_under_test.token("yjj-planner"))).json()
     assert {s["department_code"] for s in sections} == {"130528-yjj"}
     assert {s["name"] for s in sections} >= {"执法监督股", "危化监管股", "危化监察股"}
 
 
-def test_person_in_two_departments_chooses_one(api: httpx.Client, sso: SSO) -> None:
-    token = sso.token("multi-dept")
+def test_person_in_two_departments_chooses_one(api: httpx.Client, sso_under_test: SSO) -> None:
+    token = sso_under_test.token("multi-dept")
     me = api.get("/api/me", headers=bearer(token)).json()
     assert {d["code"] for d in me["departments"]} == {"130528-yjj", "130528-xfjy"}
     assert me["active_department"] is None
@@ -67,14 +91,14 @@ def test_person_in_two_departments_chooses_one(api: httpx.Client, sso: SSO) -> N
     assert me_xf["active_department"] == "130528-xfjy" and me_xf["sections"] == ["fhjdk"]
 
 
-def test_department_not_joined_is_forbidden(api: httpx.Client, sso: SSO) -> None:
-    response = api.get("/api/sections", headers=bearer(sso.token("yjj-planner"), "130528-xfjy"))
+def test_department_not_joined_is_forbidden(api: httpx.Client, sso_under_test: SSO) -> None:
+    response = api.get("/api/sections", headers=bearer(sso_under_test.token("yjj-planner"), "130528-xfjy"))
     assert response.status_code == 403
     assert response.json()["error"]["field"] == "X-Department"
 
 
-def test_overseer_reads_the_whole_county(api: httpx.Client, sso: SSO) -> None:
-    token = sso.token("county-overseer")
+def test_overseer_reads_the_whole_county(api: httpx.Client, sso_under_test: SSO) -> None:
+    token = sso_under_test.token("county-overseer")
     me = api.get("/api/me", headers=bearer(token)).json()
     assert me["roles"] == ["county-overseer"] and me["departments"] == []
     sections = api.get("/api/sections", headers=bearer(token)).json()
@@ -91,8 +115,8 @@ def test_no_token_is_401(api: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("kind", ["garbage", "forged", "alg-none", "refresh", "id", "wrong-audience"])
-def test_bad_tokens_are_401(api: httpx.Client, sso: SSO, kind: str) -> None:
-    tokens = sso.tokens("yjj-planner")
+def test_bad_tokens_are_401(api: httpx.Client, sso_under_test: SSO, kind: str) -> None:
+    tokens = sso_under_test.tokens("yjj-planner")
     access = str(tokens["access_token"])
     header, payload, signature = access.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
@@ -107,7 +131,7 @@ def test_bad_tokens_are_401(api: httpx.Client, sso: SSO, kind: str) -> None:
     elif kind == "id":
         token = str(tokens["id_token"])
     else:
-        provisioner = openid_client(sso.issuer, "spotcheck-provisioner", "spotcheck-provisioner-dev-secret")
+        provisioner = openid_client(sso_under_test.issuer, "spotcheck-provisioner", "spotcheck-provisioner-dev-secret")
         token = provisioner.token(grant_type="client_credentials")["access_token"]
     response = api.get("/api/me", headers=bearer(token))
     assert response.status_code == 401, (kind, response.text)
