@@ -75,9 +75,12 @@ def upgrade() -> None:
     )
     enable_tenant_rls("team_adjustments", privileges="SELECT, INSERT")
     op.execute("ALTER TABLE public_draws ADD COLUMN adjustments jsonb NOT NULL DEFAULT '[]'::jsonb")
+    # The drawn list is announced with enterprise names (公示抽取对象名单), not only USCCs.
+    op.execute("ALTER TABLE public_draws ADD COLUMN selected_objects jsonb NOT NULL DEFAULT '[]'::jsonb")
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE public_draws DROP COLUMN IF EXISTS selected_objects")
     op.execute("ALTER TABLE public_draws DROP COLUMN IF EXISTS adjustments")
     for table in ("team_adjustments", "task_team_members", "task_matchings"):
         op.execute(f"DROP TABLE IF EXISTS {table} CASCADE")

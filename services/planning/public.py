@@ -59,7 +59,8 @@ async def draw_page(public_db: AsyncSession, draw_id: uuid.UUID) -> Template:
     draw = await repo.get_draw(public_db, draw_id)
     if draw is None:
         raise NotFound("抽取公告不存在", field="draw_id")
-    return Template("planning/public_draw.html", context={"d": draw, "user": None})
+    selected = await repo.selected_objects(public_db, draw["draw_id"])
+    return Template("planning/public_draw.html", context={"d": draw, "selected": selected, "user": None})
 
 
 @get("/public/draws/{draw_id:uuid}/proof.json", exclude_from_auth=True)

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 COLUMNS = (
     "draw_id, task_id, department_code, department_name, region_code, plan_number, plan_name, task_number, task_name,"
     " status, ratios, population_hash, eligible_count, commitment, entropy_source, announced_at, drawn_at,"
-    " selected_count, voided_at, void_reason, seed IS NOT NULL AS has_proof"
+    " selected_count, voided_at, void_reason, seed IS NOT NULL AS has_proof, matching IS NOT NULL AS has_matching,"
+    " adjustments"
 )
 PROOF_COLUMNS = (
     "protocol_task_number, ratios, population_hash, commitment, secret, seed, public_entropy, selected, matching,"
@@ -49,3 +50,8 @@ async def get_proof_parts(session: AsyncSession, draw_or_task_id: uuid.UUID) -> 
         )
     ).first()
     return dict(row._mapping) if row else None
+
+
+async def selected_objects(session: AsyncSession, draw_id: uuid.UUID) -> list[dict[str, Any]]:
+    row = await session.execute(text("SELECT selected_objects FROM public_draws WHERE draw_id = :id"), {"id": draw_id})
+    return list(row.scalar_one_or_none() or [])

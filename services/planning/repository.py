@@ -345,6 +345,16 @@ async def publish_draw_result(session: AsyncSession, draw_id: uuid.UUID, values:
         ),
         {**values, "selected": _json(values["selected"]), "id": draw_id},
     )
+    # Names of the drawn enterprises are public (公示抽取对象名单); resolved here from this department's registry.
+    await session.execute(
+        text(
+            "UPDATE public_draws SET selected_objects = (SELECT coalesce(jsonb_agg(jsonb_build_object('stratum',"
+            " s.stratum, 'rank', s.rank, 'uscc', s.uscc, 'name', o.name) ORDER BY s.stratum, s.rank), '[]'::jsonb)"
+            " FROM draw_selected s JOIN registry_objects o ON o.id = s.object_id WHERE s.draw_id = :id)"
+            " WHERE draw_id = :id"
+        ),
+        {"id": draw_id},
+    )
 
 
 async def publish_void(session: AsyncSession, draw_id: uuid.UUID, voided_at: dt.datetime, reason: str) -> None:

@@ -67,6 +67,8 @@ def test_seed_plan_2023001_runs_and_verifies(as_user: Any, http: httpx.Client) -
     assert {s["uscc"] for s in listed} == {u for v in proof.selected.values() for u in v}
     assert proof.public_entropy == "17,42,93" and proof.task_number == f"{plan['number']}/001号"
 
+    page = http.get(f"/public/draws/{a['id']}")
+    assert page.status_code == 200 and listed[0]["name"] in page.text and listed[0]["uscc"] in page.text
     again = planner.post(f"/api/tasks/{task['id']}/draw", {"public_entropy": "1"})
     assert again.status_code == 409
     assert planner.post(f"/api/tasks/{task['id']}/announce", {}).status_code == 409
