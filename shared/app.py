@@ -32,6 +32,7 @@ from shared.logging import configure_logging, request_id_middleware
 from shared.migrate import check_runtime_role
 from shared.runtime import Runtime
 from shared.settings import Settings, get_settings
+from shared.worker import load_job_modules
 from shared.web import pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,7 @@ TEMPLATE_DIRS = [ROOT / "shared" / "web" / "templates", *sorted(ROOT.glob("servi
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(settings.app.log_level)
+    load_job_modules()  # so that deferring a job by name is checked in the API process too
     region_code = region_from_issuer(settings.oidc.issuer)
 
     @asynccontextmanager

@@ -82,7 +82,7 @@ def upgrade() -> None:
             exclude_checked_within_months int CHECK (exclude_checked_within_months BETWEEN 1 AND 60),
             annual_cap int CHECK (annual_cap BETWEEN 1 AND 50),
             status text NOT NULL DEFAULT '草稿'
-                CHECK (status IN ('草稿', '已公告', '已抽取', '已匹配', '实施中', '已完成', '已作废')),
+                CHECK (status IN ('草稿', '公告中', '已公告', '抽取中', '已抽取', '已匹配', '实施中', '已完成', '已作废')),
             created_by text NOT NULL,
             created_at timestamptz NOT NULL DEFAULT now(),
             updated_at timestamptz NOT NULL DEFAULT now(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Router, get, post
+from litestar import Response, Router, get, post
 from litestar.di import Provide
 
 from services.identity.auth import provide_db_session, requires_department, requires_login, requires_roles
@@ -17,6 +17,7 @@ from services.planning.schemas import (
     DrawRequest,
     PlanCreate,
     PlanOut,
+    QueuedOut,
     TaskCreate,
     TaskOut,
     VoidRequest,
@@ -58,13 +59,15 @@ async def get_task(ctx: Ctx, task_id: uuid.UUID) -> TaskOut:
 
 
 @post("/tasks/{task_id:uuid}/announce", guards=write)
-async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest) -> DrawOut:
-    return await service.announce(ctx, task_id, data)
+async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest) -> Response[DrawOut | QueuedOut]:
+    result = await service.announce(ctx, task_id, data)
+    return Response(result, status_code=202 if isinstance(result, QueuedOut) else 201)
 
 
 @post("/tasks/{task_id:uuid}/draw", guards=write, status_code=200)
-async def draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest) -> DrawOut:
-    return await service.run_draw(ctx, task_id, data)
+async def draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest) -> Response[DrawOut | QueuedOut]:
+    result = await service.run_draw(ctx, task_id, data)
+    return Response(result, status_code=202 if isinstance(result, QueuedOut) else 200)
 
 
 @post("/tasks/{task_id:uuid}/void", guards=write, status_code=200)

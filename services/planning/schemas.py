@@ -126,3 +126,13 @@ class DrawOut(msgspec.Struct):
     drawn_at: dt.datetime | None = None
     void_reason: str | None = None
     selected: list[dict[str, object]] = []
+
+
+class QueuedOut(msgspec.Struct):
+    """A large announce or draw handed to a background job."""
+
+    task_id: uuid.UUID
+    status: str
+    job_id: uuid.UUID
+    message: str
+    queued: bool = True

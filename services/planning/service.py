@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,15 +24,21 @@ from services.planning.schemas import (
     DrawRequest,
     PlanCreate,
     PlanOut,
+    QueuedOut,
     SectionRef,
     TaskCreate,
     TaskOut,
     VoidRequest,
 )
-from shared import audit
+from shared import audit, jobs
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 WRITERS = ("planner", "dept-admin")
+
+
+def large_draw_threshold() -> int:
+    """Above this many eligible entries, announce and draw run as background jobs (operators may tune it)."""
+    return int(os.environ.get("SPOTCHECK_LARGE_DRAW_THRESHOLD", "200000"))
 KIND_WORD = {"本部门": "随机抽查", "内部联合": "内部门联合抽查", "部门联合": "部门联合抽查"}
 RISK_CLASSES = ("A", "B", "C", "D")
 
@@ -260,8 +268,6 @@ async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
 
 
 def _scope_dict(data: TaskCreate) -> dict[str, Any]:
-    import msgspec
-
     scope = msgspec.to_builtins(data.scope)
     if data.draw_type == "不定向" and scope:
         raise InvalidInput("不定向抽查面向整个检查对象名录库，不能设置筛选条件", field="scope")
@@ -293,14 +299,16 @@ def _exclusion_window(task: dict[str, Any]) -> dt.date | None:
     return dt.date(total // 12, total % 12 + 1, 1)
 
 
-async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest) -> DrawOut:
-    """Freeze the eligible list, commit to a secret and publish both before anyone can know the result."""
+async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest, *, in_job: bool = False) -> DrawOut | QueuedOut:
+    """Freeze the eligible list, commit to a secret and publish both before anyone can know the result.
+
+    Large populations are handed to a background job (the request returns 202 and the task shows 公告中)."""
     ctx.require_writer()
     task = await _task_or_404(ctx, task_id, lock=True)
     plan = await _plan_or_404(ctx, task["plan_id"])
     if plan["status"] != "已发布":
         raise Conflict("计划发布后才能公告抽取", field="plan_status")
-    if task["status"] != "草稿":
+    if task["status"] != ("公告中" if in_job else "草稿"):
         raise Conflict(f"任务当前状态为“{task['status']}”，每个任务只能抽取一次", field="status")
     per_class = task["ratio_mode"] == "per_class"
     recent_since = _exclusion_window(task)
@@ -313,6 +321,8 @@ async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest) -> DrawO
             f"范围内有 {summary['unclassified']} 家企业未标注信用风险分类，请先补充分类或改用统一比例",
             field="risk_class",
         )
+    if not in_job and summary["in_scope"] > large_draw_threshold():
+        return await _queue(ctx, task_id, "公告中", "planning.announce", entropy_source=data.entropy_source)
     lines = await repo.eligible_lines(
         ctx.session, task["scope"], per_class=per_class, recent_since=recent_since, year=plan["year"],
         annual_cap=task["annual_cap"],
@@ -347,22 +357,33 @@ async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest) -> DrawO
     return await draw_detail(ctx, draw_id, with_selected=False)
 
 
+async def _queue(ctx: Ctx, task_id: uuid.UUID, status: str, job: str, **kwargs: Any) -> QueuedOut:
+    await repo.set_task_status(ctx.session, task_id, status)
+    job_id = await jobs.defer(ctx.session, job, ctx.tenant_id, task_id=str(task_id),
+                              actor=msgspec.to_builtins(ctx.principal), **kwargs)
+    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, f"{job}.queued", "task", task_id, {"job": str(job_id)})
+    return QueuedOut(task_id=task_id, status=status, job_id=job_id,
+                     message="对象较多，已转入后台处理，完成后将通知您并在任务页显示结果")
+
+
 def _draw_task_number(plan: dict[str, Any], task: dict[str, Any]) -> str:
     # The draw binds to the plan and task numbers together: "2023001/001号" is unique per department.
     return f"{plan['number']}/{task['number']}"
 
 
-async def run_draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest) -> DrawOut:
+async def run_draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest, *, in_job: bool = False) -> DrawOut | QueuedOut:
     ctx.require_writer()
     task = await _task_or_404(ctx, task_id, lock=True)
     if task["draw_id"] is None:
         raise Conflict("请先公告抽取（冻结名单并公布承诺值）", field="status")
     draw = await repo.get_draw(ctx.session, task["draw_id"], lock=True)
     assert draw is not None
-    if draw["status"] != "已公告" or task["status"] != "已公告":
-        raise Conflict(f"该任务已{draw['status'].removeprefix('已')}，不能再次抽取", field="status")
+    if draw["status"] != "已公告" or task["status"] != ("抽取中" if in_job else "已公告"):
+        raise Conflict(f"该任务当前为“{task['status']}”，不能再次抽取", field="status")
     if draw["entropy_source"] != AnnounceRequest().entropy_source and not data.public_entropy.strip():
         raise InvalidInput(f"公告的公共随机数来源为“{draw['entropy_source']}”，请填写其数值", field="public_entropy")
+    if not in_job and draw["eligible_count"] > large_draw_threshold():
+        return await _queue(ctx, task_id, "抽取中", "planning.draw", public_entropy=data.public_entropy)
     canonical = fast.from_canonical(await repo.eligible_list(ctx.session, draw["id"]))
     secret = bytes(draw["secret"])
     result = fast.draw(canonical, dict(draw["ratios"]), secret, draw["task_number"], data.public_entropy)

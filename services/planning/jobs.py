@@ -1,0 +1,60 @@
+"""Background announce and draw for large populations (same service code as the API, in the job's scope)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identity.departments import Department
+from services.identity.principal import Principal
+from services.planning import repository as repo
+from services.planning import service
+from services.planning.schemas import AnnounceRequest, DrawRequest
+from shared import notifications
+from shared.errors import DomainError
+from shared.jobs import tenant_job
+
+
+async def _ctx(session: AsyncSession, tenant_id: uuid.UUID, actor: dict[str, Any]) -> service.Ctx:
+    row = (
+        await session.execute(
+            text("SELECT id, code, region_code, name, short_name, active FROM departments WHERE id = :id"),
+            {"id": tenant_id},
+        )
+    ).one()
+    return service.Ctx(session, msgspec.convert(actor, Principal), Department(**row._mapping))
+
+
+async def _run(session: AsyncSession, tenant_id: uuid.UUID, task_id: str, actor: dict[str, Any],
+               step: str, back_to: str, action: Any) -> None:
+    ctx = await _ctx(session, tenant_id, actor)
+    task = uuid.UUID(task_id)
+    savepoint = await session.begin_nested()
+    try:
+        await action(ctx, task)
+        title = f"任务{step}已完成"
+    except DomainError as exc:
+        # A refusal is final (no retry would change it): put the task back and tell the planner why.
+        await savepoint.rollback()
+        await repo.set_task_status(session, task, back_to)
+        title = f"任务{step}未完成：{exc.message}"
+    await notifications.create(session, tenant_id, "planning", title, link=f"/tasks/{task}",
+                               recipient_id=str(actor["user_id"]))
+
+
+@tenant_job("planning.announce")
+async def announce_job(session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any],
+                       entropy_source: str) -> None:
+    await _run(session, tenant_id, task_id, actor, "公告", "草稿",
+               lambda ctx, task: service.announce(ctx, task, AnnounceRequest(entropy_source), in_job=True))
+
+
+@tenant_job("planning.draw")
+async def draw_job(session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any],
+                   public_entropy: str) -> None:
+    await _run(session, tenant_id, task_id, actor, "抽取", "已公告",
+               lambda ctx, task: service.run_draw(ctx, task, DrawRequest(public_entropy), in_job=True))
