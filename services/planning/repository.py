@@ -194,9 +194,10 @@ def _exclusions_sql(params: dict[str, Any], recent_since: dt.date | None, year: 
 
 
 def _checks_this_year() -> str:
+    # Checks planned for the same plan year: every live (not voided) draw that selected the enterprise.
     return (
-        "(SELECT count(*) FROM draw_selected s JOIN draws d ON d.id = s.draw_id"
-        " WHERE s.uscc = o.uscc AND d.status = '已抽取' AND extract(year FROM d.drawn_at) = :year)"
+        "(SELECT count(*) FROM draw_selected s JOIN draws d ON d.id = s.draw_id JOIN tasks t ON t.id = d.task_id"
+        " JOIN plans p ON p.id = t.plan_id WHERE s.uscc = o.uscc AND d.status = '已抽取' AND p.year = :year)"
     )
 
 

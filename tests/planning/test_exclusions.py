@@ -1,0 +1,68 @@
+"""Exclusions are applied before freezing and shown: recently checked enterprises and the annual cap."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import asyncpg
+
+from services.draw.proof import load_proof
+from services.identity.provisioning import department_id
+from shared.db import asyncpg_dsn
+from tests.planning.conftest import SEED_TASK_2023001
+from tests.support.services import run
+
+YJJ = department_id("130528-yjj")
+
+
+def _published_task(planner: Any, year: int, **task: Any) -> dict[str, Any]:
+    plan = planner.post("/api/plans", {"year": year, "kind": "本部门", "initiating_section": "zfjdg"}).json()
+    body = {**SEED_TASK_2023001, "start_month": f"{year}-05", "end_month": f"{year}-06", **task}
+    created = planner.post(f"/api/plans/{plan['id']}/tasks", body)
+    assert created.status_code == 201, created.text
+    planner.post(f"/api/plans/{plan['id']}/publish")
+    return created.json()
+
+
+async def _mark_checked(admin_url: str, count: int, when: dt.date) -> list[str]:
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        rows = await conn.fetch(
+            "UPDATE registry_objects SET last_checked_on = $3 WHERE id IN (SELECT id FROM registry_objects"
+            " WHERE tenant_id = $1 AND industry = '危化' AND status = '在营' ORDER BY uscc LIMIT $2) RETURNING uscc",
+            YJJ, count, when,
+        )
+        return [r["uscc"] for r in rows]
+    finally:
+        await conn.close()
+
+
+def test_recently_checked_are_excluded_and_counted(as_user: Any, http: Any, db_urls: dict[str, str]) -> None:
+    planner = as_user("yjj-planner")
+    checked = run(_mark_checked, db_urls["admin"], 15, dt.date(2024, 11, 20))
+    task = _published_task(planner, 2025, exclude_checked_within_months=12)
+    announced = planner.post(f"/api/tasks/{task['id']}/announce", {}).json()
+    assert announced["excluded"]["recently_checked"] == 15
+    planner.post(f"/api/tasks/{task['id']}/draw", {})
+    proof = load_proof(http.get(f"/public/draws/{announced['id']}/proof.json").content)
+    assert not {e.uscc for e in proof.eligible} & set(checked)
+    # A window that ends before the checks does not exclude them.
+    other = _published_task(planner, 2025, exclude_checked_within_months=1)
+    assert planner.post(f"/api/tasks/{other['id']}/announce", {}).json()["excluded"]["recently_checked"] == 0
+
+
+def test_annual_cap_excludes_enterprises_already_drawn_this_year(as_user: Any, http: Any) -> None:
+    planner = as_user("yjj-planner")
+    first = _published_task(planner, 2027, class_ratios={"A": "50%", "B": "50%", "C": "50%", "D": "50%"})
+    planner.post(f"/api/tasks/{first['id']}/announce", {})
+    drawn = planner.post(f"/api/tasks/{first['id']}/draw", {}).json()
+    drawn_usccs = {s["uscc"] for s in planner.get(f"/api/draws/{drawn['id']}").json()["selected"]}
+
+    second = _published_task(planner, 2027, annual_cap=1)
+    announced = planner.post(f"/api/tasks/{second['id']}/announce", {}).json()
+    assert announced["excluded"]["at_annual_cap"] == len(drawn_usccs)
+    planner.post(f"/api/tasks/{second['id']}/draw", {})
+    proof = load_proof(http.get(f"/public/draws/{announced['id']}/proof.json").content)
+    assert not {e.uscc for e in proof.eligible} & drawn_usccs
+    assert announced["eligible_count"] + len(drawn_usccs) == drawn["eligible_count"]
