@@ -26,6 +26,8 @@ from services.identity.tokens import JWKSCache, TokenVerifier
 from services.planning import pages as planning_pages
 from services.planning import public as planning_public
 from services.planning import routes as planning_routes
+from services.registry import pages as registry_pages
+from services.registry import routes as registry_routes
 from shared.errors import exception_handlers, internal_error_handler
 from shared.health import health, ready
 from shared.logging import configure_logging, request_id_middleware
@@ -87,6 +89,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ready,
             identity_routes.router,
             identity_web.router,
+            registry_routes.router,
+            registry_pages.router,
             planning_routes.router,
             planning_public.router,
             planning_pages.router,

@@ -128,6 +128,12 @@ def _audit_check(args: argparse.Namespace) -> int:
     return asyncio.run(check_audit(args.department))
 
 
+def _import(args: argparse.Namespace) -> int:
+    from services.registry.cli import run_import
+
+    return asyncio.run(run_import(args.kind, Path(args.file), args.department, replace=args.replace))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spotcheck", description="SpotCheck 双随机、一公开监管平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -176,6 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--admin", help="Keycloak username of the department admin")
     p.add_argument("--no-keycloak", action="store_true", help="only write the database")
     p.set_defaults(fn=_department)
+
+    p = sub.add_parser("import", help="import a registry from XLSX/CSV into a department (all-or-nothing)")
+    p.add_argument("kind", choices=["items", "objects", "inspectors"])
+    p.add_argument("file")
+    p.add_argument("--department", required=True, help="department code, e.g. 130528-yjj")
+    p.add_argument("--replace", action="store_true", help="deactivate active rows that are not in the file")
+    p.set_defaults(fn=_import)
 
     p = sub.add_parser("keycloak-fetch", help="download and cache the Keycloak server distribution (Maven)")
     p.set_defaults(fn=_keycloak_fetch)

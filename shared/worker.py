@@ -19,7 +19,7 @@ from shared.tenancy import system_scope
 log = structlog.get_logger()
 
 # Modules whose import registers jobs with @tenant_job.
-JOB_MODULES = ("shared.notifications", "services.identity.jobs", "services.planning.jobs")
+JOB_MODULES = ("shared.notifications", "services.identity.jobs", "services.planning.jobs", "services.registry.jobs")
 
 
 def load_job_modules() -> None:

@@ -1,0 +1,197 @@
+"""Export (CSV/XLSX) and import templates, with exactly the import's columns and value spellings.
+
+Every exported cell is text in the form the import reads back unchanged (tags joined by “；”, 是/否, 一级…四级,
+dates as YYYY-MM-DD), so export → import reports every row unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry import repository as repo
+from services.registry import values as v
+from services.registry.columns import COLUMNS, KIND_LABELS, Kind
+
+BOM = "\ufeff"
+_BOOL = "CASE WHEN {c} THEN '是' ELSE '否' END"
+EXPORT_SQL: dict[Kind, str] = {
+    "objects": (
+        "SELECT o.uscc, o.name, o.address, coalesce(o.region_code, ''), o.industry, o.object_type,"
+        " array_to_string(o.tags, '；'), CASE o.major_hazard_level WHEN 1 THEN '一级' WHEN 2 THEN '二级'"
+        " WHEN 3 THEN '三级' WHEN 4 THEN '四级' ELSE '' END, " + _BOOL.format(c="o.direct_supervision") + ","
+        " coalesce(o.risk_class, ''), o.status, o.licence_no, coalesce(to_char(o.licence_expiry, 'YYYY-MM-DD'), '')"
+        " FROM registry_objects o JOIN departments d ON d.id = o.tenant_id"
+    ),
+    "inspectors": (
+        "SELECT i.licence_no, i.name, coalesce(s.name, ''), coalesce(to_char(i.licence_expiry, 'YYYY-MM-DD'), ''),"
+        " array_to_string(i.specialties, '；'), array_to_string(i.qualifications, '；'), "
+        + _BOOL.format(c="i.is_expert") + ", " + _BOOL.format(c="i.is_team_leader") + ", i.phone,"
+        " array_to_string(ARRAY(SELECT c.uscc::text FROM inspector_conflicts c WHERE c.inspector_id = i.id"
+        " ORDER BY c.uscc), '；'), CASE WHEN i.active THEN '在岗' ELSE '停用' END"
+        " FROM inspectors i JOIN departments d ON d.id = i.tenant_id LEFT JOIN sections s ON s.id = i.section_id"
+    ),
+    "items": (
+        "SELECT t.code, t.name, t.category, t.item_type, t.object_type,"
+        " array_to_string(ARRAY(SELECT p.content FROM check_points p WHERE p.item_id = t.id ORDER BY p.seq), E'\\n'),"
+        " array_to_string(t.check_methods, '；'), t.legal_basis, t.subject, t.ratio_frequency,"
+        " array_to_string(t.specialties, '；') FROM inspection_items t JOIN departments d ON d.id = t.tenant_id"
+    ),
+}
+ORDER = {"objects": "o.uscc", "inspectors": "i.licence_no", "items": "t.code"}
+
+
+def _filters(kind: Kind, f: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    if kind == "objects":
+        return repo.object_filters(f)
+    if kind == "inspectors":
+        return repo.inspector_filters(f)
+    where, params = [], {}
+    if f.get("active") in (True, False):
+        where.append("t.active = :active")
+        params["active"] = f["active"]
+    if f.get("category"):
+        where.append("t.category = :category")
+        params["category"] = f["category"]
+    return where, params
+
+
+async def rows(session: AsyncSession, kind: Kind, f: dict[str, Any]) -> AsyncIterator[list[tuple[str, ...]]]:
+    where, params = _filters(kind, f)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    result = await session.stream(text(f"{EXPORT_SQL[kind]}{clause} ORDER BY {ORDER[kind]}"), params)
+    async for part in result.partitions(2000):
+        yield [tuple(r) for r in part]
+
+
+def headers(kind: Kind) -> list[str]:
+    return [c.header for c in COLUMNS[kind]]
+
+
+async def csv_chunks(session: AsyncSession, kind: Kind, f: dict[str, Any]) -> AsyncIterator[bytes]:
+    """UTF-8 with BOM, so that Excel on Chinese Windows opens it with the right characters."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow(headers(kind))
+    async for part in rows(session, kind, f):
+        writer.writerows(part)
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
+
+
+async def xlsx_file(session: AsyncSession, kind: Kind, f: dict[str, Any]) -> tempfile.SpooledTemporaryFile[bytes]:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(KIND_LABELS[kind][:31])
+    for index, column in enumerate(COLUMNS[kind], start=1):
+        sheet.column_dimensions[_letter(index)].width = column.width
+    bold = Font(bold=True)
+    sheet.append([_styled(WriteOnlyCell(sheet, value=h), bold) for h in headers(kind)])
+    async for part in rows(session, kind, f):
+        for row in part:
+            sheet.append(list(row))
+    out: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=8 << 20)
+    workbook.save(out)
+    out.seek(0)
+    return out
+
+
+def _styled(cell: Any, font: Any) -> Any:
+    cell.font = font
+    return cell
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+# ---- templates --------------------------------------------------------------------------------------------------
+def csv_template(kind: Kind) -> bytes:
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    csv.writer(buffer, lineterminator="\r\n").writerow(headers(kind))
+    return buffer.getvalue().encode()
+
+
+def xlsx_template(kind: Kind, vocab: dict[str, set[str]], section_names: list[str]) -> bytes:
+    """Header row, text-formatted columns (so Excel keeps 18-digit codes intact), drop-downs for fixed values,
+    and a second sheet explaining each column and listing the department's tag vocabulary."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "导入模板"
+    columns = COLUMNS[kind]
+    for index, column in enumerate(columns, start=1):
+        cell = sheet.cell(row=1, column=index, value=column.header)
+        cell.font = Font(bold=True, color="B3261E" if column.required else "1F2328")
+        cell.fill = PatternFill("solid", fgColor="F0F3F8")
+        if column.hint:
+            cell.comment = Comment(("必填。" if column.required else "") + column.hint, "SpotCheck")
+        letter = _letter(index)
+        sheet.column_dimensions[letter].width = column.width
+        for row in range(2, 1002):
+            sheet.cell(row=row, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+    choices = _choices(kind, vocab, section_names)
+    for index, column in enumerate(columns, start=1):
+        options = choices.get(column.key)
+        if options and len(",".join(options)) < 250:
+            validation = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True)
+            validation.error = "请从下拉列表中选择"
+            sheet.add_data_validation(validation)
+            validation.add(f"{_letter(index)}2:{_letter(index)}100000")
+
+    notes = workbook.create_sheet("填写说明")
+    notes.append(["列名", "是否必填", "填写要求"])
+    for column in columns:
+        notes.append([column.header, "必填" if column.required else "", column.hint])
+    notes.append([])
+    notes.append(["本部门标签字库（标签须与此一致）"])
+    for category in v.TAG_CATEGORIES:
+        notes.append([category, "", "；".join(sorted(vocab.get(category, set())))])
+    notes.column_dimensions["A"].width = 22
+    notes.column_dimensions["C"].width = 80
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _choices(kind: Kind, vocab: dict[str, set[str]], section_names: list[str]) -> dict[str, list[str]]:
+    if kind == "objects":
+        return {"industry": sorted(vocab.get("行业", set())), "risk_class": list(v.RISK_CLASSES),
+                "status": list(v.OBJECT_STATUSES), "direct": ["是", "否"], "hazard_level": ["一级", "二级", "三级", "四级"]}
+    if kind == "inspectors":
+        return {"section": section_names, "is_expert": ["是", "否"], "is_team_leader": ["是", "否"],
+                "status": list(v.INSPECTOR_STATUSES)}
+    return {"category": list(v.ITEM_CATEGORIES)}
+
+
+def disposition(kind: Kind, suffix: str, template: bool = False) -> str:
+    name = f"{KIND_LABELS[kind]}{'_导入模板' if template else '_' + date.today().isoformat()}.{suffix}"
+    ascii_name = f"{kind}{'-template' if template else ''}.{suffix}"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+MEDIA = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

@@ -1,0 +1,313 @@
+"""SQL of the registries. Every statement runs under the request's RLS scope; inserts take ``app_tenant()``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+TABLES = {"objects": "registry_objects", "inspectors": "inspectors", "items": "inspection_items", "tags": "tags"}
+
+OBJECT_SELECT = (
+    "SELECT o.id, o.uscc, o.name, o.address, o.region_code, o.industry, o.object_type, o.tags, o.major_hazard_level,"
+    " o.direct_supervision, o.risk_class, o.status, o.licence_no, o.licence_expiry, o.last_checked_on, o.active,"
+    " d.code AS department_code, o.updated_at FROM registry_objects o JOIN departments d ON d.id = o.tenant_id"
+)
+INSPECTOR_SELECT = (
+    "SELECT i.id, i.name, i.licence_no, i.licence_expiry, coalesce(i.licence_expiry >= current_date, false)"
+    " AS licence_valid, i.section_id, s.name AS section_name, i.specialties, i.qualifications, i.is_expert,"
+    " i.is_team_leader, i.phone, i.active, d.code AS department_code FROM inspectors i"
+    " JOIN departments d ON d.id = i.tenant_id LEFT JOIN sections s ON s.id = i.section_id"
+)
+ITEM_SELECT = (
+    "SELECT t.id, t.code, t.name, t.category, t.item_type, t.object_type,"
+    " ARRAY(SELECT p.content FROM check_points p WHERE p.item_id = t.id ORDER BY p.seq) AS check_points,"
+    " t.check_methods, t.legal_basis, t.subject, t.ratio_frequency, t.specialties, t.active,"
+    " d.code AS department_code FROM inspection_items t JOIN departments d ON d.id = t.tenant_id"
+)
+
+
+async def scope_tenant(session: AsyncSession) -> uuid.UUID | None:
+    return (await session.execute(text("SELECT app_tenant()"))).scalar_one()
+
+
+def _like(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def _page(
+    session: AsyncSession, select: str, where: list[str], params: dict[str, Any], order: str, page: int, size: int
+) -> tuple[list[dict[str, Any]], int]:
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    total = (await session.execute(text(f"SELECT count(*) FROM ({select}{clause}) c"), params)).scalar_one()
+    rows = await session.execute(
+        text(f"{select}{clause} ORDER BY {order} LIMIT :limit OFFSET :offset"),
+        {**params, "limit": size, "offset": (page - 1) * size},
+    )
+    return [dict(r._mapping) for r in rows], total
+
+
+# ---- objects ----------------------------------------------------------------------------------------------------
+def object_filters(f: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if f.get("q"):
+        where.append("(o.name ILIKE :q OR o.uscc LIKE :qu OR o.address ILIKE :q)")
+        params["q"], params["qu"] = _like(f["q"]), f["q"].upper() + "%"
+    for key, column in (("uscc", "o.uscc"), ("industry", "o.industry"), ("risk_class", "o.risk_class"),
+                        ("status", "o.status"), ("department", "d.code")):
+        if f.get(key):
+            where.append(f"{column} = :{key}")
+            params[key] = f[key]
+    if f.get("tag"):
+        where.append("o.tags @> ARRAY[CAST(:tag AS text)]")
+        params["tag"] = f["tag"]
+    if f.get("active") in (True, False):
+        where.append("o.active = :active")
+        params["active"] = f["active"]
+    return where, params
+
+
+async def list_objects(session: AsyncSession, f: dict[str, Any], page: int, size: int) -> tuple[list[dict[str, Any]], int]:
+    where, params = object_filters(f)
+    return await _page(session, OBJECT_SELECT, where, params, "o.name, o.id", page, size)
+
+
+async def get_object(session: AsyncSession, object_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(text(OBJECT_SELECT + " WHERE o.id = :id"), {"id": object_id})).first()
+    return dict(row._mapping) if row else None
+
+
+async def object_id_by_uscc(session: AsyncSession, uscc: str) -> uuid.UUID | None:
+    return (await session.execute(
+        text("SELECT id FROM registry_objects WHERE tenant_id = app_tenant() AND uscc = :u"), {"u": uscc}
+    )).scalar_one_or_none()
+
+
+async def other_departments_with(session: AsyncSession, uscc: str) -> list[str]:
+    """Departments of the county holding the same enterprise — visible only where RLS lets the caller read them."""
+    rows = await session.execute(
+        text("SELECT d.name FROM registry_objects o JOIN departments d ON d.id = o.tenant_id "
+             "WHERE o.uscc = :u AND o.tenant_id IS DISTINCT FROM app_tenant() ORDER BY d.name"), {"u": uscc}
+    )
+    return [r[0] for r in rows]
+
+
+# ---- generic writes ---------------------------------------------------------------------------------------------
+async def insert(session: AsyncSession, table: str, values: dict[str, Any]) -> uuid.UUID:
+    new_id = uuid.uuid4()
+    columns = ", ".join(values)
+    params = ", ".join(f":{k}" for k in values)
+    await session.execute(
+        text(f"INSERT INTO {table} (id, tenant_id, {columns}) VALUES (:id, app_tenant(), {params})"),
+        {"id": new_id, **values},
+    )
+    return new_id
+
+
+async def update(session: AsyncSession, table: str, row_id: uuid.UUID, values: dict[str, Any]) -> bool:
+    if not values:
+        return await exists(session, table, row_id)
+    sets = ", ".join(f"{k} = :{k}" for k in values)
+    stamp = ", updated_at = now()" if table != "tags" else ""
+    result = await session.execute(
+        text(f"UPDATE {table} SET {sets}{stamp} WHERE id = :id AND tenant_id = app_tenant()"),
+        {"id": row_id, **values},
+    )
+    return bool(result.rowcount)
+
+
+async def exists(session: AsyncSession, table: str, row_id: uuid.UUID) -> bool:
+    return bool((await session.execute(
+        text(f"SELECT 1 FROM {table} WHERE id = :id AND tenant_id = app_tenant()"), {"id": row_id}
+    )).first())
+
+
+async def key_taken(session: AsyncSession, table: str, column: str, value: str, except_id: uuid.UUID | None) -> bool:
+    return bool((await session.execute(
+        text(f"SELECT 1 FROM {table} WHERE tenant_id = app_tenant() AND {column} = :v AND id IS DISTINCT FROM :x"),
+        {"v": value, "x": except_id},
+    )).first())
+
+
+# ---- inspectors -------------------------------------------------------------------------------------------------
+def inspector_filters(f: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if f.get("q"):
+        where.append("(i.name ILIKE :q OR i.licence_no ILIKE :q)")
+        params["q"] = _like(f["q"])
+    if f.get("section"):
+        where.append("(s.code = :section OR s.name = :section)")
+        params["section"] = f["section"]
+    for key, column in (("specialty", "i.specialties"), ("qualification", "i.qualifications")):
+        if f.get(key):
+            where.append(f"{column} @> ARRAY[CAST(:{key} AS text)]")
+            params[key] = f[key]
+    for key in ("is_expert", "is_team_leader", "active"):
+        if f.get(key) in (True, False):
+            where.append(f"i.{key} = :{key}")
+            params[key] = f[key]
+    if f.get("licence") == "expired":
+        where.append("i.licence_expiry < current_date")
+    elif f.get("licence") == "expiring":
+        where.append("i.licence_expiry BETWEEN current_date AND current_date + 90")
+    elif f.get("licence") == "valid":
+        where.append("i.licence_expiry >= current_date")
+    if f.get("department"):
+        where.append("d.code = :department")
+        params["department"] = f["department"]
+    return where, params
+
+
+async def list_inspectors(session: AsyncSession, f: dict[str, Any], page: int, size: int) -> tuple[list[dict[str, Any]], int]:
+    where, params = inspector_filters(f)
+    return await _page(session, INSPECTOR_SELECT, where, params, "i.name, i.id", page, size)
+
+
+async def get_inspector(session: AsyncSession, inspector_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(text(INSPECTOR_SELECT + " WHERE i.id = :id"), {"id": inspector_id})).first()
+    return dict(row._mapping) if row else None
+
+
+async def conflicts(session: AsyncSession, inspector_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text("SELECT c.uscc, c.reason, c.declared_on, o.name AS enterprise_name FROM inspector_conflicts c "
+             "LEFT JOIN registry_objects o ON o.tenant_id = c.tenant_id AND o.uscc = c.uscc "
+             "WHERE c.inspector_id = :i ORDER BY c.uscc"), {"i": inspector_id}
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def add_conflict(session: AsyncSession, inspector_id: uuid.UUID, uscc: str, reason: str) -> bool:
+    result = await session.execute(
+        text("INSERT INTO inspector_conflicts (id, tenant_id, inspector_id, uscc, reason) "
+             "VALUES (:id, app_tenant(), :i, :u, :r) ON CONFLICT (inspector_id, uscc) DO UPDATE SET reason = :r"),
+        {"id": uuid.uuid4(), "i": inspector_id, "u": uscc, "r": reason},
+    )
+    return bool(result.rowcount)
+
+
+async def remove_conflict(session: AsyncSession, inspector_id: uuid.UUID, uscc: str) -> bool:
+    result = await session.execute(
+        text("DELETE FROM inspector_conflicts WHERE inspector_id = :i AND uscc = :u AND tenant_id = app_tenant()"),
+        {"i": inspector_id, "u": uscc},
+    )
+    return bool(result.rowcount)
+
+
+async def section_exists(session: AsyncSession, section_id: uuid.UUID) -> bool:
+    return bool((await session.execute(
+        text("SELECT 1 FROM sections WHERE id = :id AND tenant_id = app_tenant() AND active"), {"id": section_id}
+    )).first())
+
+
+async def sections(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = await session.execute(text("SELECT id, code, name FROM sections WHERE tenant_id = app_tenant() AND active ORDER BY name"))
+    return [dict(r._mapping) for r in rows]
+
+
+# ---- items ------------------------------------------------------------------------------------------------------
+async def list_items(session: AsyncSession, f: dict[str, Any], page: int, size: int) -> tuple[list[dict[str, Any]], int]:
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if f.get("q"):
+        where.append("(t.name ILIKE :q OR t.code ILIKE :q)")
+        params["q"] = _like(f["q"])
+    if f.get("category"):
+        where.append("t.category = :category")
+        params["category"] = f["category"]
+    if f.get("active") in (True, False):
+        where.append("t.active = :active")
+        params["active"] = f["active"]
+    if f.get("department"):
+        where.append("d.code = :department")
+        params["department"] = f["department"]
+    return await _page(session, ITEM_SELECT, where, params, "t.code, t.id", page, size)
+
+
+async def get_item(session: AsyncSession, item_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(text(ITEM_SELECT + " WHERE t.id = :id"), {"id": item_id})).first()
+    return dict(row._mapping) if row else None
+
+
+async def replace_check_points(session: AsyncSession, item_id: uuid.UUID, points: list[str]) -> None:
+    await session.execute(text("DELETE FROM check_points WHERE item_id = :i AND tenant_id = app_tenant()"), {"i": item_id})
+    if points:
+        await session.execute(
+            text("INSERT INTO check_points (id, tenant_id, item_id, seq, content) "
+                 "VALUES (:id, app_tenant(), :i, :seq, :content)"),
+            [{"id": uuid.uuid4(), "i": item_id, "seq": n, "content": p} for n, p in enumerate(points, 1)],
+        )
+
+
+# ---- tags -------------------------------------------------------------------------------------------------------
+async def list_tags(session: AsyncSession, category: str | None, active: bool | None) -> list[dict[str, Any]]:
+    where, params = [], {}
+    if category:
+        where.append("t.category = :c")
+        params["c"] = category
+    if active is not None:
+        where.append("t.active = :a")
+        params["a"] = active
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    rows = await session.execute(
+        text("SELECT t.id, t.category, t.name, t.description, t.active, d.code AS department_code FROM tags t "
+             f"JOIN departments d ON d.id = t.tenant_id{clause} ORDER BY d.code, t.category, t.name"), params
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def get_tag(session: AsyncSession, tag_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(
+        text("SELECT t.id, t.category, t.name, t.description, t.active, d.code AS department_code FROM tags t "
+             "JOIN departments d ON d.id = t.tenant_id WHERE t.id = :id"), {"id": tag_id}
+    )).first()
+    return dict(row._mapping) if row else None
+
+
+async def vocabulary(session: AsyncSession) -> dict[str, set[str]]:
+    rows = await session.execute(text("SELECT category, name FROM tags WHERE tenant_id = app_tenant() AND active"))
+    result: dict[str, set[str]] = {}
+    for category, name in rows:
+        result.setdefault(category, set()).add(name)
+    return result
+
+
+async def rename_tag_usage(session: AsyncSession, category: str, old: str, new: str) -> None:
+    """A renamed tag keeps its meaning on every row that carries it."""
+    targets = {
+        "行业": [("registry_objects", "industry", False)],
+        "分类标注": [("registry_objects", "tags", True)],
+        "专业特长": [("inspectors", "specialties", True), ("inspection_items", "specialties", True)],
+        "资质": [("inspectors", "qualifications", True)],
+    }[category]
+    for table, column, is_array in targets:
+        if is_array:
+            sql = (f"UPDATE {table} SET {column} = array_replace({column}, :old, :new), updated_at = now() "
+                   f"WHERE tenant_id = app_tenant() AND {column} @> ARRAY[CAST(:old AS text)]")
+        else:
+            sql = f"UPDATE {table} SET {column} = :new, updated_at = now() WHERE tenant_id = app_tenant() AND {column} = :old"
+        await session.execute(text(sql), {"old": old, "new": new})
+
+
+async def tag_usage(session: AsyncSession, category: str, name: str) -> int:
+    sql = {
+        "行业": "SELECT count(*) FROM registry_objects WHERE tenant_id = app_tenant() AND industry = :n",
+        "分类标注": "SELECT count(*) FROM registry_objects WHERE tenant_id = app_tenant() AND tags @> ARRAY[CAST(:n AS text)]",
+        "专业特长": "SELECT (SELECT count(*) FROM inspectors WHERE tenant_id = app_tenant() AND specialties @> ARRAY[CAST(:n AS text)])"
+                    " + (SELECT count(*) FROM inspection_items WHERE tenant_id = app_tenant() AND specialties @> ARRAY[CAST(:n AS text)])",
+        "资质": "SELECT count(*) FROM inspectors WHERE tenant_id = app_tenant() AND qualifications @> ARRAY[CAST(:n AS text)]",
+    }[category]
+    return int((await session.execute(text(sql), {"n": name})).scalar_one())
+
+
+async def vocabulary_all(session: AsyncSession) -> dict[str, set[str]]:
+    """Including deactivated tags: a name stays taken in its category."""
+    rows = await session.execute(text("SELECT category, name FROM tags WHERE tenant_id = app_tenant()"))
+    result: dict[str, set[str]] = {}
+    for category, name in rows:
+        result.setdefault(category, set()).add(name)
+    return result

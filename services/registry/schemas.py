@@ -1,0 +1,239 @@
+"""API shapes of the registries. Inputs forbid unknown fields, so a misspelt field is an error, not a silent no-op."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+# ---- tags -------------------------------------------------------------------------------------------------------
+class TagIn(Input):
+    category: str
+    name: str
+    description: str = ""
+
+
+class TagPatch(Input):
+    name: str | UnsetType = UNSET
+    description: str | UnsetType = UNSET
+
+
+class TagOut(msgspec.Struct):
+    id: uuid.UUID
+    category: str
+    name: str
+    description: str
+    active: bool
+    department_code: str
+
+
+# ---- objects ----------------------------------------------------------------------------------------------------
+class ObjectIn(Input):
+    uscc: str
+    name: str
+    industry: str
+    address: str = ""
+    region_code: str | None = None
+    object_type: str = "企业"
+    tags: list[str] = msgspec.field(default_factory=list)
+    major_hazard_level: int | None = None
+    direct_supervision: bool = True
+    risk_class: str | None = None
+    status: str = "在营"
+    licence_no: str = ""
+    licence_expiry: date | None = None
+
+
+class ObjectPatch(Input):
+    uscc: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    industry: str | UnsetType = UNSET
+    address: str | UnsetType = UNSET
+    region_code: str | UnsetType | None = UNSET
+    object_type: str | UnsetType = UNSET
+    tags: list[str] | UnsetType = UNSET
+    major_hazard_level: int | UnsetType | None = UNSET
+    direct_supervision: bool | UnsetType = UNSET
+    risk_class: str | UnsetType | None = UNSET
+    status: str | UnsetType = UNSET
+    licence_no: str | UnsetType = UNSET
+    licence_expiry: date | UnsetType | None = UNSET
+
+
+class ObjectOut(msgspec.Struct):
+    id: uuid.UUID
+    uscc: str
+    name: str
+    address: str
+    region_code: str | None
+    industry: str
+    object_type: str
+    tags: list[str]
+    major_hazard_level: int | None
+    direct_supervision: bool
+    risk_class: str | None
+    status: str
+    licence_no: str
+    licence_expiry: date | None
+    last_checked_on: date | None
+    active: bool
+    department_code: str
+    updated_at: datetime
+
+
+class ObjectPage(msgspec.Struct):
+    items: list[ObjectOut]
+    total: int
+    page: int
+    page_size: int
+
+
+# ---- inspectors -------------------------------------------------------------------------------------------------
+class InspectorIn(Input):
+    name: str
+    licence_no: str
+    licence_expiry: date
+    section_id: uuid.UUID | None = None
+    specialties: list[str] = msgspec.field(default_factory=list)
+    qualifications: list[str] = msgspec.field(default_factory=list)
+    is_expert: bool = False
+    is_team_leader: bool = False
+    phone: str = ""
+
+
+class InspectorPatch(Input):
+    name: str | UnsetType = UNSET
+    licence_no: str | UnsetType = UNSET
+    licence_expiry: date | UnsetType = UNSET
+    section_id: uuid.UUID | UnsetType | None = UNSET
+    specialties: list[str] | UnsetType = UNSET
+    qualifications: list[str] | UnsetType = UNSET
+    is_expert: bool | UnsetType = UNSET
+    is_team_leader: bool | UnsetType = UNSET
+    phone: str | UnsetType = UNSET
+
+
+class ConflictIn(Input):
+    uscc: str
+    reason: str
+
+
+class ConflictOut(msgspec.Struct):
+    uscc: str
+    reason: str
+    declared_on: date
+    enterprise_name: str | None = None
+
+
+class InspectorOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    licence_no: str
+    licence_expiry: date | None
+    licence_valid: bool
+    section_id: uuid.UUID | None
+    section_name: str | None
+    specialties: list[str]
+    qualifications: list[str]
+    is_expert: bool
+    is_team_leader: bool
+    phone: str
+    active: bool
+    department_code: str
+    conflicts: list[ConflictOut] = msgspec.field(default_factory=list)
+
+
+class InspectorPage(msgspec.Struct):
+    items: list[InspectorOut]
+    total: int
+    page: int
+    page_size: int
+
+
+# ---- items ------------------------------------------------------------------------------------------------------
+class ItemIn(Input):
+    code: str
+    name: str
+    category: str
+    item_type: str = ""
+    object_type: str = ""
+    check_points: list[str] = msgspec.field(default_factory=list)
+    check_methods: list[str] = msgspec.field(default_factory=list)
+    legal_basis: str = ""
+    subject: str = ""
+    ratio_frequency: str = ""
+    specialties: list[str] = msgspec.field(default_factory=list)
+
+
+class ItemPatch(Input):
+    code: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    category: str | UnsetType = UNSET
+    item_type: str | UnsetType = UNSET
+    object_type: str | UnsetType = UNSET
+    check_points: list[str] | UnsetType = UNSET
+    check_methods: list[str] | UnsetType = UNSET
+    legal_basis: str | UnsetType = UNSET
+    subject: str | UnsetType = UNSET
+    ratio_frequency: str | UnsetType = UNSET
+    specialties: list[str] | UnsetType = UNSET
+
+
+class ItemOut(msgspec.Struct):
+    id: uuid.UUID
+    code: str
+    name: str
+    category: str
+    item_type: str
+    object_type: str
+    check_points: list[str]
+    check_methods: list[str]
+    legal_basis: str
+    subject: str
+    ratio_frequency: str
+    specialties: list[str]
+    active: bool
+    department_code: str
+
+
+class ItemPage(msgspec.Struct):
+    items: list[ItemOut]
+    total: int
+    page: int
+    page_size: int
+
+
+# ---- imports ----------------------------------------------------------------------------------------------------
+class RowErrorOut(msgspec.Struct):
+    row: int
+    column: str
+    reason: str
+    value: str = ""
+
+
+class ImportBatchOut(msgspec.Struct):
+    id: uuid.UUID
+    kind: str
+    status: str  # queued | running | succeeded | failed
+    phase: str
+    progress: float
+    filename: str
+    replace_all: bool
+    total_rows: int
+    added: int
+    updated: int
+    unchanged: int
+    deactivated: int
+    error_count: int
+    errors: list[RowErrorOut]
+    message: str
+    created_by_name: str
+    created_at: datetime
+    finished_at: datetime | None
