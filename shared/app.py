@@ -16,6 +16,8 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
 
+from services.disclosure import public as disclosure_public
+from services.disclosure import routes as disclosure_routes
 from services.identity import routes as identity_routes
 from services.identity import web as identity_web
 from services.identity.auth import AuthMiddleware
@@ -23,6 +25,8 @@ from services.identity.departments import DepartmentDirectory
 from services.identity.oidc import OIDCClient
 from services.identity.principal import region_from_issuer
 from services.identity.tokens import JWKSCache, TokenVerifier
+from services.inspection import pages as inspection_pages
+from services.inspection import routes as inspection_routes
 from services.planning import pages as planning_pages
 from services.planning import public as planning_public
 from services.planning import routes as planning_routes
@@ -94,6 +98,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             planning_routes.router,
             planning_public.router,
             planning_pages.router,
+            inspection_routes.router,
+            inspection_pages.router,
+            disclosure_routes.router,
+            disclosure_public.router,
             pages.router,
             create_static_files_router(path="/static", directories=[ROOT / "shared" / "web" / "static"]),
         ],

@@ -437,3 +437,12 @@ async def draw_detail(ctx: Ctx, draw_id: uuid.UUID, *, with_selected: bool = Tru
         selected_count=draw["selected_count"], drawn_at=draw["drawn_at"], void_reason=draw["void_reason"],
         selected=[{k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in s.items()} for s in selected],
     )
+
+
+async def start_implementation(session: AsyncSession, task_id: uuid.UUID) -> bool:
+    """已匹配 → 实施中 when the first result of the task is entered (called by the inspection service)."""
+    task = await repo.get_task(session, task_id, lock=True)
+    if task is None or task["status"] != "已匹配":
+        return False
+    await repo.set_task_status(session, task_id, "实施中")
+    return True

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from shared import workdays
-from shared.workdays import add_workdays, day_kind, disclosure_deadline, is_workday, month_end, workdays_between
+from shared.workdays import (
+    add_workdays,
+    day_kind,
+    disclosure_deadline,
+    is_workday,
+    month_end,
+    workdays_between,
+)
 
 D = dt.date
 

@@ -1,0 +1,48 @@
+"""Published results in the columns the provincial/national 双随机 platform imports (CSV and XLSX)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from openpyxl import Workbook
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("抽查计划编号", "plan_number"), ("抽查计划名称", "plan_name"), ("抽查任务编号", "task_number"),
+    ("抽查任务名称", "task_name"), ("实施机关", "department_name"), ("统一社会信用代码", "uscc"),
+    ("检查对象名称", "enterprise_name"), ("检查对象地址", "address"), ("抽查事项", "items"),
+    ("检查完成日期", "check_date"), ("检查结果", "categories"), ("后续处置", "follow_up"),
+    ("隐患数量", "hazard_count"), ("公示日期", "published_at"),
+)
+
+
+def _cell(row: dict[str, Any], key: str) -> Any:
+    value = row[key]
+    if key == "categories":
+        return "；".join(value)
+    if key == "published_at":
+        return value.date().isoformat()
+    if key == "check_date":
+        return value.isoformat()
+    return value
+
+
+def to_csv(rows: list[dict[str, Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([title for title, _ in COLUMNS])
+    for row in rows:
+        writer.writerow([_cell(row, key) for _, key in COLUMNS])
+    return "\ufeff".encode() + buffer.getvalue().encode()  # BOM: Excel on Windows opens UTF-8 CSV correctly
+
+
+def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("抽查结果")
+    sheet.append([title for title, _ in COLUMNS])
+    for row in rows:
+        sheet.append([_cell(row, key) for _, key in COLUMNS])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,56 @@
+"""Department API and pages of disclosure: export of published results, the official calendar (admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import Provide
+from litestar.response import Template
+
+from services.disclosure import deadlines, service
+from services.identity.auth import provide_db_session, requires_department, requires_login
+from services.planning.deps import provide_ctx
+from services.planning.service import Ctx
+from shared.web.pages import page_context
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
+    return Response(body, media_type=media_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}", "Cache-Control": "private, no-store"})
+
+
+@get("/api/results/export")
+async def export_api(ctx: Ctx, format: str = "csv") -> Response[bytes]:
+    return _download(*await service.export_results(ctx, format))
+
+
+@get("/results/export/{fmt:str}")
+async def export_page(ctx: Ctx, fmt: str) -> Response[bytes]:
+    return _download(*await service.export_results(ctx, fmt))
+
+
+@get("/api/calendar/{year:int}")
+async def calendar_get(ctx: Ctx, year: int) -> dict[str, Any]:
+    return await deadlines.year_view(ctx.session, year)
+
+
+@post("/api/calendar/{year:int}", status_code=200)
+async def calendar_load(ctx: Ctx, year: int, data: deadlines.CalendarYear) -> dict[str, Any]:
+    return await deadlines.load_year(ctx.session, ctx.principal, ctx.tenant_id, year, data)
+
+
+@get("/results/calendar/{year:int}")
+async def calendar_page(request: Request[Any, Any, Any], ctx: Ctx, year: int) -> Template:
+    context = await page_context(request)
+    return Template("disclosure/calendar.html", context={**context, "c": await deadlines.year_view(ctx.session, year)})
+
+
+router = Router(
+    path="/",
+    route_handlers=[export_api, export_page, calendar_get, calendar_load, calendar_page],
+    guards=[requires_login, requires_department],
+    dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
+    tags=["disclosure"],
+)

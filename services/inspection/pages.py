@@ -1,0 +1,121 @@
+"""Phone-friendly pages: my results to enter, the entry form, the review page, the department's results list."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identity.auth import provide_db_session, requires_login
+from services.inspection import service
+from services.inspection.schemas import ACTIONS, CATEGORIES, ResultDraft, ReturnRequest
+from services.planning import teams
+from services.planning.deps import provide_ctx
+from services.planning.service import Ctx
+from shared.errors import DomainError
+from shared.web.forms import to_struct
+from shared.web.pages import page_context
+
+
+async def _render(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
+    return Template(f"inspection/{template}", context={**await page_context(request), **context})
+
+
+@get("/results")
+async def results_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
+    mine = await teams.my_assignments(ctx)
+    return await _render(request, "results.html", ctx=ctx, mine=mine, results=await service.list_results(ctx),
+                         is_admin=ctx.principal.has_any_role("dept-admin"))
+
+
+def _draft_from_form(form: Any, points: list[dict[str, Any]]) -> dict[str, Any]:
+    draft: dict[str, Any] = {"check_date": form.get("check_date") or None, "summary": form.get("summary", ""),
+                             "categories": form.getall("categories", []), "points": [], "hazards": [],
+                             "follow_ups": []}
+    for p in points:
+        outcome = form.get(f"outcome_{p['id']}")
+        if outcome:
+            draft["points"].append({"check_point_id": str(p["id"]), "outcome": outcome,
+                                    "note": form.get(f"note_{p['id']}", "")})
+    for i in range(3):
+        description = (form.get(f"hazard_description_{i}") or "").strip()
+        if description:
+            draft["hazards"].append({"description": description, "severity": form.get(f"hazard_severity_{i}", ""),
+                                     "rectify_by": form.get(f"hazard_rectify_by_{i}") or None,
+                                     **({"id": form.get(f"hazard_id_{i}")} if form.get(f"hazard_id_{i}") else {})})
+    for action in form.getall("follow_ups", []):
+        draft["follow_ups"].append({"action": action, "target": form.get("follow_up_target", "")})
+    return draft
+
+
+async def _entry(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str, **extra: Any) -> Template:
+    view = await service.entry_view(ctx, task_id, uscc)
+    return await _render(request, "entry.html", ctx=ctx, v=view, categories=CATEGORIES, actions=ACTIONS, **extra)
+
+
+@get("/results/entry/{task_id:uuid}/{uscc:str}")
+async def entry_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str) -> Template:
+    return await _entry(request, ctx, task_id, uscc)
+
+
+@post("/results/entry/{task_id:uuid}/{uscc:str}")
+async def entry_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID,
+                     uscc: str) -> Template | Redirect:
+    form = await request.form()
+    view = await service.entry_view(ctx, task_id, uscc)
+    savepoint = await db.begin_nested()
+    try:
+        saved = await service.save_draft(ctx, task_id, uscc, to_struct(_draft_from_form(form, view["points"]),
+                                                                        ResultDraft))
+        if form.get("action") == "submit":
+            await service.submit(ctx, saved["id"])
+            return Redirect(f"/results/{saved['id']}")
+    except DomainError as exc:
+        await savepoint.rollback()
+        return await _entry(request, ctx, task_id, uscc, error=exc)
+    return await _entry(request, ctx, task_id, uscc, saved=True, warning=saved.get("warning"))
+
+
+@get("/results/{result_id:uuid}")
+async def detail_page(request: Request[Any, Any, Any], ctx: Ctx, result_id: uuid.UUID) -> Template:
+    return await _render(request, "detail.html", ctx=ctx, v=await service.result_detail(ctx, result_id))
+
+
+async def _review(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, result_id: uuid.UUID,
+                  action: Any) -> Template | Redirect:
+    savepoint = await db.begin_nested()
+    try:
+        await action()
+    except DomainError as exc:
+        await savepoint.rollback()
+        return await _render(request, "detail.html", ctx=ctx, v=await service.result_detail(ctx, result_id),
+                             error=exc)
+    return Redirect(f"/results/{result_id}")
+
+
+@post("/results/{result_id:uuid}/approve")
+async def approve_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
+                       result_id: uuid.UUID) -> Template | Redirect:
+    return await _review(request, ctx, db, result_id, lambda: service.approve(ctx, result_id))
+
+
+@post("/results/{result_id:uuid}/return")
+async def return_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
+                      result_id: uuid.UUID) -> Template | Redirect:
+    form = await request.form()
+    return await _review(request, ctx, db, result_id,
+                         lambda: service.return_result(ctx, result_id, ReturnRequest(form.get("reason", ""))))
+
+
+router = Router(
+    path="/",
+    route_handlers=[results_page, entry_page, entry_form, detail_page, approve_form, return_form],
+    guards=[requires_login],
+    dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
+    tags=["pages"],
+    include_in_schema=False,
+)

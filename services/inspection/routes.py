@@ -1,0 +1,110 @@
+"""Results API: entry by the team, review, rectification, follow-up, attachments (thin; rules in service.py)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import Provide
+
+from services.identity.auth import provide_db_session, requires_department, requires_login
+from services.inspection import service
+from services.inspection.schemas import CloseRequest, RecheckRequest, ResultDraft, ReturnRequest
+from services.planning.deps import provide_ctx
+from services.planning.service import Ctx
+from shared.errors import InvalidInput
+
+UPLOAD_LIMIT = service.max_attachment_bytes() + 1024 * 1024  # our own check answers first, in Chinese
+
+
+@get("/tasks/{task_id:uuid}/results")
+async def task_results(ctx: Ctx, task_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await service.list_results(ctx, task_id=task_id)
+
+
+@get("/tasks/{task_id:uuid}/results/{uscc:str}")
+async def entry(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, Any]:
+    return await service.entry_view(ctx, task_id, uscc)
+
+
+@post("/tasks/{task_id:uuid}/results/{uscc:str}", status_code=200)
+async def save(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft) -> dict[str, Any]:
+    return await service.save_draft(ctx, task_id, uscc, data)
+
+
+@get("/results")
+async def results(ctx: Ctx, status: str | None = None) -> list[dict[str, Any]]:
+    return await service.list_results(ctx, status=status)
+
+
+@get("/results/{result_id:uuid}")
+async def detail(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
+    return await service.result_detail(ctx, result_id)
+
+
+@post("/results/{result_id:uuid}/submit", status_code=200)
+async def submit(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
+    return await service.submit(ctx, result_id)
+
+
+@post("/results/{result_id:uuid}/approve", status_code=200)
+async def approve(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
+    return await service.approve(ctx, result_id)
+
+
+@post("/results/{result_id:uuid}/return", status_code=200)
+async def return_(ctx: Ctx, result_id: uuid.UUID, data: ReturnRequest) -> dict[str, Any]:
+    return await service.return_result(ctx, result_id, data)
+
+
+@post("/results/{result_id:uuid}/hazards/{hazard_id:uuid}/recheck", status_code=200)
+async def recheck(ctx: Ctx, result_id: uuid.UUID, hazard_id: uuid.UUID, data: RecheckRequest) -> dict[str, Any]:
+    return await service.recheck(ctx, result_id, hazard_id, data)
+
+
+@post("/results/{result_id:uuid}/followups/{followup_id:uuid}/close", status_code=200)
+async def close(ctx: Ctx, result_id: uuid.UUID, followup_id: uuid.UUID, data: CloseRequest | None = None) -> dict[str, Any]:
+    return await service.close_followup(ctx, result_id, followup_id, data or CloseRequest())
+
+
+async def read_upload(request: Request[Any, Any, Any]) -> tuple[str, bytes, uuid.UUID | None]:
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise InvalidInput("请选择要上传的文件（表单字段 file）", field="file")
+    followup = form.get("followup_id")
+    try:
+        followup_id = uuid.UUID(followup) if isinstance(followup, str) and followup else None
+    except ValueError as exc:
+        raise InvalidInput("后续处置编号无效", field="followup_id") from exc
+    return upload.filename or "", await upload.read(), followup_id
+
+
+@post("/results/{result_id:uuid}/attachments", request_max_body_size=UPLOAD_LIMIT)
+async def upload(request: Request[Any, Any, Any], ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
+    filename, content, followup_id = await read_upload(request)
+    return await service.add_attachment(ctx, result_id, filename, content, followup_id)
+
+
+def attachment_response(found: dict[str, Any]) -> Response[bytes]:
+    return Response(bytes(found["data"]), media_type=found["content_type"], headers={
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(found['filename'])}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=0"})
+
+
+@get("/attachments/{attachment_id:uuid}")
+async def download(ctx: Ctx, attachment_id: uuid.UUID) -> Response[bytes]:
+    return attachment_response(await service.attachment(ctx, attachment_id))
+
+
+router = Router(
+    path="/api",
+    route_handlers=[task_results, entry, save, results, detail, submit, approve, return_, recheck, close, upload,
+                    download],
+    guards=[requires_login, requires_department],
+    dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
+    tags=["inspection"],
+)

@@ -1,0 +1,60 @@
+"""Shared set-up for results tests: a drawn, matched task whose first team includes 张伟 (yjj-insp-whjg)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import asyncpg
+
+from shared.db import asyncpg_dsn
+from tests.planning.conftest import SEED_TASK_2023001, as_user, http  # noqa: F401 (fixtures)
+from tests.support.services import run
+
+ZHANG_WEI = uuid.UUID("00000000-0000-4000-8000-000000000104")
+INSPECTOR = "yjj-insp-whjg"
+
+
+async def _admin_fetch(url: str, sql: str, *args: Any) -> list[Any]:
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return list(await conn.fetch(sql, *args))
+    finally:
+        await conn.close()
+
+
+def admin_fetch(db_urls: dict[str, str], sql: str, *args: Any) -> list[Any]:
+    return run(_admin_fetch, db_urls["admin"], sql, *args)
+
+
+def matched_task_with_inspector(as_user: Any, db_urls: dict[str, str]) -> dict[str, Any]:  # noqa: F811
+    """Plan → task → announce → draw → match, then make sure 张伟 is on one team (by a recorded adjustment)."""
+    planner = as_user("yjj-planner")
+    plan = planner.post("/api/plans", {"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg",
+                                       "joint_sections": ["whjgg", "whjcg"]}).json()
+    task = planner.post(f"/api/plans/{plan['id']}/tasks", SEED_TASK_2023001).json()
+    assert planner.post(f"/api/plans/{plan['id']}/publish").status_code == 200
+    assert planner.post(f"/api/tasks/{task['id']}/announce", {}).status_code == 201
+    assert planner.post(f"/api/tasks/{task['id']}/draw", {}).status_code == 200
+    teams = planner.post(f"/api/tasks/{task['id']}/match", {})
+    assert teams.status_code == 200, teams.text
+    zhang = str(admin_fetch(db_urls, "SELECT id FROM inspectors WHERE user_id = $1", ZHANG_WEI)[0]["id"])
+    team = next((t for t in teams.json()["teams"] if zhang in {m["inspector_id"] for m in t["members"]}), None)
+    if team is None:
+        team = teams.json()["teams"][0]
+        adjusted = planner.post(f"/api/tasks/{task['id']}/teams/adjust", {
+            "uscc": team["uscc"], "slot": 0, "inspector_id": zhang, "reason": "测试：指定张伟负责该企业的检查"})
+        assert adjusted.status_code == 200, adjusted.text
+    others = [t["uscc"] for t in teams.json()["teams"] if t["uscc"] != team["uscc"]]
+    return {"task_id": task["id"], "uscc": team["uscc"], "name": team["name"], "plan_id": plan["id"],
+            "other_usccs": others}
+
+
+def complete_draft(points: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {
+        "check_date": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+        "points": [{"check_point_id": p["id"], "outcome": "符合"} for p in points],
+        "categories": ["未发现问题"], "follow_ups": [{"action": "无需后续处置"}], "summary": "现场检查未发现问题",
+        **extra,
+    }
