@@ -40,7 +40,7 @@ async def run_import(kind: Kind, path: Path, department: str, *, replace: bool =
         try:
             async with db.sessionmaker() as session, session.begin():
                 await apply_scope(session, system_scope(dept))
-                with path.open("rb") as file:  # noqa: ASYNC230
+                with path.open("rb") as file:
                     size = path.stat().st_size  # noqa: ASYNC240
                     report = await import_file(session, dept, OPERATOR, kind, file, size, filename=path.name,
                                                replace=replace)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import BinaryIO
@@ -23,7 +23,7 @@ from shared.errors import InvalidInput
 CHUNK = 1 << 20
 SNIFF = 64 * 1024
 BOM = codecs.BOM_UTF8
-Progress = Callable[[float], None]
+Progress = Callable[[float], Awaitable[None]]
 
 
 class FileRejected(InvalidInput):
@@ -131,7 +131,7 @@ def _csv(kind: Kind, file: BinaryIO, size: int, head: bytes) -> Table:
             done += len(chunk)
             yield chunk
             if progress:
-                progress(done / size)
+                await progress(done / size)
 
     return Table("csv", copy_encoding, columns, 2, size, body)
 
@@ -187,7 +187,7 @@ def _xlsx(kind: Kind, file: BinaryIO, size: int) -> Table:
                 buffer.seek(0)
                 buffer.truncate()
                 if progress:
-                    progress(done / total)
+                    await progress(done / total)
         if buffer.tell():
             yield buffer.getvalue().encode()
 

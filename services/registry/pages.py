@@ -197,7 +197,8 @@ async def _save(request: Request[Any, Any, Any], db: AsyncSession, kind: str, ro
     except (InvalidInput, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        shown = {**(await GETTERS[kind](db, row_id) if row_id else {}) or {}, **form}
+        current = (await GETTERS[kind](db, row_id) if row_id else None) or {}
+        shown = {**current, **form}
         if row_id:
             shown["id"] = row_id
         return _render(FORMS[kind], await _form_context(request, db, kind, shown, error=exc), status=exc.status_code)

@@ -10,13 +10,14 @@ from msgspec import UNSET, UnsetType
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    pass
+    """Required fields default to empty here and are enforced by the service, which names the missing field in
+    its error (msgspec would report the request body as a whole)."""
 
 
 # ---- tags -------------------------------------------------------------------------------------------------------
 class TagIn(Input):
-    category: str
-    name: str
+    category: str = ""
+    name: str = ""
     description: str = ""
 
 
@@ -36,9 +37,9 @@ class TagOut(msgspec.Struct):
 
 # ---- objects ----------------------------------------------------------------------------------------------------
 class ObjectIn(Input):
-    uscc: str
-    name: str
-    industry: str
+    uscc: str = ""
+    name: str = ""
+    industry: str = ""
     address: str = ""
     region_code: str | None = None
     object_type: str = "企业"
@@ -97,9 +98,9 @@ class ObjectPage(msgspec.Struct):
 
 # ---- inspectors -------------------------------------------------------------------------------------------------
 class InspectorIn(Input):
-    name: str
-    licence_no: str
-    licence_expiry: date
+    name: str = ""
+    licence_no: str = ""
+    licence_expiry: date | None = None
     section_id: uuid.UUID | None = None
     specialties: list[str] = msgspec.field(default_factory=list)
     qualifications: list[str] = msgspec.field(default_factory=list)
@@ -121,8 +122,8 @@ class InspectorPatch(Input):
 
 
 class ConflictIn(Input):
-    uscc: str
-    reason: str
+    uscc: str = ""
+    reason: str = ""
 
 
 class ConflictOut(msgspec.Struct):
@@ -159,9 +160,9 @@ class InspectorPage(msgspec.Struct):
 
 # ---- items ------------------------------------------------------------------------------------------------------
 class ItemIn(Input):
-    code: str
-    name: str
-    category: str
+    code: str = ""
+    name: str = ""
+    category: str = ""
     item_type: str = ""
     object_type: str = ""
     check_points: list[str] = msgspec.field(default_factory=list)
