@@ -18,6 +18,8 @@ from litestar.template import TemplateConfig
 
 from services.disclosure import public as disclosure_public
 from services.disclosure import routes as disclosure_routes
+from services.federation import pages as federation_pages
+from services.federation import routes as federation_routes
 from services.identity import routes as identity_routes
 from services.identity import web as identity_web
 from services.identity.auth import AuthMiddleware
@@ -96,6 +98,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             registry_routes.router,
             registry_pages.router,
             planning_routes.router,
+            federation_routes.router,
+            federation_pages.router,
             planning_public.router,
             planning_pages.router,
             inspection_routes.router,

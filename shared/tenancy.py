@@ -13,6 +13,8 @@ set, RLS policies match nothing, so a forgotten scope fails closed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import text
@@ -66,3 +68,18 @@ async def apply_scope(session: AsyncSession, scope: TenantScope) -> None:
         text("SELECT set_config('app.tenant_id', :t, true), set_config('app.overseer_region', :r, true)"),
         {"t": str(scope.department_id) if scope.department_id else "", "r": scope.overseer_region or ""},
     )
+
+
+@asynccontextmanager
+async def acting_for(session: AsyncSession, department_id: uuid.UUID) -> AsyncIterator[None]:
+    """Within the current transaction, act for another department for a moment (its rows only), then switch back.
+
+    Only federation code uses this, after checking that the department accepted to take part in the joint plan:
+    a joint task reads each participant's own inspectors and writes each participant's own team rows.
+    """
+    previous = (await session.execute(text("SELECT current_setting('app.tenant_id', true)"))).scalar_one()
+    await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(department_id)})
+    try:
+        yield
+    finally:
+        await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": previous or ""})

@@ -158,6 +158,7 @@ def _scope_sql(scope: dict[str, Any], params: dict[str, Any]) -> str:
         clauses.append("o.major_hazard_level IS NOT NULL")
     if scope.get("direct_supervision_only"):
         clauses.append("o.direct_supervision")
+    # intersect_partners is applied by the federation service (it needs the partners' registries).
     return " AND ".join(clauses)
 
 
@@ -312,7 +313,9 @@ async def selected_objects(session: AsyncSession, draw_id: uuid.UUID) -> list[di
     rows = await session.execute(
         text(
             "SELECT s.stratum, s.rank, s.uscc, s.object_id, o.name, o.address, o.industry, o.risk_class"
-            " FROM draw_selected s JOIN registry_objects o ON o.id = s.object_id"
+            " FROM draw_selected s LEFT JOIN registry_objects o ON o.uscc = s.uscc"
+            # A partner of a joint plan sees the enterprise in its own registry; the overseer the drawing one's.
+            " AND o.tenant_id = coalesce(app_tenant(), s.tenant_id)"
             " WHERE s.draw_id = :d ORDER BY s.stratum, s.rank"
         ),
         {"d": draw_id},

@@ -31,6 +31,8 @@ class Scope(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     risk_classes: list[RiskClass] = []
     major_hazard_only: bool = False
     direct_supervision_only: bool = False
+    # Joint plans only: keep enterprises that are also in every accepted partner's registry (matched by USCC).
+    intersect_partners: bool = False
 
 
 class TaskCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -308,6 +308,10 @@ async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest, *, in_jo
     plan = await _plan_or_404(ctx, task["plan_id"])
     if plan["status"] != "已发布":
         raise Conflict("计划发布后才能公告抽取", field="plan_status")
+    if plan["kind"] == "部门联合":
+        from services.federation.service import accepted_partners
+
+        await accepted_partners(ctx, plan["id"])
     if task["status"] != ("公告中" if in_job else "草稿"):
         raise Conflict(f"任务当前状态为“{task['status']}”，每个任务只能抽取一次", field="status")
     per_class = task["ratio_mode"] == "per_class"
@@ -327,6 +331,10 @@ async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest, *, in_jo
         ctx.session, task["scope"], per_class=per_class, recent_since=recent_since, year=plan["year"],
         annual_cap=task["annual_cap"],
     )
+    if plan["kind"] == "部门联合":
+        from services.federation.service import shared_population
+
+        lines = await shared_population(ctx, plan["id"], task["scope"], lines)
     canonical = fast.canonicalize(lines)
     if len(canonical) == 0:
         raise Conflict("当前筛选条件下没有可抽取的检查对象", field="scope")

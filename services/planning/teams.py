@@ -81,9 +81,13 @@ async def match_task(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest) -> dict[s
     if not 0 <= data.load_slack <= 5:
         raise InvalidInput("工作量浮动上限应在 0–5 之间", field="load_slack")
     task = await _task_or_404(ctx, task_id, lock=True)
+    plan = await _plan_or_404(ctx, task["plan_id"])
+    if plan["kind"] == "部门联合":
+        from services.federation.service import match_joint_task
+
+        return await match_joint_task(ctx, task_id, data.load_slack)
     if task["status"] not in MATCHABLE:
         raise Conflict(f"任务当前状态为“{task['status']}”，抽取完成后才能匹配检查人员", field="status")
-    plan = await _plan_or_404(ctx, task["plan_id"])
     draw = await repo.get_draw(ctx.session, task["draw_id"])
     assert draw is not None and draw["seed"]
     selected = await _selected(ctx, draw["id"])
@@ -136,7 +140,11 @@ async def _selected(ctx: Ctx, draw_id: uuid.UUID) -> dict[str, list[str]]:
 
 
 async def teams_view(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
-    await _task_or_404(ctx, task_id)
+    task = await _task_or_404(ctx, task_id)
+    if (await _plan_or_404(ctx, task["plan_id"]))["kind"] == "部门联合":
+        from services.federation.service import joint_teams
+
+        return await joint_teams(ctx, task_id)
     matched = await trepo.get_matching(ctx.session, task_id)
     if matched is None:
         return {"matched": False, "teams": [], "adjustments": []}

@@ -1,0 +1,85 @@
+"""Pages for joint plans: the lead's form, and the participants panel with the partner's response."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.federation import repository as frepo
+from services.federation import service
+from services.identity.auth import provide_db_session, requires_login
+from services.planning.deps import WRITERS, provide_ctx
+from services.planning.service import Ctx
+from shared.errors import DomainError
+from shared.web.forms import clean, to_struct
+from shared.web.pages import page_context
+
+
+async def _render(request: Request[Any, Any, Any], template: str, ctx: Ctx, **context: Any) -> Template:
+    base = await page_context(request)
+    base["can_write"] = ctx.principal.has_any_role(*WRITERS)
+    return Template(f"federation/{template}", context={**base, **context})
+
+
+async def _form(request: Request[Any, Any, Any], ctx: Ctx, **extra: Any) -> Template:
+    departments = await frepo.departments_in_region(ctx.session, ctx.department.region_code)
+    others = [d for code, d in sorted(departments.items()) if code != ctx.department.code]
+    return await _render(request, "joint_form.html", ctx, departments=others, **extra)
+
+
+@get("/federation")
+async def federation_home(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
+    return await _render(request, "home.html", ctx, invitations=await service.invitations(ctx))
+
+
+@get("/federation/new")
+async def new_joint_plan(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
+    return await _form(request, ctx, values={"year": 2023})
+
+
+@post("/federation/new")
+async def create_joint_plan(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession) -> Template | Redirect:
+    form = await request.form()
+    values = clean({"year": form.get("year"), "partners": form.getall("partners", []),
+                    "table_date": form.get("table_date")})
+    savepoint = await db.begin_nested()
+    try:
+        joint = await service.create_joint_plan(ctx, to_struct({"partners": [], **values}, service.JointPlanCreate))
+    except DomainError as exc:
+        await savepoint.rollback()
+        return await _form(request, ctx, values=values, error=exc)
+    return Redirect(f"/federation/plans/{joint['plan']['id']}")
+
+
+@get("/federation/plans/{plan_id:uuid}")
+async def joint_plan_page(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uuid.UUID) -> Template:
+    return await _render(request, "joint.html", ctx, joint=await service.joint_view(ctx, plan_id))
+
+
+@post("/federation/plans/{plan_id:uuid}/respond")
+async def respond_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
+                       plan_id: uuid.UUID) -> Template | Redirect:
+    form = await request.form()
+    savepoint = await db.begin_nested()
+    try:
+        data = to_struct(clean({"action": form.get("action"), "reason": form.get("reason")}), service.Respond)
+        await service.respond(ctx, plan_id, data)
+    except DomainError as exc:
+        await savepoint.rollback()
+        return await _render(request, "joint.html", ctx, joint=await service.joint_view(ctx, plan_id), error=exc)
+    if form.get("action") == "decline":
+        return Redirect("/federation")
+    return Redirect(f"/federation/plans/{plan_id}")
+
+
+router = Router(
+    path="/",
+    route_handlers=[federation_home, new_joint_plan, create_joint_plan, joint_plan_page, respond_form],
+    guards=[requires_login],
+    dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
+)

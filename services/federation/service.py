@@ -1,0 +1,263 @@
+"""Rules of cross-department joint checks (部门联合抽查): invitations, responses, partner items, merged teams.
+
+The lead department owns the joint plan, its tasks and its draw (tenant rows of the lead). Partners see them through
+their participation row (``joint_read`` policies) and never write them. Where a joint task needs a partner's own data
+(its inspectors, its registry's USCCs) or writes a partner's own rows (its team members), the code acts for that
+partner inside the same transaction with ``shared.tenancy.acting_for`` — only for partners that accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+
+from services.draw import matching
+from services.federation import repository as frepo
+from services.planning import repository as prepo
+from services.planning import teams as pteams
+from services.planning import teams_repository as trepo
+from services.planning.schemas import PlanOut
+from services.planning.service import Ctx, _plan_or_404, _task_or_404, plan_detail, plan_name, plan_number
+from shared import audit, notifications
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.tenancy import acting_for
+from shared.workdays import add_workdays
+
+RESPONSES = {"accept": "已接受", "decline": "已拒绝", "withdraw": "已退出"}
+
+
+class JointPlanCreate(msgspec.Struct, forbid_unknown_fields=True):
+    year: int
+    partners: list[str]
+    table_date: dt.date | None = None
+
+
+class Respond(msgspec.Struct, forbid_unknown_fields=True):
+    action: str
+    reason: str | None = None
+
+
+class PartnerItems(msgspec.Struct, forbid_unknown_fields=True):
+    item_codes: list[str]
+
+
+async def create_joint_plan(ctx: Ctx, data: JointPlanCreate) -> dict[str, Any]:
+    ctx.require_writer()
+    if not 2000 <= data.year <= 2100:
+        raise InvalidInput("年度应在 2000–2100 之间", field="year")
+    if not data.partners:
+        raise InvalidInput("部门联合抽查至少邀请一个联合部门", field="partners")
+    departments = await frepo.departments_in_region(ctx.session, ctx.department.region_code)
+    partner_ids = []
+    for index, code in enumerate(data.partners):
+        if code == ctx.department.code:
+            raise InvalidInput("牵头部门不能邀请自己", field=f"partners[{index}]")
+        if code not in departments:
+            raise InvalidInput(f"本县没有编码为 {code} 的部门", field=f"partners[{index}]")
+        partner_ids.append(departments[code]["id"])
+    if len(set(partner_ids)) != len(partner_ids):
+        raise InvalidInput("联合部门不能重复", field="partners")
+    seq = await prepo.next_number(ctx.session, ctx.tenant_id, data.year, "joint")
+    county = (await prepo_county(ctx))
+    plan_id = uuid.uuid4()
+    await prepo.insert_plan(ctx.session, {
+        "id": plan_id, "tenant_id": ctx.tenant_id, "number": plan_number(data.year, "部门联合", seq), "seq": seq,
+        "name": plan_name(data.year, county, ctx.department.name, "部门联合", seq), "year": data.year,
+        "kind": "部门联合", "initiating_section_id": None, "joint_section_ids": [],
+        "table_date": data.table_date or dt.date.today(), "created_by": ctx.principal.name,
+    })
+    deadline = add_workdays(dt.date.today(), 2)
+    for partner_id in partner_ids:
+        await frepo.invite(ctx.session, ctx.tenant_id, plan_id, partner_id, deadline.due)
+        async with acting_for(ctx.session, partner_id):
+            await notifications.create(ctx.session, partner_id, "federation",
+                                       f"{ctx.department.name}邀请贵部门参加部门联合抽查，请于{deadline.due}前确认",
+                                       link=f"/plans/{plan_id}")
+    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "joint_plan.create", "plan", plan_id,
+                       {"partners": data.partners, "respond_by": deadline.due.isoformat()})
+    return await joint_view(ctx, plan_id)
+
+
+async def prepo_county(ctx: Ctx) -> str:
+    from sqlalchemy import text
+
+    row = await ctx.session.execute(text("SELECT name FROM regions WHERE code = :c"), {"c": ctx.department.region_code})
+    return str(row.scalar_one())
+
+
+async def joint_view(ctx: Ctx, plan_id: uuid.UUID) -> dict[str, Any]:
+    plan: PlanOut = await plan_detail(ctx, plan_id)
+    if plan.kind != "部门联合":
+        raise NotFound("不是部门联合抽查计划", field="plan_id")
+    participants = await frepo.participants(ctx.session, plan_id)
+    lead = await _plan_or_404(ctx, plan_id)
+    mine = next((p for p in participants if p["tenant_id"] == ctx.tenant_id), None)
+    return {
+        "plan": msgspec.to_builtins(plan),
+        "is_lead": mine is None,
+        "my_status": mine["status"] if mine else "牵头",
+        "lead_created_by": lead["created_by"],
+        "participants": [
+            {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else str(v) if isinstance(v, uuid.UUID) else v)
+             for k, v in p.items()}
+            for p in participants
+        ],
+    }
+
+
+async def respond(ctx: Ctx, plan_id: uuid.UUID, data: Respond) -> dict[str, Any]:
+    ctx.require_writer()
+    status = RESPONSES.get(data.action)
+    if status is None:
+        raise InvalidInput("操作应为 accept、decline 或 withdraw", field="action")
+    mine = await frepo.my_participation(ctx.session, plan_id, ctx.tenant_id, lock=True)
+    if mine is None:
+        raise NotFound("本部门未受邀参加该联合抽查", field="plan_id")
+    allowed = {"accept": ("邀请中",), "decline": ("邀请中",), "withdraw": ("已接受",)}[data.action]
+    if mine["status"] not in allowed:
+        raise Conflict(f"当前状态为“{mine['status']}”，不能执行该操作", field="action")
+    if data.action != "accept" and not (data.reason or "").strip():
+        raise InvalidInput("拒绝或退出须说明理由", field="reason")
+    if data.action == "withdraw":
+        drawn = [t for t in await prepo.list_tasks(ctx.session, plan_id) if t["status"] not in ("草稿", "已作废")]
+        if drawn:
+            raise Conflict("联合抽查已开始抽取，不能退出；请与牵头部门协商", field="action")
+    await frepo.respond(ctx.session, mine["id"], status, ctx.principal.name, (data.reason or "").strip() or None)
+    async with acting_for(ctx.session, mine["lead_tenant_id"]):
+        await notifications.create(ctx.session, mine["lead_tenant_id"], "federation",
+                                   f"{ctx.department.name}{status}部门联合抽查", link=f"/plans/{plan_id}")
+    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, f"joint_plan.{data.action}", "plan", plan_id,
+                       {"reason": data.reason})
+    if status != "已接受":
+        # Once out of the plan the department no longer sees it; answer with its own participation only.
+        return {"plan_id": str(plan_id), "my_status": status, "reason": (data.reason or "").strip()}
+    return await joint_view(ctx, plan_id)
+
+
+async def set_partner_items(ctx: Ctx, plan_id: uuid.UUID, data: PartnerItems) -> dict[str, Any]:
+    """A partner adds its own check items (from its own list) to the joint plan (谁检查、谁录入 later)."""
+    ctx.require_writer()
+    mine = await frepo.my_participation(ctx.session, plan_id, ctx.tenant_id, lock=True)
+    if mine is None or mine["status"] != "已接受":
+        raise Forbidden("接受邀请后才能添加本部门的检查事项", field="plan_id")
+    items = await prepo.items_by_code(ctx.session, data.item_codes)
+    for index, code in enumerate(data.item_codes):
+        if code not in items:
+            raise InvalidInput(f"检查事项 {code} 不在本部门事项清单中", field=f"item_codes[{index}]")
+    await frepo.set_items(ctx.session, mine["id"], [items[c]["id"] for c in data.item_codes],
+                          [items[c]["name"] for c in data.item_codes])
+    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "joint_plan.items", "plan", plan_id,
+                       {"items": data.item_codes})
+    return await joint_view(ctx, plan_id)
+
+
+async def accepted_partners(ctx: Ctx, plan_id: uuid.UUID) -> list[dict[str, Any]]:
+    participants = await frepo.participants(ctx.session, plan_id)
+    pending = [p["department_name"] for p in participants if p["status"] == "邀请中"]
+    if pending:
+        raise Conflict(f"尚有部门未确认：{'、'.join(pending)}", field="participants")
+    accepted = [p for p in participants if p["status"] == "已接受"]
+    if not accepted:
+        raise Conflict("没有部门接受邀请，不能开展部门联合抽查", field="participants")
+    return accepted
+
+
+async def shared_population(ctx: Ctx, plan_id: uuid.UUID, scope: dict[str, Any], lines: bytes) -> bytes:
+    """One draw for all participants from the lead's registry scope, optionally intersected with every accepted
+    partner's registry by USCC (only the USCC set of each partner is read)."""
+    if not scope.get("intersect_partners"):
+        return lines
+    keep: set[str] | None = None
+    for partner in await accepted_partners(ctx, plan_id):
+        async with acting_for(ctx.session, partner["tenant_id"]):
+            theirs = await frepo.usccs(ctx.session)
+        keep = theirs if keep is None else keep & theirs
+    if keep is None:
+        return lines
+    kept = [line for line in lines.splitlines(keepends=True) if line[:18].decode() in keep]
+    return b"".join(kept)
+
+
+async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> dict[str, Any]:
+    """Merged teams: a specialist of the lead plus one inspector of every accepted partner, each drawn from its own
+    department's registry by `spotcheck-match-v1` from the shared draw's seed."""
+    ctx.require_writer()
+    task = await _task_or_404(ctx, task_id, lock=True)
+    if task["status"] != "已抽取":
+        raise Conflict(f"任务当前状态为“{task['status']}”，抽取完成后才能匹配", field="status")
+    plan = await _plan_or_404(ctx, task["plan_id"])
+    partners = await accepted_partners(ctx, plan["id"])
+    draw = await prepo.get_draw(ctx.session, task["draw_id"])
+    assert draw is not None and draw["seed"]
+    selected: dict[str, list[str]] = {}
+    for row in await prepo.selected_objects(ctx.session, draw["id"]):
+        selected.setdefault(row["stratum"], []).append(row["uscc"])
+    order = matching.draw_order(selected)
+
+    departments = [(ctx.tenant_id, ctx.department.code, ctx.department.name)] + [
+        (p["tenant_id"], p["department_code"], p["department_name"]) for p in partners]
+    inspectors: list[matching.Inspector] = []
+    facts: dict[str, dict[str, Any]] = {}
+    excluded: dict[str, set[str]] = {}
+    for dept_id, code, _ in departments:
+        async with acting_for(ctx.session, dept_id):
+            for r in await trepo.active_inspectors(ctx.session):
+                inspectors.append(matching.Inspector(
+                    id=str(r["id"]), department=code, section=r["section"] or "", specialties=list(r["specialties"]),
+                    licence_expiry=r["licence_expiry"].isoformat() if r["licence_expiry"] else None))
+                facts[str(r["id"])] = {**r, "tenant_id": dept_id, "department_code": code}
+            for uscc, ids in (await trepo.conflicts(ctx.session, order)).items():
+                excluded.setdefault(uscc, set()).update(ids)
+    objects = [matching.MatchObject(uscc=u, excluded=sorted(excluded.get(u, set()) & set(facts))) for u in order]
+    items = await prepo.items_by_id(ctx.session, list(task["item_ids"]))
+    specialty = next((s for item in items for s in item["specialties"]), None)
+    end = pteams.check_end(task)
+    slots = []
+    for index, (_, code, name) in enumerate(departments):
+        draft = matching.Slot(label=name, pool=[], department=code, specialty=specialty if index == 0 else None)
+        slots.append(msgspec.structs.replace(
+            draft, pool=[i.id for i in inspectors if matching._eligible(i, draft, end.isoformat())]))
+    while len(slots) < task["min_inspectors"]:
+        draft = matching.Slot(label=f"{ctx.department.name}（第{len(slots) + 1}人）", pool=[],
+                              department=ctx.department.code)
+        slots.append(msgspec.structs.replace(
+            draft, pool=[i.id for i in inspectors if matching._eligible(i, draft, end.isoformat())]))
+    seed = bytes.fromhex(draw["seed"])
+    result = matching.match(seed, objects, slots, inspectors, check_end=end.isoformat(), load_slack=load_slack)
+    if not result.feasible:
+        raise pteams.MatchInfeasible(result.unfilled)
+    by_department: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for uscc, team in result.teams.items():
+        for slot, inspector in enumerate(team):
+            assert inspector is not None
+            fact = facts[inspector]
+            by_department.setdefault(fact["tenant_id"], []).append({
+                "uscc": uscc, "slot": slot, "inspector_id": fact["id"], "inspector_name": fact["name"],
+                "licence_no": fact["licence_no"], "department_code": fact["department_code"],
+                "slot_label": slots[slot].label})
+    for dept_id, rows in by_department.items():
+        async with acting_for(ctx.session, dept_id):
+            await frepo.insert_members(ctx.session, dept_id, task_id, rows)
+    await prepo.set_task_status(ctx.session, task_id, "已匹配")
+    proof = matching.matching_proof(seed, objects, slots, inspectors, result, check_end=end.isoformat(),
+                                    load_slack=load_slack)
+    await trepo.publish_matching(ctx.session, draw["id"], msgspec.to_builtins(proof))
+    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "task.match", "task", task_id, {
+        "version": result.version, "teams": len(result.teams), "departments": [d[1] for d in departments]})
+    return await joint_teams(ctx, task_id)
+
+
+async def joint_teams(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
+    """The lead sees whole teams; a partner sees only its own members (row-level security decides)."""
+    await _task_or_404(ctx, task_id)
+    teams: dict[str, list[dict[str, Any]]] = {}
+    for row in await frepo.members(ctx.session, task_id):
+        teams.setdefault(row["uscc"], []).append({**row, "inspector_id": str(row["inspector_id"])})
+    return {"matched": bool(teams), "teams": [{"uscc": u, "members": m} for u, m in teams.items()]}
+
+
+async def invitations(ctx: Ctx) -> list[dict[str, Any]]:
+    return await frepo.invitations(ctx.session, ctx.tenant_id)
