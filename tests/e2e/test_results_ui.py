@@ -1,0 +1,45 @@
+"""On a phone: the inspector enters results, the reviewer approves them, the public finds the record by USCC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import login
+from tests.inspection.conftest import INSPECTOR, matched_task_with_inspector
+from tests.planning.conftest import as_user, http  # noqa: F401 (fixtures)
+from tests.support.stack import AppServer
+
+
+def test_phone_entry_review_and_public_search(phone: Page, app_server: AppServer, as_user: Any,  # noqa: F811
+                                              db_urls: dict[str, str]) -> None:
+    task = matched_task_with_inspector(as_user, db_urls)
+    login(phone, app_server.url, INSPECTOR)
+    phone.goto(f"{app_server.url}/results")
+    phone.click(f".entry-link[data-uscc='{task['uscc']}']")
+    expect(phone.locator("#entry-title")).to_have_text(task["name"])
+    phone.fill("#check_date", "2023-06-15")
+    for radio in phone.locator("input[type=radio][value=符合]").all():
+        radio.check()
+    phone.check("input[name=categories][value=未发现问题]")
+    phone.check("input[name=follow_ups][value=无需后续处置]")
+    phone.click("#save-draft")
+    expect(phone.locator("#saved")).to_be_visible()
+    phone.click("#submit-result")
+    expect(phone.locator("#result-status")).to_have_text("待审核")
+    result_url = phone.url
+    phone.context.clear_cookies()
+
+    login(phone, app_server.url, "yjj-reviewer")
+    phone.goto(result_url)
+    phone.click("#approve")
+    expect(phone.locator("#result-status")).to_have_text("已公示")
+    phone.context.clear_cookies()
+
+    phone.goto(f"{app_server.url}/public")
+    phone.fill("#q", task["uscc"])
+    phone.click("#search")
+    phone.locator("#public-results a").first.click()
+    expect(phone.locator("#record-uscc")).to_have_text(task["uscc"])
+    expect(phone.locator("#record-categories")).to_have_text("未发现问题")
