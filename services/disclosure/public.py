@@ -39,7 +39,8 @@ async def check_rate(request: Request[Any, Any, Any]) -> None:
     runtime: Runtime = request.app.state.runtime
     if limit <= 0 or runtime.arq is None:
         return
-    client = request.headers.get("x-real-ip") or (request.client.host if request.client else "unknown")
+    # The peer address only: a client-supplied X-Forwarded-For/X-Real-IP would let anyone pick a fresh bucket.
+    client = request.client.host if request.client else "unknown"
     key = f"spotcheck:rl:public-search:{client}:{int(time.time() // 60)}"
     try:
         count = await runtime.arq.incr(key)
