@@ -252,7 +252,6 @@ async def insert_draw(session: AsyncSession, values: dict[str, Any]) -> None:
 
 DRAW_COLUMNS = (
     "id, task_id, status, task_number, ratios, population_hash, eligible_count, strata_sizes, excluded, commitment,"
-    " secret,"
     " entropy_source, public_entropy, seed, selected_count, announced_at, drawn_at, void_reason"
 )
 
@@ -261,6 +260,13 @@ async def get_draw(session: AsyncSession, draw_id: uuid.UUID, *, lock: bool = Fa
     sql = f"SELECT {DRAW_COLUMNS} FROM draws WHERE id = :id" + (" FOR UPDATE" if lock else "")
     row = (await session.execute(text(sql), {"id": draw_id})).first()
     return dict(row._mapping) if row else None
+
+
+async def draw_secret(session: AsyncSession, draw_id: uuid.UUID) -> bytes | None:
+    """Only the drawing department, and only before the draw (see migration 0031)."""
+    row = await session.execute(text("SELECT draw_secret(:id)"), {"id": draw_id})
+    value = row.scalar_one()
+    return bytes(value) if value is not None else None
 
 
 async def eligible_list(session: AsyncSession, draw_id: uuid.UUID) -> bytes:

@@ -393,7 +393,9 @@ async def run_draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest, *, in_job: b
     if not in_job and draw["eligible_count"] > large_draw_threshold():
         return await _queue(ctx, task_id, "抽取中", "planning.draw", public_entropy=data.public_entropy)
     canonical = fast.from_canonical(await repo.eligible_list(ctx.session, draw["id"]))
-    secret = bytes(draw["secret"])
+    secret = await repo.draw_secret(ctx.session, draw["id"])
+    if secret is None:
+        raise Conflict("只有发起抽取的部门可以执行抽取", field="draw_id")
     result = fast.draw(canonical, dict(draw["ratios"]), secret, draw["task_number"], data.public_entropy)
     if result.population_hash != draw["population_hash"]:
         raise Conflict("冻结名单与公告的名单哈希不一致，抽取已中止", field="population_hash")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import asyncpg
 import httpx
+import pytest
 
 from services.draw.proof import load_proof
 from services.draw.verify import standard_checks, verify_proof
+from services.identity.provisioning import department_id
+from shared.db import asyncpg_dsn
+from tests.support.services import run
 
 LIAN_TASK = {
     "name": "2023年宁晋县危化行业重大危险源企业部门联合随机抽查",
@@ -32,7 +38,21 @@ def _joint_plan(as_user: Any, partners: list[str]) -> dict[str, Any]:
     return created.json()
 
 
-def test_lian2023001_end_to_end(as_user: Any, http: httpx.Client) -> None:
+async def _partner_reads_secret(runtime_url: str, draw_id: str) -> bytes | None:
+    conn = await asyncpg.connect(asyncpg_dsn(runtime_url))
+    try:
+        async with conn.transaction():
+            await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(department_id("130528-xfjy")))
+            assert await conn.fetchval("SELECT count(*) FROM draws WHERE id = $1", uuid.UUID(draw_id)) == 1
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                async with conn.transaction():
+                    await conn.fetchval("SELECT secret FROM draws WHERE id = $1", uuid.UUID(draw_id))
+            return await conn.fetchval("SELECT draw_secret($1)", uuid.UUID(draw_id))
+    finally:
+        await conn.close()
+
+
+def test_lian2023001_end_to_end(as_user: Any, http: httpx.Client, db_urls: dict[str, str]) -> None:
     lead, fire = as_user("yjj-planner"), as_user("xf-planner")
     joint = _joint_plan(as_user, ["130528-xfjy"])
     plan = joint["plan"]
@@ -65,6 +85,8 @@ def test_lian2023001_end_to_end(as_user: Any, http: httpx.Client) -> None:
 
     announced = lead.post(f"/api/tasks/{task['id']}/announce", {})
     assert announced.status_code == 201, announced.text
+    # Between announcement and draw the partner sees the draw but never its secret, not even with raw SQL.
+    assert run(_partner_reads_secret, db_urls["runtime"], announced.json()["id"]) is None
     drawn = lead.post(f"/api/tasks/{task['id']}/draw", {}).json()
     assert drawn["status"] == "已抽取"
     # Both departments see the same draw and can verify it.
