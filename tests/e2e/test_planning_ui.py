@@ -35,6 +35,7 @@ def test_planner_runs_plan_2023001_and_public_verifies(page: Page, app_server: A
     page.fill("#class_B", "5%")
     page.click("#create-task")
     expect(page.locator("#task-name")).to_contain_text("危化企业")
+    assert "危化企业" in page.title() and "随机匹配" not in page.title()
     page.click("text=" + page.locator(".muted a").nth(1).inner_text())
     page.click("#publish-plan")
     expect(page.locator("#plan-status")).to_have_text("已发布")
