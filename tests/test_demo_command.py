@@ -25,11 +25,12 @@ def _start(port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
+    """Ready means: the launcher says so (it prints after its own checks) and the API answers /ready."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()
         try:
-            if httpx.get(url + "/ready", timeout=2).status_code == 200:
+            if "SpotCheck 已启动" in log.read_text() and httpx.get(url + "/ready", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
