@@ -16,10 +16,10 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
 
-from services.disclosure import public as disclosure_public
-from services.disclosure import routes as disclosure_routes
 from services.federation import pages as federation_pages
 from services.federation import routes as federation_routes
+from services.disclosure import public as disclosure_public
+from services.disclosure import routes as disclosure_routes
 from services.identity import routes as identity_routes
 from services.identity import web as identity_web
 from services.identity.auth import AuthMiddleware
@@ -40,8 +40,8 @@ from shared.logging import configure_logging, request_id_middleware
 from shared.migrate import check_runtime_role
 from shared.runtime import Runtime
 from shared.settings import Settings, get_settings
-from shared.worker import load_job_modules
 from shared.web import pages
+from shared.worker import load_job_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_DIRS = [ROOT / "shared" / "web" / "templates", *sorted(ROOT.glob("services/*/templates"))]

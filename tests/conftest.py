@@ -31,8 +31,9 @@ logging.getLogger("pgserver").setLevel(logging.WARNING)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests last: the cheap tests fail fast, and Playwright's loop never precedes an async test."""
-    items.sort(key=lambda item: "/e2e/" in str(item.fspath))
+    """Browser tests, then fuzzing, last: the cheap tests fail fast, Playwright's loop never precedes an async test,
+    and random data written by the fuzzer cannot disturb other tests."""
+    items.sort(key=lambda item: 2 if "/fuzz/" in str(item.fspath) else 1 if "/e2e/" in str(item.fspath) else 0)
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,8 @@ async def load_year(session: AsyncSession, principal: Any, tenant_id: Any, year:
 
 
 async def year_view(session: AsyncSession, year: int) -> dict[str, Any]:
+    if not 2000 <= year <= 2100:
+        raise InvalidInput("年份应在 2000–2100 之间", field="year")
     rows = await session.execute(
         text("SELECT day, is_workday FROM calendar_days WHERE extract(year FROM day) = :y ORDER BY day"), {"y": year})
     loaded = (await session.execute(text("SELECT 1 FROM calendar_years WHERE year = :y"), {"y": year})).first()

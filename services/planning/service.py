@@ -194,6 +194,8 @@ async def plan_detail(ctx: Ctx, plan_id: uuid.UUID) -> PlanOut:
 
 
 async def list_plans(ctx: Ctx, year: int | None = None) -> list[PlanOut]:
+    if year is not None and not 2000 <= year <= 2100:
+        raise InvalidInput("年度应在 2000–2100 之间", field="year")
     return [await plan_detail(ctx, p["id"]) for p in await repo.list_plans(ctx.session, year)]
 
 
