@@ -16,10 +16,10 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
 
-from services.federation import pages as federation_pages
-from services.federation import routes as federation_routes
 from services.disclosure import public as disclosure_public
 from services.disclosure import routes as disclosure_routes
+from services.federation import pages as federation_pages
+from services.federation import routes as federation_routes
 from services.identity import routes as identity_routes
 from services.identity import web as identity_web
 from services.identity.auth import AuthMiddleware
