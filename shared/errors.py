@@ -114,9 +114,9 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
     if located:
         reason = reason[: located.start()]
         field = located.group(1) or field
-    unknown = re.search(r"unknown field `([^`]+)`", reason)
-    if unknown and field in (None, "data"):
-        field = unknown.group(1)
+    named = re.search(r"(?:unknown|missing required) field `([^`]+)`", reason)
+    if named and field in (None, "data"):
+        field = named.group(1) if not located else f"{located.group(1)}.{named.group(1)}".lstrip(".")
     error: dict[str, Any] = {"code": "invalid", "message": _translate(reason)}
     if field:
         error["field"] = field

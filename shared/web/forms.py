@@ -19,9 +19,9 @@ def to_struct(data: dict[str, Any], struct: type[T]) -> T:
         message = str(exc)
         located = re.search(r" - at `\$\.?([^`]*)`$", message)
         field = located.group(1) if located else None
-        unknown = re.search(r"unknown field `([^`]+)`", message)
-        if unknown:
-            field = unknown.group(1)
+        named = re.search(r"(?:unknown|missing required) field `([^`]+)`", message)
+        if named:
+            field = f"{field}.{named.group(1)}" if field else named.group(1)
         raise InvalidInput(f"填写内容有误：{message}", field=field) from exc
 
 

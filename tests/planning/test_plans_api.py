@@ -120,6 +120,7 @@ def test_bad_inputs_name_the_field_and_change_nothing(as_user: Any) -> None:
          "joint_sections"),
         ({"year": 2023, "kind": "部门联合", "initiating_section": "zfjdg"}, "kind"),
         ({"year": 2023, "kind": "本部门", "initiating_section": "zfjdg", "extra": 1}, "extra"),
+        ({"kind": "本部门", "initiating_section": "zfjdg"}, "year"),
     ]
     for body, field in cases:
         response = planner.post("/api/plans", body)
