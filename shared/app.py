@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
@@ -39,6 +40,7 @@ from shared.health import health, ready
 from shared.logging import configure_logging, request_id_middleware
 from shared.migrate import check_runtime_role
 from shared.runtime import Runtime
+from shared.security import security_headers
 from shared.settings import Settings, get_settings
 from shared.web import pages
 from shared.worker import load_job_modules
@@ -121,9 +123,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="SpotCheck API", version="0.1.0", path="/schema"),
         exception_handlers={**exception_handlers, Exception: internal_error_handler},
         debug=False,
+        # Registry imports may be large spreadsheets; anything bigger is refused with 413 before it is read.
+        request_max_body_size=64 * 1024 * 1024,
     )
 
 
-def app_from_env() -> Litestar:
-    """Entry point for ASGI servers (``uvicorn --factory shared.app:app_from_env``)."""
-    return create_app()
+def app_from_env() -> Any:
+    """Entry point for ASGI servers (``uvicorn --factory shared.app:app_from_env``).
+
+    The security headers wrap the whole application, so that even responses Litestar produces before its own
+    middleware runs (unknown routes, 405s) carry them."""
+    settings = get_settings()
+    return security_headers(settings)(create_app(settings))

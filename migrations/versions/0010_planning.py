@@ -5,7 +5,7 @@ tenant policy because the public read path reads it without any scope. The runti
 only through the planning service, in the same transaction as the tenant rows it mirrors.
 
 Revision ID: 0010
-Revises: 0002
+Revises: 0003
 """
 
 from alembic import op
@@ -13,7 +13,7 @@ from alembic import op
 from migrations.rls import RUNTIME_ROLE, enable_tenant_rls, grant
 
 revision = "0010"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

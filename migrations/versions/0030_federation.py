@@ -5,7 +5,7 @@ Shared records become visible to a partner only through an explicit participatio
 The tenant policies themselves are unchanged, so partners can read a joint plan but never write it.
 
 Revision ID: 0030
-Revises: 0011
+Revises: 0020
 """
 
 from alembic import op
@@ -13,7 +13,7 @@ from alembic import op
 from migrations.rls import enable_tenant_rls, grant
 
 revision = "0030"
-down_revision = "0011"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
