@@ -35,6 +35,8 @@ from services.planning import public as planning_public
 from services.planning import routes as planning_routes
 from services.registry import pages as registry_pages
 from services.registry import routes as registry_routes
+from services.reporting import pages as reporting_pages
+from services.reporting import routes as reporting_routes
 from shared.errors import exception_handlers, internal_error_handler
 from shared.health import health, ready
 from shared.logging import configure_logging, request_id_middleware
@@ -108,6 +110,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             inspection_pages.router,
             disclosure_routes.router,
             disclosure_public.router,
+            reporting_routes.router,
+            reporting_routes.oversight_router,
+            reporting_pages.router,
+            reporting_pages.oversight_router,
             pages.router,
             create_static_files_router(path="/static", directories=[ROOT / "shared" / "web" / "static"]),
         ],

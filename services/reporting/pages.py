@@ -1,0 +1,143 @@
+"""Pages of reports (department) and the oversight dashboard (county overseer, or a department's own view)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identity.auth import provide_db_session, requires_department, requires_login
+from services.planning.deps import WRITERS, provide_ctx
+from services.planning.service import Ctx
+from services.reporting import charts, service, xlsx
+from services.reporting.routes import dashboard_view, download, monthly_filename
+from services.reporting.service import MonthlyFields
+from shared.errors import DomainError
+from shared.web.pages import page_context
+
+
+async def _render(request: Request[Any, Any, Any], template: str, ctx: Ctx | None = None, **context: Any) -> Template:
+    base = await page_context(request)
+    base["can_write"] = ctx is not None and ctx.principal.has_any_role(*WRITERS)
+    return Template(f"reporting/{template}", context={**base, **context})
+
+
+@get("/reports")
+async def reports_page(request: Request[Any, Any, Any], ctx: Ctx, year: int | None = None) -> Template:
+    today = dt.date.today()
+    year = year or today.year
+    months = []
+    for month in range(1, 13):
+        if (year, month) > (today.year, today.month):
+            break
+        report = await service.monthly_report(ctx, year, month, today)
+        months.append(report)
+    return await _render(request, "index.html", ctx, year=year, months=months,
+                         tasks=await service.implemented_tasks(ctx))
+
+
+async def _monthly_page(request: Request[Any, Any, Any], ctx: Ctx, year: int, month: int, **extra: Any) -> Template:
+    return await _render(request, "monthly.html", ctx, r=await service.monthly_report(ctx, year, month), **extra)
+
+
+@get("/reports/monthly/{year:int}/{month:int}")
+async def monthly_page(request: Request[Any, Any, Any], ctx: Ctx, year: int, month: int) -> Template:
+    return await _monthly_page(request, ctx, year, month)
+
+
+@post("/reports/monthly/{year:int}/{month:int}", guards=[requires_department])
+async def monthly_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, year: int,
+                       month: int) -> Template | Redirect:
+    form = await request.form()
+    data = MonthlyFields(**{k: str(form.get(k) or "") for k in service.EDITABLE})
+    savepoint = await db.begin_nested()
+    try:
+        if form.get("action") == "submit":
+            await service.submit_monthly(ctx, year, month, data)
+        else:
+            await service.save_monthly(ctx, year, month, data)
+    except DomainError as exc:
+        await savepoint.rollback()
+        return await _monthly_page(request, ctx, year, month, error=exc, values=data)
+    return Redirect(f"/reports/monthly/{year}/{month}")
+
+
+@get("/reports/monthly/{year:int}/{month:int}/xlsx")
+async def monthly_xlsx_page(ctx: Ctx, year: int, month: int) -> Response[bytes]:
+    report = await service.monthly_report(ctx, year, month)
+    return download(xlsx.monthly_report(report), monthly_filename(report))
+
+
+@get("/reports/tasks/{task_id:uuid}")
+async def task_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID) -> Template:
+    return await _render(request, "task.html", ctx, r=await service.task_report(ctx, task_id))
+
+
+@post("/reports/tasks/{task_id:uuid}/submit", guards=[requires_department])
+async def task_submit_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
+                           task_id: uuid.UUID) -> Template | Redirect:
+    savepoint = await db.begin_nested()
+    try:
+        await service.submit_task_report(ctx, task_id)
+    except DomainError as exc:
+        await savepoint.rollback()
+        return await _render(request, "task.html", ctx, r=await service.task_report(ctx, task_id), error=exc)
+    return Redirect(f"/reports/tasks/{task_id}")
+
+
+@get("/reports/tasks/{task_id:uuid}/xlsx")
+async def task_xlsx_page(ctx: Ctx, task_id: uuid.UUID) -> Response[bytes]:
+    report = await service.task_report(ctx, task_id)
+    return download(xlsx.task_report(report), f"实施情况报告-{report['plan_number']}-{report['task_number']}.xlsx")
+
+
+@get("/reports/plan-tables/{year:int}/{annex:int}")
+async def plan_table_page(ctx: Ctx, year: int, annex: int, plans: str | None = None) -> Response[bytes]:
+    table = await service.plan_table(ctx, year, annex, plans)
+    return download(xlsx.plan_table(table), f"附件{annex}-{year}年抽查工作计划表.xlsx")
+
+
+router = Router(
+    path="/",
+    route_handlers=[reports_page, monthly_page, monthly_form, monthly_xlsx_page, task_page, task_submit_form,
+                    task_xlsx_page, plan_table_page],
+    guards=[requires_login],
+    dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
+)
+
+
+@get("/oversight")
+async def oversight_page(request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None,
+                         department: str | None = None) -> Template:
+    view = await dashboard_view(request, db, year)
+    shown = [d for d in view["departments"] if department in (None, "", d["code"])]
+    share_chart = charts.target_bars(
+        [(d["short_name"], d["registry_share"]) for d in shown], service.REGISTRY_TARGET,
+        title="年度抽查企业占比（目标≥5%）", href=[f"/oversight?year={view['year']}&department={d['code']}"
+                                              for d in shown])
+    disclosure_chart = charts.target_bars(
+        [(d["short_name"], d["disclosure_rate"]) for d in shown], 1, title="抽查结果公示率（目标100%）",
+        scale=service.Decimal(1))
+    joint = [(f"{d['short_name']} {t['plan_number']}/{t['task_number']}", t["share"])
+             for d in shown for t in d["joint_tasks"]]
+    joint_chart = charts.target_bars(joint, service.JOINT_TARGET, title="部门联合抽查比例（目标≥10%）") if joint else ""
+    month_charts = {d["code"]: charts.monthly_columns(d["months"], title=f"{d['short_name']} 按月检查与公示")
+                    for d in shown}
+    base = await page_context(request)
+    return Template("reporting/oversight.html", context={
+        **base, "v": view, "shown": shown, "selected": department, "share_chart": share_chart,
+        "disclosure_chart": disclosure_chart, "joint_chart": joint_chart, "month_charts": month_charts,
+        "pct": service.pct})
+
+
+oversight_router = Router(
+    path="/",
+    route_handlers=[oversight_page],
+    guards=[requires_login],
+    dependencies={"db": Provide(provide_db_session)},
+)

@@ -1,0 +1,123 @@
+"""Reports API: monthly report (附件1), post-implementation report, annual plan tables (附件2/3), the dashboard.
+
+Writes need an active department and the planner or dept-admin role: the county overseer (no active department) gets
+403 on every one of them, and its scope is read-only in PostgreSQL anyway."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identity.auth import (
+    active_department,
+    current_principal,
+    provide_db_session,
+    requires_department,
+    requires_login,
+)
+from services.planning.deps import provide_ctx
+from services.planning.service import Ctx
+from services.reporting import service, xlsx
+from services.reporting.service import MonthlyFields
+from shared.errors import Forbidden
+
+
+def download(body: bytes, filename: str, media_type: str = xlsx.MEDIA_TYPE) -> Response[bytes]:
+    return Response(body, media_type=media_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}", "Cache-Control": "private, no-store"})
+
+
+def monthly_filename(report: dict[str, Any]) -> str:
+    return f"{report['department_code']}-月报表-{report['year']}{report['month']:02d}.xlsx"
+
+
+@get("/api/reports/monthly/{year:int}/{month:int}")
+async def monthly_get(ctx: Ctx, year: int, month: int) -> dict[str, Any]:
+    return await service.monthly_report(ctx, year, month)
+
+
+@post("/api/reports/monthly/{year:int}/{month:int}", status_code=200)
+async def monthly_save(ctx: Ctx, year: int, month: int, data: MonthlyFields) -> dict[str, Any]:
+    return await service.save_monthly(ctx, year, month, data)
+
+
+@post("/api/reports/monthly/{year:int}/{month:int}/submit", status_code=200)
+async def monthly_submit(ctx: Ctx, year: int, month: int, data: MonthlyFields | None = None) -> dict[str, Any]:
+    return await service.submit_monthly(ctx, year, month, data)
+
+
+@get("/api/reports/monthly/{year:int}/{month:int}/xlsx")
+async def monthly_xlsx(ctx: Ctx, year: int, month: int) -> Response[bytes]:
+    report = await service.monthly_report(ctx, year, month)
+    return download(xlsx.monthly_report(report), monthly_filename(report))
+
+
+@get("/api/reports/monthly/by-id/{report_id:uuid}")
+async def monthly_by_id(ctx: Ctx, report_id: uuid.UUID) -> dict[str, Any]:
+    return await service.monthly_report_by_id(ctx, report_id)
+
+
+@get("/api/reports/tasks")
+async def task_list(ctx: Ctx) -> list[dict[str, Any]]:
+    return await service.implemented_tasks(ctx)
+
+
+@get("/api/reports/tasks/{task_id:uuid}")
+async def task_get(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
+    return await service.task_report(ctx, task_id)
+
+
+@post("/api/reports/tasks/{task_id:uuid}/submit", status_code=200)
+async def task_submit(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
+    return await service.submit_task_report(ctx, task_id)
+
+
+@get("/api/reports/tasks/{task_id:uuid}/xlsx")
+async def task_xlsx(ctx: Ctx, task_id: uuid.UUID) -> Response[bytes]:
+    report = await service.task_report(ctx, task_id)
+    return download(xlsx.task_report(report), f"实施情况报告-{report['plan_number']}-{report['task_number']}.xlsx")
+
+
+@get("/api/reports/plan-tables/{year:int}/{annex:int}")
+async def plan_table_api(ctx: Ctx, year: int, annex: int, plans: str | None = None) -> Response[bytes]:
+    table = await service.plan_table(ctx, year, annex, plans)
+    return download(xlsx.plan_table(table), f"附件{annex}-{year}年抽查工作计划表.xlsx")
+
+
+router = Router(
+    path="/",
+    route_handlers=[monthly_get, monthly_save, monthly_submit, monthly_xlsx, monthly_by_id, task_list, task_get,
+                    task_submit, task_xlsx, plan_table_api],
+    guards=[requires_login, requires_department],
+    dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
+    tags=["reporting"],
+)
+
+
+async def dashboard_view(request: Request[Any, Any, Any], db: AsyncSession, year: int | None) -> dict[str, Any]:
+    """The overseer's county view, or the active department's own view; nobody else sees anything."""
+    principal = current_principal(request)
+    department = await active_department(principal, request.app.state.departments)
+    if department is None and not principal.is_overseer:
+        raise Forbidden("请先选择部门（X-Department）", field="X-Department")
+    return await service.dashboard(db, principal, department, year or dt.date.today().year)
+
+
+@get("/api/oversight/dashboard")
+async def dashboard_api(request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None) -> dict[str, Any]:
+    return service.dashboard_json(await dashboard_view(request, db, year))
+
+
+oversight_router = Router(
+    path="/",
+    route_handlers=[dashboard_api],
+    guards=[requires_login],
+    dependencies={"db": Provide(provide_db_session)},
+    tags=["reporting"],
+)
