@@ -60,7 +60,7 @@ def test_kubernetes_manifests() -> None:
         if doc["kind"] in ("Deployment", "Job"):
             for container in doc["spec"]["template"]["spec"]["containers"]:
                 build_parser().parse_args(container["command"][1:])
-                sources = {list(s.values())[0]["name"] for s in container["envFrom"]}
+                sources = {next(iter(s.values()))["name"] for s in container["envFrom"]}
                 assert sources == {"spotcheck-config", "spotcheck-secrets"}
     api = next(d for d in docs if d["metadata"]["name"] == "spotcheck-api" and d["kind"] == "Deployment")
     probes = api["spec"]["template"]["spec"]["containers"][0]
