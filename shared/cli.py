@@ -134,6 +134,31 @@ def _import(args: argparse.Namespace) -> int:
     return asyncio.run(run_import(args.kind, Path(args.file), args.department, replace=args.replace))
 
 
+def _county_cap(args: argparse.Namespace) -> int:
+    from services.federation.visits import set_county_cap
+    from shared.settings import SettingsError, get_settings
+
+    if args.cap is not None and args.cap < 1:
+        print("--cap must be a positive number of checks per enterprise and year (use --clear to remove it)",
+              file=sys.stderr)
+        return 2
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if not settings.db.admin_url:
+        print("SPOTCHECK_ADMIN_DATABASE_URL is required for county-cap", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(set_county_cap(settings.db.admin_url, args.region, None if args.clear else args.cap))
+    except LookupError:
+        print(f"unknown region {args.region}", file=sys.stderr)
+        return 2
+    print(f"county {args.region}: annual cap per enterprise = {'none' if args.clear else args.cap}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spotcheck", description="SpotCheck 双随机、一公开监管平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department", required=True, help="department code, e.g. 130528-yjj")
     p.add_argument("--replace", action="store_true", help="deactivate active rows that are not in the file")
     p.set_defaults(fn=_import)
+
+    p = sub.add_parser("county-cap", help="set the county's per-enterprise annual cap on checks across departments")
+    p.add_argument("--region", required=True, help="行政区划代码, e.g. 130528")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--cap", type=int, help="draws per enterprise and plan year, all departments together")
+    group.add_argument("--clear", action="store_true", help="remove the cap")
+    p.set_defaults(fn=_county_cap)
 
     p = sub.add_parser("keycloak-fetch", help="download and cache the Keycloak server distribution (Maven)")
     p.set_defaults(fn=_keycloak_fetch)

@@ -12,7 +12,8 @@ LIST_COLUMNS = (
     "id, task_id, draw_id, department_name, plan_number, task_number, task_name, uscc, enterprise_name,"
     " check_date, categories, hazard_count, follow_up, published_at"
 )
-RECORD_COLUMNS = LIST_COLUMNS + ", department_code, region_code, plan_name, address, items"
+# ``departments``: for a joint check (部门联合抽查), every department with its items and findings; [] otherwise.
+RECORD_COLUMNS = LIST_COLUMNS + ", department_code, region_code, plan_name, address, items, departments"
 
 
 async def insert_public_result(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -20,12 +21,12 @@ async def insert_public_result(session: AsyncSession, values: dict[str, Any]) ->
         text(
             "INSERT INTO public_results (id, task_id, draw_id, department_code, department_name, region_code,"
             " plan_number, plan_name, task_number, task_name, uscc, enterprise_name, name_key, name_grams, address, items,"
-            " check_date, categories, hazard_count, follow_up, published_at) VALUES (:id, :task_id, :draw_id,"
+            " check_date, categories, hazard_count, follow_up, published_at, departments) VALUES (:id, :task_id, :draw_id,"
             " :department_code, :department_name, :region_code, :plan_number, :plan_name, :task_number, :task_name,"
             " :uscc, :enterprise_name, :name_key, :name_grams, :address, :items, :check_date, :categories, :hazard_count,"
-            " :follow_up, :published_at)"
+            " :follow_up, :published_at, CAST(:departments AS jsonb))"
         ),
-        values,
+        {"departments": "[]", **values},
     )
 
 

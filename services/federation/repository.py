@@ -110,3 +110,161 @@ async def members(session: AsyncSession, task_id: uuid.UUID) -> list[dict[str, A
 async def usccs(session: AsyncSession) -> set[str]:
     rows = await session.execute(text("SELECT uscc FROM registry_objects WHERE active"))
     return {r[0] for r in rows}
+
+
+# ---- joint results (一企一表) ---------------------------------------------------------------------------------------
+
+async def joint_task(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
+    """The joint facts of a task, as the current department sees them: the lead, and its own participation (if any).
+    None when the task is not part of a joint plan (or is invisible)."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT t.id AS task_id, t.tenant_id AS lead_tenant_id, t.plan_id, t.item_ids AS lead_item_ids,"
+                " t.status AS task_status, t.tenant_id = app_tenant() AS is_lead, jp.status AS my_status,"
+                " jp.item_ids AS my_item_ids FROM tasks t JOIN plans p ON p.id = t.plan_id"
+                " LEFT JOIN joint_participants jp ON jp.plan_id = p.id AND jp.tenant_id = app_tenant()"
+                " WHERE t.id = :t AND p.kind = '部门联合'"
+            ),
+            {"t": task_id},
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def my_joint_members(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> list[dict[str, Any]]:
+    """The current department's own members of a joint team (the lead's lead_read policy shows partners' rows too;
+    they are not ours to enter for)."""
+    rows = await session.execute(
+        text(
+            "SELECT i.id, i.name, i.user_id, i.licence_no FROM joint_team_members m JOIN inspectors i"
+            " ON i.id = m.inspector_id WHERE m.task_id = :t AND m.uscc = :u AND m.tenant_id = app_tenant()"
+            " ORDER BY m.slot"
+        ),
+        {"t": task_id, "u": uscc},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def joint_team_usccs(session: AsyncSession, task_id: uuid.UUID) -> list[str]:
+    rows = await session.execute(
+        text("SELECT DISTINCT uscc FROM joint_team_members WHERE task_id = :t ORDER BY uscc"), {"t": task_id})
+    return [r[0] for r in rows]
+
+
+async def own_object(session: AsyncSession, uscc: str) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            text("SELECT id AS object_id, name, address, uscc FROM registry_objects WHERE uscc = :u"
+                 " ORDER BY active DESC LIMIT 1"),
+            {"u": uscc},
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def part_result(session: AsyncSession, task_id: uuid.UUID, uscc: str, *,
+                      submitted_only: bool, lock: bool = False) -> dict[str, Any] | None:
+    """The current department's own part (RLS: tenant rows only). ``submitted_only`` hides drafts and returned
+    parts: used when the lead reads a partner's part while acting for it."""
+    sql = (
+        "SELECT r.id, r.tenant_id, r.status, r.check_date, r.categories, r.summary, r.entered_by_name,"
+        " r.reviewed_by_name, r.reviewed_at, r.object_id, r.published_at FROM inspection_results r"
+        " WHERE r.task_id = :t AND r.uscc = :u AND r.tenant_id = app_tenant()"
+    )
+    if submitted_only:
+        sql += " AND r.status IN ('待审核', '已通过', '已公示')"
+    if lock:
+        sql += " FOR UPDATE"
+    row = (await session.execute(text(sql), {"t": task_id, "u": uscc})).first()
+    return dict(row._mapping) if row else None
+
+
+async def part_points(session: AsyncSession, result_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text(
+            "SELECT i.name AS item_name, cp.seq, cp.content, rp.outcome, rp.note FROM result_points rp"
+            " JOIN check_points cp ON cp.id = rp.check_point_id JOIN inspection_items i ON i.id = cp.item_id"
+            " WHERE rp.result_id = :r ORDER BY i.code, cp.seq"
+        ),
+        {"r": result_id},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def item_names(session: AsyncSession, item_ids: list[uuid.UUID]) -> list[str]:
+    rows = await session.execute(
+        text("SELECT name FROM inspection_items WHERE id = ANY(:ids) ORDER BY code"), {"ids": list(item_ids)})
+    return [r[0] for r in rows]
+
+
+async def set_part_published(session: AsyncSession, result_id: uuid.UUID, at: Any) -> None:
+    await session.execute(
+        text("UPDATE inspection_results SET status = '已公示', published_at = :at, updated_at = now()"
+             " WHERE id = :id AND status = '已通过'"),
+        {"at": at, "id": result_id},
+    )
+
+
+async def public_joint_record(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            text("SELECT id, department_name, items, check_date, categories, hazard_count, follow_up, departments,"
+                 " published_at FROM public_results WHERE task_id = :t AND uscc = :u"
+                 " AND jsonb_array_length(departments) > 0"),
+            {"t": task_id, "u": uscc},
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def department_names(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    rows = await session.execute(
+        text("SELECT id, code, name, region_code FROM departments WHERE id = ANY(:ids)"), {"ids": ids})
+    return {r.id: dict(r._mapping) for r in rows}
+
+
+# ---- referrals ----------------------------------------------------------------------------------------------------
+
+REFERRAL_COLUMNS = (
+    "id, tenant_id, from_tenant_id, from_department_name, to_department_name, result_id, followup_id, task_id,"
+    " uscc, enterprise_name, action, evidence, attachments, status, history, created_by, created_at, updated_at"
+)
+
+
+async def referral_for(session: AsyncSession, followup_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(
+        text("SELECT id FROM referrals WHERE followup_id = :f AND tenant_id = app_tenant()"), {"f": followup_id})).first()
+    return dict(row._mapping) if row else None
+
+
+async def insert_referral(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(
+        text(
+            "INSERT INTO referrals (id, tenant_id, from_tenant_id, from_department_name, to_department_name,"
+            " result_id, followup_id, task_id, uscc, enterprise_name, action, evidence, attachments, created_by)"
+            " VALUES (:id, :tenant_id, :from_tenant_id, :from_department_name, :to_department_name, :result_id,"
+            " :followup_id, :task_id, :uscc, :enterprise_name, :action, :evidence, CAST(:attachments AS jsonb),"
+            " :created_by)"
+        ),
+        values,
+    )
+
+
+async def get_referral(session: AsyncSession, referral_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
+    sql = f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = :id" + (" FOR UPDATE" if lock else "")
+    row = (await session.execute(text(sql), {"id": referral_id})).first()
+    return dict(row._mapping) if row else None
+
+
+async def list_referrals(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = await session.execute(text(f"SELECT {REFERRAL_COLUMNS} FROM referrals ORDER BY created_at DESC LIMIT 500"))
+    return [dict(r._mapping) for r in rows]
+
+
+async def update_referral(session: AsyncSession, referral_id: uuid.UUID, status: str, entry: str) -> None:
+    await session.execute(
+        text("UPDATE referrals SET status = :s, history = history || CAST(:e AS jsonb), updated_at = now()"
+             " WHERE id = :id"),
+        {"s": status, "e": entry, "id": referral_id},
+    )

@@ -5,15 +5,23 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Router, get, post
+from litestar import Request, Router, get, post
 from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.federation import service
-from services.identity.auth import provide_db_session, requires_department, requires_login, requires_roles
+from services.federation import results, service, visits
+from services.identity.auth import (
+    current_principal,
+    provide_db_session,
+    requires_department,
+    requires_login,
+    requires_roles,
+)
 from services.planning.deps import WRITERS, provide_ctx
 from services.planning.service import Ctx
 
-write = [requires_roles(*WRITERS)]
+write = [requires_department, requires_roles(*WRITERS)]
+dept = [requires_department]
 
 
 @post("/plans", guards=write)
@@ -21,7 +29,7 @@ async def create_joint_plan(ctx: Ctx, data: service.JointPlanCreate) -> dict[str
     return await service.create_joint_plan(ctx, data)
 
 
-@get("/plans/{plan_id:uuid}")
+@get("/plans/{plan_id:uuid}", guards=dept)
 async def get_joint_plan(ctx: Ctx, plan_id: uuid.UUID) -> dict[str, Any]:
     return await service.joint_view(ctx, plan_id)
 
@@ -36,15 +44,71 @@ async def partner_items(ctx: Ctx, plan_id: uuid.UUID, data: service.PartnerItems
     return await service.set_partner_items(ctx, plan_id, data)
 
 
-@get("/invitations")
+@get("/invitations", guards=dept)
 async def invitations(ctx: Ctx) -> list[dict[str, Any]]:
     return await service.invitations(ctx)
 
 
+# ---- one record per enterprise (一企一表) ------------------------------------------------------------------------
+@get("/tasks/{task_id:uuid}/records/{uscc:str}", guards=dept)
+async def unified_record(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, Any]:
+    return await results.unified_record(ctx, task_id, uscc)
+
+
+@post("/tasks/{task_id:uuid}/records/{uscc:str}/publish", guards=dept, status_code=200)
+async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, Any]:
+    return await results.publish_unified(ctx, task_id, uscc)
+
+
+# ---- referrals (抄告 / 移送) -----------------------------------------------------------------------------------------
+@post("/referrals", guards=dept)
+async def create_referral(ctx: Ctx, data: results.ReferralCreate) -> dict[str, Any]:
+    return await results.create_referral(ctx, data)
+
+
+@get("/referrals", guards=dept)
+async def list_referrals(ctx: Ctx, direction: str | None = None) -> list[dict[str, Any]]:
+    return await results.referrals(ctx, direction)
+
+
+@get("/referrals/{referral_id:uuid}", guards=dept)
+async def get_referral(ctx: Ctx, referral_id: uuid.UUID) -> dict[str, Any]:
+    return await results.referral(ctx, referral_id)
+
+
+@post("/referrals/{referral_id:uuid}/handle", guards=dept, status_code=200)
+async def handle_referral(ctx: Ctx, referral_id: uuid.UUID, data: results.ReferralHandle) -> dict[str, Any]:
+    return await results.handle_referral(ctx, referral_id, data)
+
+
+# ---- fewer visits ----------------------------------------------------------------------------------------------
+@get("/overlaps", guards=[requires_roles("county-overseer")])
+async def overlaps(request: Request[Any, Any, Any], db: AsyncSession, year: int) -> list[dict[str, Any]]:
+    """The county overseer's list of enterprises several departments plan to inspect in overlapping periods."""
+    return await visits.overlaps(db, current_principal(request).region_code, year)
+
+
+@post("/visits", guards=write)
+async def propose_visit(ctx: Ctx, data: visits.VisitCreate) -> dict[str, Any]:
+    return await visits.propose_visit(ctx, data)
+
+
+@post("/visits/{visit_id:uuid}/confirm", guards=write, status_code=200)
+async def confirm_visit(ctx: Ctx, visit_id: uuid.UUID) -> dict[str, Any]:
+    return await visits.confirm_visit(ctx, visit_id)
+
+
+@get("/tasks/{task_id:uuid}/visits", guards=dept)
+async def task_visits(ctx: Ctx, task_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await visits.task_visits(ctx, task_id)
+
+
 router = Router(
     path="/api/federation",
-    route_handlers=[create_joint_plan, get_joint_plan, respond, partner_items, invitations],
-    guards=[requires_login, requires_department],
+    route_handlers=[create_joint_plan, get_joint_plan, respond, partner_items, invitations, unified_record,
+                    publish_unified, create_referral, list_referrals, get_referral, handle_referral, overlaps,
+                    propose_visit, confirm_visit, task_visits],
+    guards=[requires_login],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
     tags=["federation"],
 )

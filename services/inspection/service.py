@@ -13,6 +13,7 @@ import msgspec
 from services.disclosure import deadlines
 from services.disclosure import repository as public_repo
 from services.disclosure.search import name_grams, normalise
+from services.federation import repository as frepo
 from services.inspection import repository as repo
 from services.inspection.schemas import (
     ACTIONS,
@@ -83,7 +84,7 @@ def _is_reviewer(ctx: Ctx) -> bool:
 
 
 async def _team(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> list[dict[str, Any]]:
-    members = await repo.team_members(ctx.session, task_id, uscc)
+    members = await repo.team_members(ctx.session, task_id, uscc) or await _joint_members(ctx, task_id, uscc)
     if not members:
         raise NotFound("该企业不在本任务的检查分组中", field="uscc")
     return members
@@ -95,11 +96,14 @@ async def _require_team(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> None:
         raise Forbidden("只有该企业检查组的检查人员可以录入检查结果（谁检查、谁录入）", field="uscc")
 
 
-async def _task(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
-    task = await repo.task_info(ctx.session, task_id)
+async def _task(ctx: Ctx, task_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+    task = await repo.task_info(ctx.session, task_id, lock=lock)
+    if task is None and lock:
+        # A partner of a joint plan sees the lead's task read-only (joint_read): it cannot lock it.
+        task = await repo.task_info(ctx.session, task_id)
     if task is None:
         raise NotFound("抽查任务不存在", field="task_id")
-    return task
+    return await _joint_task(ctx, task)
 
 
 async def _result(ctx: Ctx, result_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
@@ -114,7 +118,7 @@ async def _result(ctx: Ctx, result_id: uuid.UUID, *, lock: bool = False) -> dict
 async def entry_view(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, Any]:
     task = await _task(ctx, task_id)
     team = await _team(ctx, task_id, uscc)
-    obj = await repo.team_object(ctx.session, task_id, uscc)
+    obj = await _object(ctx, task_id, uscc)
     result = await repo.result_for(ctx.session, task_id, uscc)
     answered = await repo.points(ctx.session, result["id"]) if result else {}
     points = [{**p, **answered.get(p["id"], {"outcome": None, "note": ""})}
@@ -179,9 +183,7 @@ def _validate(data: ResultDraft, point_ids: set[uuid.UUID]) -> None:
 
 
 async def save_draft(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft) -> dict[str, Any]:
-    task = await repo.task_info(ctx.session, task_id, lock=True)
-    if task is None:
-        raise NotFound("抽查任务不存在", field="task_id")
+    task = await _task(ctx, task_id, lock=True)
     await _require_team(ctx, task_id, uscc)
     if task["status"] not in ("已匹配", "实施中"):
         raise Conflict(f"任务当前状态为“{task['status']}”，不能录入检查结果", field="status")
@@ -194,8 +196,9 @@ async def save_draft(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft)
     values = {"check_end": end, "due_on": due.due, "due_uncertain": due.uncertain,
               "entered_by": str(ctx.principal.user_id), "entered_by_name": ctx.principal.name}
     if result is None:
-        obj = await repo.team_object(ctx.session, task_id, uscc)
-        assert obj is not None
+        obj = await _object(ctx, task_id, uscc)
+        if obj is None:
+            raise Conflict("该企业不在本部门的检查对象名录库中，请先在名录库中登记", field="uscc")
         result_id = uuid.uuid4()
         await repo.insert_result(ctx.session, {**values, "id": result_id, "tenant_id": ctx.tenant_id,
                                                "task_id": task_id, "uscc": uscc, "object_id": obj["object_id"]})
@@ -300,6 +303,8 @@ async def approve(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
     _require_reviewer(ctx)
     result = await _result(ctx, result_id, lock=True)
     _transition(result, "approve")
+    if (await _task(ctx, result["task_id"])).get("joint"):
+        return await _approve_joint_part(ctx, result)
     now = dt.datetime.now(dt.UTC)
     await repo.set_status(ctx.session, result_id, "已公示", reviewed_by=str(ctx.principal.user_id),
                           reviewed_by_name=ctx.principal.name, reviewed_at=now, published_at=now, return_reason=None)
@@ -424,3 +429,44 @@ async def attachment(ctx: Ctx, attachment_id: uuid.UUID) -> dict[str, Any]:
     if found is None:
         raise NotFound("附件不存在", field="attachment_id")
     return found
+
+
+# ---- joint tasks (部门联合抽查, 一企一表) -----------------------------------------------------------------------------
+# Each participating department enters its own part for its own items (its own tenant rows, keyed by the lead's task
+# id and the USCC); the team is in ``joint_team_members``; a part approved by its department waits as 已通过 until the
+# lead publishes the unified record (services/federation/results.py).
+
+async def _joint_task(ctx: Ctx, task: dict[str, Any]) -> dict[str, Any]:
+    joint = await frepo.joint_task(ctx.session, task["id"])
+    if joint is None:
+        return task
+    if joint["is_lead"]:
+        return {**task, "joint": joint}
+    if joint["my_status"] != "已接受":
+        raise NotFound("抽查任务不存在", field="task_id")
+    if not joint["my_item_ids"]:
+        raise Conflict("本部门尚未在联合抽查计划中添加本部门的检查事项", field="item_ids")
+    # A partner checks (and enters) its own items only; the lead's items are not its to answer.
+    return {**task, "item_ids": list(joint["my_item_ids"]), "joint": joint}
+
+
+async def _joint_members(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> list[dict[str, Any]]:
+    return await frepo.my_joint_members(ctx.session, task_id, uscc)
+
+
+async def _object(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, Any] | None:
+    """The enterprise in the department's own registry (a joint team row carries no object of ours)."""
+    return await repo.team_object(ctx.session, task_id, uscc) or await frepo.own_object(ctx.session, uscc)
+
+
+async def _approve_joint_part(ctx: Ctx, result: dict[str, Any]) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
+    await repo.set_status(ctx.session, result["id"], "已通过", reviewed_by=str(ctx.principal.user_id),
+                          reviewed_by_name=ctx.principal.name, reviewed_at=now, return_reason=None)
+    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "result.approve_part", "result", result["id"],
+                       {"task_id": str(result["task_id"]), "uscc": result["uscc"]})
+    await notifications.create(ctx.session, ctx.tenant_id, "result",
+                               f"联合检查本部门部分已审核通过，待牵头部门统一公示：{result['object_name']}",
+                               link=f"/results/{result['id']}", recipient_id=result["entered_by"],
+                               dedupe_key=f"approve:{result['id']}")
+    return _out(await _result(ctx, result["id"]))

@@ -176,8 +176,12 @@ async def population_summary(
     if annual_cap is not None:
         params.update(year=year, cap=annual_cap)
         columns.append(f"count(*) FILTER (WHERE {_checks_this_year()} >= :cap) AS at_annual_cap")
+    capped = await county_capped_usccs(session, year)
+    if capped:
+        params["county_capped"] = capped
+        columns.append("count(*) FILTER (WHERE o.uscc = ANY(:county_capped)) AS at_county_cap")
     row = (await session.execute(text(f"SELECT {', '.join(columns)} FROM registry_objects o WHERE {where}"), params)).one()
-    counts = {"recently_checked": 0, "at_annual_cap": 0}
+    counts = {"recently_checked": 0, "at_annual_cap": 0, "at_county_cap": 0}
     counts.update({k: int(v) for k, v in row._mapping.items()})
     return counts
 
@@ -192,6 +196,28 @@ def _exclusions_sql(params: dict[str, Any], recent_since: dt.date | None, year: 
         params.update(year=year, cap=annual_cap)
         sql += f" AND {_checks_this_year()} < :cap"
     return sql
+
+
+# ---- the county's per-enterprise annual cap across departments (issue 6, fewer visits) -----------------------------
+
+async def county_capped_usccs(session: AsyncSession, year: int) -> list[str]:
+    """USCCs already drawn ``annual_cap`` times this plan year by any department of the county (empty without a
+    county cap). Other departments' draws are counted by the SECURITY DEFINER function ``county_draw_counts``
+    (migration 0050), which returns counts per USCC of the caller's own county and nothing else."""
+    rows = await session.execute(
+        text("SELECT c.uscc FROM county_settings cs JOIN departments d ON d.region_code = cs.region_code"
+             " CROSS JOIN LATERAL county_draw_counts(:year) c WHERE d.id = app_tenant()"
+             " AND cs.annual_cap IS NOT NULL AND c.draws >= cs.annual_cap"),
+        {"year": year},
+    )
+    return [r[0] for r in rows]
+
+
+def _county_cap_sql(params: dict[str, Any], capped: list[str]) -> str:
+    if not capped:
+        return ""
+    params["county_capped"] = capped
+    return " AND NOT (o.uscc = ANY(:county_capped))"
 
 
 def _checks_this_year() -> str:
@@ -228,6 +254,7 @@ async def eligible_lines(
     """The eligible list as raw ``USCC\tSTRATUM\n`` lines, straight from COPY (unsorted)."""
     params: dict[str, Any] = {}
     where = _scope_sql(scope, params) + _exclusions_sql(params, recent_since, year, annual_cap)
+    where += _county_cap_sql(params, await county_capped_usccs(session, year))
     stratum = "o.risk_class" if per_class else "'ALL'"
     sql = f"SELECT o.uscc, {stratum} FROM registry_objects o WHERE {where}"
     query, args = _positional(sql, params)
