@@ -75,14 +75,14 @@ async def own_plan_rows(session: AsyncSession, start: dt.date, end: dt.date) -> 
         " CASE WHEN cardinality(t.joint_section_ids) > 0 THEN t.joint_section_ids ELSE p.joint_section_ids END"
         "   AS section_ids,"
         " coalesce(t.initiating_section_id, p.initiating_section_id) AS initiating_id,"
-        " (SELECT count(*) FROM inspection_results r WHERE r.task_id = t.id"
-        f"   AND {CHECK_DAY} >= :start AND {CHECK_DAY} < :end) AS subjects,"
-        " (SELECT count(*) FROM inspection_results r WHERE r.task_id = t.id AND r.status = '已公示'"
-        f"   AND {CHECK_DAY} >= :start AND {CHECK_DAY} < :end) AS published"
+        " coalesce(c.subjects, 0) AS subjects, coalesce(c.published, 0) AS published"
         " FROM tasks t JOIN plans p ON p.id = t.plan_id"
+        " LEFT JOIN (SELECT s.task_id, sum(s.n)::int AS subjects,"
+        "   coalesce(sum(s.n) FILTER (WHERE s.status = '已公示'), 0)::int AS published"
+        "   FROM report_result_stats s WHERE s.tenant_id = app_tenant() AND s.check_month = :start"
+        "   GROUP BY s.task_id) c ON c.task_id = t.id"
         " WHERE p.tenant_id = app_tenant() AND p.kind <> '部门联合' AND p.status IN ('已发布', '已完成')"
-        " AND ((t.start_month < :end AND t.end_month >= :start) OR EXISTS (SELECT 1 FROM inspection_results r"
-        f"   WHERE r.task_id = t.id AND {CHECK_DAY} >= :start AND {CHECK_DAY} < :end))"
+        " AND ((t.start_month < :end AND t.end_month >= :start) OR c.subjects > 0)"
         " ORDER BY p.number, t.seq"), {"start": start, "end": end}))
 
 
@@ -193,36 +193,23 @@ async def plan_table_rows(session: AsyncSession, year: int, kind: str,
 
 # ---- dashboard ----------------------------------------------------------------------------------------------
 
-DASHBOARD_SQL = f"""
+# The dashboard reads the rollups kept exact by triggers (migration 0040), never the result rows themselves.
+DASHBOARD_SQL = """
 WITH scope_departments AS (
     SELECT d.id, d.code, d.name, d.short_name FROM departments d
     WHERE d.region_code = :region AND d.active AND (CAST(:only AS uuid) IS NULL OR d.id = CAST(:only AS uuid))
-), res AS (
-    SELECT r.tenant_id,
-           count(*) AS results,
-           count(*) FILTER (WHERE r.status = '已公示') AS published,
-           count(*) FILTER (WHERE r.status = '已公示' AND r.published_at::date <= r.due_on) AS on_time,
-           count(*) FILTER (WHERE r.status = '已公示' OR r.due_on < :today) AS due,
-           count(*) FILTER (WHERE r.status <> '已公示' AND r.due_on < :today) AS overdue_results
-    FROM inspection_results r
-    WHERE {CHECK_DAY} >= :y0 AND {CHECK_DAY} < :y1
-    GROUP BY r.tenant_id
 ), checked AS (
-    SELECT s.tenant_id, count(*) AS objects_checked
-    FROM (SELECT DISTINCT r.tenant_id, r.object_id FROM inspection_results r
-          WHERE {CHECK_DAY} >= :y0 AND {CHECK_DAY} < :y1) s
-    GROUP BY s.tenant_id
+    SELECT y.tenant_id, y.objects_checked FROM report_year_stats y WHERE y.year = :year
 ), reg AS (
     SELECT o.tenant_id, count(*) AS registry_size FROM registry_objects o WHERE o.active GROUP BY o.tenant_id
 ), haz AS (
     SELECT h.tenant_id,
-           count(*) AS hazards,
-           count(*) FILTER (WHERE h.severity = '重大隐患') AS major_hazards,
-           count(*) FILTER (WHERE h.status = '已整改') AS rectified,
-           count(*) FILTER (WHERE h.status = '逾期未整改' OR (h.status = '整改中' AND h.rectify_by < :today))
+           sum(h.n) AS hazards,
+           sum(h.n) FILTER (WHERE h.severity = '重大隐患') AS major_hazards,
+           sum(h.n) FILTER (WHERE h.status = '已整改') AS rectified,
+           sum(h.n) FILTER (WHERE h.status = '逾期未整改' OR (h.status = '整改中' AND h.rectify_by < :today))
                AS overdue_hazards
-    FROM result_hazards h JOIN inspection_results r ON r.id = h.result_id
-    WHERE {CHECK_DAY} >= :y0 AND {CHECK_DAY} < :y1
+    FROM report_hazard_stats h WHERE h.check_month >= :y0 AND h.check_month < :y1
     GROUP BY h.tenant_id
 ), pl AS (
     SELECT p.tenant_id,
@@ -240,28 +227,26 @@ WITH scope_departments AS (
 )
 SELECT d.id, d.code, d.name, d.short_name,
        coalesce(reg.registry_size, 0) AS registry_size, coalesce(checked.objects_checked, 0) AS objects_checked,
-       coalesce(res.results, 0) AS results, coalesce(res.published, 0) AS published,
-       coalesce(res.on_time, 0) AS on_time, coalesce(res.due, 0) AS due,
-       coalesce(res.overdue_results, 0) AS overdue_results,
-       coalesce(haz.hazards, 0) AS hazards, coalesce(haz.major_hazards, 0) AS major_hazards,
-       coalesce(haz.rectified, 0) AS rectified, coalesce(haz.overdue_hazards, 0) AS overdue_hazards,
+       coalesce(haz.hazards, 0)::int AS hazards, coalesce(haz.major_hazards, 0)::int AS major_hazards,
+       coalesce(haz.rectified, 0)::int AS rectified, coalesce(haz.overdue_hazards, 0)::int AS overdue_hazards,
        coalesce(pl.internal_joint, 0) AS internal_joint, coalesce(pl.joint_led, 0) AS joint_led,
        coalesce(joined.joint_joined, 0) AS joint_joined, coalesce(rep.reports_submitted, 0) AS reports_submitted
 FROM scope_departments d
 LEFT JOIN reg ON reg.tenant_id = d.id LEFT JOIN checked ON checked.tenant_id = d.id
-LEFT JOIN res ON res.tenant_id = d.id LEFT JOIN haz ON haz.tenant_id = d.id
+LEFT JOIN haz ON haz.tenant_id = d.id
 LEFT JOIN pl ON pl.tenant_id = d.id LEFT JOIN joined ON joined.tenant_id = d.id
 LEFT JOIN rep ON rep.tenant_id = d.id
 ORDER BY d.code
 """
 
-MONTHLY_SQL = f"""
-SELECT r.tenant_id, extract(month FROM {CHECK_DAY})::int AS month,
-       count(*) AS results,
-       count(*) FILTER (WHERE r.status = '已公示') AS published,
-       count(*) FILTER (WHERE r.status = '已公示' AND r.published_at::date <= r.due_on) AS on_time
-FROM inspection_results r
-WHERE {CHECK_DAY} >= :y0 AND {CHECK_DAY} < :y1
+MONTHLY_SQL = """
+SELECT s.tenant_id, extract(month FROM s.check_month)::int AS month,
+       sum(s.n)::int AS results,
+       coalesce(sum(s.n) FILTER (WHERE s.status = '已公示'), 0)::int AS published,
+       coalesce(sum(s.n) FILTER (WHERE s.on_time), 0)::int AS on_time,
+       coalesce(sum(s.n) FILTER (WHERE s.status <> '已公示' AND s.due_on < :today), 0)::int AS overdue_results
+FROM report_result_stats s
+WHERE s.check_month >= :y0 AND s.check_month < :y1
 GROUP BY 1, 2
 """
 
@@ -274,12 +259,19 @@ WHERE p.kind = '部门联合' AND p.year = :year AND p.status IN ('已发布', '
 ORDER BY p.number, t.seq
 """
 
+# Per department and open status, the oldest due dates first, straight off ix_results_due (tenant, status, due_on).
 OVERDUE_SQL = """
-SELECT r.tenant_id, r.id, o.name, r.status, r.due_on
-FROM inspection_results r JOIN registry_objects o ON o.id = r.object_id
-WHERE r.status <> '已公示' AND r.due_on < :today AND coalesce(r.check_date, r.check_end) >= :y0
-  AND coalesce(r.check_date, r.check_end) < :y1
-ORDER BY r.due_on, r.id LIMIT 50
+SELECT o.tenant_id, o.id, x.name, o.status, o.due_on
+FROM departments d
+CROSS JOIN unnest(ARRAY['草稿', '待审核', '退回']) AS st(status)
+CROSS JOIN LATERAL (
+    SELECT r.tenant_id, r.id, r.status, r.due_on, r.object_id FROM inspection_results r
+    WHERE r.tenant_id = d.id AND r.status = st.status AND r.due_on < :today
+      AND coalesce(r.check_date, r.check_end) >= :y0 AND coalesce(r.check_date, r.check_end) < :y1
+    ORDER BY r.due_on, r.id LIMIT 50) o
+JOIN registry_objects x ON x.id = o.object_id
+WHERE d.region_code = :region AND d.active AND (CAST(:only AS uuid) IS NULL OR d.id = CAST(:only AS uuid))
+ORDER BY o.due_on, o.id LIMIT 50
 """
 
 

@@ -140,7 +140,7 @@ async def monthly_report(ctx: Ctx, year: int, month: int, today: dt.date | None 
     today = today or dt.date.today()
     stored = await repo.monthly_report(ctx.session, year, month)
     submitted = stored is not None and stored["status"] == "已提交"
-    data = stored["snapshot"] if submitted else await monthly_data(ctx, year, month)
+    data = stored["snapshot"] if submitted and stored["snapshot"] else await monthly_data(ctx, year, month)
     due = monthly_due(year, month)
     return {
         "id": str(stored["id"]) if stored else None,
@@ -338,9 +338,13 @@ async def dashboard(session: Any, principal: Principal, department: Department |
     today = today or dt.date.today()
     raw = await repo.dashboard(session, principal.region_code, department.id if department else None, year, today)
     monthly: dict[uuid.UUID, dict[int, dict[str, int]]] = {}
+    sums: dict[uuid.UUID, dict[str, int]] = {}
     for m in raw["monthly"]:
         monthly.setdefault(m["tenant_id"], {})[m["month"]] = {
             "results": m["results"], "published": m["published"], "on_time": m["on_time"]}
+        total = sums.setdefault(m["tenant_id"], {"results": 0, "published": 0, "on_time": 0, "overdue_results": 0})
+        for key in total:
+            total[key] += m[key]
     reports: dict[uuid.UUID, dict[int, str]] = {}
     for r in raw["reports"]:
         reports.setdefault(r["tenant_id"], {})[r["month"]] = r["status"]
@@ -354,6 +358,7 @@ async def dashboard(session: Any, principal: Principal, department: Department |
     months_due = [m for m in range(1, 13) if monthly_due(year, m) < today]
     departments = []
     for d in raw["departments"]:
+        d = {**d, **sums.get(d["id"], {"results": 0, "published": 0, "on_time": 0, "overdue_results": 0})}
         share = rate(d["objects_checked"], d["registry_size"])
         disclosure = rate(d["published"], d["results"])
         on_time = rate(d["on_time"], d["published"])
