@@ -139,7 +139,8 @@ def test_overseer_writes_nothing(as_user: Any) -> None:
     # It reads the county dashboard; a department user only its own department.
     county = overseer.get("/api/oversight/dashboard", params={"year": 2023})
     assert county.status_code == 200, county.text
-    assert {d["code"] for d in county.json()["departments"]} == {"130528-yjj", "130528-xfjy", "130528-scjg"}
+    # Other tests may provision more departments of the county; the seed's three are always there.
+    assert {d["code"] for d in county.json()["departments"]} >= {"130528-yjj", "130528-xfjy", "130528-scjg"}
     own = as_user("xf-admin").get("/api/oversight/dashboard", params={"year": 2023}).json()
     assert [d["code"] for d in own["departments"]] == ["130528-xfjy"] and own["county_view"] is False
     bad = overseer.get("/api/oversight/dashboard", params={"year": 1800})
