@@ -79,27 +79,10 @@ async def publish_plan_form(request: Request[Any, Any, Any], ctx: Ctx, db: Async
 
 async def _task_form(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uuid.UUID, **extra: Any) -> Template:
     plan = await service.plan_detail(ctx, plan_id)
-    items = await repo.items_by_code(ctx.session, await _all_item_codes(ctx))
-    tags = await _tags(ctx)
-    return await _render(request, "task_form.html", ctx=ctx, plan=plan, items=list(items.values()), tags=tags,
+    items = await repo.active_items(ctx.session)
+    tags = await repo.tags_by_category(ctx.session)
+    return await _render(request, "task_form.html", ctx=ctx, plan=plan, items=items, tags=tags,
                          **extra)
-
-
-async def _all_item_codes(ctx: Ctx) -> list[str]:
-    from sqlalchemy import text
-
-    rows = await ctx.session.execute(text("SELECT code FROM inspection_items WHERE active ORDER BY code"))
-    return [r[0] for r in rows]
-
-
-async def _tags(ctx: Ctx) -> dict[str, list[str]]:
-    from sqlalchemy import text
-
-    rows = await ctx.session.execute(text("SELECT category, name FROM tags WHERE active ORDER BY category, name"))
-    result: dict[str, list[str]] = {}
-    for category, name in rows:
-        result.setdefault(category, []).append(name)
-    return result
 
 
 @get("/plans/{plan_id:uuid}/tasks/new")

@@ -35,6 +35,21 @@ async def items_by_code(session: AsyncSession, codes: list[str]) -> dict[str, di
     return {r.code: dict(r._mapping) for r in rows}
 
 
+async def active_items(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = await session.execute(
+        text("SELECT id, code, name, category, specialties FROM inspection_items WHERE active ORDER BY code")
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def tags_by_category(session: AsyncSession) -> dict[str, list[str]]:
+    rows = await session.execute(text("SELECT category, name FROM tags WHERE active ORDER BY category, name"))
+    result: dict[str, list[str]] = {}
+    for category, name in rows:
+        result.setdefault(category, []).append(name)
+    return result
+
+
 async def items_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     rows = await session.execute(
         text("SELECT id, code, name, category, specialties FROM inspection_items WHERE id = ANY(:ids) ORDER BY code"),
