@@ -15,7 +15,7 @@ from services.identity.auth import provide_db_session, requires_department, requ
 from services.planning.deps import WRITERS, provide_ctx
 from services.planning.service import Ctx
 from services.reporting import charts, service, xlsx
-from services.reporting.routes import dashboard_view, download, monthly_filename
+from services.reporting.routes import dashboard_view, dashboard_view_guard, download, monthly_filename
 from services.reporting.service import MonthlyFields
 from shared.errors import DomainError
 from shared.web.pages import page_context
@@ -135,9 +135,17 @@ async def oversight_page(request: Request[Any, Any, Any], db: AsyncSession, year
         "pct": service.pct})
 
 
+@get("/oversight/reports/{report_id:uuid}")
+async def stored_report_page(request: Request[Any, Any, Any], db: AsyncSession, report_id: uuid.UUID) -> Template:
+    await dashboard_view_guard(request)
+    base = await page_context(request)
+    return Template("reporting/monthly.html", context={**base, "can_write": False,
+                                                       "r": await service.stored_report(db, report_id)})
+
+
 oversight_router = Router(
     path="/",
-    route_handlers=[oversight_page],
+    route_handlers=[oversight_page, stored_report_page],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session)},
 )

@@ -36,6 +36,15 @@ async def monthly_report_by_id(session: AsyncSession, report_id: uuid.UUID) -> d
     return dict(row._mapping) if row else None
 
 
+async def monthly_report_with_department(session: AsyncSession, report_id: uuid.UUID) -> dict[str, Any] | None:
+    """Any report the scope may read (its own department's, or every department's of the overseer's county)."""
+    row = (await session.execute(text(
+        f"SELECT {', '.join('m.' + c.strip() for c in REPORT_COLUMNS.split(','))}, d.name AS department,"
+        " d.code AS department_code FROM monthly_reports m JOIN departments d ON d.id = m.tenant_id"
+        " WHERE m.id = :id"), {"id": report_id})).first()
+    return dict(row._mapping) if row else None
+
+
 async def monthly_reports_of_year(session: AsyncSession, year: int) -> list[dict[str, Any]]:
     return _rows(await session.execute(text(
         "SELECT id, tenant_id, month, status, submitted_at FROM monthly_reports WHERE year = :y ORDER BY month"),

@@ -114,9 +114,22 @@ async def dashboard_api(request: Request[Any, Any, Any], db: AsyncSession, year:
     return service.dashboard_json(await dashboard_view(request, db, year))
 
 
+@get("/api/oversight/reports/{report_id:uuid}")
+async def stored_report_api(request: Request[Any, Any, Any], db: AsyncSession, report_id: uuid.UUID) -> dict[str, Any]:
+    await dashboard_view_guard(request)
+    return await service.stored_report(db, report_id)
+
+
+async def dashboard_view_guard(request: Request[Any, Any, Any]) -> None:
+    principal = current_principal(request)
+    department = await active_department(principal, request.app.state.departments)
+    if department is None and not principal.is_overseer:
+        raise Forbidden("请先选择部门（X-Department）", field="X-Department")
+
+
 oversight_router = Router(
     path="/",
-    route_handlers=[dashboard_api],
+    route_handlers=[dashboard_api, stored_report_api],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session)},
     tags=["reporting"],

@@ -102,6 +102,8 @@ def _validate_fields(data: MonthlyFields) -> dict[str, str]:
         limit = 40 if name in ("contact_person", "contact_phone", "mobile") else FIELD_MAX
         if len(value) > limit:
             raise InvalidInput(f"内容过长（最多 {limit} 字）", field=name)
+        if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+            raise InvalidInput("内容包含不可见的控制字符", field=name)
         if name in ("contact_phone", "mobile") and value and not all(c.isdigit() or c in "-+ ()" for c in value):
             raise InvalidInput("电话号码只能包含数字和 - + ( ) 空格", field=name)
         fields[name] = value
@@ -160,6 +162,26 @@ async def monthly_report_by_id(ctx: Ctx, report_id: uuid.UUID) -> dict[str, Any]
     if row is None:
         raise NotFound("月报不存在", field="report_id")
     return await monthly_report(ctx, row["year"], row["month"])
+
+
+async def stored_report(session: Any, report_id: uuid.UUID, today: dt.date | None = None) -> dict[str, Any]:
+    """A stored report as it was submitted (the overseer's drill-down); a draft shows its status and fields only."""
+    today = today or dt.date.today()
+    row = await repo.monthly_report_with_department(session, report_id)
+    if row is None:
+        raise NotFound("月报不存在", field="report_id")
+    submitted = row["status"] == "已提交"
+    data = row["snapshot"] if submitted and row["snapshot"] else {"own": [], "joint": []}
+    due = monthly_due(row["year"], row["month"])
+    return {
+        "id": str(row["id"]), "department": row["department"], "department_code": row["department_code"],
+        "year": row["year"], "month": row["month"], "status": row["status"],
+        "fields": {k: row[k] for k in EDITABLE}, "own": data["own"], "joint": data["joint"],
+        "due_on": due.isoformat(), "overdue": not submitted and today > due,
+        "submitted_at": row["submitted_at"].isoformat() if submitted and row["submitted_at"] else None,
+        "submitted_by": row["submitted_by_name"] if submitted else None,
+        "filled_on": (row["submitted_at"].date() if submitted and row["submitted_at"] else today).isoformat(),
+    }
 
 
 async def save_monthly(ctx: Ctx, year: int, month: int, data: MonthlyFields) -> dict[str, Any]:
@@ -346,8 +368,10 @@ async def dashboard(session: Any, principal: Principal, department: Department |
         for key in total:
             total[key] += m[key]
     reports: dict[uuid.UUID, dict[int, str]] = {}
+    report_ids: dict[uuid.UUID, dict[int, str]] = {}
     for r in raw["reports"]:
         reports.setdefault(r["tenant_id"], {})[r["month"]] = r["status"]
+        report_ids.setdefault(r["tenant_id"], {})[r["month"]] = str(r["id"])
     joint_by: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for t in raw["joint_tasks"]:
         share = rate(t["selected_count"] or 0, t["eligible_count"] or 0)
@@ -378,7 +402,7 @@ async def dashboard(session: Any, principal: Principal, department: Department |
             "joint_tasks": joint_by.get(d["id"], []),
             "months": [{"month": m, **monthly.get(d["id"], {}).get(m, {"results": 0, "published": 0,
                                                                           "on_time": 0})} for m in range(1, 13)],
-            "reports": report_status,
+            "reports": report_status, "report_ids": report_ids.get(d["id"], {}),
             "reports_overdue": sum(1 for m in months_due if dept_reports.get(m) != "已提交"),
         })
     codes = {d["id"]: d["code"] for d in raw["departments"]}

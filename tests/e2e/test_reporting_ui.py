@@ -42,7 +42,8 @@ def test_monthly_report_and_county_dashboard(page: Page, app_server: AppServer) 
 
     login(page, app_server.url, "county-overseer")
     page.click("#nav-oversight")
-    expect(page.locator("#dashboard tbody tr")).to_have_count(3)
+    expect(page.locator("#dashboard tbody tr[data-code='130528-xfjy']")).to_have_count(1)
+    assert page.locator("#dashboard tbody tr").count() >= 3  # other tests may add departments to the county
     assert page.locator("svg.chart").count() >= 2
     assert page.locator("script").count() == 0
     page.click("#dashboard a:has-text('县应急管理局')")

@@ -138,7 +138,7 @@ def test_dashboard_equals_independent_counts(as_user: Any, db_urls: dict[str, st
     for year in (YEAR, 2023, today.year):
         view = overseer.get("/api/oversight/dashboard", params={"year": year})
         assert view.status_code == 200, view.text
-        assert len(view.json()["departments"]) == 3
+        assert len(view.json()["departments"]) >= 3
         _compare(view.json(), _independent(db_urls, year, today))
     # The rollups follow every kind of change: publication, a moved check day (hazards move with it), deletions.
     run(_admin_execute, db_urls["admin"], [

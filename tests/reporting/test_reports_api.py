@@ -93,6 +93,14 @@ def test_monthly_report_draft_submit_export(as_user: Any) -> None:
     assert other.status_code == 404
     assert as_user("xf-admin").get("/api/reports/monthly/2023/6").json()["status"] == "未填报"
     assert as_user("county-overseer").get(f"/api/reports/monthly/by-id/{report_id}").status_code == 403
+    # The overseer reads it, as submitted, through the dashboard's drill-down; another department still cannot.
+    seen = as_user("county-overseer").get(f"/api/oversight/reports/{report_id}")
+    assert seen.status_code == 200 and seen.json()["status"] == "已提交" and seen.json()["department"] == "宁晋县应急管理局"
+    assert seen.json()["own"] == s["own"] and seen.json()["fields"]["contact_person"] == "李明"
+    assert as_user("xf-admin").get(f"/api/oversight/reports/{report_id}").status_code == 404
+    county = as_user("county-overseer").get("/api/oversight/dashboard", params={"year": 2023}).json()
+    yjj = next(d for d in county["departments"] if d["code"] == "130528-yjj")
+    assert yjj["reports"]["6"] == "已提交" and yjj["report_ids"]["6"] == report_id
 
 
 def test_post_implementation_report(as_user: Any, db_urls: dict[str, str]) -> None:
