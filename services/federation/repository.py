@@ -268,3 +268,21 @@ async def update_referral(session: AsyncSession, referral_id: uuid.UUID, status:
              " WHERE id = :id"),
         {"s": status, "e": entry, "id": referral_id},
     )
+
+
+async def joint_assignments_for_user(session: AsyncSession, user_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The enterprises of joint teams on which the user is one of the current department's members."""
+    rows = await session.execute(
+        text(
+            "SELECT m.task_id, m.uscc, coalesce(o.name, m.uscc) AS object_name, p.number AS plan_number,"
+            " t.number AS task_number, t.name AS task_name, t.status, t.start_month, t.end_month,"
+            " (SELECT r.status FROM inspection_results r WHERE r.task_id = m.task_id AND r.uscc = m.uscc"
+            "  AND r.tenant_id = app_tenant()) AS result_status"
+            " FROM joint_team_members m JOIN inspectors i ON i.id = m.inspector_id AND i.user_id = :u"
+            " JOIN tasks t ON t.id = m.task_id JOIN plans p ON p.id = t.plan_id"
+            " LEFT JOIN registry_objects o ON o.uscc = m.uscc AND o.tenant_id = app_tenant()"
+            " WHERE m.tenant_id = app_tenant() ORDER BY t.start_month DESC, m.uscc"
+        ),
+        {"u": user_id},
+    )
+    return [dict(r._mapping) for r in rows]

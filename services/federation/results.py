@@ -175,6 +175,11 @@ async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, 
     return await unified_record(ctx, task_id, uscc)
 
 
+async def my_joint_assignments(ctx: Ctx) -> list[dict[str, Any]]:
+    """Joint teams the current user sits on for the current department (谁检查、谁录入)."""
+    return _plain(await frepo.joint_assignments_for_user(ctx.session, ctx.principal.user_id))
+
+
 # ---- referrals (抄告 / 移送) -----------------------------------------------------------------------------------------
 
 class ReferralCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -60,6 +60,11 @@ async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, 
     return await results.publish_unified(ctx, task_id, uscc)
 
 
+@get("/my/assignments", guards=dept)
+async def my_joint_assignments(ctx: Ctx) -> list[dict[str, Any]]:
+    return await results.my_joint_assignments(ctx)
+
+
 # ---- referrals (抄告 / 移送) -----------------------------------------------------------------------------------------
 @post("/referrals", guards=dept)
 async def create_referral(ctx: Ctx, data: results.ReferralCreate) -> dict[str, Any]:
@@ -106,7 +111,7 @@ async def task_visits(ctx: Ctx, task_id: uuid.UUID) -> list[dict[str, Any]]:
 router = Router(
     path="/api/federation",
     route_handlers=[create_joint_plan, get_joint_plan, respond, partner_items, invitations, unified_record,
-                    publish_unified, create_referral, list_referrals, get_referral, handle_referral, overlaps,
+                    publish_unified, my_joint_assignments, create_referral, list_referrals, get_referral, handle_referral, overlaps,
                     propose_visit, confirm_visit, task_visits],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},

@@ -28,6 +28,10 @@ async def _render(request: Request[Any, Any, Any], template: str, **context: Any
 @get("/results")
 async def results_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
     mine = await teams.my_assignments(ctx)
+    # Joint tasks (部门联合抽查): the department's own members of merged teams enter their part here too.
+    from services.federation.results import my_joint_assignments
+
+    mine = mine + await my_joint_assignments(ctx)
     return await _render(request, "results.html", ctx=ctx, mine=mine, results=await service.list_results(ctx),
                          is_admin=ctx.principal.has_any_role("dept-admin"))
 

@@ -82,6 +82,12 @@ def test_lian2023001_one_record_per_enterprise(as_user: Any, http: Any, db_urls:
     yjj_insp, xf_insp = as_user("yjj-insp-whjg"), as_user("xf-inspector")
     yjj_rev, xf_rev, market = as_user("yjj-reviewer"), as_user("xf-admin"), as_user("scjg-admin")
 
+    # Both inspectors find the enterprise among their joint assignments.
+    for who in (yjj_insp, xf_insp):
+        assigned = who.get("/api/federation/my/assignments")
+        assert assigned.status_code == 200, assigned.text
+        assert any(a["task_id"] == task_id and a["uscc"] == uscc for a in assigned.json())
+    assert market.get("/api/federation/my/assignments").json() == []
     # Each department sees the check points of its own items only (谁检查、谁录入).
     lead_entry = yjj_insp.get(base)
     assert lead_entry.status_code == 200, lead_entry.text
@@ -118,6 +124,8 @@ def test_lian2023001_one_record_per_enterprise(as_user: Any, http: Any, db_urls:
     assert as_user("yjj-insp-whjc").post(base, lead_draft).status_code in (403, 404)
     assert market.get(base).status_code == 404
     assert market.get(f"/api/federation/tasks/{task_id}/records/{uscc}").status_code == 404
+    unknown = yjj_rev.get(f"/api/federation/tasks/{task_id}/records/91130528MA0000000X")
+    assert unknown.status_code == 404 and unknown.json()["error"]["field"] == "uscc"
 
     # Drafts are private: the partner cannot read the lead's draft and the lead cannot read the partner's.
     assert xf_insp.get(f"/api/results/{lead_result}").status_code == 404
@@ -176,6 +184,9 @@ def test_lian2023001_one_record_per_enterprise(as_user: Any, http: Any, db_urls:
     assert detail["departments"][1]["hazard_count"] == 1
     assert set(detail["categories"]) == {"违反其他部门相关规定", "发现问题已责令改正"}
     assert "对单位履行法定消防安全职责情况的监督检查" in detail["items"]
+    page = http.get(f"/public/results/{public[0]['id']}")
+    assert page.status_code == 200 and "record-departments" in page.text and "疏散通道" not in page.text
+    assert "宁晋县消防救援大队" in page.text and "对单位履行法定消防安全职责情况的监督检查" in page.text
     assert xf_insp.get(f"/api/results/{fire_result}").json()["result"]["status"] == "已公示"
     assert yjj_insp.get(f"/api/results/{lead_result}").json()["result"]["status"] == "已公示"
 
