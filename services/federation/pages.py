@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.federation import repository as frepo
-from services.federation import service
+from services.federation import results, service
 from services.identity.auth import provide_db_session, requires_login
 from services.planning.deps import WRITERS, provide_ctx
 from services.planning.service import Ctx
@@ -77,9 +77,52 @@ async def respond_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSessi
     return Redirect(f"/federation/plans/{plan_id}")
 
 
+# ---- one record per enterprise, referrals ----------------------------------------------------------------------
+@get("/federation/records/{task_id:uuid}/{uscc:str}")
+async def record_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str) -> Template:
+    return await _render(request, "record.html", ctx, record=await results.unified_record(ctx, task_id, uscc),
+                         can_publish=ctx.principal.has_any_role(*results.REVIEWERS))
+
+
+@post("/federation/records/{task_id:uuid}/{uscc:str}/publish")
+async def publish_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID,
+                       uscc: str) -> Template | Redirect:
+    savepoint = await db.begin_nested()
+    try:
+        await results.publish_unified(ctx, task_id, uscc)
+    except DomainError as exc:
+        await savepoint.rollback()
+        return await _render(request, "record.html", ctx, record=await results.unified_record(ctx, task_id, uscc),
+                             can_publish=ctx.principal.has_any_role(*results.REVIEWERS), error=exc)
+    return Redirect(f"/federation/records/{task_id}/{uscc}")
+
+
+@get("/federation/referrals")
+async def referrals_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
+    return await _render(request, "referrals.html", ctx, referrals=await results.referrals(ctx),
+                         steps=results.REFERRAL_STEPS[1:])
+
+
+@post("/federation/referrals/{referral_id:uuid}/handle")
+async def handle_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
+                      referral_id: uuid.UUID) -> Template | Redirect:
+    form = await request.form()
+    savepoint = await db.begin_nested()
+    try:
+        data = to_struct(clean({"status": form.get("status"), "note": form.get("note") or ""}),
+                         results.ReferralHandle)
+        await results.handle_referral(ctx, referral_id, data)
+    except DomainError as exc:
+        await savepoint.rollback()
+        return await _render(request, "referrals.html", ctx, referrals=await results.referrals(ctx),
+                             steps=results.REFERRAL_STEPS[1:], error=exc)
+    return Redirect("/federation/referrals")
+
+
 router = Router(
     path="/",
-    route_handlers=[federation_home, new_joint_plan, create_joint_plan, joint_plan_page, respond_form],
+    route_handlers=[federation_home, new_joint_plan, create_joint_plan, joint_plan_page, respond_form, record_page,
+                    publish_form, referrals_page, handle_form],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
 )
