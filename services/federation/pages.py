@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -11,8 +12,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.federation import repository as frepo
-from services.federation import results, service
-from services.identity.auth import provide_db_session, requires_login
+from services.federation import results, service, visits
+from services.identity.auth import current_principal, provide_db_session, requires_login, requires_roles
 from services.planning.deps import WRITERS, provide_ctx
 from services.planning.service import Ctx
 from shared.errors import DomainError
@@ -119,10 +120,23 @@ async def handle_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSessio
     return Redirect("/federation/referrals")
 
 
+@get("/federation/overlaps", guards=[requires_roles("county-overseer")])
+async def overlaps_page(request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None) -> Template:
+    """The county overseer: enterprises several departments plan to inspect in overlapping periods."""
+    year = year or dt.date.today().year
+    error, rows = None, []
+    try:
+        rows = await visits.overlaps(db, current_principal(request).region_code, year)
+    except DomainError as exc:
+        error = exc
+    return Template("federation/overlaps.html",
+                    context={**await page_context(request), "year": year, "overlaps": rows, "error": error})
+
+
 router = Router(
     path="/",
     route_handlers=[federation_home, new_joint_plan, create_joint_plan, joint_plan_page, respond_form, record_page,
-                    publish_form, referrals_page, handle_form],
+                    publish_form, referrals_page, handle_form, overlaps_page],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
 )

@@ -59,3 +59,12 @@ def test_unified_record_and_referral_pages(page: Page, browser: Browser, app_ser
     finally:
         market_context.close()
     assert as_user("yjj-reviewer").get(f"/api/federation/referrals/{sent.json()['id']}").json()["status"] == "已受理"
+
+
+def test_overseer_overlaps_page(page: Page, app_server: AppServer) -> None:
+    login(page, app_server.url, "county-overseer")
+    page.goto(f"{app_server.url}/federation/overlaps?year=2041")
+    expect(page.locator("#overlaps")).to_be_visible()
+    expect(page.locator("#overlap-year")).to_have_value("2041")
+    page.goto(f"{app_server.url}/federation/overlaps?year=1999")
+    expect(page.locator("#form-error")).to_contain_text("2000")
