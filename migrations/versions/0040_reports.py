@@ -154,12 +154,19 @@ RETURNS void LANGUAGE sql AS $$
     ON CONFLICT (tenant_id, check_month, severity, status, rectify_by) DO UPDATE SET n = s.n + EXCLUDED.n
 $$;
 
+CREATE FUNCTION report_lock_department(t uuid) RETURNS void LANGUAGE sql AS $$
+    -- The department's write lock, the same key shared.audit.record takes for its hash chain: rollup rows of one
+    -- department are only ever changed under it, so two transactions can never deadlock on them.
+    SELECT pg_advisory_xact_lock(hashtextextended(t::text, 7))
+$$;
+
 CREATE FUNCTION report_results_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     h record;
     old_day date;
     new_day date;
 BEGIN
+    PERFORM report_lock_department(CASE WHEN TG_OP = 'DELETE' THEN OLD.tenant_id ELSE NEW.tenant_id END);
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         old_day := coalesce(OLD.check_date, OLD.check_end);
     END IF;
@@ -196,6 +203,7 @@ CREATE FUNCTION report_hazards_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     day date;
 BEGIN
+    PERFORM report_lock_department(CASE WHEN TG_OP = 'DELETE' THEN OLD.tenant_id ELSE NEW.tenant_id END);
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         SELECT coalesce(r.check_date, r.check_end) INTO day FROM inspection_results r WHERE r.id = OLD.result_id;
         IF day IS NOT NULL THEN  -- NULL: the result itself is being deleted (cascade); its stats went with it
@@ -243,7 +251,7 @@ def downgrade() -> None:
     for fn in ("report_stats_rebuild()", "report_hazards_trigger()", "report_results_trigger()",
                "report_bump_hazard(uuid, date, text, text, date, int)",
                "report_bump_result(uuid, uuid, date, text, boolean, date, uuid, int)",
-               "report_on_time(text, timestamptz, date)"):
+               "report_on_time(text, timestamptz, date)", "report_lock_department(uuid)"):
         op.execute(f"DROP FUNCTION IF EXISTS {fn}")
     for table in ("report_year_stats", "report_checked_objects", "report_hazard_stats", "report_result_stats"):
         op.execute(f"DROP TABLE IF EXISTS {table}")

@@ -272,7 +272,7 @@ ORDER BY p.number, t.seq
 OVERDUE_SQL = """
 SELECT o.tenant_id, o.id, x.name, o.status, o.due_on
 FROM departments d
-CROSS JOIN unnest(ARRAY['草稿', '待审核', '退回']) AS st(status)
+CROSS JOIN unnest(ARRAY['草稿', '待审核', '退回', '已通过']) AS st(status)
 CROSS JOIN LATERAL (
     SELECT r.tenant_id, r.id, r.status, r.due_on, r.object_id FROM inspection_results r
     WHERE r.tenant_id = d.id AND r.status = st.status AND r.due_on < :today
