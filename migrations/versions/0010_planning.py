@@ -24,7 +24,7 @@ def upgrade() -> None:
         CREATE TABLE plan_counters (
             tenant_id uuid NOT NULL REFERENCES departments(id),
             year int NOT NULL,
-            series text NOT NULL CHECK (series IN ('plan', 'joint')),
+            series text NOT NULL CHECK (series IN ('plan', 'joint', 'task', 'joint_task')),
             last_value int NOT NULL DEFAULT 0,
             PRIMARY KEY (tenant_id, year, series)
         )

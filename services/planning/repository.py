@@ -116,11 +116,6 @@ TASK_COLUMNS = (
 )
 
 
-async def next_task_seq(session: AsyncSession, plan_id: uuid.UUID) -> int:
-    row = await session.execute(text("SELECT coalesce(max(seq), 0) + 1 FROM tasks WHERE plan_id = :p"), {"p": plan_id})
-    return int(row.scalar_one())
-
-
 async def insert_task(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(
         text(

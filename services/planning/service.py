@@ -251,7 +251,9 @@ async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
         joint = _section_ids(sections, data.joint_sections, "joint_sections")
     if plan["kind"] == "内部联合" and not joint:
         raise InvalidInput("内部联合抽查任务需要联合股室", field="joint_sections")
-    seq = await repo.next_task_seq(ctx.session, plan_id)
+    # Task numbers run per department and year across plans, as in the seed (2023001 → 001号, 2023002 → 002号).
+    series = "joint_task" if plan["kind"] == "部门联合" else "task"
+    seq = await repo.next_number(ctx.session, ctx.tenant_id, plan["year"], series)
     task_id = uuid.uuid4()
     await repo.insert_task(ctx.session, {
         "id": task_id, "tenant_id": ctx.tenant_id, "plan_id": plan_id, "number": task_number(plan["kind"], seq),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import Counter
 from typing import Any
@@ -35,7 +36,7 @@ def test_seed_plan_2023001_runs_and_verifies(as_user: Any, http: httpx.Client) -
     assert plan["name"] == f"2023年宁晋县应急管理局内部门联合抽查{plan['number'][-3:]}"
     assert plan["kind"] == "内部联合" and plan["initiating_section"]["name"] == "执法监督股"
     assert [s["name"] for s in plan["joint_sections"]] == ["危化监管股", "危化监察股"]
-    assert task["number"] == "001号" and task["period_label"] == "5月-6月"
+    assert re.fullmatch(r"\d{3}号", task["number"]) and task["period_label"] == "5月-6月"
     assert task["ratios"] == {"A": "0.05", "B": "0.05", "C": "0.05", "D": "0.05"}
 
     announced = planner.post(f"/api/tasks/{task['id']}/announce", {"entropy_source": "见证人现场报出的三组数字"})
@@ -65,7 +66,7 @@ def test_seed_plan_2023001_runs_and_verifies(as_user: Any, http: httpx.Client) -
     assert d["selected_count"] == sum(len(v) for v in proof.selected.values())
     listed = planner.get(f"/api/draws/{d['id']}").json()["selected"]
     assert {s["uscc"] for s in listed} == {u for v in proof.selected.values() for u in v}
-    assert proof.public_entropy == "17,42,93" and proof.task_number == f"{plan['number']}/001号"
+    assert proof.public_entropy == "17,42,93" and proof.task_number == f"{plan['number']}/{task['number']}"
 
     page = http.get(f"/public/draws/{a['id']}")
     assert page.status_code == 200 and listed[0]["name"] in page.text and listed[0]["uscc"] in page.text
@@ -194,3 +195,14 @@ def test_cli_draw_proof_and_verify_draw(as_user: Any, app_server: Any, tmp_path:
     bad = subprocess.run([sys.executable, "-m", "shared.cli", "verify-draw", str(proof_file)],
                          env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "INVALID" in bad.stdout and "seed" in bad.stdout
+
+
+def test_task_numbers_run_per_department_and_year(as_user: Any) -> None:
+    """As in the seed: 2023001 has task 001号, 2023002 has 002号 — one sequence per department and year."""
+    planner = as_user("yjj-planner")
+    numbers = []
+    for _ in range(2):
+        plan = planner.post("/api/plans", {"year": 2031, "kind": "本部门", "initiating_section": "zfjdg"}).json()
+        body = {**SEED_TASK_2023001, "start_month": "2031-05", "end_month": "2031-06"}
+        numbers.append((plan["number"], planner.post(f"/api/plans/{plan['id']}/tasks", body).json()["number"]))
+    assert numbers == [("2031001", "001号"), ("2031002", "002号")]
