@@ -24,7 +24,7 @@
   so a department cannot count another county, and returns no names, departments, tasks or dates.
 
 Revision ID: 0050
-Revises: 0031
+Revises: 0040
 """
 
 from alembic import op
@@ -32,7 +32,7 @@ from alembic import op
 from migrations.rls import RUNTIME_ROLE, enable_tenant_rls, grant
 
 revision = "0050"
-down_revision = "0031"
+down_revision = "0040"
 branch_labels = None
 depends_on = None
 
