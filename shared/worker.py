@@ -20,7 +20,7 @@ log = structlog.get_logger()
 
 # Modules whose import registers jobs with @tenant_job.
 JOB_MODULES = ("shared.notifications", "services.identity.jobs", "services.planning.jobs", "services.registry.jobs",
-               "services.disclosure.jobs", "services.reporting.jobs")
+               "services.disclosure.jobs", "services.reporting.jobs", "services.federation.jobs")
 
 
 def load_job_modules() -> None:
@@ -105,6 +105,20 @@ async def remind_results_due(ctx: dict[str, Any]) -> int:
     return len(ids)
 
 
+async def remind_invitations(ctx: dict[str, Any]) -> int:
+    """Daily: queue the joint-plan invitation reminder for every active department (each in its own scope)."""
+    import datetime as dt
+
+    runtime: Runtime = ctx["runtime"]
+    today = dt.date.today().isoformat()
+    async with runtime.db.sessionmaker() as session:
+        ids = [r[0] for r in await session.execute(text("SELECT id FROM departments WHERE active"))]
+    for department_id in ids:
+        async with runtime.unit_of_work(system_scope(department_id)) as session:
+            await jobs.defer(session, "federation.remind_invitations", department_id, day=today)
+    return len(ids)
+
+
 async def remind_monthly_reports(ctx: dict[str, Any]) -> int:
     """On the 20th: queue a monthly-report reminder job for every active department (each in its own scope)."""
     import datetime as dt
@@ -141,6 +155,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             cron(sweep_outbox, second={0, 30}, run_at_startup=True),
             cron(resync_departments, hour={3}, minute={17}, second={0}, unique=True),
             cron(remind_results_due, hour={8}, minute={5}, second={0}, unique=True),
+            cron(remind_invitations, hour={8}, minute={25}, second={0}, unique=True),
             cron(remind_monthly_reports, day={20}, hour={8}, minute={15}, second={0}, unique=True),
         ],
         "on_startup": startup,
