@@ -9,6 +9,7 @@ from litestar.di import Provide
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.identity import repository as identity_repository
 from services.identity.auth import provide_db_session
 from services.identity.principal import ROLE_LABELS, Principal
 from shared import notifications
@@ -37,6 +38,9 @@ async def home(request: Request[Any, Any, Any], db: AsyncSession) -> Template:
     user = context["user"]
     if user is not None and context.get("active_department") is not None:
         context["notifications"] = await notifications.for_user(db, user.user_id, limit=10)
+        names = {s["code"]: s["name"] for s in await identity_repository.list_sections(db)}
+        codes = user.sections_in(context["active_department"].code)
+        context["section_names"] = [names.get(code, code) for code in codes]
     return Template("home.html", context=context)
 
 

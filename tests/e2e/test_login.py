@@ -13,6 +13,7 @@ def test_planner_logs_in_sees_own_department_and_logs_out(page: Page, app_server
     expect(page.locator("#user-name")).to_have_text("李明")
     expect(page.locator("#active-department")).to_have_text("宁晋县应急管理局")
     expect(page.locator("#roles")).to_have_text("计划制定")
+    expect(page.locator("#sections")).to_have_text("执法监督股")
     expect(page.locator("#department-switcher")).to_have_count(0)
     # The session cookie is HttpOnly and SameSite=Lax.
     cookie = next(c for c in page.context.cookies() if c["name"] == "spotcheck_session")
