@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import uuid
 from typing import Any
@@ -78,59 +79,37 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     return len(rows)
 
 
-async def resync_departments(ctx: dict[str, Any]) -> int:
-    """Nightly: queue a Keycloak re-sync for every active department (each runs as its own tenant job)."""
+async def defer_for_every_department(ctx: dict[str, Any], job: str, **kwargs: Any) -> int:
+    """Queue `job` once for every active department, each in its own scope (cron fan-out)."""
     runtime: Runtime = ctx["runtime"]
-    if runtime.settings.oidc.dev_provider:
-        return 0  # the development provider has no admin API; departments there come from the realm file
     async with runtime.db.sessionmaker() as session:
         ids = [r[0] for r in await session.execute(text("SELECT id FROM departments WHERE active"))]
     for department_id in ids:
         async with runtime.unit_of_work(system_scope(department_id)) as session:
-            await jobs.defer(session, "identity.keycloak_resync", department_id)
+            await jobs.defer(session, job, department_id, **kwargs)
     return len(ids)
+
+
+async def resync_departments(ctx: dict[str, Any]) -> int:
+    """Nightly: re-sync every department's Organization and groups into Keycloak."""
+    if ctx["runtime"].settings.oidc.dev_provider:
+        return 0  # the development provider has no admin API; departments there come from the realm file
+    return await defer_for_every_department(ctx, "identity.keycloak_resync")
 
 
 async def remind_results_due(ctx: dict[str, Any]) -> int:
-    """Daily: queue a disclosure-deadline reminder job for every active department (each in its own scope)."""
-    import datetime as dt
-
-    runtime: Runtime = ctx["runtime"]
-    today = dt.date.today().isoformat()
-    async with runtime.db.sessionmaker() as session:
-        ids = [r[0] for r in await session.execute(text("SELECT id FROM departments WHERE active"))]
-    for department_id in ids:
-        async with runtime.unit_of_work(system_scope(department_id)) as session:
-            await jobs.defer(session, "disclosure.remind_due", department_id, day=today)
-    return len(ids)
+    """Daily: disclosure-deadline reminders."""
+    return await defer_for_every_department(ctx, "disclosure.remind_due", day=dt.date.today().isoformat())
 
 
 async def remind_invitations(ctx: dict[str, Any]) -> int:
-    """Daily: queue the joint-plan invitation reminder for every active department (each in its own scope)."""
-    import datetime as dt
-
-    runtime: Runtime = ctx["runtime"]
-    today = dt.date.today().isoformat()
-    async with runtime.db.sessionmaker() as session:
-        ids = [r[0] for r in await session.execute(text("SELECT id FROM departments WHERE active"))]
-    for department_id in ids:
-        async with runtime.unit_of_work(system_scope(department_id)) as session:
-            await jobs.defer(session, "federation.remind_invitations", department_id, day=today)
-    return len(ids)
+    """Daily: joint-plan invitation reminders."""
+    return await defer_for_every_department(ctx, "federation.remind_invitations", day=dt.date.today().isoformat())
 
 
 async def remind_monthly_reports(ctx: dict[str, Any]) -> int:
-    """On the 20th: queue a monthly-report reminder job for every active department (each in its own scope)."""
-    import datetime as dt
-
-    runtime: Runtime = ctx["runtime"]
-    today = dt.date.today().isoformat()
-    async with runtime.db.sessionmaker() as session:
-        ids = [r[0] for r in await session.execute(text("SELECT id FROM departments WHERE active"))]
-    for department_id in ids:
-        async with runtime.unit_of_work(system_scope(department_id)) as session:
-            await jobs.defer(session, "reporting.remind_monthly", department_id, day=today)
-    return len(ids)
+    """On the 20th: monthly-report reminders."""
+    return await defer_for_every_department(ctx, "reporting.remind_monthly", day=dt.date.today().isoformat())
 
 
 async def startup(ctx: dict[str, Any]) -> None:
