@@ -164,13 +164,13 @@ async def replace_hazards(session: AsyncSession, tenant_id: uuid.UUID, result_id
     keep = [e["id"] for e in entries]
     await session.execute(text("DELETE FROM result_hazards WHERE result_id = :r AND NOT (id = ANY(:keep))"),
                           {"r": result_id, "keep": keep})
-    for e in entries:
+    if entries:  # one executemany, not a statement per hazard
         await session.execute(
             text("INSERT INTO result_hazards (id, tenant_id, result_id, description, severity, rectify_by)"
                  " VALUES (:id, :t, :r, :description, :severity, :rectify_by) ON CONFLICT (id) DO UPDATE SET"
                  " description = EXCLUDED.description, severity = EXCLUDED.severity,"
                  " rectify_by = EXCLUDED.rectify_by WHERE result_hazards.result_id = :r"),
-            {"t": tenant_id, "r": result_id, **e},
+            [{"t": tenant_id, "r": result_id, **e} for e in entries],
         )
 
 
@@ -201,13 +201,13 @@ async def replace_followups(session: AsyncSession, tenant_id: uuid.UUID, result_
     keep = [e["id"] for e in entries]
     await session.execute(text("DELETE FROM result_followups WHERE result_id = :r AND NOT (id = ANY(:keep))"),
                           {"r": result_id, "keep": keep})
-    for e in entries:
+    if entries:  # one executemany, not a statement per follow-up
         await session.execute(
             text("INSERT INTO result_followups (id, tenant_id, result_id, action, target, note, status)"
                  " VALUES (:id, :t, :r, :action, :target, :note, :status) ON CONFLICT (id) DO UPDATE SET"
                  " action = EXCLUDED.action, target = EXCLUDED.target, note = EXCLUDED.note,"
                  " status = EXCLUDED.status WHERE result_followups.result_id = :r"),
-            {"t": tenant_id, "r": result_id, **e},
+            [{"t": tenant_id, "r": result_id, **e} for e in entries],
         )
 
 
