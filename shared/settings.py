@@ -51,6 +51,7 @@ class AppSettings(msgspec.Struct, frozen=True):
     secret_key: str
     public_url: str  # where browsers reach SpotCheck, used for OIDC redirects
     log_level: str = "INFO"
+    login_per_minute: int = 60  # /login starts per client address and minute (0: off); passwords are Keycloak's
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -67,6 +68,16 @@ class Settings(msgspec.Struct, frozen=True):
 def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
     value = env.get(f"SPOTCHECK_{name}")
     return value if value not in (None, "") else default
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _get(env, name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"SPOTCHECK_{name} must be an integer, got {value!r}") from None
 
 
 def _require(env: Mapping[str, str], name: str) -> str:
@@ -106,6 +117,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             secret_key=secret_key,
             public_url=(_get(env, "PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
             log_level=_get(env, "LOG_LEVEL", "INFO") or "INFO",
+            login_per_minute=_int(env, "LOGIN_PER_MINUTE", 60),
         ),
         db=DatabaseSettings(
             url=_require(env, "DATABASE_URL"),

@@ -16,6 +16,7 @@ from services.identity.oidc import OIDCClient, pkce_pair
 from services.identity.principal import principal_from_claims
 from services.identity.tokens import TokenVerifier
 from shared.errors import Forbidden, InvalidInput, Unauthenticated
+from shared.ratelimit import enforce
 
 LOGIN_STATE = "oidc_login"
 
@@ -27,8 +28,11 @@ def _safe_next(value: str | None) -> str:
     return "/"
 
 
-@get("/login", exclude_from_auth=True, sync_to_thread=False)
-def login(request: Request[Any, Any, Any], next: str | None = None) -> Redirect:
+@get("/login", exclude_from_auth=True)
+async def login(request: Request[Any, Any, Any], next: str | None = None) -> Redirect:
+    # Each start mints a session and a PKCE pair; limiting starts also bounds callbacks, which need a pending start.
+    limit = request.app.state.settings.app.login_per_minute
+    await enforce(request, "login", limit, "登录尝试过于频繁，请一分钟后再试")
     oidc: OIDCClient = request.app.state.oidc
     verifier, challenge = pkce_pair()
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
