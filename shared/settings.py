@@ -6,6 +6,7 @@ caches the first load; tests and the demo launcher build their own ``Settings`` 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from functools import lru_cache
@@ -31,6 +32,26 @@ class DatabaseSettings(msgspec.Struct, frozen=True):
 
 class RedisSettings(msgspec.Struct, frozen=True):
     url: str
+
+
+class JobSettings(msgspec.Struct, frozen=True):
+    """Background jobs (arq workers) and their timing.
+
+    * ``timeout_seconds``: the longest one job may run. arq also keeps a started job marked "in progress" for this
+      long plus 10 s, so a job whose worker died (killed, machine lost) is retried by another worker after at most
+      that long.
+    * ``sweep_seconds``: how often each worker re-enqueues committed jobs that never reached Redis (Redis down at
+      commit time, process killed between commit and enqueue), and how old such a job must be.
+    * ``shutdown_grace_seconds``: on SIGTERM a worker stops taking jobs and lets running ones finish for this long;
+      jobs still running then are cancelled and re-queued for another worker (their transaction rolls back).
+    * ``reminder_time``: local time of the daily reminder crons (disclosure deadlines at this time, monthly reports
+      on the 20th ten minutes later, joint-plan invitations twenty minutes later).
+    """
+
+    timeout_seconds: int = 600
+    sweep_seconds: int = 30
+    shutdown_grace_seconds: int = 90
+    reminder_time: dt.time = dt.time(8, 5)
 
 
 class OIDCSettings(msgspec.Struct, frozen=True):
@@ -59,6 +80,7 @@ class Settings(msgspec.Struct, frozen=True):
     db: DatabaseSettings
     redis: RedisSettings
     oidc: OIDCSettings
+    jobs: JobSettings = JobSettings()
 
     @property
     def is_production(self) -> bool:
@@ -85,6 +107,41 @@ def _require(env: Mapping[str, str], name: str) -> str:
     if value is None:
         raise SettingsError(f"SPOTCHECK_{name} is required")
     return value
+
+
+def _bounded(name: str, raw: str | None, default: int, low: int, high: int) -> int:
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"SPOTCHECK_{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"SPOTCHECK_{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _time_of_day(name: str, raw: str | None, default: dt.time) -> dt.time:
+    if raw is None:
+        return default
+    try:
+        return dt.time.fromisoformat(raw).replace(microsecond=0, tzinfo=None)
+    except ValueError:
+        raise SettingsError(f"SPOTCHECK_{name} must be a time of day like 08:05, got {raw!r}") from None
+
+
+def _job_settings(env: Mapping[str, str]) -> JobSettings:
+    # Each variable is read with a literal _get(env, "…") so that tests/shared/test_deploy.py knows it.
+    d = JobSettings()
+    return JobSettings(
+        timeout_seconds=_bounded("JOB_TIMEOUT_SECONDS", _get(env, "JOB_TIMEOUT_SECONDS"), d.timeout_seconds, 1, 86400),
+        sweep_seconds=_bounded("JOB_SWEEP_SECONDS", _get(env, "JOB_SWEEP_SECONDS"), d.sweep_seconds, 1, 3600),
+        shutdown_grace_seconds=_bounded(
+            "WORKER_SHUTDOWN_GRACE_SECONDS", _get(env, "WORKER_SHUTDOWN_GRACE_SECONDS"), d.shutdown_grace_seconds,
+            0, 86400,
+        ),
+        reminder_time=_time_of_day("REMINDER_TIME", _get(env, "REMINDER_TIME"), d.reminder_time),
+    )
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -136,6 +193,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             admin_client_secret=_get(env, "OIDC_ADMIN_CLIENT_SECRET"),
             dev_provider=dev_provider,
         ),
+        jobs=_job_settings(env),
     )
 
 

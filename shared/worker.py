@@ -1,18 +1,37 @@
-"""`spotcheck worker`: the arq worker. One generic entry point runs every registered tenant job exactly once."""
+"""`spotcheck worker`: the arq worker. One generic entry point runs every registered tenant job exactly once.
+
+Any number of workers may run against one Redis and one PostgreSQL:
+
+* a job is marked done in the same transaction as its work (``job_outbox``), so a duplicate or retried delivery
+  does nothing the second time;
+* a worker killed mid-job leaves the job in arq's queue; another worker retries it once arq's in-progress mark
+  expires (``SPOTCHECK_JOB_TIMEOUT_SECONDS`` + 10 s); the killed run's transaction is rolled back by PostgreSQL;
+* on SIGTERM a worker takes no new job and lets running ones finish for ``SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS``;
+  what is still running then is cancelled (rolled back) and re-queued at once for another worker;
+* PostgreSQL or Redis unreachable: the job is retried later (arq ``Retry``), the worker's Redis connection retries
+  with back-off instead of the process exiting, and the sweeper re-enqueues whatever never reached Redis;
+* cron jobs are ``unique``: every worker schedules them with the same job id, arq runs each firing once.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 import uuid
 from typing import Any
 
 import structlog
-from arq import cron
+from arq import Retry, cron, func
 from arq.connections import RedisSettings
+from redis.asyncio.retry import Retry as RedisRetry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
 
 from shared import jobs
+from shared.errors import is_unavailable
 from shared.runtime import Runtime
 from shared.settings import Settings, get_settings
 from shared.tenancy import system_scope
@@ -32,6 +51,18 @@ def load_job_modules() -> None:
 async def spotcheck_run_job(
     ctx: dict[str, Any], job_id: str, tenant_id: str, name: str, kwargs: dict[str, Any]
 ) -> str:
+    try:
+        return await _run_job(ctx, job_id, tenant_id, name, kwargs)
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        # PostgreSQL or Redis is down or restarting: nothing was committed; try again a little later.
+        tries = int(ctx.get("job_try") or 1)
+        log.warning("job.unavailable", job=name, job_id=job_id, tries=tries, error=f"{type(exc).__name__}: {exc}")
+        raise Retry(defer=min(5 * tries, 60)) from exc
+
+
+async def _run_job(ctx: dict[str, Any], job_id: str, tenant_id: str, name: str, kwargs: dict[str, Any]) -> str:
     runtime: Runtime = ctx["runtime"]
     jobs.set_job_settings(runtime.settings)
     fn = jobs.REGISTRY.get(name)
@@ -57,18 +88,22 @@ async def spotcheck_run_job(
 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
-    """Re-enqueue committed jobs that never reached Redis or were lost with it."""
+    """Re-enqueue committed jobs that never reached Redis (older than one sweep interval), and jobs enqueued long
+    enough ago that they must have been lost with Redis or failed in arq (older than the job timeout plus a minute;
+    re-enqueueing a job arq still holds is a no-op, its id being the outbox id)."""
     runtime: Runtime = ctx["runtime"]
+    timing = runtime.settings.jobs
     async with runtime.db.sessionmaker() as session, session.begin():
         await session.execute(text("SELECT set_config('app.job_sweeper', 'on', true)"))
         rows = (
             await session.execute(
                 text(
                     "SELECT id, tenant_id, function, kwargs FROM job_outbox WHERE completed_at IS NULL "
-                    "AND created_at < now() - interval '20 seconds' "
-                    "AND (enqueued_at IS NULL OR enqueued_at < now() - interval '10 minutes') "
+                    "AND created_at < now() - make_interval(secs => :fresh) "
+                    "AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => :lost)) "
                     "ORDER BY created_at LIMIT 500 FOR UPDATE SKIP LOCKED"
-                )
+                ),
+                {"fresh": timing.sweep_seconds, "lost": timing.timeout_seconds + 60},
             )
         ).all()
         for row in rows:
@@ -127,21 +162,51 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await runtime.close()
 
 
+def every(seconds: int) -> dict[str, set[int]]:
+    """A cron schedule firing every ``seconds`` (rounded to whole minutes above one minute)."""
+    if seconds < 60:
+        return {"second": set(range(0, 60, seconds))}
+    return {"minute": set(range(0, 60, max(1, min(seconds // 60, 60)))), "second": {0}}
+
+
+def daily_at(time: dt.time, plus_minutes: int = 0) -> dict[str, set[int]]:
+    total = (time.hour * 3600 + time.minute * 60 + time.second + plus_minutes * 60) % 86400
+    return {"hour": {total // 3600}, "minute": {total // 60 % 60}, "second": {total % 60}}
+
+
+def redis_settings(url: str) -> RedisSettings:
+    """The worker's Redis connection: a Redis restart makes commands wait and retry with back-off (about five
+    minutes in all) instead of ending the process; start-up waits for Redis the same way."""
+    return dataclasses.replace(
+        RedisSettings.from_dsn(url),
+        conn_timeout=2,
+        conn_retries=60,
+        conn_retry_delay=5,
+        retry_on_error=[RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError],
+        retry=RedisRetry(ExponentialBackoff(cap=5.0, base=0.2), retries=60),
+    )
+
+
 def worker_settings(settings: Settings) -> dict[str, Any]:
+    timing = settings.jobs
     return {
-        "functions": [spotcheck_run_job],
+        # No stored results: nothing reads them, and a stored result would block the sweeper from re-enqueueing a
+        # job that failed in arq under the same id (cron jobs keep theirs: it makes each firing run once).
+        "functions": [func(spotcheck_run_job, name="spotcheck_run_job", keep_result=0)],
         "cron_jobs": [
-            cron(sweep_outbox, second={0, 30}, run_at_startup=True),
+            cron(sweep_outbox, **every(timing.sweep_seconds), run_at_startup=True),  # type: ignore[arg-type]
             cron(resync_departments, hour={3}, minute={17}, second={0}, unique=True),
-            cron(remind_results_due, hour={8}, minute={5}, second={0}, unique=True),
-            cron(remind_invitations, hour={8}, minute={25}, second={0}, unique=True),
-            cron(remind_monthly_reports, day={20}, hour={8}, minute={15}, second={0}, unique=True),
+            cron(remind_results_due, **daily_at(timing.reminder_time), unique=True),  # type: ignore[arg-type]
+            cron(remind_invitations, **daily_at(timing.reminder_time, 20), unique=True),  # type: ignore[arg-type]
+            cron(remind_monthly_reports, day={20}, **daily_at(timing.reminder_time, 10), unique=True),  # type: ignore[arg-type]
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "redis_settings": RedisSettings.from_dsn(settings.redis.url),
+        "redis_settings": redis_settings(settings.redis.url),
         "max_tries": 5,
-        "job_timeout": 600,
+        "job_timeout": timing.timeout_seconds,
+        # SIGTERM: stop taking jobs, let running ones finish for this long, then cancel and re-queue them.
+        "job_completion_wait": timing.shutdown_grace_seconds,
         "ctx": {"settings": settings},
         "handle_signals": True,
     }
