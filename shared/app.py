@@ -16,6 +16,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
+from redis.asyncio import Redis
 
 from services.disclosure import public as disclosure_public
 from services.disclosure import routes as disclosure_routes
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         secure=settings.is_production,
         samesite="lax",
         max_age=8 * 3600,
+        # Probes and static files never touch the session store: /ready must answer even while Redis is down.
+        exclude=["/health", "/ready", "/static"],
     )
     csrf = CSRFConfig(
         secret=settings.app.secret_key,
@@ -123,7 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             session_config.middleware,
             DefineMiddleware(AuthMiddleware, exclude=["/static", "/schema", "/health", "/ready"]),
         ],
-        stores={"sessions": RedisStore.with_client(url=settings.redis.url, namespace="spotcheck_sessions")},
+        stores={"sessions": session_store(settings.redis.url)},
         csrf_config=csrf,
         template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(title="SpotCheck API", version="0.1.0", path="/schema"),
@@ -132,6 +135,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Registry imports may be large spreadsheets; anything bigger is refused with 413 before it is read.
         request_max_body_size=64 * 1024 * 1024,
     )
+
+
+def session_store(url: str) -> RedisStore:
+    """Sessions in Redis, with bounded socket timeouts: while Redis is unreachable a page request fails fast with a
+    clean 503 (``shared.errors.is_unavailable``) instead of hanging, and reconnects by itself once Redis is back."""
+    client = Redis.from_url(url, decode_responses=False, socket_connect_timeout=2, socket_timeout=5)
+    return RedisStore(redis=client, namespace="spotcheck_sessions", handle_client_shutdown=True)
 
 
 def app_from_env() -> Any:

@@ -140,7 +140,71 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     return _json(exc.status_code, {"error": {"code": code, "message": message}})
 
 
-def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+UNAVAILABLE_MESSAGE = "服务暂时不可用（数据库或缓存正在恢复），请稍后重试"
+RETRY_AFTER_SECONDS = 5
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) means PostgreSQL or Redis cannot be reached right now: a transient
+    outage to answer with 503 (and a job to retry), not a bug to answer with 500."""
+    import asyncpg
+    import redis.exceptions
+    import sqlalchemy.exc
+
+    from shared.db import DatabaseUnavailable
+
+    unreachable = (
+        ServiceUnavailable, DatabaseUnavailable, ConnectionError, TimeoutError,
+        redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+        asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
+        asyncpg.CrashShutdownError, asyncpg.TooManyConnectionsError,
+        sqlalchemy.exc.TimeoutError,  # no pooled connection became free in time
+    )
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, unreachable):
+            return True
+        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
+            return True  # the connection died under a statement (server restarted or killed)
+        if isinstance(current, asyncpg.InterfaceError) and "connection is closed" in str(current):
+            return True
+        if isinstance(current, OSError) and _raised_in_driver(current):
+            return True  # e.g. FileNotFoundError: the server's Unix socket is gone while it restarts
+        pending += [current.__cause__, current.__context__, getattr(current, "orig", None)]
+    return False
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    """An OS error that came out of the PostgreSQL or Redis client while connecting or talking to the server."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(("asyncpg.", "redis.")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def unavailable_response(request: Request[Any, Any, Any]) -> Response[Any]:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if _wants_html(request):
+        response = _html(request, 503, UNAVAILABLE_MESSAGE)
+        response.headers.update(headers)
+        return response
+    return Response(content={"error": {"code": "unavailable", "message": UNAVAILABLE_MESSAGE}}, status_code=503,
+                    media_type=MediaType.JSON, headers=headers)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_unavailable(exc):
+        # An outage, not a bug: a short log line, a clean 503 with Retry-After; the pools reconnect by themselves.
+        structlog.get_logger().warning("request.unavailable", path=request.url.path, error=f"{type(exc).__name__}: {exc}")
+        return unavailable_response(request)
     # The detail goes to the log (with the request id); the client gets no internals.
     structlog.get_logger().error("request.failed", path=request.url.path, exc_info=exc)
     return _json(
