@@ -15,8 +15,7 @@ COLUMNS = (
     " adjustments"
 )
 PROOF_COLUMNS = (
-    "protocol_task_number, ratios, population_hash, commitment, secret, seed, public_entropy, selected, matching,"
-    " eligible_list"
+    "protocol_task_number, ratios, population_hash, commitment, secret, seed, public_entropy, selected, matching"
 )
 
 
@@ -42,10 +41,14 @@ async def get_draw(session: AsyncSession, draw_or_task_id: uuid.UUID) -> dict[st
 
 
 async def get_proof_parts(session: AsyncSession, draw_or_task_id: uuid.UUID) -> dict[str, Any] | None:
+    # The frozen list is stored once, in the department's `draws` row; `public_eligible_list` hands it out after
+    # the draw (migration 0051). Rows published before that kept a copy in `public_draws.eligible_list`.
     row = (
         await session.execute(
-            text(f"SELECT draw_id, {PROOF_COLUMNS} FROM public_draws WHERE (draw_id = :id OR task_id = :id)"
-                 " AND seed IS NOT NULL ORDER BY announced_at DESC LIMIT 1"),
+            text(f"SELECT p.*, coalesce(l.eligible_list, public_eligible_list(p.draw_id)) AS eligible_list FROM"
+                 f" (SELECT draw_id, {PROOF_COLUMNS} FROM public_draws WHERE (draw_id = :id OR task_id = :id)"
+                 " AND seed IS NOT NULL ORDER BY announced_at DESC LIMIT 1) p"
+                 " JOIN public_draws l ON l.draw_id = p.draw_id"),
             {"id": draw_or_task_id},
         )
     ).first()

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import msgspec
+import numpy as np
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -172,40 +173,24 @@ def _scope_sql(scope: dict[str, Any], params: dict[str, Any]) -> str:
     return " AND ".join(clauses)
 
 
-async def population_summary(
-    session: AsyncSession, scope: dict[str, Any], *, per_class: bool, recent_since: dt.date | None,
-    year: int, annual_cap: int | None,
-) -> dict[str, int]:
-    """Counts of the scope and of each exclusion, shown on the announcement before anything is frozen."""
-    params: dict[str, Any] = {}
+async def in_scope_exceeds(session: AsyncSession, scope: dict[str, Any], limit: int) -> bool:
+    """Whether more than ``limit`` registry entries match the scope (before exclusions); reads at most limit + 1.
+
+    When the whole registry table is far smaller than ``limit`` (PostgreSQL's own size estimate: rows per page from
+    the last VACUUM/ANALYZE times the table's current pages, as the planner computes it) nothing is read."""
+    estimate = (await session.execute(text(
+        "SELECT CASE WHEN c.relpages > 0 AND c.reltuples >= 0 THEN c.reltuples / c.relpages"
+        " * (pg_relation_size(c.oid) / current_setting('block_size')::int) END"
+        " FROM pg_class c WHERE c.oid = 'registry_objects'::regclass"
+    ))).scalar_one()
+    if estimate is not None and estimate * 2 <= limit:
+        return False
+    params: dict[str, Any] = {"limit": limit + 1}
     where = _scope_sql(scope, params)
-    columns = ["count(*) AS in_scope", "count(*) FILTER (WHERE o.risk_class IS NULL) AS unclassified"]
-    if recent_since is not None:
-        params["recent"] = recent_since
-        columns.append("count(*) FILTER (WHERE o.last_checked_on >= :recent) AS recently_checked")
-    if annual_cap is not None:
-        params.update(year=year, cap=annual_cap)
-        columns.append(f"count(*) FILTER (WHERE {_checks_this_year()} >= :cap) AS at_annual_cap")
-    capped = await county_capped_usccs(session, year)
-    if capped:
-        params["county_capped"] = capped
-        columns.append("count(*) FILTER (WHERE o.uscc = ANY(:county_capped)) AS at_county_cap")
-    row = (await session.execute(text(f"SELECT {', '.join(columns)} FROM registry_objects o WHERE {where}"), params)).one()
-    counts = {"recently_checked": 0, "at_annual_cap": 0, "at_county_cap": 0}
-    counts.update({k: int(v) for k, v in row._mapping.items()})
-    return counts
-
-
-def _exclusions_sql(params: dict[str, Any], recent_since: dt.date | None, year: int, annual_cap: int | None) -> str:
-    # Only the exclusions the task asks for appear in the SQL, so a plain scope stays a plain indexed scan.
-    sql = ""
-    if recent_since is not None:
-        params["recent"] = recent_since
-        sql += " AND (o.last_checked_on IS NULL OR o.last_checked_on < :recent)"
-    if annual_cap is not None:
-        params.update(year=year, cap=annual_cap)
-        sql += f" AND {_checks_this_year()} < :cap"
-    return sql
+    found = await session.execute(
+        text(f"SELECT count(*) FROM (SELECT 1 FROM registry_objects o WHERE {where} LIMIT :limit) s"), params
+    )
+    return int(found.scalar_one()) > limit
 
 
 # ---- the county's per-enterprise annual cap across departments (issue 6, fewer visits) -----------------------------
@@ -221,13 +206,6 @@ async def county_capped_usccs(session: AsyncSession, year: int) -> list[str]:
         {"year": year},
     )
     return [r[0] for r in rows]
-
-
-def _county_cap_sql(params: dict[str, Any], capped: list[str]) -> str:
-    if not capped:
-        return ""
-    params["county_capped"] = capped
-    return " AND NOT (o.uscc = ANY(:county_capped))"
 
 
 def _checks_this_year() -> str:
@@ -257,20 +235,56 @@ def _positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
     return converted, [params[n] for n in names]
 
 
-async def eligible_lines(
+async def eligible_population(
     session: AsyncSession, scope: dict[str, Any], *, per_class: bool, recent_since: dt.date | None, year: int,
     annual_cap: int | None,
-) -> bytes:
-    """The eligible list as raw ``USCC\tSTRATUM\n`` lines, straight from COPY (unsorted)."""
+) -> tuple[bytes, dict[str, int]]:
+    """The eligible list as raw ``USCC\tSTRATUM\n`` lines (unsorted) and the counts shown on the announcement.
+
+    One COPY reads every in-scope entry once. Each exclusion the task asks for adds one ``0``/``1`` column, so the
+    counts (in scope, unclassified, recently checked, at the annual cap, at the county cap) come from the same rows
+    and the excluded ones are dropped here with numpy; a plain scope is exactly the lines. An unclassified entry of
+    a per-class task has stratum ``-`` (the caller refuses the announcement)."""
     params: dict[str, Any] = {}
-    where = _scope_sql(scope, params) + _exclusions_sql(params, recent_since, year, annual_cap)
-    where += _county_cap_sql(params, await county_capped_usccs(session, year))
-    stratum = "o.risk_class" if per_class else "'ALL'"
-    sql = f"SELECT o.uscc, {stratum} FROM registry_objects o WHERE {where}"
-    query, args = _positional(sql, params)
+    where = _scope_sql(scope, params)
+    flags: list[tuple[str, str]] = []
+    if recent_since is not None:
+        params["recent"] = recent_since
+        flags.append(("recently_checked", "o.last_checked_on >= :recent"))
+    if annual_cap is not None:
+        params.update(year=year, cap=annual_cap)
+        flags.append(("at_annual_cap", f"{_checks_this_year()} >= :cap"))
+    capped = await county_capped_usccs(session, year)
+    if capped:
+        params["county_capped"] = capped
+        flags.append(("at_county_cap", "o.uscc = ANY(:county_capped)"))
+    stratum = "coalesce(o.risk_class, '-')" if per_class else "'ALL'"
+    columns = ["o.uscc", stratum, *(f"CASE WHEN {condition} THEN '1' ELSE '0' END" for _, condition in flags)]
+    query, args = _positional(f"SELECT {', '.join(columns)} FROM registry_objects o WHERE {where}", params)
     buffer = io.BytesIO()
     await (await _asyncpg(session)).copy_from_query(query, *args, output=buffer)
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    counts = {"in_scope": 0, "unclassified": 0, "recently_checked": 0, "at_annual_cap": 0, "at_county_cap": 0}
+    if not data:
+        return b"", counts
+    record = data.index(b"\n") + 1
+    if len(data) % record:
+        raise ValueError("eligible rows are not all of one width")
+    rows = np.frombuffer(data, dtype=np.uint8).reshape(-1, record)
+    line = record - 2 * len(flags)  # USCC, TAB, stratum, LF
+    counts["in_scope"] = len(rows)
+    if per_class:
+        counts["unclassified"] = int(np.count_nonzero(rows[:, line - 2] == ord("-")))
+    if not flags:
+        return data, counts
+    excluded = np.zeros(len(rows), dtype=bool)
+    for position, (name, _) in enumerate(flags):
+        hit = rows[:, line + 2 * position] == ord("1")
+        counts[name] = int(np.count_nonzero(hit))
+        excluded |= hit
+    kept = rows[~excluded, :line]
+    kept[:, line - 1] = ord("\n")
+    return kept.tobytes(), counts
 
 
 async def insert_draw(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -313,19 +327,28 @@ async def eligible_list(session: AsyncSession, draw_id: uuid.UUID) -> bytes:
 
 async def insert_selected(
     session: AsyncSession, tenant_id: uuid.UUID, draw_id: uuid.UUID, selected: dict[str, list[str]]
-) -> int:
-    """Persist the result in one set-based INSERT (COPY FROM is refused under row-level security)."""
+) -> list[str]:
+    """Persist the result, each drawn USCC resolved to its registry row, and return the drawn enterprises' names in
+    result order. Raises LookupError naming a drawn USCC that is no longer in the registry.
+
+    One indexed lookup and one set-based INSERT in (stratum, rank) order (COPY FROM is refused under row-level
+    security)."""
     usccs = [u for ranked in selected.values() for u in ranked]
     conn = await _asyncpg(session)
-    ids = dict(await conn.fetch("SELECT uscc, id FROM registry_objects WHERE uscc = ANY($1::text[])", usccs))
+    rows = await conn.fetch(
+        "SELECT uscc, id, name FROM registry_objects WHERE tenant_id = $1 AND uscc = ANY($2::text[])", tenant_id, usccs
+    )
+    found = {uscc: (object_id, name) for uscc, object_id, name in rows}
+    if len(found) != len(usccs):
+        raise LookupError(next(u for u in usccs if u not in found))
     strata = [s for s, ranked in selected.items() for _ in ranked]
     ranks = [r for ranked in selected.values() for r in range(1, len(ranked) + 1)]
     await conn.execute(
         "INSERT INTO draw_selected (tenant_id, draw_id, stratum, rank, uscc, object_id)"
         " SELECT $1, $2, s, r, u, o FROM unnest($3::text[], $4::int[], $5::text[], $6::uuid[]) AS t(s, r, u, o)",
-        tenant_id, draw_id, strata, ranks, usccs, [ids[u] for u in usccs],
+        tenant_id, draw_id, strata, ranks, usccs, [found[u][0] for u in usccs],
     )
-    return len(usccs)
+    return [found[u][1] for u in usccs]
 
 
 async def mark_drawn(
@@ -382,25 +405,30 @@ async def insert_public_draw(session: AsyncSession, values: dict[str, Any]) -> N
     )
 
 
-async def publish_draw_result(session: AsyncSession, draw_id: uuid.UUID, values: dict[str, Any]) -> None:
-    """After the draw everything needed to recompute it becomes public: secret, seed, list, result."""
+class _PublicSelected(msgspec.Struct):
+    """One entry of the public list of drawn enterprises (公示抽取对象名单)."""
+
+    stratum: str
+    rank: int
+    uscc: str
+    name: str
+
+
+async def publish_draw_result(
+    session: AsyncSession, draw_id: uuid.UUID, values: dict[str, Any], selected: dict[str, list[str]], names: list[str]
+) -> None:
+    """After the draw everything needed to recompute it becomes public: secret, seed, entropy, result, and the names
+    of the drawn enterprises. The frozen list is not copied: ``public_eligible_list()`` reads it (migration 0051)."""
+    entries = iter(names)
+    listed = {s: [_PublicSelected(s, r, u, next(entries)) for r, u in enumerate(ranked, 1)] for s, ranked in selected.items()}
     await session.execute(
         text(
             "UPDATE public_draws SET status = '已抽取', drawn_at = :drawn_at, selected_count = :selected_count,"
             " secret = :secret, seed = :seed, public_entropy = :public_entropy, selected = CAST(:selected AS jsonb),"
-            " eligible_list = :eligible_list WHERE draw_id = :id"
+            " selected_objects = CAST(:selected_objects AS jsonb) WHERE draw_id = :id"
         ),
-        {**values, "selected": _json(values["selected"]), "id": draw_id},
-    )
-    # Names of the drawn enterprises are public (公示抽取对象名单); resolved here from this department's registry.
-    await session.execute(
-        text(
-            "UPDATE public_draws SET selected_objects = (SELECT coalesce(jsonb_agg(jsonb_build_object('stratum',"
-            " s.stratum, 'rank', s.rank, 'uscc', s.uscc, 'name', o.name) ORDER BY s.stratum, s.rank), '[]'::jsonb)"
-            " FROM draw_selected s JOIN registry_objects o ON o.id = s.object_id WHERE s.draw_id = :id)"
-            " WHERE draw_id = :id"
-        ),
-        {"id": draw_id},
+        {**values, "id": draw_id, "selected": _json(selected),
+         "selected_objects": _json([e for s in sorted(listed) for e in listed[s]])},
     )
 
 

@@ -320,39 +320,39 @@ async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest, *, in_jo
         raise Conflict(f"任务当前状态为“{task['status']}”，每个任务只能抽取一次", field="status")
     per_class = task["ratio_mode"] == "per_class"
     recent_since = _exclusion_window(task)
-    summary = await repo.population_summary(
-        ctx.session, task["scope"], per_class=per_class, recent_since=recent_since, year=plan["year"],
-        annual_cap=task["annual_cap"],
-    )
+    if not in_job and await repo.in_scope_exceeds(ctx.session, task["scope"], large_draw_threshold()):
+        return await _queue(ctx, task_id, "公告中", "planning.announce", entropy_source=data.entropy_source)
+    with fast.phase("announce.fetch"):
+        lines, summary = await repo.eligible_population(
+            ctx.session, task["scope"], per_class=per_class, recent_since=recent_since, year=plan["year"],
+            annual_cap=task["annual_cap"],
+        )
     if per_class and summary["unclassified"]:
         raise Conflict(
             f"范围内有 {summary['unclassified']} 家企业未标注信用风险分类，请先补充分类或改用统一比例",
             field="risk_class",
         )
-    if not in_job and summary["in_scope"] > large_draw_threshold():
-        return await _queue(ctx, task_id, "公告中", "planning.announce", entropy_source=data.entropy_source)
-    lines = await repo.eligible_lines(
-        ctx.session, task["scope"], per_class=per_class, recent_since=recent_since, year=plan["year"],
-        annual_cap=task["annual_cap"],
-    )
     if plan["kind"] == "部门联合":
         from services.federation.service import shared_population
 
         lines = await shared_population(ctx, plan["id"], task["scope"], lines)
-    canonical = fast.canonicalize(lines)
+    with fast.phase("announce.canonical"):
+        canonical = fast.canonicalize(lines)
+        del lines
     if len(canonical) == 0:
         raise Conflict("当前筛选条件下没有可抽取的检查对象", field="scope")
     count, population_hash = len(canonical), canonical.population_hash
     secret = protocol.new_secret()
     draw_id = uuid.uuid4()
-    await repo.insert_draw(ctx.session, {
-        "id": draw_id, "tenant_id": ctx.tenant_id, "task_id": task_id, "task_number": _draw_task_number(plan, task),
-        "ratios": task["ratios"], "population_hash": population_hash, "eligible_count": count,
-        "strata_sizes": canonical.sizes(), "eligible_list": canonical.data,
-        "excluded": {"recently_checked": summary["recently_checked"], "at_annual_cap": summary["at_annual_cap"]},
-        "commitment": protocol.commitment(secret), "secret": secret, "entropy_source": data.entropy_source,
-        "announced_by": ctx.principal.name,
-    })
+    with fast.phase("announce.freeze"):
+        await repo.insert_draw(ctx.session, {
+            "id": draw_id, "tenant_id": ctx.tenant_id, "task_id": task_id,
+            "task_number": _draw_task_number(plan, task), "ratios": task["ratios"], "population_hash": population_hash,
+            "eligible_count": count, "strata_sizes": canonical.sizes(), "eligible_list": canonical.data,
+            "excluded": {"recently_checked": summary["recently_checked"], "at_annual_cap": summary["at_annual_cap"]},
+            "commitment": protocol.commitment(secret), "secret": secret, "entropy_source": data.entropy_source,
+            "announced_by": ctx.principal.name,
+        })
     await repo.set_task_status(ctx.session, task_id, "已公告")
     await repo.insert_public_draw(ctx.session, {
         "draw_id": draw_id, "task_id": task_id, "department_code": ctx.department.code,
@@ -396,21 +396,28 @@ async def run_draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest, *, in_job: b
         raise InvalidInput(f"公告的公共随机数来源为“{draw['entropy_source']}”，请填写其数值", field="public_entropy")
     if not in_job and draw["eligible_count"] > large_draw_threshold():
         return await _queue(ctx, task_id, "抽取中", "planning.draw", public_entropy=data.public_entropy)
-    canonical = fast.from_canonical(await repo.eligible_list(ctx.session, draw["id"]))
     secret = await repo.draw_secret(ctx.session, draw["id"])
     if secret is None:
         raise Conflict("只有发起抽取的部门可以执行抽取", field="draw_id")
+    with fast.phase("draw.load"):
+        canonical = fast.from_canonical(await repo.eligible_list(ctx.session, draw["id"]))
     result = fast.draw(canonical, dict(draw["ratios"]), secret, draw["task_number"], data.public_entropy)
     if result.population_hash != draw["population_hash"]:
         raise Conflict("冻结名单与公告的名单哈希不一致，抽取已中止", field="population_hash")
-    selected_count = await repo.insert_selected(ctx.session, ctx.tenant_id, draw["id"], result.selected)
-    drawn_at = await repo.mark_drawn(ctx.session, draw["id"], data.public_entropy, result.seed, selected_count,
-                                     ctx.principal.name)
-    await repo.set_task_status(ctx.session, task_id, "已抽取")
-    await repo.publish_draw_result(ctx.session, draw["id"], {
-        "drawn_at": drawn_at, "selected_count": selected_count, "secret": secret.hex(), "seed": result.seed,
-        "public_entropy": data.public_entropy, "selected": result.selected, "eligible_list": canonical.data,
-    })
+    with fast.phase("draw.persist"):
+        try:
+            names = await repo.insert_selected(ctx.session, ctx.tenant_id, draw["id"], result.selected)
+        except LookupError as exc:
+            raise Conflict(f"抽中的企业 {exc.args[0]} 已不在本部门名录库中，抽取已中止", field="registry") from None
+        selected_count = len(names)
+        drawn_at = await repo.mark_drawn(ctx.session, draw["id"], data.public_entropy, result.seed, selected_count,
+                                         ctx.principal.name)
+        await repo.set_task_status(ctx.session, task_id, "已抽取")
+    with fast.phase("draw.publish"):
+        await repo.publish_draw_result(ctx.session, draw["id"], {
+            "drawn_at": drawn_at, "selected_count": selected_count, "secret": secret.hex(), "seed": result.seed,
+            "public_entropy": data.public_entropy,
+        }, result.selected, names)
     await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "draw.run", "task", task_id, {
         "draw_id": str(draw["id"]), "seed": result.seed, "public_entropy": data.public_entropy,
         "selected": {k: len(v) for k, v in result.selected.items()},
