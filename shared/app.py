@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,12 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.template import TemplateConfig
+from litestar.types import Empty
 from redis.asyncio import Redis
 
 from services.disclosure import public as disclosure_public
@@ -78,15 +80,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await runtime.close()
 
-    session_config = ServerSideSessionConfig(
+    session_config = SessionConfig(
         store="sessions",
         key="spotcheck_session",
         httponly=True,
         secure=settings.is_production,
         samesite="lax",
         max_age=8 * 3600,
-        # Probes and static files never touch the session store: /ready must answer even while Redis is down.
-        exclude=["/health", "/ready", "/static"],
+        # Probes, static files and the API (Bearer tokens only) never touch the session store: /ready must answer
+        # and API calls must go on while Redis is down.
+        exclude=["^/health$", "^/ready$", "^/static/", "^/api/"],
     )
     csrf = CSRFConfig(
         secret=settings.app.secret_key,
@@ -135,6 +138,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Registry imports may be large spreadsheets; anything bigger is refused with 413 before it is read.
         request_max_body_size=64 * 1024 * 1024,
     )
+
+
+class LazySessionBackend(ServerSideSessionBackend):
+    """Litestar stores the session on every response, an empty one included: a Redis write and a new cookie for
+    each anonymous page view, and a failed response (after the handler's commit) whenever Redis is down. Here a
+    request that came without a session cookie and leaves with an empty session stores nothing."""
+
+    async def store_in_message(self, scope_session: Any, message: Any, connection: Any) -> None:
+        if scope_session is not Empty and not scope_session and not connection.cookies.get(self.config.key):
+            return
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class SessionConfig(ServerSideSessionConfig):
+    _backend_class = LazySessionBackend
 
 
 def session_store(url: str) -> RedisStore:
