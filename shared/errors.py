@@ -140,7 +140,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     return _json(exc.status_code, {"error": {"code": code, "message": message}})
 
 
-UNAVAILABLE_MESSAGE = "服务暂时不可用（数据库或缓存正在恢复），请稍后重试"
+UNAVAILABLE_MESSAGE = "服务暂时不可用，请稍后重试"
 RETRY_AFTER_SECONDS = 5
 
 
