@@ -33,6 +33,9 @@ class Runtime:
         return cls(settings=settings, db=db, arq=arq)
 
     async def close(self) -> None:
+        for extra in self.extras.values():  # e.g. the public site's own read pool (services/disclosure/reader.py)
+            if hasattr(extra, "close"):
+                await extra.close()
         if self.arq is not None:
             await self.arq.aclose()
         await self.db.dispose()

@@ -73,6 +73,7 @@ class AppSettings(msgspec.Struct, frozen=True):
     public_url: str  # where browsers reach SpotCheck, used for OIDC redirects
     log_level: str = "INFO"
     login_per_minute: int = 60  # /login starts per client address and minute (0: off); passwords are Keycloak's
+    public_search_per_minute: int = 120  # public-site searches per client address and minute (0: off)
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -175,6 +176,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             public_url=(_get(env, "PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
             log_level=_get(env, "LOG_LEVEL", "INFO") or "INFO",
             login_per_minute=_int(env, "LOGIN_PER_MINUTE", 60),
+            public_search_per_minute=_int(env, "PUBLIC_SEARCH_PER_MINUTE", 120),
         ),
         db=DatabaseSettings(
             url=_require(env, "DATABASE_URL"),

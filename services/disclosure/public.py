@@ -1,113 +1,98 @@
-"""The public site of 一公开 (no login): search by name or USCC, task lists, record pages. Reads only
-``public_results`` with an empty scope on the read replica; tenant tables are invisible here by RLS."""
+"""The public site of 一公开 (no login): search by name or USCC, task lists, record pages.
+
+Reads only ``public_results`` through ``reader.PublicReader`` (read-only connections with an empty tenant scope, on
+the read replica when there is one): tenant tables are invisible here by RLS, so drafts cannot be reached even by
+guessing ids. These routes never touch the login session or the CSRF cookie (``skip_session``,
+``exclude_from_csrf``): an anonymous answer sets no cookie, so browsers and proxies may cache it
+(``Cache-Control: public`` with an ``ETag``; ``If-None-Match`` gets a 304).
+"""
 
 from __future__ import annotations
 
-import os
-import time
 import uuid
 from typing import Any
 
 from litestar import Request, Response, Router, get
-from litestar.di import Provide
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.disclosure import public_search
 from services.disclosure import repository as repo
-from services.disclosure import search
-from services.planning.public import provide_public_session
-from shared.errors import DomainError, InvalidInput, NotFound
+from services.disclosure.reader import PublicReader, public_reader
+from services.disclosure.throttle import Limiter
+from shared.errors import InvalidInput, NotFound
+from shared.ratelimit import TooManyRequests, client_address
 from shared.runtime import Runtime
 
-PAGE = 20
-CACHE = {"Cache-Control": "public, max-age=60, stale-while-revalidate=120", "Vary": "Accept"}
+CACHE = {"Cache-Control": "public, max-age=60, stale-while-revalidate=120"}
+LIMIT_MESSAGE = "查询过于频繁，请一分钟后再试"
+_limiter = Limiter("public-search")
 
 
-class TooManyRequests(DomainError):
-    status_code = 429
-    code = "rate_limited"
-
-
-def rate_limit() -> int:
-    """Searches per client address per minute (0 switches the limit off, e.g. for the benchmark)."""
-    return int(os.environ.get("SPOTCHECK_PUBLIC_SEARCH_PER_MINUTE", "120"))
+def rate_limit(request: Request[Any, Any, Any]) -> int:
+    """Searches per client address and minute (``SPOTCHECK_PUBLIC_SEARCH_PER_MINUTE``; 0 switches it off)."""
+    return int(request.app.state.settings.app.public_search_per_minute)
 
 
 async def check_rate(request: Request[Any, Any, Any]) -> None:
-    """A fixed-window counter in Redis, shared by every API process; if Redis is down, search stays available."""
-    limit = rate_limit()
     runtime: Runtime = request.app.state.runtime
-    if limit <= 0 or runtime.arq is None:
-        return
-    # The peer address only: a client-supplied X-Forwarded-For/X-Real-IP would let anyone pick a fresh bucket.
-    client = request.client.host if request.client else "unknown"
-    key = f"spotcheck:rl:public-search:{client}:{int(time.time() // 60)}"
-    try:
-        count = await runtime.arq.incr(key)
-        if count == 1:
-            await runtime.arq.expire(key, 70)
-    except Exception:
-        return
-    if count > limit:
-        raise TooManyRequests("查询过于频繁，请稍后再试", field="q")
+    if not await _limiter.allow(runtime.arq, client_address(request), rate_limit(request)):
+        raise TooManyRequests(LIMIT_MESSAGE, field="q")
 
 
-async def run_search(session: AsyncSession, q: str) -> list[dict[str, Any]]:
-    query = q.strip()
-    if not query:
-        return []
-    if len(query) > 60:
-        raise InvalidInput("查询内容过长", field="q")
-    if search.is_uscc(query):
-        return await repo.search_by_uscc(session, query.upper(), PAGE)
-    return await repo.search_by_name(session, search.query_grams(query), search.like_pattern(query), PAGE)
+async def _reader(request: Request[Any, Any, Any]) -> PublicReader:
+    return await public_reader(request.app.state.runtime)
 
 
-def _json_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "categories": list(row["categories"])}
-
-
-@get("/api/public/results", exclude_from_auth=True)
-async def search_api(request: Request[Any, Any, Any], public_db: AsyncSession, q: str = "") -> Response[Any]:
+@get("/api/public/results")
+async def search_api(request: Request[Any, Any, Any], q: str = "") -> Response[bytes]:
     await check_rate(request)
-    rows = await run_search(public_db, q)
-    return Response({"q": q, "results": [_json_row(r) for r in rows]}, headers=CACHE)
+    answer = await public_search.find(await _reader(request), q)
+    if answer is None:
+        return Response(b'{"q":"","results":[]}', media_type="application/json", headers=CACHE)
+    headers = {**CACHE, "ETag": answer.etag}
+    if request.headers.get("if-none-match") == answer.etag:
+        return Response(b"", status_code=304, headers=headers)
+    return Response(answer.body, media_type="application/json", headers=headers)
 
 
-@get("/public", exclude_from_auth=True)
-async def home(request: Request[Any, Any, Any], public_db: AsyncSession, q: str = "") -> Response[Any]:
+@get("/public")
+async def home(request: Request[Any, Any, Any], q: str = "") -> Response[Any]:
+    reader = await _reader(request)
     error = None
-    rows: list[dict[str, Any]] = []
+    rows: list[Any] = []
     if q.strip():
         await check_rate(request)
         try:
-            rows = await run_search(public_db, q)
+            answer = await public_search.find(reader, q)
+            rows = answer.rows() if answer else []
         except InvalidInput as exc:
             error = exc
-    recent = [] if q.strip() else await repo.recent(public_db, 10)
+    recent = [] if q.strip() else await repo.recent(reader, 10)
     return Template("disclosure/public_home.html", context={
         "user": None, "q": q, "results": rows, "recent": recent, "error": error}, headers=CACHE)
 
 
-@get("/public/results/{result_id:uuid}", exclude_from_auth=True)
-async def record(public_db: AsyncSession, result_id: uuid.UUID) -> Response[Any]:
-    found = await repo.get_record(public_db, result_id)
+async def _record(request: Request[Any, Any, Any], result_id: uuid.UUID) -> dict[str, Any]:
+    found = await repo.get_record(await _reader(request), result_id)
     if found is None:
         raise NotFound("公示记录不存在", field="result_id")
-    return Template("disclosure/public_record.html", context={"user": None, "r": found}, headers=CACHE)
+    return found
 
 
-@get("/api/public/results/{result_id:uuid}", exclude_from_auth=True)
-async def record_json(public_db: AsyncSession, result_id: uuid.UUID) -> Response[Any]:
-    found = await repo.get_record(public_db, result_id)
-    if found is None:
-        raise NotFound("公示记录不存在", field="result_id")
-    return Response(_json_row(found), headers=CACHE)
+@get("/public/results/{result_id:uuid}")
+async def record(request: Request[Any, Any, Any], result_id: uuid.UUID) -> Response[Any]:
+    return Template("disclosure/public_record.html", context={"user": None, "r": await _record(request, result_id)},
+                    headers=CACHE)
 
 
-@get("/public/tasks/{task_id:uuid}", exclude_from_auth=True)
-async def task_page(public_db: AsyncSession, task_id: uuid.UUID) -> Response[Any]:
-    rows = await repo.task_results(public_db, task_id)
+@get("/api/public/results/{result_id:uuid}")
+async def record_json(request: Request[Any, Any, Any], result_id: uuid.UUID) -> Response[Any]:
+    return Response(await _record(request, result_id), headers=CACHE)
+
+
+@get("/public/tasks/{task_id:uuid}")
+async def task_page(request: Request[Any, Any, Any], task_id: uuid.UUID) -> Response[Any]:
+    rows = await repo.task_results(await _reader(request), task_id)
     if not rows:
         raise NotFound("该任务暂无公示结果", field="task_id")
     return Template("disclosure/public_task.html", context={"user": None, "rows": rows, "t": rows[0]},
@@ -117,6 +102,7 @@ async def task_page(public_db: AsyncSession, task_id: uuid.UUID) -> Response[Any
 router = Router(
     path="/",
     route_handlers=[search_api, home, record, record_json, task_page],
-    dependencies={"public_db": Provide(provide_public_session)},
+    # No login, no session store, no CSRF cookie on the public site (see the module docstring).
+    opt={"exclude_from_auth": True, "skip_session": True, "exclude_from_csrf": True},
     tags=["public"],
 )
