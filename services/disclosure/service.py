@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disclosure import export
+from services.disclosure import deadlines, export
 from services.disclosure import repository as repo
 from services.planning.service import Ctx
 from shared import notifications, workdays
@@ -30,21 +30,30 @@ async def export_results(ctx: Ctx, fmt: str) -> tuple[bytes, str, str]:
 
 
 async def remind_department(session: AsyncSession, tenant_id: uuid.UUID, today: dt.date) -> int:
-    """One notification per unpublished result that is overdue or due within a few working days (deduplicated
-    per result and day, so a re-run of the job does not repeat them)."""
+    """One notification per unpublished result that is overdue or due within ``REMIND_WITHIN`` working days, at most
+    once per result and day (the dedupe key carries both, so a re-run or a second delivery of the job repeats
+    nothing; the next day reminds again). Drafts and returned results go to whoever entered them, results awaiting
+    review (or a joint part awaiting the lead's publication) to the whole department. Published results never."""
+    overrides, years = await deadlines.calendar(session)
     rows = await session.execute(
         text("SELECT r.id, r.due_on, r.status, r.entered_by, o.name FROM inspection_results r"
              " JOIN registry_objects o ON o.id = r.object_id WHERE r.status <> '已公示'"
              " AND r.due_on <= :horizon ORDER BY r.due_on"),
-        {"horizon": today + dt.timedelta(days=REMIND_WITHIN * 3)},
+        # A calendar bound wide enough for REMIND_WITHIN working days across any holiday (the Spring Festival
+        # break with its weekends is at most nine days off in a row); the exact count is made below.
+        {"horizon": today + dt.timedelta(days=REMIND_WITHIN + 14)},
     )
     sent = 0
     for r in rows:
-        left = workdays.workdays_between(today, r.due_on)
+        left = workdays.workdays_between(today, r.due_on, overrides, years)
         if left > REMIND_WITHIN:
             continue
-        title = (f"检查结果已逾期未公示：{r.name}（期限 {r.due_on.isoformat()}）" if left < 0 else
-                 f"检查结果将于 {left} 个工作日内到期公示：{r.name}（{r.status}）")
+        if left < 0:
+            title = f"检查结果已逾期未公示：{r.name}（公示期限 {r.due_on.isoformat()}，{r.status}）"
+        elif left == 0:
+            title = f"检查结果今天到期公示：{r.name}（{r.status}）"
+        else:
+            title = f"检查结果将于 {left} 个工作日内到期公示：{r.name}（期限 {r.due_on.isoformat()}，{r.status}）"
         await notifications.create(session, tenant_id, "deadline", title, link=f"/results/{r.id}",
                                    recipient_id=r.entered_by if r.status in ("草稿", "退回") else None,
                                    dedupe_key=f"due:{r.id}:{today.isoformat()}")

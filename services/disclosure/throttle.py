@@ -6,7 +6,8 @@ Each process counts a client's searches locally and adds them to the client's sh
 same time. A search is refused when the last known total plus this process's unsent count reaches the limit, so a
 client is refused at exactly ``limit`` with one process, and with P processes at most ``(P - 1) × (sync_every - 1)``
 searches later (``sync_every`` is ``limit // 16`` between 1 and 32: 7 for the default 120, so at most 6 more per
-additional process). When Redis is unreachable each process still enforces the limit on its own.
+additional process). When Redis is unreachable each process still enforces the limit on its own, and tries Redis
+again after ``REDIS_RETRY_SECONDS`` (so that an outage does not cost every search a failed connection).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
+REDIS_RETRY_SECONDS = 5.0
 
 
 def sync_every(limit: int) -> int:
@@ -35,6 +37,7 @@ class Limiter:
     bucket: str
     window: int = -1
     counts: dict[str, _Count] = field(default_factory=dict)
+    redis_retry_at: float = 0.0  # after a Redis failure, count locally for a few seconds before trying again
 
     async def allow(self, redis: Any, client: str, limit: int, now: float | None = None) -> bool:
         """Count one request of ``client``; False when it is over ``limit`` this minute (``limit <= 0``: no limit)."""
@@ -47,7 +50,7 @@ class Limiter:
         if count.known + count.unsent >= limit:
             return False
         count.unsent += 1
-        if count.unsent < sync_every(limit) or redis is None:
+        if count.unsent < sync_every(limit) or redis is None or time.monotonic() < self.redis_retry_at:
             return True
         sending = count.unsent
         key = f"spotcheck:rl:{self.bucket}:{client}:{window}"
@@ -57,7 +60,8 @@ class Limiter:
             pipe.expire(key, WINDOW_SECONDS + 10)
             total, _ = await pipe.execute()
         except Exception:  # Redis down: keep counting locally (the per-process limit still holds)
-            log.warning("public search limiter: Redis unavailable, limiting per process")
+            log.warning("public search limiter: Redis unavailable, limiting per process for %s s", REDIS_RETRY_SECONDS)
+            self.redis_retry_at = time.monotonic() + REDIS_RETRY_SECONDS
             return True
         if window == self.window:  # the minute may have turned while waiting for Redis
             count.unsent -= sending

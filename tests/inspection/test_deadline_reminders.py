@@ -1,0 +1,124 @@
+"""Publication-deadline reminders: a result near or past its 20-working-day deadline is notified once a day (the
+job may run twice; the reminder is not repeated), drafts to whoever entered them, results under review to the
+department; published results never. The daily cron defers the job for every department."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from arq.worker import Worker
+from sqlalchemy import text
+
+from services.disclosure import service
+from services.identity.provisioning import department_id
+from shared import jobs, worker
+from shared.runtime import Runtime
+from shared.settings import Settings
+from shared.tenancy import system_scope
+from shared.workdays import workdays_between
+from tests.inspection.conftest import INSPECTOR, ZHANG_WEI, complete_draft, matched_task_with_inspector
+
+YJJ = department_id("130528-yjj")
+
+
+@pytest.fixture
+def task(as_user: Any, db_urls: dict[str, str]) -> dict[str, Any]:
+    return matched_task_with_inspector(as_user, db_urls)
+
+
+@pytest.fixture(autouse=True)
+def _jobs_loaded() -> None:
+    worker.load_job_modules()
+
+
+async def _drain(runtime: Runtime) -> None:
+    """A real arq worker in burst mode, until the queue is empty."""
+    assert runtime.arq is not None
+    burst = Worker(functions=[worker.spotcheck_run_job], redis_pool=runtime.arq, burst=True,  # type: ignore[list-item]
+                   poll_delay=0.05, ctx={"runtime": runtime}, handle_signals=False)
+    try:
+        await burst.main()
+    finally:
+        await burst.close()
+
+
+async def _run_job(runtime: Runtime, day: dt.date, times: int = 1) -> None:
+    async with runtime.unit_of_work(system_scope(YJJ)) as session:
+        for _ in range(times):
+            await jobs.defer(session, "disclosure.remind_due", YJJ, day=day.isoformat())
+    await _drain(runtime)
+
+
+async def _reminders(runtime: Runtime, result_id: str) -> list[dict[str, Any]]:
+    async with runtime.unit_of_work(system_scope(YJJ)) as session:
+        rows = await session.execute(text(
+            "SELECT dedupe_key, title, recipient_id, link FROM notifications WHERE dedupe_key LIKE :k"
+            " ORDER BY created_at, dedupe_key"), {"k": f"due:{result_id}:%"})
+        return [dict(r._mapping) for r in rows]
+
+
+def _day_with(due: dt.date, left: int) -> dt.date:
+    """The latest day from which ``left`` working days remain until ``due`` (negative: that many past it)."""
+    day = due
+    if left >= 0:
+        while workdays_between(day, due) < left:
+            day -= dt.timedelta(days=1)
+    else:
+        while workdays_between(day, due) > left:
+            day += dt.timedelta(days=1)
+    return day
+
+
+async def test_reminders_once_a_day_until_published(as_user: Any, task: dict[str, Any], runtime: Runtime) -> None:
+    inspector, reviewer = as_user(INSPECTOR), as_user("yjj-reviewer")
+    url = f"/api/tasks/{task['task_id']}/results/{task['uscc']}"
+    points = inspector.get(url).json()["points"]
+    draft = inspector.post(url, complete_draft(points))
+    assert draft.status_code == 200, draft.text
+    result_id, due = draft.json()["id"], dt.date.fromisoformat(draft.json()["due_on"])
+
+    # Five working days before the deadline: too early.
+    await _run_job(runtime, _day_with(due, 5))
+    assert await _reminders(runtime, result_id) == []
+
+    # Two working days before: one reminder to the inspector who entered the draft, even if the job runs twice.
+    two_left = _day_with(due, 2)
+    await _run_job(runtime, two_left, times=2)
+    first = await _reminders(runtime, result_id)
+    assert len(first) == 1
+    assert first[0]["dedupe_key"] == f"due:{result_id}:{two_left.isoformat()}"
+    assert first[0]["title"] == (f"检查结果将于 2 个工作日内到期公示：{task['name']}（期限 {due.isoformat()}，草稿）")
+    assert str(first[0]["recipient_id"]) == str(ZHANG_WEI) and first[0]["link"] == f"/results/{result_id}"
+
+    # The next day reminds again, once; the deadline day says so.
+    async with runtime.unit_of_work(system_scope(YJJ)) as session:
+        await service.remind_department(session, YJJ, _day_with(due, 1))
+        await service.remind_department(session, YJJ, _day_with(due, 1))
+        await service.remind_department(session, YJJ, due)
+    titles = [r["title"] for r in await _reminders(runtime, result_id)]
+    assert len(titles) == 3 and titles[2] == f"检查结果今天到期公示：{task['name']}（草稿）"
+
+    # Under review: the whole department is reminded (no single recipient); past the deadline it is overdue.
+    assert inspector.post(f"/api/results/{result_id}/submit").status_code == 200
+    overdue = _day_with(due, -1)
+    await _run_job(runtime, overdue)
+    last = (await _reminders(runtime, result_id))[-1]
+    assert last["dedupe_key"] == f"due:{result_id}:{overdue.isoformat()}" and last["recipient_id"] is None
+    assert last["title"] == f"检查结果已逾期未公示：{task['name']}（公示期限 {due.isoformat()}，待审核）"
+
+    # Published: no more reminders.
+    assert reviewer.post(f"/api/results/{result_id}/approve").status_code == 200
+    await _run_job(runtime, _day_with(due, -2))
+    assert len(await _reminders(runtime, result_id)) == 4
+
+
+def test_daily_cron_defers_the_job_for_every_department(settings: Settings) -> None:
+    assert "services.disclosure.jobs" in worker.JOB_MODULES
+    assert "disclosure.remind_due" in jobs.REGISTRY
+    crons = worker.worker_settings(settings)["cron_jobs"]
+    daily = next(c for c in crons if c.coroutine is worker.remind_results_due)
+    assert daily.hour == {settings.jobs.reminder_time.hour} and daily.minute == {settings.jobs.reminder_time.minute}
+    assert daily.day is None  # every day
+

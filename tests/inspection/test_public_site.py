@@ -1,0 +1,126 @@
+"""The public site's search limit, its caching headers, and the limiter's counting across processes."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from services.disclosure import search
+from services.disclosure.throttle import Limiter, sync_every
+from shared.settings import Settings
+from tests.support.services import RedisHandle
+from tests.support.stack import AppServer
+
+
+def _client(app: AppServer, source: str) -> httpx.Client:
+    # Loopback addresses other than 127.0.0.1 give each test client its own bucket on the shared app server.
+    return httpx.Client(base_url=app.url, transport=httpx.HTTPTransport(local_address=source), timeout=20)
+
+
+def _wait_for_fresh_window(needed_seconds: float = 15) -> None:
+    """The limit counts per clock minute; start a burst early in a minute so that it cannot straddle two."""
+    if 60 - time.time() % 60 < needed_seconds:
+        time.sleep(60 - time.time() % 60 + 0.2)
+
+
+@pytest.fixture
+def clients(app_server: AppServer) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    with _client(app_server, "127.0.0.21") as noisy, _client(app_server, "127.0.0.22") as other:
+        yield noisy, other
+
+
+def test_search_limit_per_client_address(clients: tuple[httpx.Client, httpx.Client], settings: Settings) -> None:
+    limit = settings.app.public_search_per_minute
+    assert limit == 120  # the default, as the test app server runs it
+    noisy, other = clients
+    _wait_for_fresh_window()
+    for i in range(limit):
+        # Different queries, so that nothing is answered from a cache before the limit is counted.
+        answer = noisy.get("/api/public/results", params={"q": f"测试企业{i}"})
+        assert answer.status_code == 200, (i, answer.text)
+    over = noisy.get("/api/public/results", params={"q": "测试企业"})
+    assert over.status_code == 429
+    assert over.json()["error"] == {"code": "rate_limited", "message": "查询过于频繁，请一分钟后再试", "field": "q"}
+    # The browser's search page says it in Chinese too.
+    page = noisy.get("/public", params={"q": "测试企业"}, headers={"Accept": "text/html"})
+    assert page.status_code == 429 and "查询过于频繁" in page.text
+    # Claiming another address does not buy a fresh bucket: this peer is not a trusted proxy.
+    spoofed = noisy.get("/api/public/results", params={"q": "测试企业"},
+                        headers={"X-Forwarded-For": f"10.{uuid.uuid4().int % 250}.1.1"})
+    assert spoofed.status_code == 429
+    # Browsing without searching is not limited.
+    assert noisy.get("/public").status_code == 200
+    # Somebody else is not affected.
+    assert other.get("/api/public/results", params={"q": "测试企业"}).status_code == 200
+    assert other.get("/public", params={"q": "测试企业"}).status_code == 200
+
+
+def test_public_answers_are_cacheable(http: httpx.Client) -> None:
+    answer = http.get("/api/public/results", params={"q": "应急"})
+    assert answer.status_code == 200
+    assert "public" in answer.headers["cache-control"] and "max-age" in answer.headers["cache-control"]
+    # No login session and no CSRF cookie on the public site: nothing private, nothing that forbids caching.
+    assert "set-cookie" not in answer.headers
+    page = http.get("/public", params={"q": "应急"})
+    assert page.status_code == 200 and "set-cookie" not in page.headers
+    # A revalidation with the ETag is answered 304 without a body.
+    etag = answer.headers["etag"]
+    again = http.get("/api/public/results", params={"q": "应急"}, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    # Equal queries after normalisation (full-width letters, spaces) give the same answer.
+    assert http.get("/api/public/results", params={"q": " 应 急 "}).headers["etag"] == etag
+    assert http.get("/api/public/results", params={"q": "x" * 61}).status_code == 422
+
+
+async def test_limiter_counts_across_processes(redis_service: RedisHandle) -> None:
+    """Two API processes (two limiters) share one client's budget through Redis: the client is refused once the
+    total reaches the limit, give or take the unsent counts of the other process."""
+    client = aioredis.Redis.from_url(redis_service.url)
+    try:
+        limit, now = 120, 1_000_000_000.0 + uuid.uuid4().int % 1_000_000 * 60  # a window no other test uses
+        first, second = Limiter("test-public"), Limiter("test-public")
+        allowed = 0
+        for i in range(400):
+            if await (first if i % 2 else second).allow(client, "203.0.113.9", limit, now):
+                allowed += 1
+        assert limit <= allowed <= limit + sync_every(limit) - 1
+        # Another client is counted separately, and the next minute starts afresh.
+        assert await first.allow(client, "203.0.113.10", limit, now)
+        assert await first.allow(client, "203.0.113.9", limit, now + 60)
+        # One process alone is exact.
+        alone = Limiter("test-public-alone")
+        results = [await alone.allow(client, "203.0.113.11", limit, now) for _ in range(limit + 5)]
+        assert results == [True] * limit + [False] * 5
+    finally:
+        await client.aclose()
+
+
+async def test_limiter_without_redis_still_limits_each_process() -> None:
+    unreachable = aioredis.Redis(host="127.0.0.1", port=9, socket_connect_timeout=0.2)
+    try:
+        limiter = Limiter("test-public-down")
+        results = [await limiter.allow(unreachable, "203.0.113.12", 20) for _ in range(25)]
+        assert results == [True] * 20 + [False] * 5
+        assert all([await limiter.allow(unreachable, "203.0.113.13", 0) for _ in range(50)])  # 0: no limit
+    finally:
+        await unreachable.aclose()
+
+
+def test_name_query_plan_from_gram_statistics() -> None:
+    """Few matches → the GIN index; many → the walk of the newest rows, bounded, with the GIN path behind it."""
+    stats = search.GramStats(rows=1_000_000, freqs={"宁晋": 1.0, "纺织": 0.0625, "织有": 0.03125, "苏康": 0.0003},
+                             floor=0.0015)
+    assert search.plan_name_query(stats, search.query_grams("宁晋"), 20) == search.NamePlan(True, 1000)
+    # Three common bigrams that travel together: the rarest bounds the matches (the planner would multiply them).
+    common = search.plan_name_query(stats, search.query_grams("纺织有"), 20)
+    assert common == search.NamePlan(True, 8 * 20 * 32)  # eight times the expected walk of 20 ÷ (1/32) rows
+    assert not search.plan_name_query(stats, search.query_grams("苏康"), 20).by_recency
+    # A bigram absent from the statistics is rarer than the rarest listed one.
+    assert not search.plan_name_query(stats, search.query_grams("凤凰"), 20).by_recency
+    # No statistics yet (a new, small register): the GIN index.
+    assert not search.plan_name_query(search.GramStats(), ["宁晋"], 20).by_recency
