@@ -5,18 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.auth import provide_db_session, requires_login
 from services.inspection import service
+from services.inspection.routes import attachment_response
 from services.inspection.schemas import ACTIONS, CATEGORIES, ResultDraft, ReturnRequest
 from services.planning import teams
 from services.planning.deps import provide_ctx
 from services.planning.service import Ctx
-from shared.errors import DomainError
+from shared.errors import DomainError, InvalidInput
 from shared.web.forms import to_struct
 from shared.web.pages import page_context
 
@@ -62,8 +64,9 @@ async def _entry(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, 
 
 
 @get("/results/entry/{task_id:uuid}/{uscc:str}")
-async def entry_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str) -> Template:
-    return await _entry(request, ctx, task_id, uscc)
+async def entry_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str, attached: int = 0,
+                     removed: int = 0) -> Template:
+    return await _entry(request, ctx, task_id, uscc, attached=attached, removed=removed)
 
 
 @post("/results/entry/{task_id:uuid}/{uscc:str}")
@@ -82,6 +85,54 @@ async def entry_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession
         await savepoint.rollback()
         return await _entry(request, ctx, task_id, uscc, error=exc)
     return await _entry(request, ctx, task_id, uscc, saved=True, warning=saved.get("warning"))
+
+
+MAX_FILES = 5  # photos or documents in one upload from the phone page
+PAGE_UPLOAD_LIMIT = MAX_FILES * service.max_attachment_bytes() + 1024 * 1024
+
+
+@post("/results/{result_id:uuid}/attachments", request_max_body_size=PAGE_UPLOAD_LIMIT)
+async def attachments_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
+                           result_id: uuid.UUID) -> Template | Redirect:
+    """Photos and documents from the entry page: all of them or none (one bad file and nothing is stored)."""
+    form = await request.form()
+    files = [f for f in form.getall("file", []) if isinstance(f, UploadFile) and f.filename]
+    task_id, uscc = await service.entry_of(ctx, result_id)
+    savepoint = await db.begin_nested()
+    try:
+        if not files:
+            raise InvalidInput("请选择要上传的照片或文书", field="file")
+        if len(files) > MAX_FILES:
+            raise InvalidInput(f"一次最多上传 {MAX_FILES} 个附件", field="file")
+        for upload in files:
+            try:
+                await service.add_attachment(ctx, result_id, upload.filename, await upload.read())
+            except DomainError as exc:
+                exc.message = f"{upload.filename}：{exc.message}"
+                raise
+    except DomainError as exc:
+        await savepoint.rollback()
+        return await _entry(request, ctx, task_id, uscc, attach_error=exc)
+    return Redirect(f"/results/entry/{task_id}/{uscc}?attached={len(files)}#attachments")
+
+
+@post("/results/{result_id:uuid}/attachments/{attachment_id:uuid}/delete")
+async def attachment_delete_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, result_id: uuid.UUID,
+                                 attachment_id: uuid.UUID) -> Template | Redirect:
+    task_id, uscc = await service.entry_of(ctx, result_id)
+    savepoint = await db.begin_nested()
+    try:
+        await service.remove_attachment(ctx, result_id, attachment_id)
+    except DomainError as exc:
+        await savepoint.rollback()
+        return await _entry(request, ctx, task_id, uscc, attach_error=exc)
+    return Redirect(f"/results/entry/{task_id}/{uscc}?removed=1#attachments")
+
+
+@get("/results/attachments/{attachment_id:uuid}")
+async def attachment_page(ctx: Ctx, attachment_id: uuid.UUID) -> Response[bytes]:
+    """The file itself, for the signed-in browser (the API's download takes a Bearer token)."""
+    return attachment_response(await service.attachment(ctx, attachment_id))
 
 
 @get("/results/{result_id:uuid}")
@@ -117,7 +168,8 @@ async def return_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSessio
 
 router = Router(
     path="/",
-    route_handlers=[results_page, entry_page, entry_form, detail_page, approve_form, return_form],
+    route_handlers=[results_page, entry_page, entry_form, detail_page, approve_form, return_form, attachments_form,
+                    attachment_delete_form, attachment_page],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
     tags=["pages"],

@@ -241,6 +241,20 @@ async def attachments(session: AsyncSession, result_id: uuid.UUID) -> list[dict[
              " FROM result_attachments WHERE result_id = :r ORDER BY uploaded_at"), {"r": result_id}))
 
 
+async def attachment_meta(session: AsyncSession, result_id: uuid.UUID,
+                                attachment_id: uuid.UUID) -> dict[str, Any] | None:
+    row = (await session.execute(
+        text("SELECT a.id, a.followup_id, a.filename, a.content_type, a.size, a.sha256, f.status AS followup_status"
+             " FROM result_attachments a LEFT JOIN result_followups f ON f.id = a.followup_id"
+             " WHERE a.id = :a AND a.result_id = :r"),  # the caller holds the result's row lock
+        {"a": attachment_id, "r": result_id})).first()
+    return dict(row._mapping) if row else None
+
+
+async def delete_attachment(session: AsyncSession, attachment_id: uuid.UUID) -> None:
+    await session.execute(text("DELETE FROM result_attachments WHERE id = :a"), {"a": attachment_id})
+
+
 async def attachment_data(session: AsyncSession, attachment_id: uuid.UUID) -> dict[str, Any] | None:
     row = (await session.execute(
         text("SELECT id, result_id, filename, content_type, data FROM result_attachments WHERE id = :id"),

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 
@@ -89,6 +89,11 @@ async def upload(request: Request[Any, Any, Any], ctx: Ctx, result_id: uuid.UUID
     return await service.add_attachment(ctx, result_id, filename, content, followup_id)
 
 
+@delete("/results/{result_id:uuid}/attachments/{attachment_id:uuid}", status_code=200)
+async def remove(ctx: Ctx, result_id: uuid.UUID, attachment_id: uuid.UUID) -> dict[str, Any]:
+    return await service.remove_attachment(ctx, result_id, attachment_id)
+
+
 def attachment_response(found: dict[str, Any]) -> Response[bytes]:
     return Response(bytes(found["data"]), media_type=found["content_type"], headers={
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(found['filename'])}",
@@ -103,7 +108,7 @@ async def download(ctx: Ctx, attachment_id: uuid.UUID) -> Response[bytes]:
 router = Router(
     path="/api",
     route_handlers=[task_results, entry, save, results, detail, submit, approve, return_, recheck, close, upload,
-                    download],
+                    remove, download],
     guards=[requires_login, requires_department],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
     tags=["inspection"],

@@ -125,14 +125,27 @@ async def entry_view(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, Any]:
               for p in await repo.check_points(ctx.session, list(task["item_ids"]))]
     end = workdays.month_end(task["end_month"])
     due = result["due_on"] if result else (await deadlines.deadline(ctx.session, end)).due
+    on_team = ctx.principal.user_id in {m["user_id"] for m in team}
+    follow_ups = await repo.followups(ctx.session, result["id"]) if result else []
+    attachments = await repo.attachments(ctx.session, result["id"]) if result else []
     return {
         "task": task, "object": obj, "team": [{"name": m["name"], "licence_no": m["licence_no"]} for m in team],
-        "on_team": ctx.principal.user_id in {m["user_id"] for m in team},
+        "on_team": on_team,
         "result": _out(result) if result else None, "points": points, "due_on": due,
         "hazards": await repo.hazards(ctx.session, result["id"]) if result else [],
-        "follow_ups": await repo.followups(ctx.session, result["id"]) if result else [],
-        "attachments": await repo.attachments(ctx.session, result["id"]) if result else [],
+        "follow_ups": follow_ups,
+        "attachments": [{**a, "removable": _removable(a, result, on_team, _is_reviewer(ctx), follow_ups)}
+                        for a in attachments],
+        # Photos and documents of the result itself are added by its team while it is editable.
+        "can_attach": bool(result) and on_team and result["status"] in EDITABLE,
+        "attachment_max_bytes": max_attachment_bytes(),
     }
+
+
+async def entry_of(ctx: Ctx, result_id: uuid.UUID) -> tuple[uuid.UUID, str]:
+    """The task and enterprise of a result: where its phone entry page is."""
+    result = await _result(ctx, result_id)
+    return result["task_id"], result["uscc"]
 
 
 async def result_detail(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
@@ -422,6 +435,40 @@ async def add_attachment(ctx: Ctx, result_id: uuid.UUID, filename: str, content:
     await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "result.attach", "result", result_id,
                        {"attachment_id": str(attachment_id), "sha256": digest, "type": mime, "size": len(content)})
     return {"id": attachment_id, "filename": name, "content_type": mime, "size": len(content), "sha256": digest}
+
+
+async def remove_attachment(ctx: Ctx, result_id: uuid.UUID, attachment_id: uuid.UUID) -> dict[str, Any]:
+    """A photo or document of the result itself: by its team while the result is a draft or returned (after
+    submission it is evidence under review, after publication part of the record). A follow-up document: by the
+    team or a reviewer while that follow-up is still open."""
+    result = await _result(ctx, result_id, lock=True)
+    found = await repo.attachment_meta(ctx.session, result_id, attachment_id)
+    if found is None:
+        raise NotFound("附件不存在", field="attachment_id")
+    if found["followup_id"] is None:
+        await _require_team(ctx, result["task_id"], result["uscc"])
+        if result["status"] not in EDITABLE:
+            raise Conflict(f"检查结果当前状态为“{result['status']}”，不能删除附件", field="status")
+    else:
+        await _require_team_or_reviewer(ctx, result)
+        if found["followup_status"] == "已办结":
+            raise Conflict("该后续处置已办结，不能删除其附件", field="status")
+    await repo.delete_attachment(ctx.session, attachment_id)
+    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "result.detach", "result", result_id, {
+        "attachment_id": str(attachment_id), "filename": found["filename"], "sha256": found["sha256"],
+        "type": found["content_type"], "size": found["size"]})
+    return {"id": attachment_id, "deleted": True}
+
+
+def _removable(attachment: dict[str, Any], result: dict[str, Any] | None, on_team: bool, reviewer: bool,
+               followups: list[dict[str, Any]]) -> bool:
+    """The same rule as ``remove_attachment``, for showing the delete buttons."""
+    if result is None:
+        return False
+    if attachment["followup_id"] is None:
+        return on_team and result["status"] in EDITABLE
+    open_ = {f["id"] for f in followups if f["status"] != "已办结"}
+    return (on_team or reviewer) and attachment["followup_id"] in open_
 
 
 async def attachment(ctx: Ctx, attachment_id: uuid.UUID) -> dict[str, Any]:

@@ -4,6 +4,7 @@ tenant isolation, and publication to the public register."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import httpx
@@ -162,6 +163,30 @@ def test_attachments_checked_by_content_and_size(as_user: Any, task: dict[str, A
     assert download.headers["x-content-type-options"] == "nosniff"
     assert len(inspector.get(f"/api/results/{result['id']}").json()["attachments"]) == 2
 
+
+def test_attachment_removal_by_the_team_while_editable(as_user: Any, task: dict[str, Any]) -> None:
+    inspector, planner, reviewer = as_user(INSPECTOR), as_user("yjj-planner"), as_user("yjj-reviewer")
+    view = _entry(as_user, task)
+    result = inspector.post(f"/api/tasks/{task['task_id']}/results/{task['uscc']}",
+                            complete_draft(view["points"])).json()
+    url = f"/api/results/{result['id']}/attachments"
+    photo, keep = (inspector.client.post(url, headers=inspector.headers(), files={"file": (name, PNG, "image/png")})
+                   .json() for name in ("多余的照片.png", "现场照片.png"))
+    # Only the team, and only its own result's attachment.
+    assert planner.client.delete(f"{url}/{photo['id']}", headers=planner.headers()).status_code == 403
+    assert inspector.client.delete(f"{url}/{uuid.uuid4()}", headers=inspector.headers()).status_code == 404
+    removed = inspector.client.delete(f"{url}/{photo['id']}", headers=inspector.headers())
+    assert removed.status_code == 200 and removed.json()["deleted"] is True
+    assert inspector.get(f"/api/attachments/{photo['id']}").status_code == 404
+    detail = inspector.get(f"/api/results/{result['id']}").json()
+    assert [a["filename"] for a in detail["attachments"]] == ["现场照片.png"] and detail["attachments"][0]["removable"]
+    assert "result.detach" in [e["action"] for e in detail["history"]]
+    # Submitted: evidence under review, fixed.
+    assert inspector.post(f"/api/results/{result['id']}/submit").status_code == 200
+    fixed = inspector.client.delete(f"{url}/{keep['id']}", headers=inspector.headers())
+    assert fixed.status_code == 409 and fixed.json()["error"]["field"] == "status"
+    assert reviewer.client.delete(f"{url}/{keep['id']}", headers=reviewer.headers()).status_code == 403
+    assert inspector.get(f"/api/results/{result['id']}").json()["attachments"][0]["removable"] is False
 
 def test_other_department_cannot_read_or_change_results(as_user: Any, http: httpx.Client,
                                                         task: dict[str, Any]) -> None:
