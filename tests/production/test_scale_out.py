@@ -72,7 +72,7 @@ def cluster(base_env: dict[str, str], sso: SSO, runtime: Runtime, service_dir: P
                 stop(worker.proc)
             reminder_at = _reminder_time(dt.timedelta(seconds=15))
             started.env["SPOTCHECK_REMINDER_TIME"] = reminder_at.time().isoformat()
-            started.replace_dead_workers()
+            started.ensure_workers(2)
         started.info["reminder_at"] = reminder_at
         yield started
     finally:
@@ -191,7 +191,7 @@ def test_reminder_cron_of_both_workers_runs_once(cluster: Cluster, sql: Sql) -> 
     """Both workers schedule the daily reminder cron; it fires once and fans out one job per department, each run
     once."""
     reminder_at: dt.datetime = cluster.info["reminder_at"]
-    assert len([w for w in cluster.workers if w.proc.poll() is None]) == 2
+    assert len(cluster.live_workers()) == 2
     assert dt.datetime.now() < reminder_at, "the cluster took too long to start for the reminder time it was given"
     since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     today = reminder_at.date().isoformat()
@@ -257,6 +257,7 @@ def _waiting_process(sql: Sql, exclude: int | None = None) -> int | None:
 def test_worker_killed_mid_job_the_job_is_retried_by_the_other_and_done_once(
     cluster: Cluster, sso: SSO, sql: Sql, db_urls: dict[str, str]
 ) -> None:
+    cluster.ensure_workers(2)
     admin = Client(cluster.apis[0].url, sso, "scjg-admin")
     rows, data = _big_file(3_200_000)
     with advisory_lock(db_urls["admin"], *import_lock_key(SCJG_ID, "objects")) as release:
@@ -272,15 +273,15 @@ def test_worker_killed_mid_job_the_job_is_retried_by_the_other_and_done_once(
     assert job["completed_at"] is None
     wait_for("the other worker to retry the job", lambda: _succeeded(sql, batch_id), JOB_TIMEOUT + 10 + 40)
     job_id = _assert_imported_once(sql, batch_id, rows)
-    survivor = next(w for w in cluster.workers if w is not victim)
+    (survivor,) = cluster.live_workers()
     started = [line for line in survivor.log_text().splitlines() if f"→ {job_id}:spotcheck_run_job" in line]
     assert len(started) == 1 and "try=2" in started[0], started
-    cluster.replace_dead_workers()
 
 
 def test_worker_sigterm_lets_the_running_job_finish(
     cluster: Cluster, sso: SSO, sql: Sql, db_urls: dict[str, str]
 ) -> None:
+    cluster.ensure_workers(1)
     admin = Client(cluster.apis[1].url, sso, "scjg-admin")
     rows, data = _big_file(3_300_000)
     with advisory_lock(db_urls["admin"], *import_lock_key(SCJG_ID, "objects")) as release:
@@ -295,12 +296,12 @@ def test_worker_sigterm_lets_the_running_job_finish(
     job_id = _assert_imported_once(sql, batch_id, rows)
     assert f"← {job_id}:spotcheck_run_job" in stopping.log_text()
     assert all(f"{job_id}:spotcheck_run_job" not in w.log_text() for w in cluster.workers if w is not stopping)
-    cluster.replace_dead_workers()
 
 
 def test_worker_sigterm_past_the_grace_requeues_the_job_for_the_other_worker(
     cluster: Cluster, sso: SSO, sql: Sql, db_urls: dict[str, str]
 ) -> None:
+    cluster.ensure_workers(2)
     admin = Client(cluster.apis[0].url, sso, "scjg-admin")
     rows, data = _big_file(3_400_000)
     with advisory_lock(db_urls["admin"], *import_lock_key(SCJG_ID, "objects")) as release:
@@ -319,7 +320,6 @@ def test_worker_sigterm_past_the_grace_requeues_the_job_for_the_other_worker(
     assert "cancelled, will be run again" in stopping.log_text()
     survivor = cluster.worker_by_pid(other)
     assert f"← {job_id}:spotcheck_run_job" in survivor.log_text()
-    cluster.replace_dead_workers()
 
 
 def _refuses_connections(url: str) -> bool:

@@ -144,19 +144,22 @@ class Cluster:
     info: dict[str, Any] = field(default_factory=dict)  # what a test fixture wants to remember about the run
     _spawned: int = 0
 
-    def add_worker(self) -> Worker:
-        self._spawned += 1
-        worker = wait_worker(spawn_worker(self.workdir, self.env, f"worker-{self._spawned}"))
-        self.workers.append(worker)
-        return worker
-
     def worker_by_pid(self, pid: int) -> Worker:
         return next(w for w in self.workers if w.pid == pid)
 
-    def replace_dead_workers(self, wanted: int = 2) -> None:
-        self.workers = [w for w in self.workers if w.proc.poll() is None]
-        while len(self.workers) < wanted:
-            self.add_worker()
+    def live_workers(self) -> list[Worker]:
+        return [w for w in self.workers if w.proc.poll() is None]
+
+    def ensure_workers(self, wanted: int = 2) -> list[Worker]:
+        """Start as many workers as are missing (all at once) and wait until they run; returns the live ones."""
+        started = []
+        while len(self.live_workers()) + len(started) < wanted:
+            self._spawned += 1
+            started.append(spawn_worker(self.workdir, self.env, f"worker-{self._spawned}"))
+        self.workers += started
+        for worker in started:
+            wait_worker(worker)
+        return self.live_workers()
 
     def stop(self) -> None:
         for worker in self.workers:
