@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import time
+import unicodedata
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -75,6 +76,8 @@ def cache_key(q: str) -> str | None:
     query = q.strip()
     if len(query) > MAX_QUERY:
         raise InvalidInput("查询内容过长", field="q")
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in query):
+        raise InvalidInput("查询内容含有无效字符", field="q")
     if search.is_uscc(query):
         return "u:" + query.upper()
     key = search.normalise(query)

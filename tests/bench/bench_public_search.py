@@ -1,10 +1,10 @@
 """Benchmark: public disclosure search over 1,000,000 published records, through the real app over HTTP.
 
-Run by hand: ``uv run python -m tests.bench.bench_public_search [ROWS] [SECONDS] [CONCURRENCY]`` (defaults
-1,000,000, 15 s, 32). It starts its own embedded PostgreSQL and Redis and migrates, then:
+Run by hand: ``uv run python -m tests.bench.bench_public_search [ROWS] [SECONDS] [CONCURRENCY,…]`` (defaults
+1,000,000, 15 s, 16,32: each concurrency is measured for the baseline and the app in turn). It starts its own embedded PostgreSQL and Redis and migrates, then:
 
 * **Load**: ROWS published records are COPYed into ``public_results`` (text COPY fed by two generator processes,
-  the secondary indexes dropped during the load and rebuilt after it, then ``ANALYZE``); names, ``name_key`` and
+  the secondary indexes dropped during the load and rebuilt after it, then ``VACUUM (ANALYZE)``); names, ``name_key`` and
   ``name_grams`` come from the app's own ``services.disclosure.search``. Names look like the county's:
   ``宁晋县`` + a two- or three-character trade name + a line of business + a legal form, e.g. 宁晋县华龙恒纺织有限公司.
 * **App**: ``spotcheck serve --workers 2``, the production server command (uvicorn, two worker processes), in dev mode
@@ -138,7 +138,8 @@ async def load(dsn: str, rows: int, processes: int = 2) -> None:
         await conn.execute("SET maintenance_work_mem = '512MB'")
         for index in indexes:
             await conn.execute(index["indexdef"])
-        await conn.execute("ANALYZE public_results")
+        # What autovacuum does to an insert-only table in production: hint bits set, visibility map, statistics.
+        await conn.execute("VACUUM (ANALYZE) public_results")
     finally:
         await conn.close()
 
@@ -150,6 +151,7 @@ def queries(rows: int, count: int = 60_000, seed: int = 7) -> list[str]:
     rnd = random.Random(seed)
     out: list[str] = []
     seen: set[str] = set()
+    tries = 0
     while len(out) < count:
         i = rnd.randrange(rows)
         roll = rnd.random()
@@ -162,12 +164,13 @@ def queries(rows: int, count: int = 60_000, seed: int = 7) -> list[str]:
                 q = brand[start:start + rnd.choice((2, 3, 4))]
             else:
                 q = brand + trade
-            if len(q) < 2 or q in seen:
-                continue
         else:
             q = rnd.choice(COMMON)
-        if q not in COMMON:
-            seen.add(q)
+        if q not in COMMON and q in seen and tries < 100:
+            tries += 1  # a small register has fewer distinct names than the mix wants: then repeats are allowed
+            continue
+        tries = 0
+        seen.add(q)
         out.append(q)
     return out
 
@@ -339,7 +342,7 @@ def postmaster_pid(base: Path) -> int:
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 15
-    concurrency = int(sys.argv[3]) if len(sys.argv) > 3 else 32
+    concurrencies = [int(c) for c in (sys.argv[3] if len(sys.argv) > 3 else "16,32").split(",")]
     base = Path(tempfile.mkdtemp(prefix="spotcheck-bench-search-"))
     postgres, redis = start_postgres(base), start_redis(base)
     app = None
@@ -350,26 +353,35 @@ def main() -> None:
         migrate.upgrade(admin, runtime_url)
         t0 = time.perf_counter()
         asyncio.run(load(asyncpg_dsn(admin), rows))
-        print(f"loaded {rows:,} published records in {time.perf_counter() - t0:.1f} s (COPY, indexes rebuilt, ANALYZE)")
+        print(f"loaded {rows:,} published records in {time.perf_counter() - t0:.1f} s (COPY, indexes rebuilt, VACUUM ANALYZE)")
         app = start_app(base, {
             "SPOTCHECK_MODE": "dev", "SPOTCHECK_DATABASE_URL": runtime_url, "SPOTCHECK_ADMIN_DATABASE_URL": admin,
             "SPOTCHECK_REDIS_URL": redis.url, "SPOTCHECK_OIDC_ISSUER": "http://127.0.0.1:9/realms/county-130528",
             "SPOTCHECK_OIDC_DEV_PROVIDER": "1", "SPOTCHECK_PUBLIC_SEARCH_PER_MINUTE": LOAD_CLIENT_LIMIT,
         }, workers=2)
         qs = queries(rows)
-        warm = queries(rows, 2000, seed=11)
-        measure("http", app.url, warm, 3, 8)  # warm-up: both workers' pools, prepared statements, statistics
+        repeats = 1 - len(set(qs)) / len(qs)
+        measure("http", app.url, queries(rows, 2000, seed=11), 3, 8)  # warm-up: connections, statements, statistics
         servers = {"postgres": [postmaster_pid(base)], "app": [app.proc.pid]}
-        baseline = measure("baseline", asyncpg_dsn(runtime_url), qs, seconds, concurrency, servers)
-        http = measure("http", app.url, qs, seconds, concurrency, servers)
-        print(f"{rows:,} published records, {seconds:.0f} s per run, {concurrency} concurrent connections,"
-              f" load average {os.getloadavg()[0]:.2f} (2 cores shared by database, app, client and others)")
-        print(_line("bare asyncpg, same SQL (baseline)", baseline))
-        print(_cpu_line(baseline))
-        print(_line("app GET /api/public/results", http))
-        print(_cpu_line(http))
-        print(f"ratio app/baseline: throughput {http['rps'] / baseline['rps']:.2f}, p99 {http['p99'] / baseline['p99']:.2f}x;"
-              f" target ≥ 1000 req/s and p99 ≤ 50 ms: {'met' if http['rps'] >= 1000 and http['p99'] <= 50 else 'NOT met'}")
+        print(f"{rows:,} published records; {seconds:.0f} s per run; app: spotcheck serve --workers 2 (search limit"
+              f" raised to {int(LOAD_CLIENT_LIMIT):,}/min for the one load client); {len(qs):,} queries in the mix,"
+              f" {repeats:.1%} of them repeats (common words)")
+        for k, concurrency in enumerate(concurrencies):
+            # Each concurrency gets its own draw of the mix: the app's answer cache cannot serve one run's queries
+            # from the run before (apart from the common words, which repeat by design).
+            mix = qs if k == 0 else queries(rows, seed=7 + k)
+            baseline = measure("baseline", asyncpg_dsn(runtime_url), mix, seconds, concurrency, servers)
+            http = measure("http", app.url, mix, seconds, concurrency, servers)
+            print(f"\n{concurrency} concurrent connections, load average {os.getloadavg()[0]:.2f}"
+                  " (2 cores shared by the database, the app, the client and whatever else runs on the machine)")
+            print(_line("bare asyncpg, same SQL (baseline)", baseline))
+            print(_cpu_line(baseline))
+            print(_line("app GET /api/public/results", http))
+            print(_cpu_line(http))
+            met = http["rps"] >= 1000 and http["p99"] <= 50 and not http["errors"]
+            print(f"ratio app/baseline: throughput {http['rps'] / baseline['rps']:.2f},"
+                  f" p99 {http['p99'] / baseline['p99']:.2f}x; target ≥ 1000 req/s and p99 ≤ 50 ms:"
+                  f" {'met' if met else 'NOT met'}")
     finally:
         if app is not None:
             stop(app.proc)

@@ -75,6 +75,10 @@ def test_public_answers_are_cacheable(http: httpx.Client) -> None:
     # Equal queries after normalisation (full-width letters, spaces) give the same answer.
     assert http.get("/api/public/results", params={"q": " 应 急 "}).headers["etag"] == etag
     assert http.get("/api/public/results", params={"q": "x" * 61}).status_code == 422
+    for bad in ("\x00应急", "应急\x1b"):  # control characters: refused, not a database error
+        assert http.get("/api/public/results", params={"q": bad}).status_code == 422
+    # Bytes that are not UTF-8 (here half a surrogate pair) arrive as replacement characters: an empty answer.
+    assert http.get("/api/public/results?q=%ED%A0%80").json()["results"] == []
 
 
 async def test_limiter_counts_across_processes(redis_service: RedisHandle) -> None:
