@@ -25,7 +25,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    import logging
+    import time
+
     from arq.worker import run_worker
+    from redis.exceptions import RedisError
 
     from shared.logging import configure_logging
     from shared.settings import get_settings
@@ -33,8 +37,20 @@ def _worker(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(settings.app.log_level)
-    run_worker(type("WorkerSettings", (), worker_settings(settings)))  # type: ignore[arg-type]
-    return 0
+    log = logging.getLogger("spotcheck.worker")
+    pause = 1.0
+    while True:
+        started = time.monotonic()
+        try:
+            # Returns when a SIGINT/SIGTERM shut the worker down gracefully.
+            run_worker(type("WorkerSettings", (), worker_settings(settings)))  # type: ignore[arg-type]
+            return 0
+        except (RedisError, OSError) as exc:
+            # Redis failing at the wrong moment (e.g. while a job is claimed) escapes arq's own reconnects; nothing
+            # is lost (in-progress marks expire, the outbox sweeper re-sends), so start again instead of exiting.
+            pause = 1.0 if time.monotonic() - started > 60 else min(pause * 2, 30.0)
+            log.warning("worker stopped by %r; restarting in %.0f s", exc, pause)
+            time.sleep(pause)
 
 
 def _migrate(args: argparse.Namespace) -> int:
