@@ -1,7 +1,8 @@
 """Benchmark: public disclosure search over 1,000,000 published records, through the real app over HTTP.
 
 Run by hand: ``uv run python -m tests.bench.bench_public_search [ROWS] [SECONDS] [CONCURRENCY,…]`` (defaults
-1,000,000, 15 s, 16,32: each concurrency is measured for the baseline and the app in turn). It starts its own embedded PostgreSQL and Redis and migrates, then:
+1,000,000, 15 s, 8,16,32: each concurrency is measured for the baseline and the app in turn). It starts its own
+embedded PostgreSQL and Redis and migrates, then:
 
 * **Load**: ROWS published records are COPYed into ``public_results`` (text COPY fed by two generator processes,
   the secondary indexes dropped during the load and rebuilt after it, then ``VACUUM (ANALYZE)``); names, ``name_key`` and
@@ -342,7 +343,7 @@ def postmaster_pid(base: Path) -> int:
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 15
-    concurrencies = [int(c) for c in (sys.argv[3] if len(sys.argv) > 3 else "16,32").split(",")]
+    concurrencies = [int(c) for c in (sys.argv[3] if len(sys.argv) > 3 else "8,16,32").split(",")]
     base = Path(tempfile.mkdtemp(prefix="spotcheck-bench-search-"))
     postgres, redis = start_postgres(base), start_redis(base)
     app = None
