@@ -43,6 +43,8 @@ SERVER_SETTINGS = {
     "statement_timeout": "5s",  # a pathological query cannot hold a connection of the public site for long
 }
 _lock = asyncio.Lock()
+_CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
+                    asyncpg.CannotConnectNowError)
 
 
 class PublicReader:
@@ -124,9 +126,10 @@ class PublicReader:
             result = await getattr(conn, method)(sql, *args)
             reusable = True
             return result
-        except asyncpg.PostgresError:
-            # The statement failed (e.g. statement_timeout) but the connection finished the exchange: still usable.
-            reusable = not conn.is_in_transaction()
+        except asyncpg.PostgresError as exc:
+            # The statement failed (e.g. statement_timeout) but the connection finished the exchange: still usable,
+            # unless the failure was the connection itself (server gone, restarting, backend terminated).
+            reusable = not isinstance(exc, _CONNECTION_LOST) and not conn.is_in_transaction()
             raise
         finally:
             self._release(conn, reusable=reusable)
