@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Iterator
 
+import asyncpg
 import httpx
 import pytest
 import redis.asyncio as aioredis
 
 from services.disclosure import search
+from services.disclosure.reader import PublicReader
 from services.disclosure.throttle import Limiter, sync_every
+from shared.db import asyncpg_dsn
+from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.support.services import RedisHandle
 from tests.support.stack import AppServer
@@ -128,3 +133,44 @@ def test_name_query_plan_from_gram_statistics() -> None:
     assert not search.plan_name_query(stats, search.query_grams("凤凰"), 20).by_recency
     # No statistics yet (a new, small register): the GIN index.
     assert not search.plan_name_query(search.GramStats(), ["宁晋"], 20).by_recency
+
+
+async def test_public_reader_is_read_only_unscoped_and_recovers(db_urls: dict[str, str], runtime: Runtime) -> None:
+    """The public read path's own connections: no tenant rows, no writes, at most ``size`` connections, and a
+    connection that is cancelled or killed is replaced rather than reused."""
+    reader = await PublicReader.open(db_urls["runtime"], 2)
+    admin = await asyncpg.connect(asyncpg_dsn(db_urls["admin"]))
+    try:
+        # Tenant tables are invisible (empty scope): the seed county's registries hold hundreds of enterprises.
+        assert await admin.fetchval("SELECT count(*) FROM registry_objects") > 0
+        assert (await reader.fetchrow("SELECT count(*) AS n FROM registry_objects"))["n"] == 0
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            await reader.fetch("INSERT INTO calendar_years (year, loaded_by) VALUES (2098, 'public')")
+        # A failed statement leaves the connection usable.
+        with pytest.raises(asyncpg.PostgresError):
+            await reader.fetch("SELECT 1/0")
+        # Ten queries at once share the two connections.
+        pids = await asyncio.gather(*(reader.fetchrow("SELECT pg_backend_pid() AS pid, pg_sleep(0.05)")
+                                      for _ in range(10)))
+        assert len({r["pid"] for r in pids}) == 2
+        # A query cancelled half-way: its connection is closed, the next query gets a working one.
+        slow = asyncio.ensure_future(reader.fetch("SELECT pg_sleep(5)"))
+        await asyncio.sleep(0.3)
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        assert (await reader.fetchrow("SELECT 1 AS one"))["one"] == 1
+        # The server ends the connections (restart, failover): the failure is a lost connection, then it recovers.
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            " WHERE application_name = 'spotcheck-public' AND datname = current_database()")
+        await asyncio.sleep(0.2)
+        for _ in range(3):
+            try:
+                await reader.fetchrow("SELECT 1")
+            except (asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError, asyncpg.InterfaceError):
+                continue
+        assert (await reader.fetchrow("SELECT 2 AS two"))["two"] == 2
+        assert reader._open <= 2
+    finally:
+        await admin.close()
+        await reader.close()
