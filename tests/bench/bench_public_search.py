@@ -34,6 +34,7 @@ import asyncio
 import datetime as dt
 import multiprocessing as mp
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -366,7 +367,7 @@ def main() -> None:
         servers = {"postgres": [postmaster_pid(base)], "app": [app.proc.pid]}
         print(f"{rows:,} published records; {seconds:.0f} s per run; app: spotcheck serve --workers 2 (search limit"
               f" raised to {int(LOAD_CLIENT_LIMIT):,}/min for the one load client); {len(qs):,} queries in the mix,"
-              f" {repeats:.1%} of them repeats (common words)")
+              f" {repeats:.1%} of them repeats (the common words; more when a small register runs out of distinct names)")
         for k, concurrency in enumerate(concurrencies):
             # Each concurrency gets its own draw of the mix: the app's answer cache cannot serve one run's queries
             # from the run before (apart from the common words, which repeat by design).
@@ -388,6 +389,8 @@ def main() -> None:
             stop(app.proc)
         redis.stop()
         postgres.stop()
+    # The database of a million rows takes 2 GB; a failed run never gets here and keeps it (and the app's log).
+    shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
