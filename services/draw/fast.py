@@ -40,13 +40,22 @@ _SHARED: dict[str, Any] = {}
 
 # ---- phase timings (read by tests/bench/bench_draw.py; free when nobody records) ---------------------------------
 
-_PHASES: ContextVar[dict[str, float] | None] = ContextVar("spotcheck_draw_phases", default=None)
+class Phases(dict[str, float]):
+    """Seconds per phase name (summed, in first-seen order); with a `sample` clock also its readings per phase."""
+
+    def __init__(self, sample: Callable[[], tuple[float, ...]] | None = None) -> None:
+        super().__init__()
+        self.sample = sample
+        self.usage: dict[str, tuple[float, ...]] = {}
+
+
+_PHASES: ContextVar[Phases | None] = ContextVar("spotcheck_draw_phases", default=None)
 
 
 @contextmanager
-def recording() -> Iterator[dict[str, float]]:
-    """Collect the seconds spent in each `phase` run in this context (summed per name, in first-seen order)."""
-    phases: dict[str, float] = {}
+def recording(sample: Callable[[], tuple[float, ...]] | None = None) -> Iterator[Phases]:
+    """Collect the seconds spent in each `phase` run in this context (and the change of `sample()`, e.g. CPU)."""
+    phases = Phases(sample)
     token = _PHASES.set(phases)
     try:
         yield phases
@@ -60,11 +69,16 @@ def phase(name: str) -> Iterator[None]:
     if phases is None:
         yield
         return
+    before = phases.sample() if phases.sample else ()
     started = time.perf_counter()
     try:
         yield
     finally:
         phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
+        if phases.sample:
+            used = [b - a for a, b in zip(before, phases.sample(), strict=True)]
+            phases.usage[name] = tuple(u + v for u, v in zip(phases.usage.get(name, (0.0,) * len(used)), used,
+                                                               strict=True))
 
 
 # ---- the canonical list -----------------------------------------------------------------------------------------

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import re
 import uuid
 from typing import Any
 
@@ -223,28 +221,17 @@ async def _asyncpg(session: AsyncSession) -> Any:
     return raw.driver_connection
 
 
-def _positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
-    names: list[str] = []
-
-    def swap(match: Any) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    converted = re.sub(r"(?<!:):([a-z_]+)", swap, sql)
-    return converted, [params[n] for n in names]
-
-
 async def eligible_population(
     session: AsyncSession, scope: dict[str, Any], *, per_class: bool, recent_since: dt.date | None, year: int,
     annual_cap: int | None,
 ) -> tuple[bytes, dict[str, int]]:
-    """The eligible list as raw ``USCC\tSTRATUM\n`` lines (unsorted) and the counts shown on the announcement.
+    """The eligible list as raw ``USCC\\tSTRATUM\\n`` lines (unsorted) and the counts shown on the announcement.
 
-    One COPY reads every in-scope entry once. Each exclusion the task asks for adds one ``0``/``1`` column, so the
-    counts (in scope, unclassified, recently checked, at the annual cap, at the county cap) come from the same rows
-    and the excluded ones are dropped here with numpy; a plain scope is exactly the lines. An unclassified entry of
-    a per-class task has stratum ``-`` (the caller refuses the announcement)."""
+    One query reads every in-scope entry once and returns all lines as one value. Each exclusion the task asks for
+    adds one ``0``/``1`` column, so the counts (in scope, unclassified, recently checked, at the annual cap, at the
+    county cap) come from the same rows and the excluded ones are dropped here with numpy; for a plain scope the
+    value is exactly the lines. An unclassified entry of a per-class task has stratum ``-`` (the caller refuses the
+    announcement)."""
     params: dict[str, Any] = {}
     where = _scope_sql(scope, params)
     flags: list[tuple[str, str]] = []
@@ -259,11 +246,13 @@ async def eligible_population(
         params["county_capped"] = capped
         flags.append(("at_county_cap", "o.uscc = ANY(:county_capped)"))
     stratum = "coalesce(o.risk_class, '-')" if per_class else "'ALL'"
-    columns = ["o.uscc", stratum, *(f"CASE WHEN {condition} THEN '1' ELSE '0' END" for _, condition in flags)]
-    query, args = _positional(f"SELECT {', '.join(columns)} FROM registry_objects o WHERE {where}", params)
-    buffer = io.BytesIO()
-    await (await _asyncpg(session)).copy_from_query(query, *args, output=buffer)
-    data = buffer.getvalue()
+    line = " || E'\\t' || ".join(["o.uscc", stratum, *(f"CASE WHEN {c} THEN '1' ELSE '0' END" for _, c in flags)])
+    # One value rather than a message per row (COPY): the receiving side does no per-entry work at all.
+    found = await session.execute(
+        text(f"SELECT convert_to(string_agg({line} || E'\\n', ''), 'UTF8') FROM registry_objects o WHERE {where}"),
+        params,
+    )
+    data = bytes(found.scalar_one() or b"")
     counts = {"in_scope": 0, "unclassified": 0, "recently_checked": 0, "at_annual_cap": 0, "at_county_cap": 0}
     if not data:
         return b"", counts
@@ -327,28 +316,29 @@ async def eligible_list(session: AsyncSession, draw_id: uuid.UUID) -> bytes:
 
 async def insert_selected(
     session: AsyncSession, tenant_id: uuid.UUID, draw_id: uuid.UUID, selected: dict[str, list[str]]
-) -> list[str]:
-    """Persist the result, each drawn USCC resolved to its registry row, and return the drawn enterprises' names in
-    result order. Raises LookupError naming a drawn USCC that is no longer in the registry.
+) -> dict[str, str]:
+    """Persist the result, each drawn USCC resolved to its registry row, in one statement; returns the names of the
+    saved enterprises by USCC (a drawn USCC no longer in the registry is left out: the caller compares counts).
 
-    One indexed lookup and one set-based INSERT in (stratum, rank) order (COPY FROM is refused under row-level
-    security)."""
+    The lookup is one pass over the registry with a hashed ``= ANY`` (cheaper than one index probe per drawn entry
+    once the registry is larger than memory); the insert is set-based (COPY FROM is refused under row-level
+    security, hence arrays)."""
     usccs = [u for ranked in selected.values() for u in ranked]
-    conn = await _asyncpg(session)
-    rows = await conn.fetch(
-        "SELECT uscc, id, name FROM registry_objects WHERE tenant_id = $1 AND uscc = ANY($2::text[])", tenant_id, usccs
-    )
-    found = {uscc: (object_id, name) for uscc, object_id, name in rows}
-    if len(found) != len(usccs):
-        raise LookupError(next(u for u in usccs if u not in found))
     strata = [s for s, ranked in selected.items() for _ in ranked]
     ranks = [r for ranked in selected.values() for r in range(1, len(ranked) + 1)]
-    await conn.execute(
-        "INSERT INTO draw_selected (tenant_id, draw_id, stratum, rank, uscc, object_id)"
-        " SELECT $1, $2, s, r, u, o FROM unnest($3::text[], $4::int[], $5::text[], $6::uuid[]) AS t(s, r, u, o)",
-        tenant_id, draw_id, strata, ranks, usccs, [found[u][0] for u in usccs],
+    row = await (await _asyncpg(session)).fetchrow(
+        "WITH picked AS (SELECT t.s, t.r, t.u, o.id, o.name FROM unnest($3::text[], $4::int[], $5::text[]) AS t(s, r, u)"
+        " JOIN (SELECT uscc, id, name FROM registry_objects WHERE tenant_id = $1 AND uscc = ANY($5::text[])) o"
+        " ON o.uscc = t.u),"
+        " saved AS (INSERT INTO draw_selected (tenant_id, draw_id, stratum, rank, uscc, object_id)"
+        " SELECT $1, $2, s, r, u, id FROM picked RETURNING 1)"
+        " SELECT (SELECT count(*) FROM saved) AS saved, array_agg(u) AS usccs, array_agg(name) AS names FROM picked",
+        tenant_id, draw_id, strata, ranks, usccs,
     )
-    return [found[u][1] for u in usccs]
+    names = dict(zip(row["usccs"] or [], row["names"] or [], strict=True))
+    if row["saved"] != len(names):
+        raise RuntimeError("draw_selected: saved rows and resolved names differ")
+    return names
 
 
 async def mark_drawn(
@@ -415,20 +405,19 @@ class _PublicSelected(msgspec.Struct):
 
 
 async def publish_draw_result(
-    session: AsyncSession, draw_id: uuid.UUID, values: dict[str, Any], selected: dict[str, list[str]], names: list[str]
+    session: AsyncSession, draw_id: uuid.UUID, values: dict[str, Any], selected: dict[str, list[str]],
+    names: dict[str, str],
 ) -> None:
     """After the draw everything needed to recompute it becomes public: secret, seed, entropy, result, and the names
     of the drawn enterprises. The frozen list is not copied: ``public_eligible_list()`` reads it (migration 0051)."""
-    entries = iter(names)
-    listed = {s: [_PublicSelected(s, r, u, next(entries)) for r, u in enumerate(ranked, 1)] for s, ranked in selected.items()}
+    listed = [_PublicSelected(s, r, u, names[u]) for s in sorted(selected) for r, u in enumerate(selected[s], 1)]
     await session.execute(
         text(
             "UPDATE public_draws SET status = '已抽取', drawn_at = :drawn_at, selected_count = :selected_count,"
-            " secret = :secret, seed = :seed, public_entropy = :public_entropy, selected = CAST(:selected AS jsonb),"
-            " selected_objects = CAST(:selected_objects AS jsonb) WHERE draw_id = :id"
+            " secret = :secret, seed = :seed, public_entropy = :public_entropy, selected = CAST(:selected AS json),"
+            " selected_objects = CAST(:selected_objects AS json) WHERE draw_id = :id"
         ),
-        {**values, "id": draw_id, "selected": _json(selected),
-         "selected_objects": _json([e for s in sorted(listed) for e in listed[s]])},
+        {**values, "id": draw_id, "selected": _json(selected), "selected_objects": _json(listed)},
     )
 
 

@@ -404,18 +404,18 @@ async def run_draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest, *, in_job: b
     result = fast.draw(canonical, dict(draw["ratios"]), secret, draw["task_number"], data.public_entropy)
     if result.population_hash != draw["population_hash"]:
         raise Conflict("冻结名单与公告的名单哈希不一致，抽取已中止", field="population_hash")
+    drawn = [u for ranked in result.selected.values() for u in ranked]
     with fast.phase("draw.persist"):
-        try:
-            names = await repo.insert_selected(ctx.session, ctx.tenant_id, draw["id"], result.selected)
-        except LookupError as exc:
-            raise Conflict(f"抽中的企业 {exc.args[0]} 已不在本部门名录库中，抽取已中止", field="registry") from None
-        selected_count = len(names)
-        drawn_at = await repo.mark_drawn(ctx.session, draw["id"], data.public_entropy, result.seed, selected_count,
+        names = await repo.insert_selected(ctx.session, ctx.tenant_id, draw["id"], result.selected)
+    if len(names) != len(drawn):
+        missing = [u for u in drawn if u not in names]
+        raise Conflict(f"抽中的企业 {'、'.join(missing[:3])} 已不在本部门名录库中，抽取已中止", field="registry")
+    with fast.phase("draw.publish"):
+        drawn_at = await repo.mark_drawn(ctx.session, draw["id"], data.public_entropy, result.seed, len(drawn),
                                          ctx.principal.name)
         await repo.set_task_status(ctx.session, task_id, "已抽取")
-    with fast.phase("draw.publish"):
         await repo.publish_draw_result(ctx.session, draw["id"], {
-            "drawn_at": drawn_at, "selected_count": selected_count, "secret": secret.hex(), "seed": result.seed,
+            "drawn_at": drawn_at, "selected_count": len(drawn), "secret": secret.hex(), "seed": result.seed,
             "public_entropy": data.public_entropy,
         }, result.selected, names)
     await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "draw.run", "task", task_id, {

@@ -127,6 +127,23 @@ async def _load_objects(url: str, dept_id: uuid.UUID, n: int) -> None:
         await conn.close()
 
 
+SERVER_SETTINGS = {"shared_buffers": "1GB"}  # the reference machine of research/perf.md; embedded default 128MB
+
+
+async def _configure(superuser_url: str) -> bool:
+    """Give the embedded server the memory of the reference machine; True when a restart is needed."""
+    conn = await asyncpg.connect(asyncpg_dsn(superuser_url))
+    try:
+        changed = False
+        for name, value in SERVER_SETTINGS.items():
+            if await conn.fetchval(f"SHOW {name}") != value:
+                await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+                changed = True
+        return changed
+    finally:
+        await conn.close()
+
+
 async def _baseline(url: str, dept_id: uuid.UUID) -> float:
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
@@ -193,10 +210,12 @@ class _Cpu:
         return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime, self._database()
 
 
-def _print_phases(title: str, total: float, phases: dict[str, float], cpu: tuple[float, float]) -> None:
+def _print_phases(title: str, total: float, phases: fast.Phases, cpu: tuple[float, float]) -> None:
     print(f"{title:<34} {total:7.3f} s   (CPU: app {cpu[0]:.3f} s, PostgreSQL {cpu[1]:.3f} s)")
     for name, seconds in phases.items():
-        print(f"    {name:<30} {seconds:7.3f} s")
+        usage = phases.usage.get(name)
+        detail = f"   (CPU: app {usage[0]:.3f} s, PostgreSQL {usage[1]:.3f} s)" if usage else ""
+        print(f"    {name:<30} {seconds:7.3f} s{detail}")
     print(f"    {'(other: locks, audit, commit)':<30} {total - sum(phases.values()):7.3f} s")
 
 
@@ -208,6 +227,9 @@ async def main(n: int, *, as_job: bool, data_dir: Path | None, verify: bool) -> 
     with tempfile.TemporaryDirectory() as tmp:
         pg = EmbeddedPostgres((data_dir or Path(tmp)) / "pg").start()
         try:
+            if await _configure(pg.superuser_url):
+                pg.stop()
+                pg = EmbeddedPostgres(pg.data_dir).start()
             await pg.ensure_database("bench")
             admin, runtime_url = pg.url("bench"), pg.url("bench", "bench_app", "pw")
             await asyncio.to_thread(migrate.upgrade, admin, runtime_url)
@@ -241,9 +263,9 @@ async def main(n: int, *, as_job: bool, data_dir: Path | None, verify: bool) -> 
 
             cpu = _Cpu(pg.data_dir)
 
-            async def step(call: Any) -> tuple[Any, float, dict[str, float], tuple[float, float]]:
+            async def step(call: Any) -> tuple[Any, float, fast.Phases, tuple[float, float]]:
                 before = cpu.sample()
-                with fast.recording() as phases:
+                with fast.recording(cpu.sample) as phases:
                     started = time.perf_counter()
                     async with runtime.unit_of_work(system_scope(dept_id)) as session:
                         out = await call(service.Ctx(session, principal, department))
@@ -280,7 +302,8 @@ async def main(n: int, *, as_job: bool, data_dir: Path | None, verify: bool) -> 
 
             total, baseline = announce_s + draw_s, min(baselines)
             mode = "as background jobs (worker entry point)" if as_job else "in the request"
-            print(f"eligible entries {out.eligible_count:,} in 4 strata, selected {out.selected_count:,}; {mode}")
+            print(f"eligible entries {out.eligible_count:,} in 4 strata, selected {out.selected_count:,}; {mode}; "
+                  f"PostgreSQL {', '.join(f'{k}={v}' for k, v in SERVER_SETTINGS.items())}")
             _print_phases("announce (summary, freeze, commit)", announce_s, announce_phases, announce_cpu)
             _print_phases("draw (score, select, persist, publish)", draw_s, draw_phases, draw_cpu)
             target = "≤ 15 s at 10,000,000 as a job" if as_job else "≤ 1 s at 1,000,000"
