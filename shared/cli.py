@@ -11,6 +11,8 @@ from pathlib import Path
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from shared.settings import get_settings
+
     uvicorn.run(
         "shared.app:app_from_env",
         factory=True,
@@ -19,6 +21,8 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="warning",
         proxy_headers=True,
+        # Only the reverse proxy may say who the client is; rate limits key on that address.
+        forwarded_allow_ips=get_settings().app.trusted_proxies,
         timeout_graceful_shutdown=20,
     )
     return 0

@@ -72,6 +72,8 @@ class AppSettings(msgspec.Struct, frozen=True):
     secret_key: str
     public_url: str  # where browsers reach SpotCheck, used for OIDC redirects
     log_level: str = "INFO"
+    # Addresses/networks of reverse proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
+    trusted_proxies: str = "127.0.0.1"
     login_per_minute: int = 60  # /login starts per client address and minute (0: off); passwords are Keycloak's
     public_search_per_minute: int = 120  # public-site searches per client address and minute (0: off)
 
@@ -176,6 +178,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             public_url=(_get(env, "PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
             log_level=_get(env, "LOG_LEVEL", "INFO") or "INFO",
             login_per_minute=_int(env, "LOGIN_PER_MINUTE", 60),
+            trusted_proxies=_get(env, "TRUSTED_PROXIES", "127.0.0.1") or "127.0.0.1",
             public_search_per_minute=_int(env, "PUBLIC_SEARCH_PER_MINUTE", 120),
         ),
         db=DatabaseSettings(

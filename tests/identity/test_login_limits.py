@@ -7,6 +7,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from keycloak.exceptions import KeycloakError
 from services.identity.keycloak_server import REALM, KeycloakServer
 from shared.settings import load_settings
 from tests.keycloak_fixtures import password_token
-from tests.support.stack import AppServer
+from tests.support.stack import AppServer, start_app, stop
 
 DEFAULT_LIMIT = load_settings({"SPOTCHECK_MODE": "dev", "SPOTCHECK_DATABASE_URL": "x", "SPOTCHECK_REDIS_URL": "x",
                                "SPOTCHECK_OIDC_ISSUER": "x"}).app.login_per_minute
@@ -52,6 +53,31 @@ def test_login_starts_are_limited_per_client(app_server: AppServer) -> None:
         assert page.status_code == 429 and "频繁" in page.text
         # Somebody else behind another address is not affected.
         assert other.get("/login").status_code in (302, 303)
+
+
+def test_a_trusted_proxy_names_the_client(app_env: dict[str, str], service_dir: Path) -> None:
+    """Behind the reverse proxy (SPOTCHECK_TRUSTED_PROXIES), each visitor has its own budget; nobody else may
+    claim an address."""
+    workdir = service_dir / "trusted-proxy"
+    workdir.mkdir(exist_ok=True)
+    app = start_app(workdir, {**app_env, "SPOTCHECK_TRUSTED_PROXIES": "127.0.0.9", "SPOTCHECK_LOGIN_PER_MINUTE": "2"})
+    try:
+        _wait_for_fresh_window()
+        json = {"Accept": "application/json"}
+        with _client(app, "127.0.0.9") as proxy, _client(app, "127.0.0.10") as stranger:
+            for _ in range(2):
+                assert proxy.get("/login", headers={"X-Forwarded-For": "203.0.113.5"}).status_code in (302, 303)
+            assert proxy.get("/login", headers={"X-Forwarded-For": "203.0.113.5", **json}).status_code == 429
+            # Another visitor behind the same proxy still has a budget.
+            assert proxy.get("/login", headers={"X-Forwarded-For": "203.0.113.6"}).status_code in (302, 303)
+            # A client that is not the proxy cannot spend (or escape into) somebody's budget by naming them.
+            for _ in range(2):
+                response = stranger.get("/login", headers={"X-Forwarded-For": "203.0.113.6"})
+                assert response.status_code in (302, 303)
+            assert stranger.get("/login", headers={"X-Forwarded-For": "203.0.113.7", **json}).status_code == 429
+            assert proxy.get("/login", headers={"X-Forwarded-For": "203.0.113.6"}).status_code in (302, 303)
+    finally:
+        stop(app.proc)
 
 
 @pytest.fixture
