@@ -190,10 +190,13 @@ def _packed_keys(keys: np.ndarray) -> np.ndarray | None:
         if (prefix[:, :head] < 0x20).any() or (prefix[:, :head] == 0x7F).any():
             return None
         heads = prefix.view(">u8").ravel()
-        distinct = np.unique(heads)
-        if distinct.size > 1 << (64 - _BITS * (width - head)):
-            return None
-        packed = np.searchsorted(distinct, heads).astype(np.uint64) if distinct.size > 1 else np.zeros(n, np.uint64)
+        if (heads == heads[0]).all():  # one county's registry: usually one region prefix, no sort needed
+            packed = np.zeros(n, dtype=np.uint64)
+        else:
+            distinct = np.unique(heads)
+            if distinct.size > 1 << (64 - _BITS * (width - head)):
+                return None
+            packed = np.searchsorted(distinct, heads).astype(np.uint64)
     else:
         packed = np.zeros(n, dtype=np.uint64)
     shift = np.uint64(_BITS)
