@@ -39,7 +39,8 @@ class DistinctRule:
     parse: Callable[[str], Any]
     sql_type: str  # text | text[] | date | smallint | boolean | uuid
     # For values ``parse`` accepts, an SQL expression over ``{c}`` (the raw cell, trimmed as ``{t}``) giving the same
-    # value. Cheaper than joining a map table over a million rows; columns without it are mapped.
+    # value. A trim alone is cheaper than joining a map table over a million rows; anything more (upper(), a list of
+    # words) costs more than the join, so such columns are mapped.
     inline: str | None = None
 
     def to_sql_text(self, value: Any) -> str | None:
@@ -100,9 +101,6 @@ def _single_tag(context: Context, category: str) -> Callable[[str], str]:
     return parse
 
 
-NOT_NO_SQL = "coalesce(upper({t}), '') NOT IN (" + ", ".join(f"'{n}'" for n in v.NO) + ")"
-
-
 def _object_rules(context: Context) -> dict[str, DistinctRule]:
     return {
         "region_code": DistinctRule(v.parse_region, "text", "nullif({t}, '')"),
@@ -111,8 +109,8 @@ def _object_rules(context: Context) -> dict[str, DistinctRule]:
                                     "coalesce(nullif({t}, ''), '企业')"),
         "tags": DistinctRule(_vocabulary(context, "分类标注", "分类标注"), "text[]"),
         "hazard_level": DistinctRule(v.parse_hazard_level, "smallint"),
-        "direct": DistinctRule(lambda raw: v.parse_bool(raw, True), "boolean", NOT_NO_SQL),
-        "risk_class": DistinctRule(lambda raw: v.parse_choice(raw, v.RISK_CLASSES), "text", "nullif(upper({t}), '')"),
+        "direct": DistinctRule(lambda raw: v.parse_bool(raw, True), "boolean"),
+        "risk_class": DistinctRule(lambda raw: v.parse_choice(raw, v.RISK_CLASSES), "text"),
         "status": DistinctRule(lambda raw: v.parse_choice(raw, v.OBJECT_STATUSES, "在营"), "text",
                                "coalesce(nullif({t}, ''), '在营')"),
         "licence_expiry": DistinctRule(v.parse_date, "date"),
