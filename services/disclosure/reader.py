@@ -43,8 +43,9 @@ SERVER_SETTINGS = {
     "statement_timeout": "5s",  # a pathological query cannot hold a connection of the public site for long
 }
 _lock = asyncio.Lock()
-_CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
-                    asyncpg.CannotConnectNowError)
+# Errors of one statement after which the server is ready for the next: the connection may be reused.
+_STATEMENT_ERRORS = (asyncpg.QueryCanceledError, asyncpg.DataError, asyncpg.SyntaxOrAccessError,
+                     asyncpg.IntegrityConstraintViolationError, asyncpg.ReadOnlySQLTransactionError)
 
 
 class PublicReader:
@@ -120,19 +121,27 @@ class PublicReader:
             self._idle.append(conn)
 
     async def _run(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
-        conn = await self._acquire()
-        reusable = False
-        try:
-            result = await getattr(conn, method)(sql, *args)
-            reusable = True
-            return result
-        except asyncpg.PostgresError as exc:
-            # The statement failed (e.g. statement_timeout) but the connection finished the exchange: still usable,
-            # unless the failure was the connection itself (server gone, restarting, backend terminated).
-            reusable = not isinstance(exc, _CONNECTION_LOST) and not conn.is_in_transaction()
-            raise
-        finally:
-            self._release(conn, reusable=reusable)
+        for attempt in (1, 2):
+            conn = await self._acquire()
+            reusable = False
+            try:
+                result = await getattr(conn, method)(sql, *args)
+                reusable = True
+                return result
+            except _STATEMENT_ERRORS:
+                # The statement failed (e.g. statement_timeout, bad input) and the server finished the exchange
+                # normally: the connection is still good. Any other failure (server gone or restarting, backend
+                # terminated, a protocol state left behind by an interrupted exchange) closes it.
+                reusable = not conn.is_in_transaction()
+                raise
+            except (asyncpg.InternalClientError, asyncpg.InterfaceError):
+                # A connection broken in a way asyncpg only notices at its next use (e.g. by a server shutdown
+                # mid-exchange): it is dropped, and the read, which has no side effects, is tried once more.
+                if attempt == 2 or self._closed:
+                    raise
+            finally:
+                self._release(conn, reusable=reusable)
+        raise AssertionError("unreachable")
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         return await self._run("fetch", sql, args)  # type: ignore[no-any-return]
