@@ -250,7 +250,7 @@ def test_partner_cannot_read_another_partners_draft(as_user: Any, db_urls: dict[
     for tenant in (YJJ, XF, SCJG):
         ids[tenant] = uuid.uuid4()
         fetch(runtime, "INSERT INTO inspection_results (id, tenant_id, task_id, uscc, object_id, check_end, due_on,"
-              " entered_by, entered_by_name, summary) SELECT $1, $2, $3, $4::varchar, o.id, '2023-07-31', '2023-08-28', 'x',"
+              " entered_by, entered_by_name, summary) SELECT $1, $2, $3, $4::varchar, o.id, '2023-07-31', '2023-08-28', '00000000-0000-4000-8000-0000000000ee',"
               " '测试', $5 FROM registry_objects o WHERE o.uscc = $4::varchar",
               ids[tenant], tenant, task_id, common, f"草稿 {tenant}", tenant=tenant)
     for tenant in (YJJ, XF, SCJG):
@@ -265,7 +265,7 @@ def test_partner_cannot_read_another_partners_draft(as_user: Any, db_urls: dict[
     other_task = lead.post(f"/api/plans/{declined['plan']['id']}/tasks", LIAN_TASK).json()
     try:
         fetch(runtime, "INSERT INTO inspection_results (id, tenant_id, task_id, uscc, object_id, check_end, due_on,"
-              " entered_by, entered_by_name) SELECT $1, $2, $3, $4::varchar, o.id, '2023-07-31', '2023-08-28', 'x', '测试'"
+              " entered_by, entered_by_name) SELECT $1, $2, $3, $4::varchar, o.id, '2023-07-31', '2023-08-28', '00000000-0000-4000-8000-0000000000ee', '测试'"
               " FROM registry_objects o WHERE o.uscc = $4::varchar", uuid.uuid4(), XF, uuid.UUID(other_task["id"]), common,
               tenant=XF)
     except asyncpg.ForeignKeyViolationError:
