@@ -208,6 +208,15 @@ async def save_draft(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft)
     result = await repo.result_for(ctx.session, task_id, uscc, lock=True)
     values = {"check_end": end, "due_on": due.due, "due_uncertain": due.uncertain,
               "entered_by": str(ctx.principal.user_id), "entered_by_name": ctx.principal.name}
+    started = False
+    if result is None:
+        # A first entry locks the task row before inserting: the insert's foreign-key share lock on the task, taken
+        # first, would deadlock two concurrent first entries when both then move the task to 实施中. Under that
+        # lock, look again: a concurrent first save of the same enterprise may have committed meanwhile.
+        started = await planning.start_implementation(ctx.session, task_id)
+        result = await repo.result_for(ctx.session, task_id, uscc, lock=True)
+    if started:
+        await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "task.start", "task", task_id, {})
     if result is None:
         obj = await _object(ctx, task_id, uscc)
         if obj is None:
@@ -215,8 +224,6 @@ async def save_draft(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft)
         result_id = uuid.uuid4()
         await repo.insert_result(ctx.session, {**values, "id": result_id, "tenant_id": ctx.tenant_id,
                                                "task_id": task_id, "uscc": uscc, "object_id": obj["object_id"]})
-        if await planning.start_implementation(ctx.session, task_id):
-            await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "task.start", "task", task_id, {})
         action = "result.create"
     else:
         result_id = result["id"]

@@ -277,10 +277,12 @@ def main() -> None:
         planner_token = sso.token("yjj-planner")
         prepared = prepare_task(app.url, planner_token)
         ids = asyncio.run(_inspector_ids(asyncpg_dsn(admin)))
-        inspectors = []
+        tokens = {username: sso.token(username) for username in INSPECTORS}
         for n, username in enumerate(INSPECTORS):
-            token = sso.token(username)
-            assign(app.url, planner_token, prepared["task_id"], prepared["teams"], ids[_subject(token)], 4, 4 * n)
+            assign(app.url, planner_token, prepared["task_id"], prepared["teams"], ids[_subject(tokens[username])],
+                   4, 4 * n)
+        inspectors = []
+        for username, token in tokens.items():  # after every adjustment, so each list is final
             work = inspector_work(app.url, token, prepared["task_id"])
             if work:
                 inspectors.append({"username": username, "token": token, "work": work})

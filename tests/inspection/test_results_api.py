@@ -229,3 +229,32 @@ def test_calendar_load_is_admin_only_and_validated(as_user: Any) -> None:
     assert loaded.status_code == 200 and loaded.json()["holidays"] == 2
     view = admin.get("/api/calendar/2099").json()
     assert view["loaded"] and view["workdays"] == ["2099-01-04"]
+
+
+def test_concurrent_first_entries_neither_deadlock_nor_duplicate(
+    as_user: Any, task: dict[str, Any], db_urls: dict[str, str]
+) -> None:
+    """Phone autosaves race: several first saves of two enterprises of one task at once all succeed, and each
+    enterprise has exactly one result (the insert's lock on the task used to deadlock with 已匹配 → 实施中)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.inspection.conftest import ZHANG_WEI
+
+    zhang = str(admin_fetch(db_urls, "SELECT id FROM inspectors WHERE user_id = $1", ZHANG_WEI)[0]["id"])
+    second = task["other_usccs"][0]
+    adjusted = as_user("yjj-planner").post(f"/api/tasks/{task['task_id']}/teams/adjust", {
+        "uscc": second, "slot": 0, "inspector_id": zhang, "reason": "测试：同时录入两家企业的检查结果"})
+    assert adjusted.status_code in (200, 409), adjusted.text  # 409: he already was on that team
+    inspector = as_user(INSPECTOR)
+    inspector.headers()  # fetch the token once, outside the threads
+    points = _entry(as_user, task)["points"]
+    urls = [f"/api/tasks/{task['task_id']}/results/{uscc}" for uscc in (task["uscc"], second)] * 4
+    with ThreadPoolExecutor(len(urls)) as pool:
+        statuses = list(pool.map(lambda url: inspector.post(url, complete_draft(points)).status_code, urls))
+    assert statuses == [200] * len(urls)
+    rows = admin_fetch(db_urls, "SELECT uscc, count(*) AS n FROM inspection_results WHERE task_id = $1 GROUP BY uscc",
+                       uuid.UUID(task["task_id"]))
+    assert {r["uscc"]: r["n"] for r in rows} == {task["uscc"]: 1, second: 1}
+    starts = admin_fetch(db_urls, "SELECT count(*) AS n FROM audit_events WHERE action = 'task.start' "
+                                  "AND entity_id = $1", task["task_id"])
+    assert starts[0]["n"] == 1
