@@ -386,33 +386,8 @@ def score_prefixes(seed: bytes, canonical: Canonical) -> np.ndarray:
 
 # ---- selection ------------------------------------------------------------------------------------------------------
 
-def lowest(prefixes: np.ndarray, members: np.ndarray, k: int, tie_key: Callable[[int], tuple[bytes, bytes]]) -> list[int]:
-    """Positions of the k members with the smallest (score, USCC), in rank order.
-
-    `prefixes` holds each score's first 8 bytes as uint64; `tie_key(i)` gives the full score and USCC of entry i,
-    needed only where prefixes tie."""
-    if k <= 0 or members.size == 0:
-        return []
-    pre = prefixes[members]
-    if k < members.size:
-        # Anything whose prefix exceeds the k-th smallest prefix has ≥ k entries strictly before it.
-        kth = np.partition(pre, k - 1)[k - 1]
-        keep = pre <= kth
-        members, pre = members[keep], pre[keep]
-    order = np.argsort(pre, kind="stable")
-    members, pre = members[order], pre[order]
-    ranked: list[int] = members.tolist()
-    tie_starts = np.flatnonzero(pre[1:] == pre[:-1])
-    i = 0
-    while i < tie_starts.size:
-        start = end = int(tie_starts[i])
-        while i < tie_starts.size and int(tie_starts[i]) == end:
-            end += 1
-            i += 1
-        if start >= k:
-            break
-        ranked[start : end + 1] = sorted(ranked[start : end + 1], key=tie_key)
-    return ranked[:k]
+# One selection for the reference and the fast path: positions of the k smallest (score, USCC).
+lowest = protocol.lowest_positions
 
 
 def draw(

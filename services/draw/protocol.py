@@ -20,9 +20,10 @@ import hmac
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -260,10 +261,11 @@ def _prefixes(scores: bytes) -> np.ndarray:
     return np.frombuffer(scores, dtype=">u8")[:: SCORE_BYTES // 8].astype(np.uint64)
 
 
-def _lowest(
-    prefixes: np.ndarray, scores: bytes, usccs: Sequence[str], members: np.ndarray, k: int
-) -> list[str]:
-    """The k members with the smallest (score, USCC), in rank order."""
+def lowest_positions(prefixes: np.ndarray, members: np.ndarray, k: int, tie_key: Callable[[int], Any]) -> list[int]:
+    """Positions of the k members with the smallest (score, USCC), in rank order.
+
+    `prefixes` holds each score's first 8 bytes as uint64; `tie_key(i)` gives the full score and USCC of entry i,
+    needed only where prefixes tie. The server's fast path (``fast.py``) uses this same function."""
     if k <= 0 or members.size == 0:
         return []
     pre = prefixes[members]
@@ -286,10 +288,18 @@ def _lowest(
             i += 1
         if start >= k:
             break
-        run = ranked[start : end + 1]
-        run.sort(key=lambda j: (scores[j * SCORE_BYTES : (j + 1) * SCORE_BYTES], usccs[j]))
-        ranked[start : end + 1] = run
-    return [usccs[j] for j in ranked[:k]]
+        ranked[start : end + 1] = sorted(ranked[start : end + 1], key=tie_key)
+    return ranked[:k]
+
+
+def _lowest(
+    prefixes: np.ndarray, scores: bytes, usccs: Sequence[str], members: np.ndarray, k: int
+) -> list[str]:
+    """The k members with the smallest (score, USCC), in rank order."""
+    def tie_key(j: int) -> tuple[bytes, str]:
+        return scores[j * SCORE_BYTES : (j + 1) * SCORE_BYTES], usccs[j]
+
+    return [usccs[j] for j in lowest_positions(prefixes, members, k, tie_key)]
 
 
 def select_lowest(scores: bytes, usccs: Sequence[str], k: int) -> list[str]:
