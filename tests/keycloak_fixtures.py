@@ -90,6 +90,22 @@ def real_keycloak(keycloak_server: KeycloakServer | None) -> KeycloakServer:
     return keycloak_server
 
 
+@pytest.fixture
+def master_admin(real_keycloak: KeycloakServer) -> Any:
+    """The county realm's admin API as the bootstrap admin of the master realm (python-keycloak ``KeycloakAdmin``)."""
+    from keycloak import KeycloakAdmin
+
+    from services.identity.keycloak_server import REALM
+
+    return KeycloakAdmin(
+        server_url=real_keycloak.base_url + "/",
+        username=real_keycloak.admin_username,
+        password=real_keycloak.admin_password,
+        realm_name=REALM,
+        user_realm_name="master",
+    )
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if KEYCLOAK_STATE.available is False:
         terminalreporter.write_sep("!", "REAL KEYCLOAK WAS UNAVAILABLE", red=True, bold=True)

@@ -372,17 +372,6 @@ async def provisioner(real_keycloak: KeycloakServer) -> AsyncIterator[KeycloakAd
     await connection.aclose()
 
 
-@pytest.fixture
-def master_admin(real_keycloak: KeycloakServer) -> KeycloakAdmin:
-    return KeycloakAdmin(
-        server_url=real_keycloak.base_url + "/",
-        username=real_keycloak.admin_username,
-        password=real_keycloak.admin_password,
-        realm_name=REALM,
-        user_realm_name="master",
-    )
-
-
 async def test_provisioner_manages_organizations_groups_and_users(provisioner: KeycloakAdmin) -> None:
     orgs = await provisioner.a_get_organizations()
     assert {o["alias"]: o["name"] for o in orgs} == {

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -80,27 +79,16 @@ def test_a_trusted_proxy_names_the_client(app_env: dict[str, str], service_dir: 
         stop(app.proc)
 
 
-@pytest.fixture
-async def realm_admin(real_keycloak: KeycloakServer) -> AsyncIterator[KeycloakAdmin]:
-    yield KeycloakAdmin(
-        server_url=real_keycloak.base_url + "/",
-        username=real_keycloak.admin_username,
-        password=real_keycloak.admin_password,
-        realm_name=REALM,
-        user_realm_name="master",
-    )
-
-
 async def test_keycloak_locks_an_account_after_repeated_wrong_passwords(
-    real_keycloak: KeycloakServer, realm_admin: KeycloakAdmin
+    real_keycloak: KeycloakServer, master_admin: KeycloakAdmin
 ) -> None:
-    realm = await realm_admin.a_get_realm(REALM)
+    realm = await master_admin.a_get_realm(REALM)
     assert realm["bruteForceProtected"] is True and realm["permanentLockout"] is False
     failures = realm["failureFactor"]
     assert 3 <= failures <= 10 and realm["waitIncrementSeconds"] >= 60
 
     username = f"lockout-{uuid.uuid4().hex[:8]}"
-    user_id = await realm_admin.a_create_user({
+    user_id = await master_admin.a_create_user({
         "username": username, "enabled": True, "email": f"{username}@130528.spotcheck.test", "emailVerified": True,
         "firstName": "测试", "lastName": "锁",
         "credentials": [{"type": "password", "value": "right-password", "temporary": False}],
@@ -112,17 +100,17 @@ async def test_keycloak_locks_an_account_after_repeated_wrong_passwords(
             await asyncio.sleep(realm["quickLoginCheckMilliSeconds"] / 1000 + 0.1)
             with pytest.raises(KeycloakError, match="invalid_grant"):
                 password_token(real_keycloak.issuer, username, "guess")
-        status = await realm_admin.a_get_bruteforce_detection_status(user_id)
+        status = await master_admin.a_get_bruteforce_detection_status(user_id)
         assert status["disabled"] is True and status["numFailures"] >= failures
         # Locked: even the right password is refused until the wait passes or an admin clears it.
         with pytest.raises(KeycloakError, match="invalid_grant"):
             password_token(real_keycloak.issuer, username, "right-password")
-        await realm_admin.a_clear_bruteforce_attempts_for_user(user_id)
+        await master_admin.a_clear_bruteforce_attempts_for_user(user_id)
         assert password_token(real_keycloak.issuer, username, "right-password")["access_token"]
         # Guessing fast locks sooner: two failures inside quickLoginCheckMilliSeconds are enough.
         for _ in range(2):
             with pytest.raises(KeycloakError, match="invalid_grant"):
                 password_token(real_keycloak.issuer, username, "guess")
-        assert (await realm_admin.a_get_bruteforce_detection_status(user_id))["disabled"] is True
+        assert (await master_admin.a_get_bruteforce_detection_status(user_id))["disabled"] is True
     finally:
-        await realm_admin.a_delete_user(user_id)
+        await master_admin.a_delete_user(user_id)
