@@ -47,11 +47,12 @@ from services.planning.schemas import AnnounceRequest, DrawRequest, PlanCreate, 
 from shared import migrate
 from shared.db import asyncpg_dsn
 from shared.demo import REGIONS
-from shared.embedded import EmbeddedPostgres
 from shared.runtime import Runtime
 from shared.settings import load_settings
 from shared.tenancy import empty_scope, system_scope
 from shared.worker import load_job_modules, spotcheck_run_job
+from tests.bench import server
+from tests.bench.server import start_reference_postgres
 
 CODE = "130528-bench"
 RATIOS = {"A": "3%", "B": "5%", "C": "10%", "D": "20%"}
@@ -123,23 +124,6 @@ async def _load_objects(url: str, dept_id: uuid.UUID, n: int) -> None:
             " ON CONFLICT DO NOTHING", uuid.uuid4(), dept_id,
         )
         await conn.execute("VACUUM ANALYZE registry_objects")
-    finally:
-        await conn.close()
-
-
-SERVER_SETTINGS = {"shared_buffers": "1GB"}  # the reference machine of research/perf.md; embedded default 128MB
-
-
-async def _configure(superuser_url: str) -> bool:
-    """Give the embedded server the memory of the reference machine; True when a restart is needed."""
-    conn = await asyncpg.connect(asyncpg_dsn(superuser_url))
-    try:
-        changed = False
-        for name, value in SERVER_SETTINGS.items():
-            if await conn.fetchval(f"SHOW {name}") != value:
-                await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-                changed = True
-        return changed
     finally:
         await conn.close()
 
@@ -225,11 +209,8 @@ async def main(n: int, *, as_job: bool, data_dir: Path | None, verify: bool) -> 
         os.environ["SPOTCHECK_LARGE_DRAW_THRESHOLD"] = str(10**12)
     load_job_modules()
     with tempfile.TemporaryDirectory() as tmp:
-        pg = EmbeddedPostgres((data_dir or Path(tmp)) / "pg").start()
+        pg = await start_reference_postgres((data_dir or Path(tmp)) / "pg")
         try:
-            if await _configure(pg.superuser_url):
-                pg.stop()
-                pg = EmbeddedPostgres(pg.data_dir).start()
             await pg.ensure_database("bench")
             admin, runtime_url = pg.url("bench"), pg.url("bench", "bench_app", "pw")
             await asyncio.to_thread(migrate.upgrade, admin, runtime_url)
@@ -303,7 +284,7 @@ async def main(n: int, *, as_job: bool, data_dir: Path | None, verify: bool) -> 
             total, baseline = announce_s + draw_s, min(baselines)
             mode = "as background jobs (worker entry point)" if as_job else "in the request"
             print(f"eligible entries {out.eligible_count:,} in 4 strata, selected {out.selected_count:,}; {mode}; "
-                  f"PostgreSQL {', '.join(f'{k}={v}' for k, v in SERVER_SETTINGS.items())}")
+                  f"PostgreSQL {server.describe()}")
             _print_phases("announce (summary, freeze, commit)", announce_s, announce_phases, announce_cpu)
             _print_phases("draw (score, select, persist, publish)", draw_s, draw_phases, draw_cpu)
             target = "≤ 15 s at 10,000,000 as a job" if as_job else "≤ 1 s at 1,000,000"

@@ -1,10 +1,11 @@
 """Benchmark: import 1,000,000 CSV registry objects through the real import path (``imports.import_file``).
 
-Run by hand: ``uv run python -m tests.bench.bench_import [ROWS]``. It starts its own embedded PostgreSQL, migrates,
+Run by hand: ``uv run python -m tests.bench.bench_import [ROWS]``. It starts its own embedded PostgreSQL with the
+reference settings (``tests/bench/server.py``), migrates,
 generates a CSV of valid rows, then measures in the same run:
 
 * baseline: a raw asyncpg ``copy_to_table`` of the same file into an unindexed temporary table (no validation);
-* first import: every row new (validated, merged into ``registry_objects`` with its 4 indexes, checks, RLS and the
+* first import: every row new (validated, merged into ``registry_objects`` with its 3 indexes, checks, RLS and the
   statement-level department check);
 * re-import of the same file: every row unchanged (validated and compared, nothing written).
 
@@ -35,6 +36,8 @@ from shared import audit, migrate
 from shared.db import Database, asyncpg_dsn
 from shared.embedded import EmbeddedPostgres
 from shared.tenancy import apply_scope, system_scope
+from tests.bench import server
+from tests.bench.server import start_reference_postgres
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -65,7 +68,7 @@ def generate(path: Path, rows: int) -> None:
 
 
 def setup(workdir: Path) -> tuple[EmbeddedPostgres, str, str, uuid.UUID]:
-    pg = EmbeddedPostgres(workdir / "pg").start()
+    pg = asyncio.run(start_reference_postgres(workdir / "pg"))
     asyncio.run(pg.ensure_database("bench"))
     admin = pg.url("bench")
     runtime = pg.url("bench", "bench_app", "bench-pw")
@@ -144,6 +147,7 @@ def main() -> None:
             path = workdir / "objects.csv"
             start = time.perf_counter()
             generate(path, rows)
+            print(f"PostgreSQL {server.describe()}")
             print(f"generated {rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.1f} s")
             base = asyncio.run(baseline(runtime, path))
             print(f"baseline raw asyncpg COPY:  {base:6.2f} s  {rows / base:>10,.0f} rows/s")

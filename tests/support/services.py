@@ -18,7 +18,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from shared.db import asyncpg_dsn
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis
+from shared.embedded import EmbeddedPostgres, EmbeddedRedis, create_database_sql
 
 T = TypeVar("T")
 RUNTIME_ROLE = "spotcheck_test_app"
@@ -40,7 +40,7 @@ class PostgresHandle:
         conn = await asyncpg.connect(asyncpg_dsn(self.superuser_url))
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(create_database_sql(name))
         finally:
             await conn.close()
 
