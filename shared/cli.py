@@ -179,6 +179,33 @@ def _county_cap(args: argparse.Namespace) -> int:
     return 0
 
 
+def _jobs(args: argparse.Namespace) -> int:
+    import uuid
+
+    from shared import job_admin
+    from shared.settings import SettingsError, get_settings
+
+    try:
+        url = get_settings().db.url
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.action == "retry":
+        try:
+            job_id = uuid.UUID(args.job_id or "")
+        except ValueError:
+            print("retry needs the id of a failed job (see `spotcheck jobs`)", file=sys.stderr)
+            return 2
+        if not asyncio.run(job_admin.retry(url, job_id)):
+            print(f"no failed job {job_id}", file=sys.stderr)
+            return 1
+        print(f"job {job_id} queued again; a worker takes it at its next sweep (SPOTCHECK_JOB_SWEEP_SECONDS)")
+        return 0
+    view = asyncio.run(job_admin.overview(url))
+    print(job_admin.render(view))
+    return 1 if view.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spotcheck", description="SpotCheck 双随机、一公开监管平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -234,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department", required=True, help="department code, e.g. 130528-yjj")
     p.add_argument("--replace", action="store_true", help="deactivate active rows that are not in the file")
     p.set_defaults(fn=_import)
+
+    p = sub.add_parser("jobs", help="list failed background jobs (exit 1 if any) or retry one (operators)")
+    p.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    p.add_argument("job_id", nargs="?", help="the failed job's id (retry)")
+    p.set_defaults(fn=_jobs)
 
     p = sub.add_parser("county-cap", help="set the county's per-enterprise annual cap on checks across departments")
     p.add_argument("--region", required=True, help="行政区划代码, e.g. 130528")

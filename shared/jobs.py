@@ -8,6 +8,9 @@
 * Job functions are registered with ``@tenant_job("name")``. They receive ids only and reload their data in a
   session scoped to the job's department. The wrapper marks the outbox row completed *in the same transaction* as the
   work: a retried or duplicated job finds it completed and does nothing.
+* A job that keeps failing is marked failed after ``SPOTCHECK_JOB_MAX_ATTEMPTS`` (``shared.worker``); its optional
+  ``give_up(session, tenant_id, **kwargs)`` step then runs in the job's scope, to leave its domain state honest (a
+  task is put back, an import batch is marked failed) and tell the people waiting for it.
 """
 
 from __future__ import annotations
@@ -29,16 +32,20 @@ log = structlog.get_logger()
 JobFn = Callable[..., Awaitable[Any]]
 _SETTINGS: ContextVar[Settings | None] = ContextVar("spotcheck_job_settings", default=None)
 REGISTRY: dict[str, JobFn] = {}
+GIVE_UP: dict[str, JobFn] = {}
 _DEFERRED = "spotcheck_deferred_jobs"
 
 
-def tenant_job(name: str) -> Callable[[JobFn], JobFn]:
-    """Register ``fn(session, **kwargs)`` as the job ``name``; it runs inside the job's department scope."""
+def tenant_job(name: str, *, give_up: JobFn | None = None) -> Callable[[JobFn], JobFn]:
+    """Register ``fn(session, tenant_id, **kwargs)`` as the job ``name``; it runs inside the job's department scope.
+    ``give_up`` (same arguments) runs once if the job is marked failed."""
 
     def register(fn: JobFn) -> JobFn:
         if name in REGISTRY and REGISTRY[name] is not fn:
             raise RuntimeError(f"job {name!r} registered twice")
         REGISTRY[name] = fn
+        if give_up is not None:
+            GIVE_UP[name] = give_up
         return fn
 
     return register

@@ -44,6 +44,8 @@ class JobSettings(msgspec.Struct, frozen=True):
       commit time, process killed between commit and enqueue), and how old such a job must be.
     * ``shutdown_grace_seconds``: on SIGTERM a worker stops taking jobs and lets running ones finish for this long;
       jobs still running then are cancelled and re-queued for another worker (their transaction rolls back).
+    * ``max_attempts``: a job that has failed (or had to be re-sent after a timeout or a killed worker) this many times
+      is marked failed: nothing re-sends it, its give-up step runs, ``spotcheck jobs`` lists it for operators.
     * ``reminder_time``: local time of the daily reminder crons (disclosure deadlines at this time, monthly reports
       on the 20th ten minutes later, joint-plan invitations twenty minutes later).
     """
@@ -52,6 +54,7 @@ class JobSettings(msgspec.Struct, frozen=True):
     sweep_seconds: int = 30
     shutdown_grace_seconds: int = 90
     reminder_time: dt.time = dt.time(8, 5)
+    max_attempts: int = 5
 
 
 class OIDCSettings(msgspec.Struct, frozen=True):
@@ -144,6 +147,7 @@ def _job_settings(env: Mapping[str, str]) -> JobSettings:
             0, 86400,
         ),
         reminder_time=_time_of_day("REMINDER_TIME", _get(env, "REMINDER_TIME"), d.reminder_time),
+        max_attempts=_bounded("JOB_MAX_ATTEMPTS", _get(env, "JOB_MAX_ATTEMPTS"), d.max_attempts, 1, 100),
     )
 
 

@@ -10,6 +10,9 @@ Any number of workers may run against one Redis and one PostgreSQL:
   what is still running then is cancelled (rolled back) and re-queued at once for another worker;
 * PostgreSQL or Redis unreachable: the job is retried later (arq ``Retry``), the worker's Redis connection retries
   with back-off instead of the process exiting, and the sweeper re-enqueues whatever never reached Redis;
+* a job that raises is retried with back-off; after ``SPOTCHECK_JOB_MAX_ATTEMPTS`` failed runs (or re-sends by the
+  sweeper of a job that never finished: timeouts, killed workers) it is marked failed with its last error, its
+  give-up step runs, and nothing re-sends it until an operator says so (``spotcheck jobs retry``);
 * cron jobs are ``unique``: every worker schedules them with the same job id, arq runs each firing once.
 """
 
@@ -54,12 +57,45 @@ async def spotcheck_run_job(
     try:
         return await _run_job(ctx, job_id, tenant_id, name, kwargs)
     except Exception as exc:
-        if not is_unavailable(exc):
-            raise
-        # PostgreSQL or Redis is down or restarting: nothing was committed; try again a little later.
-        tries = int(ctx.get("job_try") or 1)
-        log.warning("job.unavailable", job=name, job_id=job_id, tries=tries, error=f"{type(exc).__name__}: {exc}")
-        raise Retry(defer=min(5 * tries, 60)) from exc
+        if is_unavailable(exc):
+            # PostgreSQL or Redis is down or restarting: nothing was committed; try again a little later.
+            tries = int(ctx.get("job_try") or 1)
+            log.warning("job.unavailable", job=name, job_id=job_id, tries=tries, error=f"{type(exc).__name__}: {exc}")
+            raise Retry(defer=min(5 * tries, 60)) from exc
+        error = f"{type(exc).__name__}: {exc}"
+        attempts = await record_failure(ctx["runtime"], uuid.UUID(job_id), uuid.UUID(tenant_id), name, kwargs, error)
+        if attempts is None:
+            log.error("job.failed", job=name, job_id=job_id, tenant_id=tenant_id, error=error, exc_info=exc)
+            return "failed"
+        log.warning("job.error", job=name, job_id=job_id, attempts=attempts, error=error, exc_info=exc)
+        raise Retry(defer=min(30 * attempts, 300)) from exc
+
+
+async def record_failure(
+    runtime: Runtime, job_id: uuid.UUID, tenant_id: uuid.UUID, name: str, kwargs: dict[str, Any], error: str
+) -> int | None:
+    """Count one failed attempt (the job's own transaction has rolled back). Returns the attempts so far, or None
+    when this one was the last: the job is now failed and its give-up step has run, in the same transaction."""
+    limit = runtime.settings.jobs.max_attempts
+    async with runtime.unit_of_work(system_scope(tenant_id)) as session:
+        row = (
+            await session.execute(
+                text(
+                    "UPDATE job_outbox SET attempts = attempts + 1, last_error = left(:e, 2000), "
+                    "failed_at = CASE WHEN attempts + 1 >= :max THEN now() END "
+                    "WHERE id = :id AND completed_at IS NULL AND failed_at IS NULL RETURNING attempts, failed_at"
+                ),
+                {"e": error, "max": limit, "id": job_id},
+            )
+        ).first()
+        if row is None:  # completed or failed meanwhile (a duplicate delivery)
+            return 0
+        if row.failed_at is None:
+            return int(row.attempts)
+        give_up = jobs.GIVE_UP.get(name)
+        if give_up is not None:
+            await give_up(session, tenant_id, **kwargs)
+    return None
 
 
 async def _run_job(ctx: dict[str, Any], job_id: str, tenant_id: str, name: str, kwargs: dict[str, Any]) -> str:
@@ -72,12 +108,14 @@ async def _run_job(ctx: dict[str, Any], job_id: str, tenant_id: str, name: str, 
         # Row lock: a duplicate run of the same job waits here, then sees it completed and does nothing.
         claimed = (
             await session.execute(
-                text("SELECT id FROM job_outbox WHERE id = :id AND completed_at IS NULL FOR UPDATE"),
+                text("SELECT failed_at FROM job_outbox WHERE id = :id AND completed_at IS NULL FOR UPDATE"),
                 {"id": uuid.UUID(job_id)},
             )
         ).first()
         if claimed is None:
             return "skipped: already completed"
+        if claimed.failed_at is not None:
+            return "skipped: failed (spotcheck jobs retry)"
         await fn(session, uuid.UUID(tenant_id), **kwargs)
         await session.execute(
             text("UPDATE job_outbox SET completed_at = now(), started_count = started_count + 1 WHERE id = :id"),
@@ -89,16 +127,19 @@ async def _run_job(ctx: dict[str, Any], job_id: str, tenant_id: str, name: str, 
 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
     """Re-enqueue committed jobs that never reached Redis (older than one sweep interval), and jobs enqueued long
-    enough ago that they must have been lost with Redis or failed in arq (older than the job timeout plus a minute;
-    re-enqueueing a job arq still holds is a no-op, its id being the outbox id)."""
+    enough ago that they must have been lost with Redis, timed out or died with their worker (older than the job
+    timeout plus a minute; re-enqueueing a job arq still holds is a no-op, its id being the outbox id). Such a re-send
+    counts as an attempt: a job that never finishes is marked failed like one that keeps raising."""
     runtime: Runtime = ctx["runtime"]
     timing = runtime.settings.jobs
+    exhausted: list[Any] = []
     async with runtime.db.sessionmaker() as session, session.begin():
         await session.execute(text("SELECT set_config('app.job_sweeper', 'on', true)"))
         rows = (
             await session.execute(
                 text(
-                    "SELECT id, tenant_id, function, kwargs FROM job_outbox WHERE completed_at IS NULL "
+                    "SELECT id, tenant_id, function, kwargs, enqueued_at IS NOT NULL AS resend, attempts "
+                    "FROM job_outbox WHERE completed_at IS NULL AND failed_at IS NULL "
                     "AND created_at < now() - make_interval(secs => :fresh) "
                     "AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => :lost)) "
                     "ORDER BY created_at LIMIT 500 FOR UPDATE SKIP LOCKED"
@@ -107,10 +148,18 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
             )
         ).all()
         for row in rows:
+            if row.resend and row.attempts + 1 >= timing.max_attempts:
+                exhausted.append(row)
+                continue
             if await jobs.enqueue(runtime.arq, row.id, row.tenant_id, row.function, row.kwargs):
                 await session.execute(
-                    text("UPDATE job_outbox SET enqueued_at = now() WHERE id = :id"), {"id": row.id}
+                    text("UPDATE job_outbox SET enqueued_at = now(), attempts = attempts + :n WHERE id = :id"),
+                    {"id": row.id, "n": 1 if row.resend else 0},
                 )
+    for row in exhausted:
+        await record_failure(runtime, row.id, row.tenant_id, row.function, row.kwargs,
+                             "多次重新派发仍未完成（超时或工作进程中止）")
+        log.error("job.failed", job=row.function, job_id=str(row.id), tenant_id=str(row.tenant_id), reason="resent")
     return len(rows)
 
 
@@ -203,7 +252,9 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": redis_settings(settings.redis.url),
-        "max_tries": 5,
+        # Our own count (SPOTCHECK_JOB_MAX_ATTEMPTS) decides when a job has failed; arq's only has to outlast it
+        # and the retries while PostgreSQL or Redis is restarting.
+        "max_tries": timing.max_attempts + 10,
         "job_timeout": timing.timeout_seconds,
         # SIGTERM: stop taking jobs, let running ones finish for this long, then cancel and re-queue them.
         "job_completion_wait": timing.shutdown_grace_seconds,

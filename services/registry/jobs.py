@@ -119,7 +119,18 @@ class _ProgressWriter:
             )
 
 
-@tenant_job(JOB)
+async def give_up_import(session: AsyncSession, tenant_id: uuid.UUID, *, batch_id: str) -> None:
+    """The job was stopped again and again (a timeout or a killed worker each time): nothing was imported."""
+    batch_uuid = uuid.UUID(batch_id)
+    status = (await session.execute(
+        text("SELECT status FROM import_batches WHERE id = :id"), {"id": batch_uuid})).scalar_one_or_none()
+    if status in (None, "succeeded", "failed"):
+        return
+    await finish_batch(session, batch_uuid, None, "导入多次未能完成（超时或服务中断），未导入任何数据，请稍后重试或联系运维人员")
+    await session.execute(text("DELETE FROM import_chunks WHERE batch_id = :b"), {"b": batch_uuid})
+
+
+@tenant_job(JOB, give_up=give_up_import)
 async def import_job(session: AsyncSession, tenant_id: uuid.UUID, *, batch_id: str) -> None:
     batch_uuid = uuid.UUID(batch_id)
     batch = (await session.execute(

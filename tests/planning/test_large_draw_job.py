@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from services.draw.proof import load_proof
 from services.draw.verify import verify_proof
+from services.identity.provisioning import department_id
+from services.planning import jobs as planning_jobs
+from services.planning import repository as planning_repo
+from shared.runtime import Runtime
+from shared.tenancy import department_scope
 from tests.planning.conftest import SEED_TASK_2023001, Api
 from tests.support.stack import SSO, AppServer, spawn, start_app, stop
+
+YJJ = department_id("130528-yjj")
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +69,25 @@ def test_announce_and_draw_run_as_jobs(job_stack: AppServer, sso: SSO) -> None:
         assert verify_proof(proof).ok and proof.public_entropy == "8,8"
         notes = client.get("/", headers=planner.headers())
         assert notes.status_code == 200
+
+
+async def test_a_draw_job_that_keeps_failing_puts_the_task_back(job_stack: AppServer, sso: SSO, runtime: Runtime) -> None:
+    """When a queued announcement or draw has failed every attempt, its give-up step returns the task to where the
+    planner can try again and tells them; a task that has moved on meanwhile is left alone."""
+    with httpx.Client(base_url=job_stack.url, timeout=30) as client:
+        planner = Api(client, sso, "yjj-planner")
+        plan = planner.post("/api/plans", {"year": 2023, "kind": "本部门", "initiating_section": "zfjdg"}).json()
+        task = planner.post(f"/api/plans/{plan['id']}/tasks", SEED_TASK_2023001).json()
+    actor = {"user_id": str(uuid.uuid4())}
+    async with runtime.unit_of_work(department_scope(YJJ)) as session:
+        await planning_repo.set_task_status(session, uuid.UUID(task["id"]), "公告中")
+        await planning_jobs.give_up_announce(session, YJJ, task_id=task["id"], actor=actor, entropy_source="x")
+    async with runtime.unit_of_work(department_scope(YJJ)) as session:
+        status = (await session.execute(text("SELECT status FROM tasks WHERE id = :id"), {"id": task["id"]})).scalar()
+        note = (await session.execute(text("SELECT title FROM notifications WHERE recipient_id = :r"),
+                                      {"r": actor["user_id"]})).scalar()
+        # Moved on (here: back in 草稿 already): a give-up of the draw step must not touch it.
+        await planning_jobs.give_up_draw(session, YJJ, task_id=task["id"], actor=actor, public_entropy="")
+        after = (await session.execute(text("SELECT status FROM tasks WHERE id = :id"), {"id": task["id"]})).scalar()
+    assert status == "草稿" and after == "草稿"
+    assert note is not None and "公告未完成" in note and "多次尝试均失败" in note

@@ -21,14 +21,15 @@ BASE = {
 }
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 JOB_VARIABLES = {"SPOTCHECK_JOB_TIMEOUT_SECONDS", "SPOTCHECK_JOB_SWEEP_SECONDS",
-                 "SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS", "SPOTCHECK_REMINDER_TIME"}
+                 "SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS", "SPOTCHECK_REMINDER_TIME", "SPOTCHECK_JOB_MAX_ATTEMPTS"}
 
 
 def test_defaults_and_overrides() -> None:
-    assert load_settings(BASE).jobs == JobSettings(600, 30, 90, dt.time(8, 5))
+    assert load_settings(BASE).jobs == JobSettings(600, 30, 90, dt.time(8, 5), 5)
     jobs = load_settings({**BASE, "SPOTCHECK_JOB_TIMEOUT_SECONDS": "12", "SPOTCHECK_JOB_SWEEP_SECONDS": "5",
-                          "SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS": "0", "SPOTCHECK_REMINDER_TIME": "07:30:15"}).jobs
-    assert jobs == JobSettings(12, 5, 0, dt.time(7, 30, 15))
+                          "SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS": "0", "SPOTCHECK_REMINDER_TIME": "07:30:15",
+                          "SPOTCHECK_JOB_MAX_ATTEMPTS": "2"}).jobs
+    assert jobs == JobSettings(12, 5, 0, dt.time(7, 30, 15), 2)
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
@@ -37,6 +38,7 @@ def test_defaults_and_overrides() -> None:
     ("JOB_SWEEP_SECONDS", "7200", "between 1 and 3600"),
     ("WORKER_SHUTDOWN_GRACE_SECONDS", "-1", "between 0 and"),
     ("REMINDER_TIME", "8点", "time of day"),
+    ("JOB_MAX_ATTEMPTS", "0", "between 1 and 100"),
 ])
 def test_bad_values_are_refused_by_name(name: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=f"SPOTCHECK_{name}.*{message}"):

@@ -219,3 +219,25 @@ async def test_fifty_megabytes(runtime: Runtime, dept: uuid.UUID) -> None:
     report = await do_import(runtime, dept, "objects", data)
     assert report.added == 190_000
     assert await count(runtime, dept, "SELECT count(*) FROM registry_objects") == 190_000
+
+
+async def test_an_import_job_given_up_marks_its_batch_failed(runtime: Runtime, dept: uuid.UUID) -> None:
+    """An import whose job never finished (killed by its timeout again and again) ends as a failed batch with a
+    message and no stored file, never as 'running' for ever; a finished batch is left as it is."""
+    from services.registry import jobs as registry_jobs
+    from shared import audit
+
+    data = csv_bytes("objects", [object_row(1)])
+    async with runtime.unit_of_work(system_scope(dept)) as session:
+        batch = await registry_jobs.enqueue_import(
+            session, dept, audit.SYSTEM, "objects", io.BytesIO(data), len(data), "企业.csv", False)
+    async with runtime.unit_of_work(system_scope(dept)) as session:
+        await registry_jobs.give_up_import(session, dept, batch_id=str(batch))
+        await registry_jobs.give_up_import(session, dept, batch_id=str(batch))  # twice: no change the second time
+    async with runtime.unit_of_work(system_scope(dept)) as session:
+        row = (await session.execute(text("SELECT status, message FROM import_batches WHERE id = :id"),
+                                     {"id": batch})).one()
+        chunks = (await session.execute(text("SELECT count(*) FROM import_chunks WHERE batch_id = :id"),
+                                        {"id": batch})).scalar_one()
+        objects = (await session.execute(text("SELECT count(*) FROM registry_objects"))).scalar_one()
+    assert row.status == "failed" and "多次未能完成" in row.message and chunks == 0 and objects == 0

@@ -1,19 +1,28 @@
-"""Jobs: enqueued only after commit, dropped with a rollback, done once even when delivered twice."""
+"""Jobs: enqueued only after commit, dropped with a rollback, done once even when delivered twice, and marked failed
+(never re-sent forever) when they keep failing."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
 import uuid
 from typing import Any
 
 import pytest
+from arq import Retry
 from arq.worker import Worker
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.provisioning import department_id
-from shared import jobs
+from shared import jobs, notifications
 from shared.runtime import Runtime
 from shared.tenancy import department_scope
 from shared.worker import load_job_modules, spotcheck_run_job, sweep_outbox
+from tests.support.stack import ROOT
 
 XF = department_id("130528-xfjy")
 
@@ -106,3 +115,116 @@ async def test_unknown_job_is_refused_at_defer_time(runtime: Runtime) -> None:
     with pytest.raises(KeyError):
         async with runtime.unit_of_work(department_scope(XF)) as session:
             await jobs.defer(session, "no.such.job", XF)
+
+
+# ---- a job that keeps failing ------------------------------------------------------------------------------------
+FAILS = "test.always_fails"
+
+
+async def _give_up(session: AsyncSession, tenant_id: uuid.UUID, *, key: str) -> None:
+    await notifications.create(session, tenant_id, "test", "已放弃", dedupe_key=f"{key}-gave-up")
+
+
+@jobs.tenant_job(FAILS, give_up=_give_up)
+async def _always_fails(session: AsyncSession, tenant_id: uuid.UUID, *, key: str) -> None:
+    await notifications.create(session, tenant_id, "test", "不应留下", dedupe_key=key)  # rolled back with the error
+    raise RuntimeError(f"坏数据 {key}")
+
+
+async def _outbox(runtime: Runtime, job_id: uuid.UUID) -> Any:
+    async with runtime.unit_of_work(department_scope(XF, read_only=True)) as session:
+        return (await session.execute(
+            text("SELECT attempts, failed_at, last_error, enqueued_at FROM job_outbox WHERE id = :id"), {"id": job_id}
+        )).one()
+
+
+async def _defer_failing(runtime: Runtime, key: str) -> uuid.UUID:
+    arq, runtime.arq = runtime.arq, None  # run it by hand below, not through a worker
+    try:
+        async with runtime.unit_of_work(department_scope(XF)) as session:
+            return await jobs.defer(session, FAILS, XF, key=key)
+    finally:
+        runtime.arq = arq
+
+
+async def test_a_job_that_keeps_failing_ends_failed_and_is_never_resent(runtime: Runtime) -> None:
+    key = f"fail-{uuid.uuid4()}"
+    job_id = await _defer_failing(runtime, key)
+    ctx: dict[str, Any] = {"runtime": runtime}
+    limit = runtime.settings.jobs.max_attempts
+    for attempt in range(1, limit):
+        with pytest.raises(Retry):  # retried with back-off, counted
+            await spotcheck_run_job(ctx, str(job_id), str(XF), FAILS, {"key": key})
+        row = await _outbox(runtime, job_id)
+        assert row.attempts == attempt and row.failed_at is None and f"坏数据 {key}" in row.last_error
+    assert await _notifications(runtime, f"{key}-gave-up") == 0
+    assert await spotcheck_run_job(ctx, str(job_id), str(XF), FAILS, {"key": key}) == "failed"
+    row = await _outbox(runtime, job_id)
+    assert row.attempts == limit and row.failed_at is not None and "RuntimeError: 坏数据" in row.last_error
+    # The give-up step ran once, in the job's scope; the failed runs left nothing behind.
+    assert await _notifications(runtime, f"{key}-gave-up") == 1
+    assert await _notifications(runtime, key) == 0
+    # A late duplicate delivery does nothing, and the sweeper does not send it again, however old it is.
+    assert (await spotcheck_run_job(ctx, str(job_id), str(XF), FAILS, {"key": key})).startswith("skipped: failed")
+    async with runtime.db.sessionmaker() as session, session.begin():
+        await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(XF)})
+        await session.execute(text("UPDATE job_outbox SET created_at = now() - interval '1 day', enqueued_at = NULL "
+                                   "WHERE id = :id"), {"id": job_id})
+    await sweep_outbox(ctx)
+    row = await _outbox(runtime, job_id)
+    assert row.enqueued_at is None and row.attempts == limit
+
+
+async def test_a_job_resent_again_and_again_ends_failed(runtime: Runtime) -> None:
+    """A job that never finishes (killed by its timeout, its worker lost) is re-sent by the sweeper; each re-send
+    counts, and at the limit the job fails with its give-up step instead of being sent once more."""
+    key = f"lost-{uuid.uuid4()}"
+    job_id = await _defer_failing(runtime, key)
+    limit, lost = runtime.settings.jobs.max_attempts, runtime.settings.jobs.timeout_seconds + 120
+    async with runtime.db.sessionmaker() as session, session.begin():
+        await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(XF)})
+        await session.execute(
+            text("UPDATE job_outbox SET created_at = now() - make_interval(secs => :s), "
+                 "enqueued_at = now() - make_interval(secs => :s), attempts = :a WHERE id = :id"),
+            {"s": lost, "a": limit - 2, "id": job_id},
+        )
+    ctx: dict[str, Any] = {"runtime": runtime}
+    await sweep_outbox(ctx)  # one more re-send: counted
+    row = await _outbox(runtime, job_id)
+    assert row.attempts == limit - 1 and row.failed_at is None and row.enqueued_at is not None
+    async with runtime.db.sessionmaker() as session, session.begin():
+        await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(XF)})
+        await session.execute(text("UPDATE job_outbox SET enqueued_at = now() - make_interval(secs => :s) "
+                                   "WHERE id = :id"), {"s": lost, "id": job_id})
+    await sweep_outbox(ctx)  # the limit: failed, not re-sent
+    row = await _outbox(runtime, job_id)
+    assert row.attempts == limit and row.failed_at is not None and "多次重新派发" in row.last_error
+    assert await _notifications(runtime, f"{key}-gave-up") == 1
+
+
+def _cli(base_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SPOTCHECK_")}, **base_env}
+    return subprocess.run([sys.executable, "-m", "shared.cli", "jobs", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+async def test_operators_list_and_retry_failed_jobs(runtime: Runtime, base_env: dict[str, str]) -> None:
+    key = f"cli-{uuid.uuid4()}"
+    job_id = await _defer_failing(runtime, key)
+    ctx: dict[str, Any] = {"runtime": runtime}
+    for _ in range(runtime.settings.jobs.max_attempts):
+        with contextlib.suppress(Retry):
+            await spotcheck_run_job(ctx, str(job_id), str(XF), FAILS, {"key": key})
+    listed = await asyncio.to_thread(_cli, base_env)
+    assert listed.returncode == 1, listed.stderr  # failed jobs: exit 1, for monitoring
+    line = next(x for x in listed.stdout.splitlines() if str(job_id) in x)
+    assert "130528-xfjy" in line and FAILS in line and "坏数据" in line
+
+    bad = await asyncio.to_thread(_cli, base_env, "retry", "not-an-id")
+    assert bad.returncode == 2 and "retry needs the id" in bad.stderr
+    retried = await asyncio.to_thread(_cli, base_env, "retry", str(job_id))
+    assert retried.returncode == 0, retried.stderr
+    row = await _outbox(runtime, job_id)
+    assert row.failed_at is None and row.attempts == 0 and row.last_error == "" and row.enqueued_at is None
+    again = await asyncio.to_thread(_cli, base_env, "retry", str(job_id))
+    assert again.returncode == 1 and "no failed job" in again.stderr
