@@ -105,6 +105,13 @@ async def _run_job(ctx: dict[str, Any], job_id: str, tenant_id: str, name: str, 
     if fn is None:
         raise RuntimeError(f"unknown job {name!r}")
     async with runtime.unit_of_work(system_scope(uuid.UUID(tenant_id))) as session:
+        # Committed at once: if this run then dies without a trace (timeout, killed worker), the sweeper can tell a
+        # job that started and vanished from one still waiting in the queue.
+        await session.execute(
+            text("UPDATE job_outbox SET started_at = now() WHERE id = :id AND completed_at IS NULL"),
+            {"id": uuid.UUID(job_id)},
+        )
+    async with runtime.unit_of_work(system_scope(uuid.UUID(tenant_id))) as session:
         # Row lock: a duplicate run of the same job waits here, then sees it completed and does nothing.
         claimed = (
             await session.execute(
@@ -128,8 +135,9 @@ async def _run_job(ctx: dict[str, Any], job_id: str, tenant_id: str, name: str, 
 async def sweep_outbox(ctx: dict[str, Any]) -> int:
     """Re-enqueue committed jobs that never reached Redis (older than one sweep interval), and jobs enqueued long
     enough ago that they must have been lost with Redis, timed out or died with their worker (older than the job
-    timeout plus a minute; re-enqueueing a job arq still holds is a no-op, its id being the outbox id). Such a re-send
-    counts as an attempt: a job that never finishes is marked failed like one that keeps raising."""
+    timeout plus a minute; re-enqueueing a job arq still holds is a no-op, its id being the outbox id). The re-send of
+    a job that had started since it was last sent counts as an attempt: a job that never finishes is marked failed
+    like one that keeps raising (one still waiting in a long queue is not)."""
     runtime: Runtime = ctx["runtime"]
     timing = runtime.settings.jobs
     exhausted: list[Any] = []
@@ -138,7 +146,8 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
         rows = (
             await session.execute(
                 text(
-                    "SELECT id, tenant_id, function, kwargs, enqueued_at IS NOT NULL AS resend, attempts "
+                    "SELECT id, tenant_id, function, kwargs, attempts, "
+                    "enqueued_at IS NOT NULL AND started_at >= enqueued_at AS resend "
                     "FROM job_outbox WHERE completed_at IS NULL AND failed_at IS NULL "
                     "AND created_at < now() - make_interval(secs => :fresh) "
                     "AND (enqueued_at IS NULL OR enqueued_at < now() - make_interval(secs => :lost)) "

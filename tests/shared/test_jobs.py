@@ -176,8 +176,9 @@ async def test_a_job_that_keeps_failing_ends_failed_and_is_never_resent(runtime:
 
 
 async def test_a_job_resent_again_and_again_ends_failed(runtime: Runtime) -> None:
-    """A job that never finishes (killed by its timeout, its worker lost) is re-sent by the sweeper; each re-send
-    counts, and at the limit the job fails with its give-up step instead of being sent once more."""
+    """A job that never finishes (killed by its timeout, its worker lost) is re-sent by the sweeper; each re-send of
+    a job that had started counts, and at the limit the job fails with its give-up step instead of being sent once
+    more. A job that never started (a long queue) is re-sent without counting."""
     key = f"lost-{uuid.uuid4()}"
     job_id = await _defer_failing(runtime, key)
     limit, lost = runtime.settings.jobs.max_attempts, runtime.settings.jobs.timeout_seconds + 120
@@ -189,13 +190,24 @@ async def test_a_job_resent_again_and_again_ends_failed(runtime: Runtime) -> Non
             {"s": lost, "a": limit - 2, "id": job_id},
         )
     ctx: dict[str, Any] = {"runtime": runtime}
-    await sweep_outbox(ctx)  # one more re-send: counted
+    await sweep_outbox(ctx)  # sent long ago, never started: re-sent, not counted
+    row = await _outbox(runtime, job_id)
+    assert row.attempts == limit - 2 and row.failed_at is None
+
+    async def started_and_vanished() -> None:
+        async with runtime.db.sessionmaker() as session, session.begin():
+            await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(XF)})
+            await session.execute(
+                text("UPDATE job_outbox SET enqueued_at = now() - make_interval(secs => :s), "
+                     "started_at = now() - make_interval(secs => :s) + interval '1 second' WHERE id = :id"),
+                {"s": lost, "id": job_id},
+            )
+
+    await started_and_vanished()
+    await sweep_outbox(ctx)  # started after it was sent, never finished: counted
     row = await _outbox(runtime, job_id)
     assert row.attempts == limit - 1 and row.failed_at is None and row.enqueued_at is not None
-    async with runtime.db.sessionmaker() as session, session.begin():
-        await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(XF)})
-        await session.execute(text("UPDATE job_outbox SET enqueued_at = now() - make_interval(secs => :s) "
-                                   "WHERE id = :id"), {"s": lost, "id": job_id})
+    await started_and_vanished()
     await sweep_outbox(ctx)  # the limit: failed, not re-sent
     row = await _outbox(runtime, job_id)
     assert row.attempts == limit and row.failed_at is not None and "多次重新派发" in row.last_error
