@@ -44,6 +44,13 @@ async def _drain(runtime: Runtime) -> None:
         await worker.close()
 
 
+async def _set_outbox(runtime: Runtime, job_id: uuid.UUID, assignments: str, **params: Any) -> None:
+    """Move an outbox row's clock (or counters) as if time had passed; XF's scope, committed."""
+    async with runtime.db.sessionmaker() as session, session.begin():
+        await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(XF)})
+        await session.execute(text(f"UPDATE job_outbox SET {assignments} WHERE id = :id"), {"id": job_id, **params})
+
+
 async def _notifications(runtime: Runtime, key: str) -> int:
     async with runtime.unit_of_work(department_scope(XF, read_only=True)) as session:
         return (
@@ -100,11 +107,7 @@ async def test_sweeper_recovers_a_job_whose_enqueue_was_lost(runtime: Runtime) -
         runtime.arq = arq
     await _drain(runtime)
     assert await _notifications(runtime, key) == 0
-    async with runtime.db.sessionmaker() as session, session.begin():
-        await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(XF)})
-        await session.execute(
-            text("UPDATE job_outbox SET created_at = now() - interval '1 minute' WHERE id = :id"), {"id": job_id}
-        )
+    await _set_outbox(runtime, job_id, "created_at = now() - interval '1 minute'")
     ctx: dict[str, Any] = {"runtime": runtime}
     assert await sweep_outbox(ctx) >= 1
     await _drain(runtime)
@@ -166,10 +169,7 @@ async def test_a_job_that_keeps_failing_ends_failed_and_is_never_resent(runtime:
     assert await _notifications(runtime, key) == 0
     # A late duplicate delivery does nothing, and the sweeper does not send it again, however old it is.
     assert (await spotcheck_run_job(ctx, str(job_id), str(XF), FAILS, {"key": key})).startswith("skipped: failed")
-    async with runtime.db.sessionmaker() as session, session.begin():
-        await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(XF)})
-        await session.execute(text("UPDATE job_outbox SET created_at = now() - interval '1 day', enqueued_at = NULL "
-                                   "WHERE id = :id"), {"id": job_id})
+    await _set_outbox(runtime, job_id, "created_at = now() - interval '1 day', enqueued_at = NULL")
     await sweep_outbox(ctx)
     row = await _outbox(runtime, job_id)
     assert row.enqueued_at is None and row.attempts == limit
@@ -182,26 +182,16 @@ async def test_a_job_resent_again_and_again_ends_failed(runtime: Runtime) -> Non
     key = f"lost-{uuid.uuid4()}"
     job_id = await _defer_failing(runtime, key)
     limit, lost = runtime.settings.jobs.max_attempts, runtime.settings.jobs.timeout_seconds + 120
-    async with runtime.db.sessionmaker() as session, session.begin():
-        await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(XF)})
-        await session.execute(
-            text("UPDATE job_outbox SET created_at = now() - make_interval(secs => :s), "
-                 "enqueued_at = now() - make_interval(secs => :s), attempts = :a WHERE id = :id"),
-            {"s": lost, "a": limit - 2, "id": job_id},
-        )
+    await _set_outbox(runtime, job_id, "created_at = now() - make_interval(secs => :s), "
+                      "enqueued_at = now() - make_interval(secs => :s), attempts = :a", s=lost, a=limit - 2)
     ctx: dict[str, Any] = {"runtime": runtime}
     await sweep_outbox(ctx)  # sent long ago, never started: re-sent, not counted
     row = await _outbox(runtime, job_id)
     assert row.attempts == limit - 2 and row.failed_at is None
 
     async def started_and_vanished() -> None:
-        async with runtime.db.sessionmaker() as session, session.begin():
-            await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(XF)})
-            await session.execute(
-                text("UPDATE job_outbox SET enqueued_at = now() - make_interval(secs => :s), "
-                     "started_at = now() - make_interval(secs => :s) + interval '1 second' WHERE id = :id"),
-                {"s": lost, "id": job_id},
-            )
+        await _set_outbox(runtime, job_id, "enqueued_at = now() - make_interval(secs => :s), "
+                          "started_at = now() - make_interval(secs => :s) + interval '1 second'", s=lost)
 
     await started_and_vanished()
     await sweep_outbox(ctx)  # started after it was sent, never finished: counted
