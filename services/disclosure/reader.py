@@ -120,6 +120,13 @@ class PublicReader:
         elif not self._hand(conn):
             self._idle.append(conn)
 
+    def _drop_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.terminate()
+            self._open -= 1
+            self._hand(None)
+
     async def _run(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
         for attempt in (1, 2):
             conn = await self._acquire()
@@ -135,10 +142,13 @@ class PublicReader:
                 reusable = not conn.is_in_transaction()
                 raise
             except (asyncpg.InternalClientError, asyncpg.InterfaceError):
-                # A connection broken in a way asyncpg only notices at its next use (e.g. by a server shutdown
-                # mid-exchange): it is dropped, and the read, which has no side effects, is tried once more.
+                # A connection broken in a way asyncpg only notices at its next use (e.g. terminated by a server
+                # shutdown while idle: "another operation is in progress"). Whatever broke it broke the other idle
+                # connections too, so they are dropped with it, and the read, which has no side effects, is tried
+                # once more on a new connection (which, while the server is down, fails as unreachable: a 503).
                 if attempt == 2 or self._closed:
                     raise
+                self._drop_idle()
             finally:
                 self._release(conn, reusable=reusable)
         raise AssertionError("unreachable")

@@ -153,6 +153,14 @@ class Load:
             return [a for a in self.attempts if a.kind == kind and start <= a.started and a.started + a.elapsed <= end]
 
 
+def _server_errors(stack: FaultStack) -> str:
+    """The API's log from its first unexpected error on: what the assertion needs to be diagnosed from CI output."""
+    log = stack.cluster.apis[0].log
+    text = log.read_text(errors="replace") if log.exists() else ""
+    at = text.find("request.failed")
+    return text[at:at + 6000] if at >= 0 else "no request.failed in the API log"
+
+
 def _ready(url: str) -> tuple[int, dict[str, Any]]:
     response = httpx.get(f"{url}/ready", timeout=REQUEST_TIMEOUT)
     return response.status_code, response.json()
@@ -206,7 +214,7 @@ def test_postgres_then_redis_restarted_under_load(stack: FaultStack, sso: SSO) -
     assert max(a.elapsed for a in attempts) < REQUEST_TIMEOUT
     odd = [(a.kind, a.status, a.code) for a in attempts if a.status not in (200, 201) and
            (a.status, a.code) != (503, "unavailable")]
-    assert odd == []
+    assert odd == [], _server_errors(stack)
     # The outage was met under load: both kinds of request were refused with 503 while PostgreSQL was down...
     during_pg = [a for a in attempts if pg_down + 0.2 <= a.started and a.started + a.elapsed <= pg_up]
     assert {a.kind for a in during_pg if a.status == 503} == {"write", "search"}, during_pg

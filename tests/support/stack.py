@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,17 +58,21 @@ class SSO:
     kind: str  # "keycloak" | "dev"
     issuer: str
     _cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    # Threads of a load test share the cache: one login per user at a time (Keycloak's brute-force detector refused
+    # some of several simultaneous password logins of one user with "Invalid user credentials").
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def tokens(self, username: str, client_id: str = "spotcheck-cli", password: str = "demo") -> dict[str, Any]:
         key = (username, client_id)
-        cached = self._cache.get(key)
-        if cached and time.monotonic() - cached[0] < 120:
-            return cached[1]
-        from tests.keycloak_fixtures import password_token
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached and time.monotonic() - cached[0] < 120:
+                return cached[1]
+            from tests.keycloak_fixtures import password_token
 
-        response = password_token(self.issuer, username, password, client_id)
-        self._cache[key] = (time.monotonic(), response)
-        return response
+            response = password_token(self.issuer, username, password, client_id)
+            self._cache[key] = (time.monotonic(), response)
+            return response
 
     def token(self, username: str) -> str:
         return str(self.tokens(username)["access_token"])
