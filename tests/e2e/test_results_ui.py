@@ -17,7 +17,8 @@ def test_phone_entry_review_and_public_search(phone: Page, app_server: AppServer
     task = matched_task_with_inspector(as_user, db_urls)
     login(phone, app_server.url, INSPECTOR)
     phone.goto(f"{app_server.url}/results")
-    phone.click(f".entry-link[data-uscc='{task['uscc']}']")
+    # The link of this task: the same enterprise may also be listed under an earlier task of the session.
+    phone.click(f".entry-link[href='/results/entry/{task['task_id']}/{task['uscc']}']")
     expect(phone.locator("#entry-title")).to_have_text(task["name"])
     phone.fill("#check_date", "2023-06-15")
     for radio in phone.locator("input[type=radio][value=符合]").all():
