@@ -154,6 +154,46 @@ def _import(args: argparse.Namespace) -> int:
     return asyncio.run(run_import(args.kind, Path(args.file), args.department, replace=args.replace))
 
 
+def _calendar(args: argparse.Namespace) -> int:
+    import json
+
+    import msgspec
+
+    from services.disclosure import deadlines
+    from shared.errors import InvalidInput
+    from shared.settings import SettingsError, get_settings
+
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.file is None:
+        shown = asyncio.run(deadlines.show_year(settings.db.url, args.year))
+        print(json.dumps(shown, ensure_ascii=False, indent=2, default=str))
+        return 0
+    if not settings.db.admin_url:
+        print("SPOTCHECK_ADMIN_DATABASE_URL is required to load the calendar", file=sys.stderr)
+        return 2
+    try:
+        data = msgspec.json.decode(Path(args.file).read_bytes(), type=deadlines.CalendarYear)
+        loaded = asyncio.run(deadlines.load_year(settings.db.admin_url, args.year, data, args.by))
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except msgspec.ValidationError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 2
+    except msgspec.DecodeError as exc:
+        print(f"{args.file} is not JSON: {exc}", file=sys.stderr)
+        return 2
+    except InvalidInput as exc:
+        print(f"{exc.field}: {exc}", file=sys.stderr)
+        return 2
+    print(f"{loaded['year']}: {loaded['holidays']} holidays, {loaded['workdays']} make-up working days loaded")
+    return 0
+
+
 def _county_cap(args: argparse.Namespace) -> int:
     from services.federation.visits import set_county_cap
     from shared.settings import SettingsError, get_settings
@@ -273,6 +313,13 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--cap", type=int, help="draws per enterprise and plan year, all departments together")
     group.add_argument("--clear", action="store_true", help="remove the cap")
     p.set_defaults(fn=_county_cap)
+
+    p = sub.add_parser("calendar", help="show a year of the official holiday calendar, or load it from a JSON file "
+                       "(operators; every county's deadlines are counted on it)")
+    p.add_argument("year", type=int)
+    p.add_argument("--file", help='JSON: {"holidays": ["YYYY-MM-DD", …], "workdays": […], "note": "国办发明电…"}')
+    p.add_argument("--by", default="平台运维", help="who loads it, as shown on the calendar page (default 平台运维)")
+    p.set_defaults(fn=_calendar)
 
     p = sub.add_parser("keycloak-fetch", help="download and cache the Keycloak server distribution (Maven)")
     p.set_defaults(fn=_keycloak_fetch)

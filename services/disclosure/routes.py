@@ -1,11 +1,12 @@
-"""Department API and pages of disclosure: export of published results, the official calendar (admin)."""
+"""Department API and pages of disclosure: export of published results, the official calendar (read-only: operators
+load it with ``spotcheck calendar``, see ``deadlines.load_year``)."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, Router, get
 from litestar.di import Provide
 from litestar.response import Template
 
@@ -36,11 +37,6 @@ async def calendar_get(ctx: Ctx, year: int) -> dict[str, Any]:
     return await deadlines.year_view(ctx.session, year)
 
 
-@post("/api/calendar/{year:int}", status_code=200)
-async def calendar_load(ctx: Ctx, year: int, data: deadlines.CalendarYear) -> dict[str, Any]:
-    return await deadlines.load_year(ctx.session, ctx.principal, ctx.tenant_id, year, data)
-
-
 @get("/results/calendar/{year:int}")
 async def calendar_page(request: Request[Any, Any, Any], ctx: Ctx, year: int) -> Template:
     context = await page_context(request)
@@ -49,7 +45,7 @@ async def calendar_page(request: Request[Any, Any, Any], ctx: Ctx, year: int) ->
 
 router = Router(
     path="/",
-    route_handlers=[export_api, export_page, calendar_get, calendar_load, calendar_page],
+    route_handlers=[export_api, export_page, calendar_get, calendar_page],
     guards=[requires_login, requires_department],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
     tags=["disclosure"],

@@ -219,18 +219,6 @@ def test_results_list_flags_overdue(as_user: Any, task: dict[str, Any]) -> None:
     assert per_task[0]["overdue"] is True
 
 
-def test_calendar_load_is_admin_only_and_validated(as_user: Any) -> None:
-    admin, planner = as_user("yjj-admin"), as_user("yjj-planner")
-    body = {"holidays": ["2099-01-01", "2099-01-02"], "workdays": ["2099-01-04"], "note": "测试"}
-    assert planner.post("/api/calendar/2099", body).status_code == 403
-    wrong = admin.post("/api/calendar/2099", {"holidays": ["2098-01-01"]})
-    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "holidays[0]"
-    loaded = admin.post("/api/calendar/2099", body)
-    assert loaded.status_code == 200 and loaded.json()["holidays"] == 2
-    view = admin.get("/api/calendar/2099").json()
-    assert view["loaded"] and view["workdays"] == ["2099-01-04"]
-
-
 def test_concurrent_first_entries_neither_deadlock_nor_duplicate(
     as_user: Any, task: dict[str, Any], db_urls: dict[str, str]
 ) -> None:
