@@ -6,6 +6,10 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -57,17 +61,27 @@ def _worker(args: argparse.Namespace) -> int:
             time.sleep(pause)
 
 
-def _migrate(args: argparse.Namespace) -> int:
-    from shared import migrate
+def _settings(admin_for: str | None = None) -> Settings | None:
+    """The settings, or None after saying on stderr what is wrong (the command then exits 2). With ``admin_for``
+    (the command's name) the owner connection ``SPOTCHECK_ADMIN_DATABASE_URL`` is required too."""
     from shared.settings import SettingsError, get_settings
 
     try:
         settings = get_settings()
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    if not settings.db.admin_url:
-        print("SPOTCHECK_ADMIN_DATABASE_URL is required for migrate", file=sys.stderr)
+        return None
+    if admin_for and not settings.db.admin_url:
+        print(f"SPOTCHECK_ADMIN_DATABASE_URL is required for {admin_for}", file=sys.stderr)
+        return None
+    return settings
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from shared import migrate
+
+    settings = _settings("migrate")
+    if settings is None:
         return 2
     if args.revision.startswith("-") or args.down:
         migrate.downgrade(settings.db.admin_url, args.revision)
@@ -161,20 +175,14 @@ def _calendar(args: argparse.Namespace) -> int:
 
     from services.disclosure import deadlines
     from shared.errors import InvalidInput
-    from shared.settings import SettingsError, get_settings
 
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+    settings = _settings(None if args.file is None else "loading the calendar")
+    if settings is None:
         return 2
     if args.file is None:
         shown = asyncio.run(deadlines.show_year(settings.db.url, args.year))
         print(json.dumps(shown, ensure_ascii=False, indent=2, default=str))
         return 0
-    if not settings.db.admin_url:
-        print("SPOTCHECK_ADMIN_DATABASE_URL is required to load the calendar", file=sys.stderr)
-        return 2
     try:
         data = msgspec.json.decode(Path(args.file).read_bytes(), type=deadlines.CalendarYear)
         loaded = asyncio.run(deadlines.load_year(settings.db.admin_url, args.year, data, args.by))
@@ -196,19 +204,13 @@ def _calendar(args: argparse.Namespace) -> int:
 
 def _county_cap(args: argparse.Namespace) -> int:
     from services.federation.visits import set_county_cap
-    from shared.settings import SettingsError, get_settings
 
     if args.cap is not None and args.cap < 1:
         print("--cap must be a positive number of checks per enterprise and year (use --clear to remove it)",
               file=sys.stderr)
         return 2
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    if not settings.db.admin_url:
-        print("SPOTCHECK_ADMIN_DATABASE_URL is required for county-cap", file=sys.stderr)
+    settings = _settings("county-cap")
+    if settings is None:
         return 2
     try:
         asyncio.run(set_county_cap(settings.db.admin_url, args.region, None if args.clear else args.cap))
