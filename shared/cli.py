@@ -180,7 +180,11 @@ def _calendar(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     if args.file is None:
-        shown = asyncio.run(deadlines.show_year(settings.db.url, args.year))
+        try:
+            shown = asyncio.run(deadlines.show_year(settings.db.url, args.year))
+        except InvalidInput as exc:
+            print(f"{exc.field}: {exc}", file=sys.stderr)
+            return 2
         print(json.dumps(shown, ensure_ascii=False, indent=2, default=str))
         return 0
     try:

@@ -58,9 +58,10 @@ async def load_year(admin_url: str, year: int, data: CalendarYear, actor: str) -
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         async with conn.transaction():
-            await conn.execute("DELETE FROM calendar_days WHERE day BETWEEN make_date($1, 1, 1) AND make_date($1, 12, 31)",
-                               year)
-            rows = [(d, False, data.note, actor) for d in data.holidays] + [(d, True, data.note, actor) for d in data.workdays]
+            await conn.execute(
+                "DELETE FROM calendar_days WHERE day BETWEEN make_date($1, 1, 1) AND make_date($1, 12, 31)", year)
+            rows = [(d, False, data.note, actor) for d in data.holidays]
+            rows += [(d, True, data.note, actor) for d in data.workdays]
             await conn.executemany(
                 "INSERT INTO calendar_days (day, is_workday, note, loaded_by) VALUES ($1, $2, $3, $4)", rows)
             await conn.execute(
@@ -94,6 +95,6 @@ async def year_view(session: AsyncSession, year: int) -> dict[str, Any]:
     rows = await session.execute(
         text("SELECT day, is_workday FROM calendar_days WHERE extract(year FROM day) = :y ORDER BY day"), {"y": year})
     days = list(rows)
-    return {"year": year, "loaded": loaded is not None,
-            "loaded_by": loaded.loaded_by if loaded else None, "loaded_at": loaded.loaded_at if loaded else None, "library_knows": workdays.library_knows(year),
+    return {"year": year, "loaded": loaded is not None, "library_knows": workdays.library_knows(year),
+            "loaded_by": loaded.loaded_by if loaded else None, "loaded_at": loaded.loaded_at if loaded else None,
             "holidays": [r.day for r in days if not r.is_workday], "workdays": [r.day for r in days if r.is_workday]}

@@ -70,6 +70,9 @@ def test_operators_load_a_year_from_a_file(as_user: Any, db_urls: dict[str, str]
     for name, (body, said) in bad.items():
         done = _cli(base_env, str(YEAR), "--file", _write(tmp_path / f"{name}.json", body))
         assert done.returncode == 2 and said in done.stderr, (name, done.stderr)
+    out_of_range = _cli(base_env, "1999", "--file", _write(tmp_path / "1999.json", {"holidays": []}))
+    assert out_of_range.returncode == 2 and "year: 年份应在 2000–2100 之间" in out_of_range.stderr
+    assert _cli(base_env, "2101").returncode == 2
     missing = _cli(base_env, str(YEAR), "--file", str(tmp_path / "missing.json"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
     assert _stored(db_urls) == []
