@@ -34,6 +34,9 @@ _SETTINGS: ContextVar[Settings | None] = ContextVar("spotcheck_job_settings", de
 REGISTRY: dict[str, JobFn] = {}
 GIVE_UP: dict[str, JobFn] = {}
 _DEFERRED = "spotcheck_deferred_jobs"
+# The scope in which ``job_outbox`` rows of every department are visible (its ``job_sweeper`` policy): the sweeper
+# and the operators' ``spotcheck jobs``, nobody else.
+SWEEPER_SCOPE_SQL = "SELECT set_config('app.job_sweeper', 'on', true)"
 
 
 def tenant_job(name: str, *, give_up: JobFn | None = None) -> Callable[[JobFn], JobFn]:

@@ -142,7 +142,7 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
     timing = runtime.settings.jobs
     exhausted: list[Any] = []
     async with runtime.db.sessionmaker() as session, session.begin():
-        await session.execute(text("SELECT set_config('app.job_sweeper', 'on', true)"))
+        await session.execute(text(jobs.SWEEPER_SCOPE_SQL))
         rows = (
             await session.execute(
                 text(
