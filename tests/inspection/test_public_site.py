@@ -162,8 +162,9 @@ async def test_public_reader_is_read_only_unscoped_and_recovers(db_urls: dict[st
             await slow
         assert (await reader.fetchrow("SELECT 1 AS one"))["one"] == 1
         # The server ends the connections (restart, failover): the failure is a lost connection, then it recovers.
-        await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                            " WHERE application_name = 'spotcheck-public' AND datname = current_database()")
+        # Only this reader's own connections: the test app's public reader has the same application name.
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid",
+                            [conn.get_server_pid() for conn in reader._idle])
         await asyncio.sleep(0.2)
         for _ in range(3):
             try:

@@ -35,15 +35,27 @@ async def _recently_checked_in_scope(admin_url: str, since: dt.date) -> int:
         await conn.close()
 
 
-async def _mark_checked(admin_url: str, count: int, when: dt.date) -> list[str]:
+async def _mark_checked(admin_url: str, count: int, when: dt.date) -> dict[str, dt.date | None]:
+    """Record a check on ``count`` enterprises; returns their previous last-checked dates (for ``_restore``)."""
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         rows = await conn.fetch(
-            "UPDATE registry_objects SET last_checked_on = $3 WHERE id IN (SELECT id FROM registry_objects"
-            " WHERE tenant_id = $1 AND industry = '危化' AND status = '在营' ORDER BY uscc LIMIT $2) RETURNING uscc",
+            "UPDATE registry_objects o SET last_checked_on = $3 FROM (SELECT id, last_checked_on FROM registry_objects"
+            " WHERE tenant_id = $1 AND industry = '危化' AND status = '在营' ORDER BY uscc LIMIT $2 FOR UPDATE) old"
+            " WHERE o.id = old.id RETURNING o.uscc, old.last_checked_on",
             YJJ, count, when,
         )
-        return [r["uscc"] for r in rows]
+        return {r["uscc"]: r["last_checked_on"] for r in rows}
+    finally:
+        await conn.close()
+
+
+async def _restore(admin_url: str, previous: dict[str, dt.date | None]) -> None:
+    """Put the last-checked dates back: later tests draw from the same registry."""
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        await conn.executemany("UPDATE registry_objects SET last_checked_on = $3 WHERE tenant_id = $1 AND uscc = $2",
+                               [(YJJ, uscc, day) for uscc, day in previous.items()])
     finally:
         await conn.close()
 
@@ -51,18 +63,22 @@ async def _mark_checked(admin_url: str, count: int, when: dt.date) -> list[str]:
 def test_recently_checked_are_excluded_and_counted(as_user: Any, http: Any, db_urls: dict[str, str]) -> None:
     planner = as_user("yjj-planner")
     checked = run(_mark_checked, db_urls["admin"], 15, dt.date(2024, 11, 20))
-    task = _published_task(planner, 2025, exclude_checked_within_months=12)
-    announced = planner.post(f"/api/tasks/{task['id']}/announce", {}).json()
-    # Other tests may have recorded checks too: compare with an independent count of the same window.
-    expected = run(_recently_checked_in_scope, db_urls["admin"], dt.date(2024, 5, 1))
-    assert announced["excluded"]["recently_checked"] == expected >= 15
-    planner.post(f"/api/tasks/{task['id']}/draw", {})
-    proof = load_proof(http.get(f"/public/draws/{announced['id']}/proof.json").content)
-    assert not {e.uscc for e in proof.eligible} & set(checked)
-    # A window that ends before the checks does not exclude them.
-    other = _published_task(planner, 2025, exclude_checked_within_months=1)
-    expected = run(_recently_checked_in_scope, db_urls["admin"], dt.date(2025, 4, 1))
-    assert planner.post(f"/api/tasks/{other['id']}/announce", {}).json()["excluded"]["recently_checked"] == expected
+    try:
+        task = _published_task(planner, 2025, exclude_checked_within_months=12)
+        announced = planner.post(f"/api/tasks/{task['id']}/announce", {}).json()
+        # Other tests may have recorded checks too: compare with an independent count of the same window.
+        expected = run(_recently_checked_in_scope, db_urls["admin"], dt.date(2024, 5, 1))
+        assert announced["excluded"]["recently_checked"] == expected >= 15
+        planner.post(f"/api/tasks/{task['id']}/draw", {})
+        proof = load_proof(http.get(f"/public/draws/{announced['id']}/proof.json").content)
+        assert not {e.uscc for e in proof.eligible} & set(checked)
+        # A window that ends before the checks does not exclude them.
+        other = _published_task(planner, 2025, exclude_checked_within_months=1)
+        expected = run(_recently_checked_in_scope, db_urls["admin"], dt.date(2025, 4, 1))
+        announced = planner.post(f"/api/tasks/{other['id']}/announce", {}).json()
+        assert announced["excluded"]["recently_checked"] == expected
+    finally:
+        run(_restore, db_urls["admin"], checked)
 
 
 def test_annual_cap_excludes_enterprises_already_drawn_this_year(as_user: Any, http: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import uuid
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from shared.tenancy import system_scope
 from tests.support.stack import SSO, AppServer
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+# Licences in test rows stay valid whenever the suite runs (the app refuses active inspectors with expired ones).
+VALID_UNTIL_YEAR = dt.date.today().year + 5
 TAGS = [("行业", "危化"), ("行业", "工贸"), ("分类标注", "直接监管"), ("分类标注", "危险化学品"),
         ("分类标注", "重大危险源"), ("分类标注", "粉尘涉爆"), ("专业特长", "危险化学品"), ("专业特长", "工贸安全"),
         ("资质", "行政执法证")]
@@ -38,13 +41,13 @@ def object_row(n: int, **overrides: str) -> dict[str, str]:
     row = {"uscc": uscc(n), "name": f"测试企业{n}有限公司", "address": f"宁晋县凤凰镇{n}号", "region_code": "130528",
            "industry": "危化", "object_type": "企业", "tags": "直接监管；危险化学品", "hazard_level": "",
            "direct": "是", "risk_class": "B", "status": "在营", "licence_no": f"冀危化〔2023〕{n}",
-           "licence_expiry": "2030-01-31"}
+           "licence_expiry": f"{VALID_UNTIL_YEAR}-01-31"}
     row.update(overrides)
     return row
 
 
 def inspector_row(n: int, **overrides: str) -> dict[str, str]:
-    row = {"licence_no": f"T{n:06d}", "name": f"测试员{n}", "section": "危化监管股", "licence_expiry": "2030-12-31",
+    row = {"licence_no": f"T{n:06d}", "name": f"测试员{n}", "section": "危化监管股", "licence_expiry": f"{VALID_UNTIL_YEAR}-12-31",
            "specialties": "危险化学品", "qualifications": "行政执法证", "is_expert": "否", "is_team_leader": "是",
            "phone": "13800000000", "conflicts": "", "status": "在岗"}
     row.update(overrides)

@@ -15,7 +15,7 @@ from services.identity.provisioning import department_id
 from shared.db import asyncpg_dsn
 from shared.runtime import Runtime
 from shared.worker import load_job_modules
-from tests.registry.conftest import csv_bytes, object_row, uscc
+from tests.registry.conftest import VALID_UNTIL_YEAR, csv_bytes, object_row, uscc
 from tests.shared.test_jobs import _drain
 from tests.support.stack import AppServer
 
@@ -84,7 +84,7 @@ def test_object_lifecycle_and_validation(api: httpx.Client, auth: Any) -> None:
 def test_inspector_conflicts_and_licence(api: httpx.Client, auth: Any) -> None:
     admin = auth("scjg-admin")
     sections = api.get("/api/sections", headers=admin).json()
-    body = {"name": "接口测试员", "licence_no": f"API{uuid.uuid4().hex[:8]}", "licence_expiry": "2031-01-01",
+    body = {"name": "接口测试员", "licence_no": f"API{uuid.uuid4().hex[:8]}", "licence_expiry": f"{VALID_UNTIL_YEAR}-01-01",
             "section_id": sections[0]["id"], "specialties": ["市场监管"], "is_team_leader": True}
     created = api.post("/api/registry/inspectors", json=body, headers=admin)
     assert created.status_code == 201, created.text

@@ -15,11 +15,11 @@ from tests.inspection.conftest import admin_fetch
 from tests.planning.conftest import SEED_TASK_2023001
 from tests.support.services import run
 
-YEAR = 2031  # a year no other test writes, so the planted records below are the whole year
+YEAR = 2033  # a year no other test writes, so the planted records below are the whole year
 
 
 def _plant(as_user: Any, db_urls: dict[str, str]) -> None:
-    """A published 2031 plan, and inspection records written straight into the tables (as the owner): published on
+    """A published plan of YEAR, and inspection records written straight into the tables (as the owner): published on
     time, published late, overdue drafts, a second check of one enterprise, hazards in every state."""
     planner = as_user("yjj-planner")
     plan = planner.post("/api/plans", {"year": YEAR, "kind": "内部联合", "initiating_section": "zfjdg",
