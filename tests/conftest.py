@@ -21,9 +21,10 @@ from tests.support.services import (
     start_postgres,
     start_redis,
 )
+from tests.support.shuffle import group
 from tests.support.stack import SSO, AppServer, start_app, start_dev_sso, stop
 
-pytest_plugins = ["tests.keycloak_fixtures"]
+pytest_plugins = ["tests.keycloak_fixtures", "tests.support.shuffle"]
 
 TEST_DB = "spotcheck_test"
 # pgserver logs at INFO from an atexit hook, after pytest has closed the streams.
@@ -33,7 +34,7 @@ logging.getLogger("pgserver").setLevel(logging.WARNING)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests, then fuzzing, last: the cheap tests fail fast, Playwright's loop never precedes an async test,
     and random data written by the fuzzer cannot disturb other tests."""
-    items.sort(key=lambda item: 2 if "/fuzz/" in str(item.fspath) else 1 if "/e2e/" in str(item.fspath) else 0)
+    items.sort(key=group)
 
 
 @pytest.fixture(scope="session")
