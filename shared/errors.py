@@ -7,6 +7,7 @@ offending input (dotted path) when there is one. Messages are Chinese: they are 
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,8 +15,6 @@ import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
-    NotAuthorizedException,
-    PermissionDeniedException,
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -124,17 +123,34 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
     return _json(400, {"error": error})
 
 
+# Litestar's own exceptions carry the English reason phrase ("Not Found") as their detail; users read Chinese.
+_HTTP_MESSAGES = {
+    401: "需要登录",
+    403: "无权执行此操作",
+    404: "页面或资源不存在，请检查地址",
+    405: "不支持此请求方法",
+    413: "请求内容过大",
+    415: "不支持的内容类型",
+    429: "请求过于频繁，请稍后重试",
+}
+
+
+def _http_message(exc: HTTPException) -> str:
+    detail = exc.detail or ""
+    try:
+        phrase = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        phrase = ""
+    if not detail or detail == phrase:
+        return _HTTP_MESSAGES.get(exc.status_code, detail or "请求无法处理")
+    return detail
+
+
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
         exc.status_code, "http_error"
     )
-    message = exc.detail or ""
-    if isinstance(exc, NotAuthorizedException) and not message:
-        message = "需要登录"
-    if isinstance(exc, PermissionDeniedException) and not message:
-        message = "无权执行此操作"
-    if exc.status_code == 404 and not exc.detail:
-        message = "页面不存在"
+    message = _http_message(exc)
     if _wants_html(request) and exc.status_code in (401, 403, 404, 405):
         return _html(request, exc.status_code, message)
     return _json(exc.status_code, {"error": {"code": code, "message": message}})

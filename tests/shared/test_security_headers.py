@@ -1,4 +1,5 @@
-"""Security headers on every response, HSTS only outside dev, and a hard request size limit."""
+"""Security headers on every response, HSTS only outside dev, a hard request size limit, and errors the framework
+raises (no such route, wrong method, too large) answered in Chinese like the app's own."""
 
 from __future__ import annotations
 
@@ -45,3 +46,18 @@ def test_oversized_request_is_refused(app_server: AppServer, sso: SSO) -> None:
                           headers={"Content-Type": "application/json",
                                    "Authorization": f"Bearer {sso.token('yjj-planner')}"})
     assert response.status_code == 413
+    assert response.json()["error"]["message"] == "请求内容过大"
+
+
+def test_framework_errors_speak_chinese(app_server: AppServer) -> None:
+    missing = httpx.get(app_server.url + "/api/no-such-route", timeout=20)
+    assert missing.status_code == 404
+    assert missing.json()["error"] == {"code": "not_found", "message": "页面或资源不存在，请检查地址"}
+    wrong = httpx.post(app_server.url + "/api/calendar/2027", timeout=20)
+    assert wrong.status_code == 405
+    assert wrong.json()["error"] == {"code": "method_not_allowed", "message": "不支持此请求方法"}
+    page = httpx.get(app_server.url + "/no-such-page", headers={"Accept": "text/html"}, timeout=20)
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+    assert '<h1 id="error-status">未找到</h1>' in page.text
+    assert '<p id="error-message">页面或资源不存在，请检查地址</p>' in page.text
+    assert "Not Found" not in page.text
