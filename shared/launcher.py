@@ -175,7 +175,7 @@ def run_demo(port: int, data_dir: Path, sso: str = "auto") -> int:
 
 
 async def _load_demo(admin_url: str) -> None:
-    from shared import demo
+    from shared import demo, demo_plans
     from shared.runtime import Runtime
     from shared.settings import load_settings
 
@@ -183,6 +183,8 @@ async def _load_demo(admin_url: str) -> None:
     try:
         if await demo.load(admin_url, runtime):
             print("已载入演示数据（宁晋县）。", flush=True)
+        if await demo_plans.load(runtime):
+            print("已按源文件建立应急管理局2023年度抽查计划（2023001 已抽取并匹配，2023002 待抽取）。", flush=True)
     finally:
         await runtime.close()
 

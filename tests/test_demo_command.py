@@ -57,11 +57,15 @@ def test_demo_runs_stops_and_restarts(tmp_path: Path) -> None:
         assert login.status_code == 200 and 'id="username"' in login.text
         children = _descendants(proc)
         assert len(children) >= 3  # API, worker, SSO (+ PostgreSQL, Redis)
+        # The seed's plan 2023001 was drawn on the first start: its announcement is public and verifiable.
+        draws = httpx.get(url + "/public/draws")
+        assert draws.status_code == 200 and "宁晋县应急管理局2023年度危化企业“双随机”内部联合抽查" in draws.text
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
     output = log1.read_text()
     assert "已载入演示数据" in output and "已停止" in output
+    assert "已按源文件建立应急管理局2023年度抽查计划" in output
     _, alive = psutil.wait_procs(children, timeout=20)
     assert alive == [], f"left running after SIGTERM: {alive}"
 
@@ -75,4 +79,5 @@ def test_demo_runs_stops_and_restarts(tmp_path: Path) -> None:
     assert proc.returncode == 0
     second = log2.read_text()
     assert "已载入演示数据" not in second  # the data from the first run was reused
+    assert "已按源文件建立" not in second  # and the plans are not made twice
     assert "SpotCheck 已启动" in second

@@ -7,6 +7,13 @@ from html import escape
 from typing import Any
 
 
+def _open(width: int, height: int, title: str) -> str:
+    """The chart fills its card's width but is never drawn larger than its own size: scaled up, its 11–12 px labels
+    would grow with it (a twelve-month chart in a full-width card had 26 px month names)."""
+    return (f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" width="100%"'
+            f' style="max-width: {width}px" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>')
+
+
 def target_bars(rows: list[tuple[str, Decimal | None]], target: Decimal, *, title: str, scale: Decimal | None = None,
                 href: list[str] | None = None) -> str:
     """One bar per label (a share 0..1), a dashed line at the target; bars under the target are red."""
@@ -14,8 +21,7 @@ def target_bars(rows: list[tuple[str, Decimal | None]], target: Decimal, *, titl
     scale = scale or Decimal(1)
     label_w, bar_w, row_h = 150, 360, 26
     height = 30 + row_h * max(len(rows), 1)
-    out = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {label_w + bar_w + 70} {height}"'
-           f' width="100%" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    out = [_open(label_w + bar_w + 70, height, title)]
     for i, (label, value) in enumerate(rows):
         y = 20 + i * row_h
         w = 0 if value is None else float(min(value / scale, Decimal(1))) * bar_w
@@ -36,18 +42,17 @@ def target_bars(rows: list[tuple[str, Decimal | None]], target: Decimal, *, titl
 def monthly_columns(months: list[dict[str, Any]], *, title: str) -> str:
     """Twelve month groups: results checked (grey) and published (blue)."""
     top = max([1, *[m["results"] for m in months]])
-    col_w, chart_h, left = 36, 140, 40
-    out = [f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {left + col_w * 12 + 10} '
-           f'{chart_h + 40}" width="100%" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    col_w, chart_h, left = 60, 140, 40
+    out = [_open(left + col_w * 12 + 10, chart_h + 50, title),
            f'<text x="{left - 4}" y="14" font-size="10" text-anchor="end">{top}</text>'
            f'<line x1="{left}" y1="{chart_h + 10}" x2="{left + col_w * 12}" y2="{chart_h + 10}" stroke="#999"/>']
     for i, m in enumerate(months):
         x = left + i * col_w + 4
         for j, (key, colour) in enumerate((("results", "#9e9e9e"), ("published", "#1565c0"))):
             h = chart_h * m[key] / top
-            out.append(f'<rect x="{x + j * 14}" y="{chart_h + 10 - h:.1f}" width="12" height="{h:.1f}" fill="{colour}">'
+            out.append(f'<rect x="{x + j * 24}" y="{chart_h + 10 - h:.1f}" width="22" height="{h:.1f}" fill="{colour}">'
                        f'<title>{m["month"]}月 {"检查" if key == "results" else "公示"} {m[key]}</title></rect>')
-        out.append(f'<text x="{x + 13}" y="{chart_h + 26}" font-size="11" text-anchor="middle">{m["month"]}月</text>')
-    out.append(f'<text x="{left}" y="{chart_h + 38}" font-size="11" fill="#9e9e9e">■ 检查</text>'
-               f'<text x="{left + 60}" y="{chart_h + 38}" font-size="11" fill="#1565c0">■ 公示</text></svg>')
+        out.append(f'<text x="{x + 23}" y="{chart_h + 26}" font-size="11" text-anchor="middle">{m["month"]}月</text>')
+    out.append(f'<text x="{left}" y="{chart_h + 46}" font-size="11" fill="#9e9e9e">■ 检查</text>'
+               f'<text x="{left + 60}" y="{chart_h + 46}" font-size="11" fill="#1565c0">■ 公示</text></svg>')
     return "".join(out)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import login
+from tests.inspection.conftest import INSPECTOR, matched_task_with_inspector
+from tests.planning.conftest import as_user, http  # noqa: F401 (fixtures)
 from tests.support.stack import AppServer
 
 
@@ -83,10 +87,15 @@ def test_pages_redirect_anonymous_users_to_login(page: Page, app_server: AppServ
     expect(page.locator("#username")).to_be_visible()
 
 
-def test_inspector_sees_assignments_on_a_phone(phone: Page, app_server: AppServer) -> None:
-    login(phone, app_server.url, "yjj-insp-whjc")
+def test_inspector_sees_assignments_on_a_phone(phone: Page, app_server: AppServer, as_user: Any,  # noqa: F811
+                                              db_urls: dict[str, str]) -> None:
+    task = matched_task_with_inspector(as_user, db_urls)  # 张伟 is on the team of task["uscc"]
+    login(phone, app_server.url, INSPECTOR)
     phone.click("text=我的检查任务")
     expect(phone.locator("h1")).to_have_text("我的检查任务")
-    # Either a list of enterprises or the clear empty message, never an error page.
-    assert phone.locator("#assignments li").count() > 0 or phone.locator("#no-assignments").is_visible()
+    link = phone.locator(f"#assignments .entry-link[href='/results/entry/{task['task_id']}/{task['uscc']}']")
+    expect(link).to_have_text(task["name"])
+    expect(link.locator("xpath=ancestor::li")).to_contain_text("检查时间：2023年5月至2023年6月")
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    link.click()  # the way to the result entry form
+    expect(phone.locator("#entry-title")).to_have_text(task["name"])

@@ -61,3 +61,4 @@ def test_framework_errors_speak_chinese(app_server: AppServer) -> None:
     assert '<h1 id="error-status">未找到</h1>' in page.text
     assert '<p id="error-message">页面或资源不存在，请检查地址</p>' in page.text
     assert "Not Found" not in page.text
+    assert "<title>出错了 · 双随机、一公开监管平台</title>" in page.text
