@@ -40,23 +40,21 @@ DEMO_INSPECTORS = [(0, uuid.UUID("00000000-0000-4000-8000-000000000104"), "张�
                    (1, uuid.UUID("00000000-0000-4000-8000-000000000105"), "刘洋")]
 TABLE_DATE = dt.date(2023, 1, 13)  # 制表时间 of the seed's tables
 
+TASK_2023001: dict[str, object] = {
+    "name": "宁晋县应急管理局2023年度危化企业“双随机”内部联合抽查", "draw_type": "定向",
+    "class_ratios": {"A": "5%", "B": "5%", "C": "5%", "D": "5%"}, "ratio_note": "5%（运用企业信用风险分级分类开展）",
+    "item_codes": ["YJ-001"], "item_note": "对危化企业安全生产的检查",
+    "scope": {"industries": ["危化"], "direct_supervision_only": True}, "scope_note": "2023年直接监管危化行业",
+    "start_month": "2023-05", "end_month": "2023-06", "min_inspectors": 2,
+}
+# The second task differs from the first only in its industry, item and months (附件2).
+TASK_2023002 = {
+    **TASK_2023001, "name": "宁晋县应急管理局2023年度工贸企业“双随机”内部联合抽查", "item_codes": ["YJ-002"],
+    "item_note": "对工贸企业安全生产的检查", "scope": {"industries": ["工贸"], "direct_supervision_only": True},
+    "scope_note": "2023年直接监管工贸行业", "start_month": "2023-09", "end_month": "2023-10",
+}
 # (joint sections, task) per plan, as in the seed's 附件2.
-PLANS: list[tuple[list[str], dict[str, object]]] = [
-    (["whjgg", "whjcg"], {
-        "name": "宁晋县应急管理局2023年度危化企业“双随机”内部联合抽查", "draw_type": "定向",
-        "class_ratios": {"A": "5%", "B": "5%", "C": "5%", "D": "5%"}, "ratio_note": "5%（运用企业信用风险分级分类开展）",
-        "item_codes": ["YJ-001"], "item_note": "对危化企业安全生产的检查",
-        "scope": {"industries": ["危化"], "direct_supervision_only": True}, "scope_note": "2023年直接监管危化行业",
-        "start_month": "2023-05", "end_month": "2023-06", "min_inspectors": 2,
-    }),
-    (["gmjgg", "gmjcg"], {
-        "name": "宁晋县应急管理局2023年度工贸企业“双随机”内部联合抽查", "draw_type": "定向",
-        "class_ratios": {"A": "5%", "B": "5%", "C": "5%", "D": "5%"}, "ratio_note": "5%（运用企业信用风险分级分类开展）",
-        "item_codes": ["YJ-002"], "item_note": "对工贸企业安全生产的检查",
-        "scope": {"industries": ["工贸"], "direct_supervision_only": True}, "scope_note": "2023年直接监管工贸行业",
-        "start_month": "2023-09", "end_month": "2023-10", "min_inspectors": 2,
-    }),
-]
+PLANS = [(["whjgg", "whjcg"], TASK_2023001), (["gmjgg", "gmjcg"], TASK_2023002)]
 
 
 async def load(runtime: Runtime) -> bool:
