@@ -15,7 +15,7 @@ import msgspec
 import structlog
 from sqlalchemy import text
 
-from services.identity.departments import Department
+from services.identity.departments import department_of
 from services.identity.principal import Principal
 from services.identity.provisioning import department_id
 from services.planning import service
@@ -63,11 +63,7 @@ async def load(runtime: Runtime) -> bool:
     async with runtime.unit_of_work(department_scope(tenant)) as session:
         if (await session.execute(text("SELECT count(*) FROM plans"))).scalar_one():
             return False
-        row = (await session.execute(
-            text("SELECT id, code, region_code, name, short_name, active FROM departments WHERE id = :id"),
-            {"id": tenant},
-        )).one()
-        ctx = service.Ctx(session, PLANNER, Department(**row._mapping))
+        ctx = service.Ctx(session, PLANNER, await department_of(session, tenant))
         tasks = []
         for joint, task in PLANS:
             plan = await service.create_plan(ctx, PlanCreate(year=2023, kind="内部联合", initiating_section="zfjdg",

@@ -19,6 +19,16 @@ class Department(msgspec.Struct, frozen=True):
     active: bool
 
 
+_COLUMNS = "id, code, region_code, name, short_name, active"
+
+
+async def department_of(session: AsyncSession, department_id: uuid.UUID) -> Department:
+    """One department by id, read in the caller's transaction (jobs and loaders that act for a department)."""
+    row = (await session.execute(text(f"SELECT {_COLUMNS} FROM departments WHERE id = :id"),
+                                 {"id": department_id})).one()
+    return Department(**row._mapping)
+
+
 class DepartmentDirectory:
     """Small in-process cache: departments change rarely and are read on every request."""
 
@@ -32,7 +42,7 @@ class DepartmentDirectory:
     async def _load(self) -> None:
         async with self._sessionmaker() as session:
             rows = await session.execute(
-                text("SELECT id, code, region_code, name, short_name, active FROM departments")
+                text(f"SELECT {_COLUMNS} FROM departments")
             )
             self._by_code = {r.code: Department(**r._mapping) for r in rows}
         self._loaded_at = time.monotonic()

@@ -6,10 +6,9 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.departments import Department
+from services.identity.departments import department_of
 from services.identity.principal import Principal
 from services.planning import repository as repo
 from services.planning import service
@@ -20,13 +19,7 @@ from shared.jobs import tenant_job
 
 
 async def _ctx(session: AsyncSession, tenant_id: uuid.UUID, actor: dict[str, Any]) -> service.Ctx:
-    row = (
-        await session.execute(
-            text("SELECT id, code, region_code, name, short_name, active FROM departments WHERE id = :id"),
-            {"id": tenant_id},
-        )
-    ).one()
-    return service.Ctx(session, msgspec.convert(actor, Principal), Department(**row._mapping))
+    return service.Ctx(session, msgspec.convert(actor, Principal), await department_of(session, tenant_id))
 
 
 async def _run(session: AsyncSession, tenant_id: uuid.UUID, task_id: str, actor: dict[str, Any],
