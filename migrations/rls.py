@@ -33,7 +33,9 @@ def enable_tenant_rls(table: str, *, privileges: str = "SELECT, INSERT, UPDATE, 
 
 
 def _query_scope_installed() -> bool:
-    return bool(op.get_bind().exec_driver_sql("SELECT to_regprocedure('app_overseer_tenants()') IS NOT NULL").scalar())
+    return bool(
+        op.get_bind().exec_driver_sql("SELECT to_regprocedure('app_overseer_tenants()') IS NOT NULL").scalar()
+    )
 
 
 def own(column: str) -> str:
@@ -43,9 +45,7 @@ def own(column: str) -> str:
 
 def overseen(column: str) -> str:
     """The row belongs to a department in the overseer's region."""
-    return (
-        f"(SELECT app_overseer_region()) IS NOT NULL AND {column} = ANY ((SELECT app_overseer_tenants())::uuid[])"
-    )
+    return f"(SELECT app_overseer_region()) IS NOT NULL AND {column} = ANY ((SELECT app_overseer_tenants())::uuid[])"
 
 
 def grant(table: str, privileges: str) -> None:

@@ -84,14 +84,24 @@ async def record(
             " data, prev_hash, hash) VALUES (:tenant_id, :seq, :at_ts, :actor_id, :actor_name,"
             " :action, :entity_type, :entity_id, CAST(:data AS jsonb), :prev_hash, :hash)"
         ),
-        {**body, "at_ts": now, "tenant_id": tenant_id, "data": msgspec.json.encode(body["data"]).decode(), "prev_hash": prev_hash,
-         "hash": digest},
+        {
+            **body,
+            "at_ts": now,
+            "tenant_id": tenant_id,
+            "data": msgspec.json.encode(body["data"]).decode(),
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
     )
     return AuditEvent(prev_hash=prev_hash, hash=digest, **body)
 
 
 async def events(
-    session: AsyncSession, tenant_id: uuid.UUID, *, entity_type: str | None = None, entity_id: str | None = None
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
 ) -> list[AuditEvent]:
     sql = (
         "SELECT seq, at, actor_id, actor_name, action, entity_type, entity_id, data, prev_hash, hash "
@@ -131,8 +141,10 @@ def verify_events(tenant_id: uuid.UUID, chain: list[AuditEvent]) -> list[str]:
             problems.append(f"seq {event.seq}: expected {expected_seq} (an event was removed or inserted)")
         if event.prev_hash != prev:
             problems.append(f"seq {event.seq}: prev_hash does not match the previous event")
-        body = {k: getattr(event, k) for k in
-                ("seq", "at", "actor_id", "actor_name", "action", "entity_type", "entity_id", "data")}
+        body = {
+            k: getattr(event, k)
+            for k in ("seq", "at", "actor_id", "actor_name", "action", "entity_type", "entity_id", "data")
+        }
         if event_hash(tenant_id, event.prev_hash, body) != event.hash:
             problems.append(f"seq {event.seq}: hash does not match the event's content (altered)")
         prev = event.hash

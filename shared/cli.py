@@ -151,9 +151,18 @@ def _department(args: argparse.Namespace) -> int:
             print(f"--section must be CODE:名称, got {item!r}", file=sys.stderr)
             return 2
         sections.append((code, name))
-    return asyncio.run(provision_department(
-        args.action, args.code, args.name, args.short_name, args.region, sections, args.admin, not args.no_keycloak
-    ))
+    return asyncio.run(
+        provision_department(
+            args.action,
+            args.code,
+            args.name,
+            args.short_name,
+            args.region,
+            sections,
+            args.admin,
+            not args.no_keycloak,
+        )
+    )
 
 
 def _audit_check(args: argparse.Namespace) -> int:
@@ -202,7 +211,9 @@ def _calendar(args: argparse.Namespace) -> int:
     except InvalidInput as exc:
         print(f"{exc.field}: {exc}", file=sys.stderr)
         return 2
-    print(f"{loaded['year']}: {loaded['holidays']} holidays, {loaded['workdays']} make-up working days loaded")
+    print(
+        f"{loaded['year']}: {loaded['holidays']} holidays, {loaded['workdays']} make-up working days loaded"
+    )
     return 0
 
 
@@ -210,8 +221,10 @@ def _county_cap(args: argparse.Namespace) -> int:
     from services.federation.visits import set_county_cap
 
     if args.cap is not None and args.cap < 1:
-        print("--cap must be a positive number of checks per enterprise and year (use --clear to remove it)",
-              file=sys.stderr)
+        print(
+            "--cap must be a positive number of checks per enterprise and year (use --clear to remove it)",
+            file=sys.stderr,
+        )
         return 2
     settings = _settings("county-cap")
     if settings is None:
@@ -256,11 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spotcheck", description="SpotCheck 双随机、一公开监管平台")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("demo", help="run everything on embedded PostgreSQL/Redis with the seed county's demo data")
+    p = sub.add_parser(
+        "demo", help="run everything on embedded PostgreSQL/Redis with the seed county's demo data"
+    )
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--data-dir", default=".spotcheck-data")
-    p.add_argument("--sso", choices=["auto", "keycloak", "dev"], default="auto",
-                   help="auto: real Keycloak if its distribution is cached (see keycloak-fetch), else the dev provider")
+    p.add_argument(
+        "--sso",
+        choices=["auto", "keycloak", "dev"],
+        default="auto",
+        help="auto: real Keycloak if its distribution is cached (see keycloak-fetch), else the dev provider",
+    )
     p.set_defaults(fn=_demo)
 
     p = sub.add_parser("serve", help="run the API and pages (configured by SPOTCHECK_* variables)")
@@ -290,7 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department", required=True, help="department code, e.g. 130528-yjj")
     p.set_defaults(fn=_audit_check)
 
-    p = sub.add_parser("department", help="create a department (tenant) or re-sync it to Keycloak (operators)")
+    p = sub.add_parser(
+        "department", help="create a department (tenant) or re-sync it to Keycloak (operators)"
+    )
     p.add_argument("action", choices=["create", "sync"])
     p.add_argument("--code", required=True, help="行政区划代码-简称, e.g. 130528-zrzy")
     p.add_argument("--name", help="full name, e.g. 宁晋县自然资源和规划局 (create)")
@@ -313,18 +334,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job_id", nargs="?", help="the failed job's id (retry)")
     p.set_defaults(fn=_jobs)
 
-    p = sub.add_parser("county-cap", help="set the county's per-enterprise annual cap on checks across departments")
+    p = sub.add_parser(
+        "county-cap", help="set the county's per-enterprise annual cap on checks across departments"
+    )
     p.add_argument("--region", required=True, help="行政区划代码, e.g. 130528")
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--cap", type=int, help="draws per enterprise and plan year, all departments together")
     group.add_argument("--clear", action="store_true", help="remove the cap")
     p.set_defaults(fn=_county_cap)
 
-    p = sub.add_parser("calendar", help="show a year of the official holiday calendar, or load it from a JSON file "
-                       "(operators; every county's deadlines are counted on it)")
+    p = sub.add_parser(
+        "calendar",
+        help="show a year of the official holiday calendar, or load it from a JSON file "
+        "(operators; every county's deadlines are counted on it)",
+    )
     p.add_argument("year", type=int)
-    p.add_argument("--file", help='JSON: {"holidays": ["YYYY-MM-DD", …], "workdays": […], "note": "国办发明电…"}')
-    p.add_argument("--by", default="平台运维", help="who loads it, as shown on the calendar page (default 平台运维)")
+    p.add_argument(
+        "--file", help='JSON: {"holidays": ["YYYY-MM-DD", …], "workdays": […], "note": "国办发明电…"}'
+    )
+    p.add_argument(
+        "--by", default="平台运维", help="who loads it, as shown on the calendar page (default 平台运维)"
+    )
     p.set_defaults(fn=_calendar)
 
     p = sub.add_parser("keycloak-fetch", help="download and cache the Keycloak server distribution (Maven)")

@@ -111,7 +111,10 @@ class Database:
     def connect(cls, url: str, *, read_url: str | None = None, pool_size: int = 10) -> Database:
         def make(u: str, name: str) -> AsyncEngine:
             return create_async_engine(
-                async_url(u), async_creator=connector(u, name), pool_size=pool_size, max_overflow=pool_size,
+                async_url(u),
+                async_creator=connector(u, name),
+                pool_size=pool_size,
+                max_overflow=pool_size,
                 pool_pre_ping=True,
             )
 
@@ -124,5 +127,14 @@ class Database:
             await self.read_engine.dispose()
 
 
-__all__ = ["AsyncSession", "Base", "Database", "DatabaseUnavailable", "TenantOwned", "Timestamped", "async_url",
-           "asyncpg_dsn", "connector"]
+__all__ = [
+    "AsyncSession",
+    "Base",
+    "Database",
+    "DatabaseUnavailable",
+    "TenantOwned",
+    "Timestamped",
+    "async_url",
+    "asyncpg_dsn",
+    "connector",
+]

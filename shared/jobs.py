@@ -77,7 +77,9 @@ def drop_deferred(session: AsyncSession) -> None:
     session.info.pop(_DEFERRED, None)
 
 
-async def enqueue(arq: ArqRedis | None, job_id: uuid.UUID, tenant_id: uuid.UUID, name: str, kwargs: dict[str, Any]) -> bool:
+async def enqueue(
+    arq: ArqRedis | None, job_id: uuid.UUID, tenant_id: uuid.UUID, name: str, kwargs: dict[str, Any]
+) -> bool:
     if arq is None:
         return False
     try:

@@ -63,8 +63,13 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     handle = log.open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", *args], env=env, stdout=handle, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT,
+        [sys.executable, "-m", "shared.cli", *args],
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=ROOT,
     )
 
 
@@ -92,13 +97,28 @@ def _start_sso(mode: str, data_dir: Path, port: int, env: dict[str, str], logs: 
             server.start()
             return server.issuer, server
         if mode == "keycloak":
-            raise RuntimeError("Keycloak distribution not cached or Java missing: run `spotcheck keycloak-fetch`")
-        print("未找到 Keycloak（可运行 `uv run spotcheck keycloak-fetch`）；使用内置开发用身份认证服务。", flush=True)
+            raise RuntimeError(
+                "Keycloak distribution not cached or Java missing: run `spotcheck keycloak-fetch`"
+            )
+        print(
+            "未找到 Keycloak（可运行 `uv run spotcheck keycloak-fetch`）；使用内置开发用身份认证服务。",
+            flush=True,
+        )
     public = f"http://127.0.0.1:{port}"
     proc = _spawn(
-        ["dev-sso", "--port", str(port), "--data-dir", str(data_dir / "dev-sso"), "--realm-file", str(REALM_FILE),
-         "--public-url", public],
-        env, logs / "dev-sso.log",
+        [
+            "dev-sso",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir / "dev-sso"),
+            "--realm-file",
+            str(REALM_FILE),
+            "--public-url",
+            public,
+        ],
+        env,
+        logs / "dev-sso.log",
     )
     issuer = f"{public}/realms/{REALM}"
     _wait_http(f"{issuer}/.well-known/openid-configuration", 30, proc)
@@ -184,7 +204,10 @@ async def _load_demo(admin_url: str) -> None:
         if await demo.load(admin_url, runtime):
             print("已载入演示数据（宁晋县）。", flush=True)
         if await demo_plans.load(runtime):
-            print("已按源文件建立应急管理局2023年度抽查计划（2023001 已抽取并匹配，2023002 待抽取）。", flush=True)
+            print(
+                "已按源文件建立应急管理局2023年度抽查计划（2023001 已抽取并匹配，2023002 待抽取）。",
+                flush=True,
+            )
     finally:
         await runtime.close()
 
@@ -214,8 +237,14 @@ async def check_audit(department_code: str) -> int:
 
 
 async def provision_department(
-    action: str, code: str, name: str | None, short_name: str | None, region: str | None,
-    sections: list[tuple[str, str]], admin_username: str | None, with_keycloak: bool,
+    action: str,
+    code: str,
+    name: str | None,
+    short_name: str | None,
+    region: str | None,
+    sections: list[tuple[str, str]],
+    admin_username: str | None,
+    with_keycloak: bool,
 ) -> int:
     """`spotcheck department create|sync`: database first (owner role for the tenant row, the department's own
     scope for its sections), then Keycloak (organization, section groups, admin membership)."""
@@ -239,7 +268,9 @@ async def provision_department(
             print(f"department {code}: {created} new section(s)")
         dept_id = provisioning.department_id(code)
         async with runtime.unit_of_work(system_scope(dept_id)) as session:
-            row = (await session.execute(text("SELECT name FROM departments WHERE code = :c"), {"c": code})).first()
+            row = (
+                await session.execute(text("SELECT name FROM departments WHERE code = :c"), {"c": code})
+            ).first()
             if row is None:
                 print(f"department {code} does not exist", file=sys.stderr)
                 return 1

@@ -62,9 +62,7 @@ async def check_runtime_role(runtime_url: str) -> list[str]:
     """Problems with the runtime role that would make RLS toothless (empty list = fine)."""
     conn = await asyncpg.connect(asyncpg_dsn(runtime_url))
     try:
-        row = await conn.fetchrow(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )
+        row = await conn.fetchrow("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
         owns = await conn.fetchval(
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user"
         )

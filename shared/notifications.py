@@ -41,8 +41,16 @@ async def create(
             "INSERT INTO notifications (id, tenant_id, recipient_id, kind, title, body, link, dedupe_key) "
             "VALUES (:id, :t, :r, :kind, :title, :body, :link, :dedupe) ON CONFLICT (tenant_id, dedupe_key) DO NOTHING"
         ),
-        {"id": uuid.uuid4(), "t": tenant_id, "r": recipient_id, "kind": kind, "title": title, "body": body,
-         "link": link, "dedupe": dedupe_key},
+        {
+            "id": uuid.uuid4(),
+            "t": tenant_id,
+            "r": recipient_id,
+            "kind": kind,
+            "title": title,
+            "body": body,
+            "link": link,
+            "dedupe": dedupe_key,
+        },
     )
 
 

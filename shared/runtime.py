@@ -33,7 +33,9 @@ class Runtime:
         return cls(settings=settings, db=db, arq=arq)
 
     async def close(self) -> None:
-        for extra in self.extras.values():  # e.g. the public site's own read pool (services/disclosure/reader.py)
+        for (
+            extra
+        ) in self.extras.values():  # e.g. the public site's own read pool (services/disclosure/reader.py)
             if hasattr(extra, "close"):
                 await extra.close()
         if self.arq is not None:
@@ -41,7 +43,9 @@ class Runtime:
         await self.db.dispose()
 
     @asynccontextmanager
-    async def unit_of_work(self, scope: TenantScope, *, read_replica: bool = False) -> AsyncIterator[AsyncSession]:
+    async def unit_of_work(
+        self, scope: TenantScope, *, read_replica: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """One transaction under ``scope``; commits on success, enqueues deferred jobs only after the commit."""
         maker = self.db.read_sessionmaker if read_replica else self.db.sessionmaker
         async with maker() as session:

@@ -12,19 +12,21 @@ from shared.settings import Settings
 def content_security_policy(settings: Settings) -> str:
     sso = urlsplit(settings.oidc.issuer)
     sso_origin = f"{sso.scheme}://{sso.netloc}"
-    return "; ".join([
-        "default-src 'self'",
-        # Inline handlers in a few templates (auto-submit selects, print buttons); no third-party scripts at all.
-        "script-src 'self' 'unsafe-inline'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        # Login and logout forms end in a redirect to the county's SSO, which form-action also governs.
-        f"form-action 'self' {sso_origin}",
-        "frame-ancestors 'none'",
-        "base-uri 'self'",
-        "object-src 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            # Inline handlers in a few templates (auto-submit selects, print buttons); no third-party scripts at all.
+            "script-src 'self' 'unsafe-inline'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            # Login and logout forms end in a redirect to the county's SSO, which form-action also governs.
+            f"form-action 'self' {sso_origin}",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        ]
+    )
 
 
 def security_headers(settings: Settings) -> object:

@@ -77,7 +77,9 @@ class AppSettings(msgspec.Struct, frozen=True):
     log_level: str = "INFO"
     # Addresses/networks of reverse proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips).
     trusted_proxies: str = "127.0.0.1"
-    login_per_minute: int = 60  # /login starts per client address and minute (0: off); passwords are Keycloak's
+    login_per_minute: int = (
+        60  # /login starts per client address and minute (0: off); passwords are Keycloak's
+    )
     public_search_per_minute: int = 120  # public-site searches per client address and minute (0: off)
 
 
@@ -140,11 +142,16 @@ def _job_settings(env: Mapping[str, str]) -> JobSettings:
     # Each variable is read with a literal _get(env, "…") so that tests/shared/test_deploy.py knows it.
     d = JobSettings()
     return JobSettings(
-        timeout_seconds=_bounded("JOB_TIMEOUT_SECONDS", _get(env, "JOB_TIMEOUT_SECONDS"), d.timeout_seconds, 1, 86400),
+        timeout_seconds=_bounded(
+            "JOB_TIMEOUT_SECONDS", _get(env, "JOB_TIMEOUT_SECONDS"), d.timeout_seconds, 1, 86400
+        ),
         sweep_seconds=_bounded("JOB_SWEEP_SECONDS", _get(env, "JOB_SWEEP_SECONDS"), d.sweep_seconds, 1, 3600),
         shutdown_grace_seconds=_bounded(
-            "WORKER_SHUTDOWN_GRACE_SECONDS", _get(env, "WORKER_SHUTDOWN_GRACE_SECONDS"), d.shutdown_grace_seconds,
-            0, 86400,
+            "WORKER_SHUTDOWN_GRACE_SECONDS",
+            _get(env, "WORKER_SHUTDOWN_GRACE_SECONDS"),
+            d.shutdown_grace_seconds,
+            0,
+            86400,
         ),
         reminder_time=_time_of_day("REMINDER_TIME", _get(env, "REMINDER_TIME"), d.reminder_time),
         max_attempts=_bounded("JOB_MAX_ATTEMPTS", _get(env, "JOB_MAX_ATTEMPTS"), d.max_attempts, 1, 100),

@@ -23,7 +23,9 @@ DISCLOSURE_WORKDAYS = 20  # 抽查结果自检查结束之日起 20 个工作日
 @dataclass(frozen=True, slots=True)
 class Deadline:
     due: dt.date
-    unknown_years: tuple[int, ...]  # years counted as Monday–Friday only, because nobody knows their holidays yet
+    unknown_years: tuple[
+        int, ...
+    ]  # years counted as Monday–Friday only, because nobody knows their holidays yet
 
     @property
     def uncertain(self) -> bool:
@@ -60,7 +62,10 @@ def is_workday(
 
 
 def add_workdays(
-    start: dt.date, count: int, overrides: Mapping[dt.date, bool] | None = None, loaded_years: Collection[int] = ()
+    start: dt.date,
+    count: int,
+    overrides: Mapping[dt.date, bool] | None = None,
+    loaded_years: Collection[int] = (),
 ) -> Deadline:
     """The ``count``-th working day after ``start`` (``start`` itself is not counted: 自…之日起 N 个工作日内, the
     day of the event is day zero)."""
@@ -80,7 +85,10 @@ def add_workdays(
 
 
 def workdays_between(
-    start: dt.date, end: dt.date, overrides: Mapping[dt.date, bool] | None = None, loaded_years: Collection[int] = ()
+    start: dt.date,
+    end: dt.date,
+    overrides: Mapping[dt.date, bool] | None = None,
+    loaded_years: Collection[int] = (),
 ) -> int:
     """Working days in ``(start, end]``; negative when ``end`` is before ``start``."""
     if end < start:

@@ -42,8 +42,15 @@ from shared.tenancy import system_scope
 log = structlog.get_logger()
 
 # Modules whose import registers jobs with @tenant_job.
-JOB_MODULES = ("shared.notifications", "services.identity.jobs", "services.planning.jobs", "services.registry.jobs",
-               "services.disclosure.jobs", "services.reporting.jobs", "services.federation.jobs")
+JOB_MODULES = (
+    "shared.notifications",
+    "services.identity.jobs",
+    "services.planning.jobs",
+    "services.registry.jobs",
+    "services.disclosure.jobs",
+    "services.reporting.jobs",
+    "services.federation.jobs",
+)
 
 
 def load_job_modules() -> None:
@@ -60,10 +67,14 @@ async def spotcheck_run_job(
         if is_unavailable(exc):
             # PostgreSQL or Redis is down or restarting: nothing was committed; try again a little later.
             tries = int(ctx.get("job_try") or 1)
-            log.warning("job.unavailable", job=name, job_id=job_id, tries=tries, error=f"{type(exc).__name__}: {exc}")
+            log.warning(
+                "job.unavailable", job=name, job_id=job_id, tries=tries, error=f"{type(exc).__name__}: {exc}"
+            )
             raise Retry(defer=min(5 * tries, 60)) from exc
         error = f"{type(exc).__name__}: {exc}"
-        attempts = await record_failure(ctx["runtime"], uuid.UUID(job_id), uuid.UUID(tenant_id), name, kwargs, error)
+        attempts = await record_failure(
+            ctx["runtime"], uuid.UUID(job_id), uuid.UUID(tenant_id), name, kwargs, error
+        )
         if attempts is None:
             log.error("job.failed", job=name, job_id=job_id, tenant_id=tenant_id, error=error, exc_info=exc)
             return "failed"
@@ -98,7 +109,9 @@ async def record_failure(
     return None
 
 
-async def _run_job(ctx: dict[str, Any], job_id: str, tenant_id: str, name: str, kwargs: dict[str, Any]) -> str:
+async def _run_job(
+    ctx: dict[str, Any], job_id: str, tenant_id: str, name: str, kwargs: dict[str, Any]
+) -> str:
     runtime: Runtime = ctx["runtime"]
     jobs.set_job_settings(runtime.settings)
     fn = jobs.REGISTRY.get(name)
@@ -125,7 +138,9 @@ async def _run_job(ctx: dict[str, Any], job_id: str, tenant_id: str, name: str, 
             return "skipped: failed (spotcheck jobs retry)"
         await fn(session, uuid.UUID(tenant_id), **kwargs)
         await session.execute(
-            text("UPDATE job_outbox SET completed_at = now(), started_count = started_count + 1 WHERE id = :id"),
+            text(
+                "UPDATE job_outbox SET completed_at = now(), started_count = started_count + 1 WHERE id = :id"
+            ),
             {"id": uuid.UUID(job_id)},
         )
     log.info("job.completed", job=name, job_id=job_id, tenant_id=tenant_id)
@@ -162,13 +177,23 @@ async def sweep_outbox(ctx: dict[str, Any]) -> int:
                 continue
             if await jobs.enqueue(runtime.arq, row.id, row.tenant_id, row.function, row.kwargs):
                 await session.execute(
-                    text("UPDATE job_outbox SET enqueued_at = now(), attempts = attempts + :n WHERE id = :id"),
+                    text(
+                        "UPDATE job_outbox SET enqueued_at = now(), attempts = attempts + :n WHERE id = :id"
+                    ),
                     {"id": row.id, "n": 1 if row.resend else 0},
                 )
     for row in exhausted:
-        await record_failure(runtime, row.id, row.tenant_id, row.function, row.kwargs,
-                             "多次重新派发仍未完成（超时或工作进程中止）")
-        log.error("job.failed", job=row.function, job_id=str(row.id), tenant_id=str(row.tenant_id), reason="resent")
+        await record_failure(
+            runtime,
+            row.id,
+            row.tenant_id,
+            row.function,
+            row.kwargs,
+            "多次重新派发仍未完成（超时或工作进程中止）",
+        )
+        log.error(
+            "job.failed", job=row.function, job_id=str(row.id), tenant_id=str(row.tenant_id), reason="resent"
+        )
     return len(rows)
 
 
@@ -197,7 +222,9 @@ async def remind_results_due(ctx: dict[str, Any]) -> int:
 
 async def remind_invitations(ctx: dict[str, Any]) -> int:
     """Daily: joint-plan invitation reminders."""
-    return await defer_for_every_department(ctx, "federation.remind_invitations", day=dt.date.today().isoformat())
+    return await defer_for_every_department(
+        ctx, "federation.remind_invitations", day=dt.date.today().isoformat()
+    )
 
 
 async def remind_monthly_reports(ctx: dict[str, Any]) -> int:

@@ -19,8 +19,23 @@ from tests.support.stack import ROOT
 def _start(port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTCHECK_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "demo", "--port", str(port), "--data-dir", str(data_dir), "--sso", "dev"],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--sso",
+            "dev",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -30,7 +45,10 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: flo
     while time.monotonic() < deadline:
         assert proc.poll() is None, log.read_text()
         try:
-            if "SpotCheck 已启动" in log.read_text() and httpx.get(url + "/ready", timeout=2).status_code == 200:
+            if (
+                "SpotCheck 已启动" in log.read_text()
+                and httpx.get(url + "/ready", timeout=2).status_code == 200
+            ):
                 return
         except httpx.HTTPError:
             pass
@@ -59,7 +77,9 @@ def test_demo_runs_stops_and_restarts(tmp_path: Path) -> None:
         assert len(children) >= 3  # API, worker, SSO (+ PostgreSQL, Redis)
         # The seed's plan 2023001 was drawn on the first start: its announcement is public and verifiable.
         draws = httpx.get(url + "/public/draws")
-        assert draws.status_code == 200 and "宁晋县应急管理局2023年度危化企业“双随机”内部联合抽查" in draws.text
+        assert (
+            draws.status_code == 200 and "宁晋县应急管理局2023年度危化企业“双随机”内部联合抽查" in draws.text
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)

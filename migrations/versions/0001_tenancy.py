@@ -130,7 +130,9 @@ def upgrade() -> None:
         )
         """
     )
-    op.execute("CREATE INDEX ix_notifications_recipient ON notifications(tenant_id, recipient_id, created_at)")
+    op.execute(
+        "CREATE INDEX ix_notifications_recipient ON notifications(tenant_id, recipient_id, created_at)"
+    )
     enable_tenant_rls("notifications")
 
     op.execute(

@@ -134,7 +134,6 @@ def upgrade() -> None:
     op.execute("ALTER TABLE draws ALTER COLUMN eligible_list SET STORAGE EXTERNAL")
     enable_tenant_rls("draws")
 
-
     op.execute(
         """
         CREATE TABLE draw_selected (

@@ -197,6 +197,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("public_results", "calendar_years", "calendar_days", "result_attachments", "result_followups",
-                  "result_hazards", "result_points", "inspection_results"):
+    for table in (
+        "public_results",
+        "calendar_years",
+        "calendar_days",
+        "result_attachments",
+        "result_followups",
+        "result_hazards",
+        "result_points",
+        "inspection_results",
+    ):
         op.execute(f"DROP TABLE IF EXISTS {table} CASCADE")

@@ -62,13 +62,19 @@ def upgrade() -> None:
         "EXISTS (SELECT 1 FROM joint_participants jp WHERE jp.plan_id = {plan} AND jp.tenant_id = app_tenant()"
         f" AND jp.status IN {VISIBLE})"
     )
-    op.execute(f"CREATE POLICY joint_read ON plans FOR SELECT USING ({participation.format(plan='plans.id')})")
-    op.execute(f"CREATE POLICY joint_read ON tasks FOR SELECT USING ({participation.format(plan='tasks.plan_id')})")
+    op.execute(
+        f"CREATE POLICY joint_read ON plans FOR SELECT USING ({participation.format(plan='plans.id')})"
+    )
+    op.execute(
+        f"CREATE POLICY joint_read ON tasks FOR SELECT USING ({participation.format(plan='tasks.plan_id')})"
+    )
     task_participation = (
         "EXISTS (SELECT 1 FROM tasks t JOIN joint_participants jp ON jp.plan_id = t.plan_id"
         " WHERE t.id = {task} AND jp.tenant_id = app_tenant() AND jp.status = '已接受')"
     )
-    op.execute(f"CREATE POLICY joint_read ON draws FOR SELECT USING ({task_participation.format(task='draws.task_id')})")
+    op.execute(
+        f"CREATE POLICY joint_read ON draws FOR SELECT USING ({task_participation.format(task='draws.task_id')})"
+    )
     op.execute(
         "CREATE POLICY joint_read ON draw_selected FOR SELECT USING (EXISTS (SELECT 1 FROM draws d"
         " WHERE d.id = draw_selected.draw_id))"

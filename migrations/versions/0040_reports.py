@@ -78,7 +78,12 @@ def upgrade() -> None:
     for statement in STATS_SQL.split(";\n"):
         if statement.strip():
             op.execute(statement)
-    for table in ("report_result_stats", "report_hazard_stats", "report_checked_objects", "report_year_stats"):
+    for table in (
+        "report_result_stats",
+        "report_hazard_stats",
+        "report_checked_objects",
+        "report_year_stats",
+    ):
         enable_tenant_rls(table, privileges="SELECT, INSERT, UPDATE")
     for statement in TRIGGERS_SQL.split("\n\n"):  # one statement per blank-line separated block
         if statement.strip():
@@ -248,12 +253,22 @@ $$;
 def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS report_results_stats ON inspection_results")
     op.execute("DROP TRIGGER IF EXISTS report_hazards_stats ON result_hazards")
-    for fn in ("report_stats_rebuild()", "report_hazards_trigger()", "report_results_trigger()",
-               "report_bump_hazard(uuid, date, text, text, date, int)",
-               "report_bump_result(uuid, uuid, date, text, boolean, date, uuid, int)",
-               "report_on_time(text, timestamptz, date)", "report_lock_department(uuid)"):
+    for fn in (
+        "report_stats_rebuild()",
+        "report_hazards_trigger()",
+        "report_results_trigger()",
+        "report_bump_hazard(uuid, date, text, text, date, int)",
+        "report_bump_result(uuid, uuid, date, text, boolean, date, uuid, int)",
+        "report_on_time(text, timestamptz, date)",
+        "report_lock_department(uuid)",
+    ):
         op.execute(f"DROP FUNCTION IF EXISTS {fn}")
-    for table in ("report_year_stats", "report_checked_objects", "report_hazard_stats", "report_result_stats"):
+    for table in (
+        "report_year_stats",
+        "report_checked_objects",
+        "report_hazard_stats",
+        "report_result_stats",
+    ):
         op.execute(f"DROP TABLE IF EXISTS {table}")
     op.execute("DROP TABLE IF EXISTS task_reports CASCADE")
     op.execute("DROP TABLE IF EXISTS monthly_reports CASCADE")

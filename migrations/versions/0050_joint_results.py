@@ -40,14 +40,20 @@ depends_on = None
 def upgrade() -> None:
     # ---- partner parts of joint results -----------------------------------------------------------------------
     op.execute("ALTER TABLE inspection_results DROP CONSTRAINT inspection_results_task_id_uscc_key")
-    op.execute("ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_tenant_task_uscc_key"
-               " UNIQUE (tenant_id, task_id, uscc)")
+    op.execute(
+        "ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_tenant_task_uscc_key"
+        " UNIQUE (tenant_id, task_id, uscc)"
+    )
     op.execute("ALTER TABLE inspection_results DROP CONSTRAINT inspection_results_tenant_id_task_id_fkey")
-    op.execute("ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_task_id_fkey"
-               " FOREIGN KEY (task_id) REFERENCES tasks(id)")
+    op.execute(
+        "ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_task_id_fkey"
+        " FOREIGN KEY (task_id) REFERENCES tasks(id)"
+    )
     op.execute("ALTER TABLE inspection_results DROP CONSTRAINT inspection_results_status_check")
-    op.execute("ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_status_check"
-               " CHECK (status IN ('草稿', '待审核', '退回', '已通过', '已公示'))")
+    op.execute(
+        "ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_status_check"
+        " CHECK (status IN ('草稿', '待审核', '退回', '已通过', '已公示'))"
+    )
     op.execute(
         """
         CREATE FUNCTION check_result_task() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -64,12 +70,16 @@ def upgrade() -> None:
         END $$
         """
     )
-    op.execute("CREATE TRIGGER inspection_results_task BEFORE INSERT OR UPDATE OF task_id, tenant_id"
-               " ON inspection_results FOR EACH ROW EXECUTE FUNCTION check_result_task()")
+    op.execute(
+        "CREATE TRIGGER inspection_results_task BEFORE INSERT OR UPDATE OF task_id, tenant_id"
+        " ON inspection_results FOR EACH ROW EXECUTE FUNCTION check_result_task()"
+    )
 
     op.execute("ALTER TABLE public_results ADD COLUMN departments jsonb NOT NULL DEFAULT '[]'")
-    op.execute("CREATE UNIQUE INDEX ux_public_results_joint ON public_results(task_id, uscc)"
-               " WHERE jsonb_array_length(departments) > 0")
+    op.execute(
+        "CREATE UNIQUE INDEX ux_public_results_joint ON public_results(task_id, uscc)"
+        " WHERE jsonb_array_length(departments) > 0"
+    )
 
     # ---- referrals (抄告 / 移送) ----------------------------------------------------------------------------------
     op.execute(
@@ -123,8 +133,10 @@ def upgrade() -> None:
         """
     )
     enable_tenant_rls("joint_visits", privileges="SELECT, INSERT, UPDATE")
-    op.execute("CREATE POLICY partner_rw ON joint_visits USING (partner_tenant_id = app_tenant())"
-               " WITH CHECK (partner_tenant_id = app_tenant())")
+    op.execute(
+        "CREATE POLICY partner_rw ON joint_visits USING (partner_tenant_id = app_tenant())"
+        " WITH CHECK (partner_tenant_id = app_tenant())"
+    )
 
     # ---- the county's per-enterprise annual cap ---------------------------------------------------------------
     op.execute(
@@ -173,11 +185,17 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS inspection_results_task ON inspection_results")
     op.execute("DROP FUNCTION IF EXISTS check_result_task()")
     op.execute("ALTER TABLE inspection_results DROP CONSTRAINT inspection_results_status_check")
-    op.execute("ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_status_check"
-               " CHECK (status IN ('草稿', '待审核', '退回', '已公示'))")
+    op.execute(
+        "ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_status_check"
+        " CHECK (status IN ('草稿', '待审核', '退回', '已公示'))"
+    )
     op.execute("ALTER TABLE inspection_results DROP CONSTRAINT inspection_results_task_id_fkey")
-    op.execute("ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_tenant_id_task_id_fkey"
-               " FOREIGN KEY (tenant_id, task_id) REFERENCES tasks(tenant_id, id)")
+    op.execute(
+        "ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_tenant_id_task_id_fkey"
+        " FOREIGN KEY (tenant_id, task_id) REFERENCES tasks(tenant_id, id)"
+    )
     op.execute("ALTER TABLE inspection_results DROP CONSTRAINT inspection_results_tenant_task_uscc_key")
-    op.execute("ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_task_id_uscc_key"
-               " UNIQUE (task_id, uscc)")
+    op.execute(
+        "ALTER TABLE inspection_results ADD CONSTRAINT inspection_results_task_id_uscc_key"
+        " UNIQUE (task_id, uscc)"
+    )

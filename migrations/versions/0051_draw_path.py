@@ -153,7 +153,9 @@ def downgrade() -> None:
     )
     _result_columns("jsonb")
     for table in TABLES:
-        op.execute(f"ALTER POLICY tenant_rw ON {table} USING ({PER_ROW_TENANT}) WITH CHECK ({PER_ROW_TENANT})")
+        op.execute(
+            f"ALTER POLICY tenant_rw ON {table} USING ({PER_ROW_TENANT}) WITH CHECK ({PER_ROW_TENANT})"
+        )
         op.execute(f"ALTER POLICY overseer_read ON {table} USING ({PER_ROW_OVERSEER})")
     # Put the copies back so that the previous code finds every published list where it expects it.
     op.execute(

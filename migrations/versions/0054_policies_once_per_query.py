@@ -28,8 +28,13 @@ branch_labels = None
 depends_on = None
 
 # Policies that compare one column with the active department: (policy, column).
-OWN = (("tenant_rw", "tenant_id"), ("lead_rw", "lead_tenant_id"), ("participant_rw", "tenant_id"),
-       ("partner_rw", "partner_tenant_id"), ("sender_read", "from_tenant_id"))
+OWN = (
+    ("tenant_rw", "tenant_id"),
+    ("lead_rw", "lead_tenant_id"),
+    ("participant_rw", "tenant_id"),
+    ("partner_rw", "partner_tenant_id"),
+    ("sender_read", "from_tenant_id"),
+)
 
 
 def _policies(name: str) -> list[tuple[str, str, str | None]]:
@@ -69,7 +74,9 @@ def downgrade() -> None:
         )
     for policy, column in OWN:
         for table, _, check in _policies(policy):
-            clause = f"USING ({column} = app_tenant())" + (f" WITH CHECK ({column} = app_tenant())" if check else "")
+            clause = f"USING ({column} = app_tenant())" + (
+                f" WITH CHECK ({column} = app_tenant())" if check else ""
+            )
             op.execute(f"ALTER POLICY {policy} ON {table} {clause}")
     op.execute("DROP FUNCTION app_overseer_tenants()")
     op.execute("ALTER FUNCTION app_overseer_region() PARALLEL UNSAFE")

@@ -35,5 +35,7 @@ def downgrade() -> None:
     op.execute("DROP INDEX ix_job_outbox_failed")
     op.execute("DROP INDEX ix_job_outbox_pending")
     op.execute("CREATE INDEX ix_job_outbox_pending ON job_outbox(created_at) WHERE completed_at IS NULL")
-    op.execute("ALTER TABLE job_outbox DROP COLUMN failed_at, DROP COLUMN started_at, DROP COLUMN last_error, "
-        "DROP COLUMN attempts")
+    op.execute(
+        "ALTER TABLE job_outbox DROP COLUMN failed_at, DROP COLUMN started_at, DROP COLUMN last_error, "
+        "DROP COLUMN attempts"
+    )

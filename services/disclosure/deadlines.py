@@ -22,7 +22,9 @@ class CalendarYear(msgspec.Struct, forbid_unknown_fields=True):
 
 
 async def calendar(session: AsyncSession) -> tuple[dict[dt.date, bool], set[int]]:
-    days = {r.day: r.is_workday for r in await session.execute(text("SELECT day, is_workday FROM calendar_days"))}
+    days = {
+        r.day: r.is_workday for r in await session.execute(text("SELECT day, is_workday FROM calendar_days"))
+    }
     years = {r[0] for r in await session.execute(text("SELECT year FROM calendar_years"))}
     return days, years
 
@@ -59,18 +61,28 @@ async def load_year(admin_url: str, year: int, data: CalendarYear, actor: str) -
     try:
         async with conn.transaction():
             await conn.execute(
-                "DELETE FROM calendar_days WHERE day BETWEEN make_date($1, 1, 1) AND make_date($1, 12, 31)", year)
+                "DELETE FROM calendar_days WHERE day BETWEEN make_date($1, 1, 1) AND make_date($1, 12, 31)",
+                year,
+            )
             rows = [(d, False, data.note, actor) for d in data.holidays]
             rows += [(d, True, data.note, actor) for d in data.workdays]
             await conn.executemany(
-                "INSERT INTO calendar_days (day, is_workday, note, loaded_by) VALUES ($1, $2, $3, $4)", rows)
+                "INSERT INTO calendar_days (day, is_workday, note, loaded_by) VALUES ($1, $2, $3, $4)", rows
+            )
             await conn.execute(
                 "INSERT INTO calendar_years (year, loaded_by) VALUES ($1, $2) ON CONFLICT (year) DO UPDATE"
-                " SET loaded_by = EXCLUDED.loaded_by, loaded_at = now()", year, actor)
+                " SET loaded_by = EXCLUDED.loaded_by, loaded_at = now()",
+                year,
+                actor,
+            )
     finally:
         await conn.close()
-    return {"year": year, "holidays": len(data.holidays), "workdays": len(data.workdays),
-            "library_knows": workdays.library_knows(year)}
+    return {
+        "year": year,
+        "holidays": len(data.holidays),
+        "workdays": len(data.workdays),
+        "library_knows": workdays.library_knows(year),
+    }
 
 
 async def show_year(url: str, year: int) -> dict[str, Any]:
@@ -90,11 +102,22 @@ async def show_year(url: str, year: int) -> dict[str, Any]:
 async def year_view(session: AsyncSession, year: int) -> dict[str, Any]:
     if not 2000 <= year <= 2100:
         raise InvalidInput("年份应在 2000–2100 之间", field="year")
-    loaded = (await session.execute(
-        text("SELECT loaded_by, loaded_at FROM calendar_years WHERE year = :y"), {"y": year})).first()
+    loaded = (
+        await session.execute(
+            text("SELECT loaded_by, loaded_at FROM calendar_years WHERE year = :y"), {"y": year}
+        )
+    ).first()
     rows = await session.execute(
-        text("SELECT day, is_workday FROM calendar_days WHERE extract(year FROM day) = :y ORDER BY day"), {"y": year})
+        text("SELECT day, is_workday FROM calendar_days WHERE extract(year FROM day) = :y ORDER BY day"),
+        {"y": year},
+    )
     days = list(rows)
-    return {"year": year, "loaded": loaded is not None, "library_knows": workdays.library_knows(year),
-            "loaded_by": loaded.loaded_by if loaded else None, "loaded_at": loaded.loaded_at if loaded else None,
-            "holidays": [r.day for r in days if not r.is_workday], "workdays": [r.day for r in days if r.is_workday]}
+    return {
+        "year": year,
+        "loaded": loaded is not None,
+        "library_knows": workdays.library_knows(year),
+        "loaded_by": loaded.loaded_by if loaded else None,
+        "loaded_at": loaded.loaded_at if loaded else None,
+        "holidays": [r.day for r in days if not r.is_workday],
+        "workdays": [r.day for r in days if r.is_workday],
+    }

@@ -9,11 +9,20 @@ from typing import Any
 from openpyxl import Workbook
 
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("抽查计划编号", "plan_number"), ("抽查计划名称", "plan_name"), ("抽查任务编号", "task_number"),
-    ("抽查任务名称", "task_name"), ("实施机关", "department_name"), ("统一社会信用代码", "uscc"),
-    ("检查对象名称", "enterprise_name"), ("检查对象地址", "address"), ("抽查事项", "items"),
-    ("检查完成日期", "check_date"), ("检查结果", "categories"), ("后续处置", "follow_up"),
-    ("隐患数量", "hazard_count"), ("公示日期", "published_at"),
+    ("抽查计划编号", "plan_number"),
+    ("抽查计划名称", "plan_name"),
+    ("抽查任务编号", "task_number"),
+    ("抽查任务名称", "task_name"),
+    ("实施机关", "department_name"),
+    ("统一社会信用代码", "uscc"),
+    ("检查对象名称", "enterprise_name"),
+    ("检查对象地址", "address"),
+    ("抽查事项", "items"),
+    ("检查完成日期", "check_date"),
+    ("检查结果", "categories"),
+    ("后续处置", "follow_up"),
+    ("隐患数量", "hazard_count"),
+    ("公示日期", "published_at"),
 )
 
 

@@ -68,8 +68,11 @@ async def home(request: Request[Any, Any, Any], q: str = "") -> Response[Any]:
         except InvalidInput as exc:
             error = exc
     recent = [] if q.strip() else await repo.recent(reader, 10)
-    return Template("disclosure/public_home.html", context={
-        "user": None, "q": q, "results": rows, "recent": recent, "error": error}, headers=CACHE)
+    return Template(
+        "disclosure/public_home.html",
+        context={"user": None, "q": q, "results": rows, "recent": recent, "error": error},
+        headers=CACHE,
+    )
 
 
 async def _record(request: Request[Any, Any, Any], result_id: uuid.UUID) -> dict[str, Any]:
@@ -81,8 +84,11 @@ async def _record(request: Request[Any, Any, Any], result_id: uuid.UUID) -> dict
 
 @get("/public/results/{result_id:uuid}")
 async def record(request: Request[Any, Any, Any], result_id: uuid.UUID) -> Response[Any]:
-    return Template("disclosure/public_record.html", context={"user": None, "r": await _record(request, result_id)},
-                    headers=CACHE)
+    return Template(
+        "disclosure/public_record.html",
+        context={"user": None, "r": await _record(request, result_id)},
+        headers=CACHE,
+    )
 
 
 @get("/api/public/results/{result_id:uuid}")
@@ -95,8 +101,9 @@ async def task_page(request: Request[Any, Any, Any], task_id: uuid.UUID) -> Resp
     rows = await repo.task_results(await _reader(request), task_id)
     if not rows:
         raise NotFound("该任务暂无公示结果", field="task_id")
-    return Template("disclosure/public_task.html", context={"user": None, "rows": rows, "t": rows[0]},
-                    headers=CACHE)
+    return Template(
+        "disclosure/public_task.html", context={"user": None, "rows": rows, "t": rows[0]}, headers=CACHE
+    )
 
 
 router = Router(

@@ -122,8 +122,13 @@ async def find(reader: PublicReader, q: str) -> Answer | None:
         return cached
     count, results = await page(reader, key)
     body = b"".join((b'{"q":', msgspec.json.encode(key[2:]), b',"results":', results.encode(), b"}"))
-    answer = Answer(count, results, body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"',
-                    now + CACHE_SECONDS)
+    answer = Answer(
+        count,
+        results,
+        body,
+        '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"',
+        now + CACHE_SECONDS,
+    )
     _answers[key] = answer
     while len(_answers) > CACHE_ENTRIES:
         _answers.popitem(last=False)
@@ -132,4 +137,3 @@ async def find(reader: PublicReader, q: str) -> Answer | None:
 
 def clear_cache() -> None:
     _answers.clear()
-

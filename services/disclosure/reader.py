@@ -44,8 +44,13 @@ SERVER_SETTINGS = {
 }
 _lock = asyncio.Lock()
 # Errors of one statement after which the server is ready for the next: the connection may be reused.
-_STATEMENT_ERRORS = (asyncpg.QueryCanceledError, asyncpg.DataError, asyncpg.SyntaxOrAccessError,
-                     asyncpg.IntegrityConstraintViolationError, asyncpg.ReadOnlySQLTransactionError)
+_STATEMENT_ERRORS = (
+    asyncpg.QueryCanceledError,
+    asyncpg.DataError,
+    asyncpg.SyntaxOrAccessError,
+    asyncpg.IntegrityConstraintViolationError,
+    asyncpg.ReadOnlySQLTransactionError,
+)
 
 
 class PublicReader:
@@ -65,7 +70,9 @@ class PublicReader:
         return reader
 
     async def _connect(self) -> asyncpg.Connection:
-        conn = await asyncpg.connect(self.dsn, server_settings=SERVER_SETTINGS, timeout=CONNECT_TIMEOUT_SECONDS)
+        conn = await asyncpg.connect(
+            self.dsn, server_settings=SERVER_SETTINGS, timeout=CONNECT_TIMEOUT_SECONDS
+        )
         await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
         return conn
 

@@ -52,28 +52,35 @@ def _published(sync_session: Any) -> None:
 # ---- the public read path (asyncpg through ``reader.PublicReader``: no tenant scope, read-only connections) ----
 
 # What a search answer carries: enough for the result list; the record page has the rest.
-SEARCH_COLUMNS = "id, task_id, department_name, task_name, uscc, enterprise_name, check_date, categories, published_at"
+SEARCH_COLUMNS = (
+    "id, task_id, department_name, task_name, uscc, enterprise_name, check_date, categories, published_at"
+)
 
 
 def _as_json(page_sql: str) -> str:
     """A page of results as one JSON array built by PostgreSQL, with its length: the app passes the array through
     instead of decoding every row into Python objects and encoding them again."""
-    return ("SELECT count(*) AS n, coalesce(json_agg(page ORDER BY page.published_at DESC), '[]')::text AS results"
-            f" FROM ({page_sql}) page")
+    return (
+        "SELECT count(*) AS n, coalesce(json_agg(page ORDER BY page.published_at DESC), '[]')::text AS results"
+        f" FROM ({page_sql}) page"
+    )
 
 
 # USCC: one probe of the btree (uscc, published_at DESC), already in the order wanted.
 USCC_SQL = _as_json(
-    f"SELECT {SEARCH_COLUMNS} FROM public_results WHERE uscc = $1 ORDER BY published_at DESC LIMIT $2")
+    f"SELECT {SEARCH_COLUMNS} FROM public_results WHERE uscc = $1 ORDER BY published_at DESC LIMIT $2"
+)
 # Few matches: every candidate from the GIN index (OFFSET 0 keeps the planner from trading it for a walk of the
 # publication-time index, see ``search``), the exact substring checked, the newest page kept.
 NAME_BY_GRAMS_SQL = _as_json(
     f"SELECT {SEARCH_COLUMNS} FROM (SELECT {SEARCH_COLUMNS} FROM public_results"
-    " WHERE name_grams @> $1::text[] AND name_key LIKE $2 OFFSET 0) m ORDER BY published_at DESC LIMIT $3")
+    " WHERE name_grams @> $1::text[] AND name_key LIKE $2 OFFSET 0) m ORDER BY published_at DESC LIMIT $3"
+)
 # Many matches: the newest rows in publication order, at most $2 of them, until a page of matches is found.
 NAME_BY_RECENCY_SQL = _as_json(
     f"SELECT {SEARCH_COLUMNS} FROM (SELECT {SEARCH_COLUMNS}, name_key FROM public_results"
-    " ORDER BY published_at DESC LIMIT $2) newest WHERE name_key LIKE $1 ORDER BY published_at DESC LIMIT $3")
+    " ORDER BY published_at DESC LIMIT $2) newest WHERE name_key LIKE $1 ORDER BY published_at DESC LIMIT $3"
+)
 GRAM_STATS_SQL = (
     "SELECT c.reltuples, s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs"
     " FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = 'public_results'"
@@ -92,7 +99,9 @@ async def search_by_uscc(reader: PublicReader, uscc: str, limit: int) -> tuple[i
     return await _page(reader, USCC_SQL, uscc, limit)
 
 
-async def search_by_grams(reader: PublicReader, grams: list[str], pattern: str, limit: int) -> tuple[int, str]:
+async def search_by_grams(
+    reader: PublicReader, grams: list[str], pattern: str, limit: int
+) -> tuple[int, str]:
     return await _page(reader, NAME_BY_GRAMS_SQL, grams, pattern, limit)
 
 
@@ -116,20 +125,27 @@ async def get_record(reader: PublicReader, result_id: uuid.UUID) -> dict[str, An
 
 async def task_results(reader: PublicReader, task_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = await reader.fetch(
-        f"SELECT {LIST_COLUMNS} FROM public_results WHERE task_id = $1 ORDER BY enterprise_name", task_id)
+        f"SELECT {LIST_COLUMNS} FROM public_results WHERE task_id = $1 ORDER BY enterprise_name", task_id
+    )
     return [dict(r) for r in rows]
 
 
 async def recent(reader: PublicReader, limit: int = 20) -> list[dict[str, Any]]:
-    rows = await reader.fetch(f"SELECT {SEARCH_COLUMNS} FROM public_results ORDER BY published_at DESC LIMIT $1",
-                              limit)
+    rows = await reader.fetch(
+        f"SELECT {SEARCH_COLUMNS} FROM public_results ORDER BY published_at DESC LIMIT $1", limit
+    )
     return [dict(r) for r in rows]
 
 
 # ---- the department's side (its own session) --------------------------------------------------------------------
 
+
 async def department_export(session: AsyncSession, department_code: str) -> list[dict[str, Any]]:
     rows = await session.execute(
-        text(f"SELECT {RECORD_COLUMNS} FROM public_results WHERE department_code = :d"
-             " ORDER BY published_at, task_number, uscc"), {"d": department_code})
+        text(
+            f"SELECT {RECORD_COLUMNS} FROM public_results WHERE department_code = :d"
+            " ORDER BY published_at, task_number, uscc"
+        ),
+        {"d": department_code},
+    )
     return [dict(r._mapping) for r in rows]

@@ -18,8 +18,14 @@ from shared.web.pages import page_context
 
 
 def _download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
-    return Response(body, media_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}", "Cache-Control": "private, no-store"})
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @get("/api/results/export")
@@ -40,7 +46,9 @@ async def calendar_get(ctx: Ctx, year: int) -> dict[str, Any]:
 @get("/results/calendar/{year:int}")
 async def calendar_page(request: Request[Any, Any, Any], ctx: Ctx, year: int) -> Template:
     context = await page_context(request)
-    return Template("disclosure/calendar.html", context={**context, "c": await deadlines.year_view(ctx.session, year)})
+    return Template(
+        "disclosure/calendar.html", context={**context, "c": await deadlines.year_view(ctx.session, year)}
+    )
 
 
 router = Router(

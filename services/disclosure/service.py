@@ -24,8 +24,11 @@ async def export_results(ctx: Ctx, fmt: str) -> tuple[bytes, str, str]:
     if fmt == "csv":
         return export.to_csv(rows), "text/csv; charset=utf-8", f"{ctx.department.code}-抽查结果-{stamp}.csv"
     if fmt == "xlsx":
-        return (export.to_xlsx(rows), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                f"{ctx.department.code}-抽查结果-{stamp}.xlsx")
+        return (
+            export.to_xlsx(rows),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"{ctx.department.code}-抽查结果-{stamp}.xlsx",
+        )
     raise InvalidInput("导出格式应为 csv 或 xlsx", field="format")
 
 
@@ -36,9 +39,11 @@ async def remind_department(session: AsyncSession, tenant_id: uuid.UUID, today: 
     review (or a joint part awaiting the lead's publication) to the whole department. Published results never."""
     overrides, years = await deadlines.calendar(session)
     rows = await session.execute(
-        text("SELECT r.id, r.due_on, r.status, r.entered_by, o.name FROM inspection_results r"
-             " JOIN registry_objects o ON o.id = r.object_id WHERE r.status <> '已公示'"
-             " AND r.due_on <= :horizon ORDER BY r.due_on"),
+        text(
+            "SELECT r.id, r.due_on, r.status, r.entered_by, o.name FROM inspection_results r"
+            " JOIN registry_objects o ON o.id = r.object_id WHERE r.status <> '已公示'"
+            " AND r.due_on <= :horizon ORDER BY r.due_on"
+        ),
         # A calendar bound wide enough for REMIND_WITHIN working days across any holiday (the Spring Festival
         # break with its weekends is at most nine days off in a row); the exact count is made below.
         {"horizon": today + dt.timedelta(days=REMIND_WITHIN + 14)},
@@ -53,9 +58,17 @@ async def remind_department(session: AsyncSession, tenant_id: uuid.UUID, today: 
         elif left == 0:
             title = f"检查结果今天到期公示：{r.name}（{r.status}）"
         else:
-            title = f"检查结果将于 {left} 个工作日内到期公示：{r.name}（期限 {r.due_on.isoformat()}，{r.status}）"
-        await notifications.create(session, tenant_id, "deadline", title, link=f"/results/{r.id}",
-                                   recipient_id=r.entered_by if r.status in ("草稿", "退回") else None,
-                                   dedupe_key=f"due:{r.id}:{today.isoformat()}")
+            title = (
+                f"检查结果将于 {left} 个工作日内到期公示：{r.name}（期限 {r.due_on.isoformat()}，{r.status}）"
+            )
+        await notifications.create(
+            session,
+            tenant_id,
+            "deadline",
+            title,
+            link=f"/results/{r.id}",
+            recipient_id=r.entered_by if r.status in ("草稿", "退回") else None,
+            dedupe_key=f"due:{r.id}:{today.isoformat()}",
+        )
         sent += 1
     return sent

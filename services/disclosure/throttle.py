@@ -60,7 +60,9 @@ class Limiter:
             pipe.expire(key, WINDOW_SECONDS + 10)
             total, _ = await pipe.execute()
         except Exception:  # Redis down: keep counting locally (the per-process limit still holds)
-            log.warning("public search limiter: Redis unavailable, limiting per process for %s s", REDIS_RETRY_SECONDS)
+            log.warning(
+                "public search limiter: Redis unavailable, limiting per process for %s s", REDIS_RETRY_SECONDS
+            )
             self.redis_retry_at = time.monotonic() + REDIS_RETRY_SECONDS
             return True
         if window == self.window:  # the minute may have turned while waiting for Redis

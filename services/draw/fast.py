@@ -40,6 +40,7 @@ _SHARED: dict[str, Any] = {}
 
 # ---- phase timings (read by tests/bench/bench_draw.py; free when nobody records) ---------------------------------
 
+
 class Phases(dict[str, float]):
     """Seconds per phase name (summed, in first-seen order); with a `sample` clock also its readings per phase."""
 
@@ -77,16 +78,20 @@ def phase(name: str) -> Iterator[None]:
         phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
         if phases.sample:
             used = [b - a for a, b in zip(before, phases.sample(), strict=True)]
-            phases.usage[name] = tuple(u + v for u, v in zip(phases.usage.get(name, (0.0,) * len(used)), used,
-                                                               strict=True))
+            phases.usage[name] = tuple(
+                u + v for u, v in zip(phases.usage.get(name, (0.0,) * len(used)), used, strict=True)
+            )
 
 
 # ---- the canonical list -----------------------------------------------------------------------------------------
 
+
 class Canonical:
     """A frozen eligible list in canonical order: the exact bytes that are hashed and published."""
 
-    def __init__(self, data: bytes, record: int, stratum_width: int, population_hash: str | None = None) -> None:
+    def __init__(
+        self, data: bytes, record: int, stratum_width: int, population_hash: str | None = None
+    ) -> None:
         self.data = data
         self.record = record
         self.stratum_width = stratum_width
@@ -217,14 +222,70 @@ def from_canonical(data: bytes) -> Canonical:
 # ---- scores: SHA-256(seed || USCC), vectorised over entries -------------------------------------------------------
 
 _K = (
-    0x428A2F98, 0x71374491, 0xB5C0FBCF, 0xE9B5DBA5, 0x3956C25B, 0x59F111F1, 0x923F82A4, 0xAB1C5ED5,
-    0xD807AA98, 0x12835B01, 0x243185BE, 0x550C7DC3, 0x72BE5D74, 0x80DEB1FE, 0x9BDC06A7, 0xC19BF174,
-    0xE49B69C1, 0xEFBE4786, 0x0FC19DC6, 0x240CA1CC, 0x2DE92C6F, 0x4A7484AA, 0x5CB0A9DC, 0x76F988DA,
-    0x983E5152, 0xA831C66D, 0xB00327C8, 0xBF597FC7, 0xC6E00BF3, 0xD5A79147, 0x06CA6351, 0x14292967,
-    0x27B70A85, 0x2E1B2138, 0x4D2C6DFC, 0x53380D13, 0x650A7354, 0x766A0ABB, 0x81C2C92E, 0x92722C85,
-    0xA2BFE8A1, 0xA81A664B, 0xC24B8B70, 0xC76C51A3, 0xD192E819, 0xD6990624, 0xF40E3585, 0x106AA070,
-    0x19A4C116, 0x1E376C08, 0x2748774C, 0x34B0BCB5, 0x391C0CB3, 0x4ED8AA4A, 0x5B9CCA4F, 0x682E6FF3,
-    0x748F82EE, 0x78A5636F, 0x84C87814, 0x8CC70208, 0x90BEFFFA, 0xA4506CEB, 0xBEF9A3F7, 0xC67178F2,
+    0x428A2F98,
+    0x71374491,
+    0xB5C0FBCF,
+    0xE9B5DBA5,
+    0x3956C25B,
+    0x59F111F1,
+    0x923F82A4,
+    0xAB1C5ED5,
+    0xD807AA98,
+    0x12835B01,
+    0x243185BE,
+    0x550C7DC3,
+    0x72BE5D74,
+    0x80DEB1FE,
+    0x9BDC06A7,
+    0xC19BF174,
+    0xE49B69C1,
+    0xEFBE4786,
+    0x0FC19DC6,
+    0x240CA1CC,
+    0x2DE92C6F,
+    0x4A7484AA,
+    0x5CB0A9DC,
+    0x76F988DA,
+    0x983E5152,
+    0xA831C66D,
+    0xB00327C8,
+    0xBF597FC7,
+    0xC6E00BF3,
+    0xD5A79147,
+    0x06CA6351,
+    0x14292967,
+    0x27B70A85,
+    0x2E1B2138,
+    0x4D2C6DFC,
+    0x53380D13,
+    0x650A7354,
+    0x766A0ABB,
+    0x81C2C92E,
+    0x92722C85,
+    0xA2BFE8A1,
+    0xA81A664B,
+    0xC24B8B70,
+    0xC76C51A3,
+    0xD192E819,
+    0xD6990624,
+    0xF40E3585,
+    0x106AA070,
+    0x19A4C116,
+    0x1E376C08,
+    0x2748774C,
+    0x34B0BCB5,
+    0x391C0CB3,
+    0x4ED8AA4A,
+    0x5B9CCA4F,
+    0x682E6FF3,
+    0x748F82EE,
+    0x78A5636F,
+    0x84C87814,
+    0x8CC70208,
+    0x90BEFFFA,
+    0xA4506CEB,
+    0xBEF9A3F7,
+    0xC67178F2,
 )
 _IV = (0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19)
 _M32 = 0xFFFFFFFF
@@ -243,13 +304,17 @@ def _seed_rounds(seed_words: list[int]) -> list[int]:
     """State after the first 8 rounds, which only read the seed's 8 words (the same for every entry)."""
     a, b, c, d, e, f, g, h = _IV
     for t in range(8):
-        t1 = (h + (_rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)) + ((e & f) ^ (~e & g)) + _K[t] + seed_words[t]) & _M32
+        t1 = (
+            h + (_rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)) + ((e & f) ^ (~e & g)) + _K[t] + seed_words[t]
+        ) & _M32
         t2 = ((_rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) & _M32
         a, b, c, d, e, f, g, h = (t1 + t2) & _M32, a, b, c, (d + t1) & _M32, e, f, g
     return [a, b, c, d, e, f, g, h]
 
 
-def _sigma(x: np.ndarray, r1: int, r2: int, r3: int, out: np.ndarray, tmp: np.ndarray, *, rotate_last: bool) -> None:
+def _sigma(
+    x: np.ndarray, r1: int, r2: int, r3: int, out: np.ndarray, tmp: np.ndarray, *, rotate_last: bool
+) -> None:
     """out = rotr(x, r1) ^ rotr(x, r2) ^ rotr(x, r3) (Σ), or with shr(x, r3) as last term (σ), on uint32 columns."""
     np.right_shift(x, r1, out=out)
     np.left_shift(x, 32 - r1, out=tmp)
@@ -317,12 +382,18 @@ def _sha256_prefixes(state8: list[int], seed_words: list[int], keys: np.ndarray)
     return prefix
 
 
-def _schedule(w: list[np.ndarray | int], t: int, n: int, tmp: np.ndarray, scratch: np.ndarray) -> np.ndarray | int:
+def _schedule(
+    w: list[np.ndarray | int], t: int, n: int, tmp: np.ndarray, scratch: np.ndarray
+) -> np.ndarray | int:
     """W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], mod 2**32; constants stay ints."""
     constant = 0
     column: np.ndarray | None = None
-    for source, sigma in ((w[(t - 2) % 16], (17, 19, 10)), (w[(t - 15) % 16], (7, 18, 3)),
-                          (w[(t - 7) % 16], None), (w[t % 16], None)):
+    for source, sigma in (
+        (w[(t - 2) % 16], (17, 19, 10)),
+        (w[(t - 15) % 16], (7, 18, 3)),
+        (w[(t - 7) % 16], None),
+        (w[t % 16], None),
+    ):
         if not isinstance(source, np.ndarray):
             constant += _small_sigma(source, *sigma) if sigma else source
             continue
@@ -408,13 +479,25 @@ def draw(
 
     with phase("draw.select"):
         selected = {
-            s: canonical.usccs(np.asarray(lowest(prefixes, np.flatnonzero(canonical.stratum_codes == s.encode()),
-                                                 quotas[s], tie_key), dtype=np.int64))
+            s: canonical.usccs(
+                np.asarray(
+                    lowest(
+                        prefixes, np.flatnonzero(canonical.stratum_codes == s.encode()), quotas[s], tie_key
+                    ),
+                    dtype=np.int64,
+                )
+            )
             for s in quotas
         }
     return DrawResult(
-        version=protocol.VERSION, task_number=task_number, ratios={s: str(ratios[s]) for s in quotas},
-        public_entropy=public_entropy, population_hash=canonical.population_hash,
-        commitment=protocol.commitment(secret), seed=seed.hex(), sizes={s: sizes.get(s, 0) for s in quotas},
-        quotas=quotas, selected=selected,
+        version=protocol.VERSION,
+        task_number=task_number,
+        ratios={s: str(ratios[s]) for s in quotas},
+        public_entropy=public_entropy,
+        population_hash=canonical.population_hash,
+        commitment=protocol.commitment(secret),
+        seed=seed.hex(),
+        sizes={s: sizes.get(s, 0) for s in quotas},
+        quotas=quotas,
+        selected=selected,
     )

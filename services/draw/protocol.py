@@ -261,7 +261,9 @@ def _prefixes(scores: bytes) -> np.ndarray:
     return np.frombuffer(scores, dtype=">u8")[:: SCORE_BYTES // 8].astype(np.uint64)
 
 
-def lowest_positions(prefixes: np.ndarray, members: np.ndarray, k: int, tie_key: Callable[[int], Any]) -> list[int]:
+def lowest_positions(
+    prefixes: np.ndarray, members: np.ndarray, k: int, tie_key: Callable[[int], Any]
+) -> list[int]:
     """Positions of the k members with the smallest (score, USCC), in rank order.
 
     `prefixes` holds each score's first 8 bytes as uint64; `tie_key(i)` gives the full score and USCC of entry i,
@@ -296,6 +298,7 @@ def _lowest(
     prefixes: np.ndarray, scores: bytes, usccs: Sequence[str], members: np.ndarray, k: int
 ) -> list[str]:
     """The k members with the smallest (score, USCC), in rank order."""
+
     def tie_key(j: int) -> tuple[bytes, str]:
         return scores[j * SCORE_BYTES : (j + 1) * SCORE_BYTES], usccs[j]
 

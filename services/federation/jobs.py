@@ -25,8 +25,14 @@ async def remind_invitations(session: AsyncSession, tenant_id: uuid.UUID, *, day
     )
     for row in pending:
         late = "已逾期" if row.respond_by < today else f"请于{row.respond_by}前确认"
-        await notifications.create(session, tenant_id, "federation", f"部门联合抽查 {row.number} 邀请待确认（{late}）",
-                                   link=f"/federation/plans/{row.plan_id}", dedupe_key=f"invite-{row.id}-{today}")
+        await notifications.create(
+            session,
+            tenant_id,
+            "federation",
+            f"部门联合抽查 {row.number} 邀请待确认（{late}）",
+            link=f"/federation/plans/{row.plan_id}",
+            dedupe_key=f"invite-{row.id}-{today}",
+        )
     # Partners of this department's joint plans that let the deadline pass.
     overdue = await session.execute(
         text(
@@ -36,5 +42,11 @@ async def remind_invitations(session: AsyncSession, tenant_id: uuid.UUID, *, day
         {"t": tenant_id, "today": today},
     )
     for row in overdue:
-        await notifications.create(session, tenant_id, "federation", f"{row.name}逾期未确认部门联合抽查邀请",
-                                   link=f"/federation/plans/{row.plan_id}", dedupe_key=f"overdue-{row.id}-{today}")
+        await notifications.create(
+            session,
+            tenant_id,
+            "federation",
+            f"{row.name}逾期未确认部门联合抽查邀请",
+            link=f"/federation/plans/{row.plan_id}",
+            dedupe_key=f"overdue-{row.id}-{today}",
+        )

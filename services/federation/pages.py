@@ -44,13 +44,22 @@ async def new_joint_plan(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
 
 
 @post("/federation/new")
-async def create_joint_plan(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession) -> Template | Redirect:
+async def create_joint_plan(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession
+) -> Template | Redirect:
     form = await request.form()
-    values = clean({"year": form.get("year"), "partners": form.getall("partners", []),
-                    "table_date": form.get("table_date")})
+    values = clean(
+        {
+            "year": form.get("year"),
+            "partners": form.getall("partners", []),
+            "table_date": form.get("table_date"),
+        }
+    )
     savepoint = await db.begin_nested()
     try:
-        joint = await service.create_joint_plan(ctx, to_struct({"partners": [], **values}, service.JointPlanCreate))
+        joint = await service.create_joint_plan(
+            ctx, to_struct({"partners": [], **values}, service.JointPlanCreate)
+        )
     except DomainError as exc:
         await savepoint.rollback()
         return await _form(request, ctx, values=values, error=exc)
@@ -63,8 +72,9 @@ async def joint_plan_page(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uu
 
 
 @post("/federation/plans/{plan_id:uuid}/respond")
-async def respond_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                       plan_id: uuid.UUID) -> Template | Redirect:
+async def respond_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, plan_id: uuid.UUID
+) -> Template | Redirect:
     form = await request.form()
     savepoint = await db.begin_nested()
     try:
@@ -72,7 +82,9 @@ async def respond_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSessi
         await service.respond(ctx, plan_id, data)
     except DomainError as exc:
         await savepoint.rollback()
-        return await _render(request, "joint.html", ctx, joint=await service.joint_view(ctx, plan_id), error=exc)
+        return await _render(
+            request, "joint.html", ctx, joint=await service.joint_view(ctx, plan_id), error=exc
+        )
     if form.get("action") == "decline":
         return Redirect("/federation")
     return Redirect(f"/federation/plans/{plan_id}")
@@ -81,47 +93,74 @@ async def respond_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSessi
 # ---- one record per enterprise, referrals ----------------------------------------------------------------------
 @get("/federation/records/{task_id:uuid}/{uscc:str}")
 async def record_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str) -> Template:
-    return await _render(request, "record.html", ctx, record=await results.unified_record(ctx, task_id, uscc),
-                         can_publish=ctx.principal.has_any_role(*results.REVIEWERS))
+    return await _render(
+        request,
+        "record.html",
+        ctx,
+        record=await results.unified_record(ctx, task_id, uscc),
+        can_publish=ctx.principal.has_any_role(*results.REVIEWERS),
+    )
 
 
 @post("/federation/records/{task_id:uuid}/{uscc:str}/publish")
-async def publish_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID,
-                       uscc: str) -> Template | Redirect:
+async def publish_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID, uscc: str
+) -> Template | Redirect:
     savepoint = await db.begin_nested()
     try:
         await results.publish_unified(ctx, task_id, uscc)
     except DomainError as exc:
         await savepoint.rollback()
-        return await _render(request, "record.html", ctx, record=await results.unified_record(ctx, task_id, uscc),
-                             can_publish=ctx.principal.has_any_role(*results.REVIEWERS), error=exc)
+        return await _render(
+            request,
+            "record.html",
+            ctx,
+            record=await results.unified_record(ctx, task_id, uscc),
+            can_publish=ctx.principal.has_any_role(*results.REVIEWERS),
+            error=exc,
+        )
     return Redirect(f"/federation/records/{task_id}/{uscc}")
 
 
 @get("/federation/referrals")
 async def referrals_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
-    return await _render(request, "referrals.html", ctx, referrals=await results.referrals(ctx),
-                         steps=results.REFERRAL_STEPS[1:])
+    return await _render(
+        request,
+        "referrals.html",
+        ctx,
+        referrals=await results.referrals(ctx),
+        steps=results.REFERRAL_STEPS[1:],
+    )
 
 
 @post("/federation/referrals/{referral_id:uuid}/handle")
-async def handle_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                      referral_id: uuid.UUID) -> Template | Redirect:
+async def handle_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, referral_id: uuid.UUID
+) -> Template | Redirect:
     form = await request.form()
     savepoint = await db.begin_nested()
     try:
-        data = to_struct(clean({"status": form.get("status"), "note": form.get("note") or ""}),
-                         results.ReferralHandle)
+        data = to_struct(
+            clean({"status": form.get("status"), "note": form.get("note") or ""}), results.ReferralHandle
+        )
         await results.handle_referral(ctx, referral_id, data)
     except DomainError as exc:
         await savepoint.rollback()
-        return await _render(request, "referrals.html", ctx, referrals=await results.referrals(ctx),
-                             steps=results.REFERRAL_STEPS[1:], error=exc)
+        return await _render(
+            request,
+            "referrals.html",
+            ctx,
+            referrals=await results.referrals(ctx),
+            steps=results.REFERRAL_STEPS[1:],
+            error=exc,
+        )
     return Redirect("/federation/referrals")
 
 
 @get("/federation/overlaps", guards=[requires_roles("county-overseer")])
-async def overlaps_page(request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None) -> Template:
+async def overlaps_page(
+    request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None
+) -> Template:
     """The county overseer: enterprises several departments plan to inspect in overlapping periods."""
     year = year or dt.date.today().year
     error, rows = None, []
@@ -129,14 +168,26 @@ async def overlaps_page(request: Request[Any, Any, Any], db: AsyncSession, year:
         rows = await visits.overlaps(db, current_principal(request).region_code, year)
     except DomainError as exc:
         error = exc
-    return Template("federation/overlaps.html",
-                    context={**await page_context(request), "year": year, "overlaps": rows, "error": error})
+    return Template(
+        "federation/overlaps.html",
+        context={**await page_context(request), "year": year, "overlaps": rows, "error": error},
+    )
 
 
 router = Router(
     path="/",
-    route_handlers=[federation_home, new_joint_plan, create_joint_plan, joint_plan_page, respond_form, record_page,
-                    publish_form, referrals_page, handle_form, overlaps_page],
+    route_handlers=[
+        federation_home,
+        new_joint_plan,
+        create_joint_plan,
+        joint_plan_page,
+        respond_form,
+        record_page,
+        publish_form,
+        referrals_page,
+        handle_form,
+        overlaps_page,
+    ],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
 )

@@ -18,8 +18,9 @@ async def departments_in_region(session: AsyncSession, region_code: str) -> dict
     return {r.code: dict(r._mapping) for r in rows}
 
 
-async def invite(session: AsyncSession, lead: uuid.UUID, plan_id: uuid.UUID, tenant_id: uuid.UUID,
-                 respond_by: dt.date) -> None:
+async def invite(
+    session: AsyncSession, lead: uuid.UUID, plan_id: uuid.UUID, tenant_id: uuid.UUID, respond_by: dt.date
+) -> None:
     await session.execute(
         text(
             "INSERT INTO joint_participants (id, lead_tenant_id, plan_id, tenant_id, respond_by)"
@@ -37,19 +38,24 @@ PARTICIPANT_COLUMNS = (
 
 async def participants(session: AsyncSession, plan_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = await session.execute(
-        text(f"SELECT {PARTICIPANT_COLUMNS} FROM joint_participants jp JOIN departments d ON d.id = jp.tenant_id"
-             " WHERE jp.plan_id = :p ORDER BY d.code"),
+        text(
+            f"SELECT {PARTICIPANT_COLUMNS} FROM joint_participants jp JOIN departments d ON d.id = jp.tenant_id"
+            " WHERE jp.plan_id = :p ORDER BY d.code"
+        ),
         {"p": plan_id},
     )
     return [dict(r._mapping) for r in rows]
 
 
-async def my_participation(session: AsyncSession, plan_id: uuid.UUID, tenant_id: uuid.UUID,
-                           *, lock: bool = False) -> dict[str, Any] | None:
+async def my_participation(
+    session: AsyncSession, plan_id: uuid.UUID, tenant_id: uuid.UUID, *, lock: bool = False
+) -> dict[str, Any] | None:
     row = (
         await session.execute(
-            text(f"SELECT {PARTICIPANT_COLUMNS} FROM joint_participants jp JOIN departments d ON d.id = jp.tenant_id"
-                 " WHERE jp.plan_id = :p AND jp.tenant_id = :t" + (" FOR UPDATE OF jp" if lock else "")),
+            text(
+                f"SELECT {PARTICIPANT_COLUMNS} FROM joint_participants jp JOIN departments d ON d.id = jp.tenant_id"
+                " WHERE jp.plan_id = :p AND jp.tenant_id = :t" + (" FOR UPDATE OF jp" if lock else "")
+            ),
             {"p": plan_id, "t": tenant_id},
         )
     ).first()
@@ -69,24 +75,30 @@ async def invitations(session: AsyncSession, tenant_id: uuid.UUID) -> list[dict[
     return [dict(r._mapping) for r in rows]
 
 
-async def respond(session: AsyncSession, participation_id: uuid.UUID, status: str, actor: str,
-                  reason: str | None) -> None:
+async def respond(
+    session: AsyncSession, participation_id: uuid.UUID, status: str, actor: str, reason: str | None
+) -> None:
     await session.execute(
-        text("UPDATE joint_participants SET status = :s, responded_at = now(), responded_by = :a, reason = :r"
-             " WHERE id = :id"),
+        text(
+            "UPDATE joint_participants SET status = :s, responded_at = now(), responded_by = :a, reason = :r"
+            " WHERE id = :id"
+        ),
         {"s": status, "a": actor, "r": reason, "id": participation_id},
     )
 
 
-async def set_items(session: AsyncSession, participation_id: uuid.UUID, ids: list[uuid.UUID], names: list[str]) -> None:
+async def set_items(
+    session: AsyncSession, participation_id: uuid.UUID, ids: list[uuid.UUID], names: list[str]
+) -> None:
     await session.execute(
         text("UPDATE joint_participants SET item_ids = :ids, item_names = :names WHERE id = :id"),
         {"ids": ids, "names": names, "id": participation_id},
     )
 
 
-async def insert_members(session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID,
-                         rows: list[dict[str, Any]]) -> None:
+async def insert_members(
+    session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID, rows: list[dict[str, Any]]
+) -> None:
     if rows:
         await session.execute(
             text(
@@ -100,8 +112,10 @@ async def insert_members(session: AsyncSession, tenant_id: uuid.UUID, task_id: u
 
 async def members(session: AsyncSession, task_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = await session.execute(
-        text("SELECT uscc, slot, inspector_id, inspector_name, licence_no, department_code, slot_label"
-             " FROM joint_team_members WHERE task_id = :t ORDER BY uscc, slot"),
+        text(
+            "SELECT uscc, slot, inspector_id, inspector_name, licence_no, department_code, slot_label"
+            " FROM joint_team_members WHERE task_id = :t ORDER BY uscc, slot"
+        ),
         {"t": task_id},
     )
     return [dict(r._mapping) for r in rows]
@@ -113,6 +127,7 @@ async def usccs(session: AsyncSession) -> set[str]:
 
 
 # ---- joint results (一企一表) ---------------------------------------------------------------------------------------
+
 
 async def joint_task(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
     """The joint facts of a task, as the current department sees them: the lead, and its own participation (if any).
@@ -148,23 +163,27 @@ async def my_joint_members(session: AsyncSession, task_id: uuid.UUID, uscc: str)
 
 async def joint_team_usccs(session: AsyncSession, task_id: uuid.UUID) -> list[str]:
     rows = await session.execute(
-        text("SELECT DISTINCT uscc FROM joint_team_members WHERE task_id = :t ORDER BY uscc"), {"t": task_id})
+        text("SELECT DISTINCT uscc FROM joint_team_members WHERE task_id = :t ORDER BY uscc"), {"t": task_id}
+    )
     return [r[0] for r in rows]
 
 
 async def own_object(session: AsyncSession, uscc: str) -> dict[str, Any] | None:
     row = (
         await session.execute(
-            text("SELECT id AS object_id, name, address, uscc FROM registry_objects WHERE uscc = :u"
-                 " ORDER BY active DESC LIMIT 1"),
+            text(
+                "SELECT id AS object_id, name, address, uscc FROM registry_objects WHERE uscc = :u"
+                " ORDER BY active DESC LIMIT 1"
+            ),
             {"u": uscc},
         )
     ).first()
     return dict(row._mapping) if row else None
 
 
-async def part_result(session: AsyncSession, task_id: uuid.UUID, uscc: str, *,
-                      submitted_only: bool, lock: bool = False) -> dict[str, Any] | None:
+async def part_result(
+    session: AsyncSession, task_id: uuid.UUID, uscc: str, *, submitted_only: bool, lock: bool = False
+) -> dict[str, Any] | None:
     """The current department's own part (RLS: tenant rows only). ``submitted_only`` hides drafts and returned
     parts: used when the lead reads a partner's part while acting for it."""
     sql = (
@@ -194,14 +213,17 @@ async def part_points(session: AsyncSession, result_id: uuid.UUID) -> list[dict[
 
 async def item_names(session: AsyncSession, item_ids: list[uuid.UUID]) -> list[str]:
     rows = await session.execute(
-        text("SELECT name FROM inspection_items WHERE id = ANY(:ids) ORDER BY code"), {"ids": list(item_ids)})
+        text("SELECT name FROM inspection_items WHERE id = ANY(:ids) ORDER BY code"), {"ids": list(item_ids)}
+    )
     return [r[0] for r in rows]
 
 
 async def set_part_published(session: AsyncSession, result_id: uuid.UUID, at: Any) -> None:
     await session.execute(
-        text("UPDATE inspection_results SET status = '已公示', published_at = :at, updated_at = now()"
-             " WHERE id = :id AND status = '已通过'"),
+        text(
+            "UPDATE inspection_results SET status = '已公示', published_at = :at, updated_at = now()"
+            " WHERE id = :id AND status = '已通过'"
+        ),
         {"at": at, "id": result_id},
     )
 
@@ -209,9 +231,11 @@ async def set_part_published(session: AsyncSession, result_id: uuid.UUID, at: An
 async def public_joint_record(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> dict[str, Any] | None:
     row = (
         await session.execute(
-            text("SELECT id, department_name, items, check_date, categories, hazard_count, follow_up, departments,"
-                 " published_at FROM public_results WHERE task_id = :t AND uscc = :u"
-                 " AND jsonb_array_length(departments) > 0"),
+            text(
+                "SELECT id, department_name, items, check_date, categories, hazard_count, follow_up, departments,"
+                " published_at FROM public_results WHERE task_id = :t AND uscc = :u"
+                " AND jsonb_array_length(departments) > 0"
+            ),
             {"t": task_id, "u": uscc},
         )
     ).first()
@@ -220,7 +244,8 @@ async def public_joint_record(session: AsyncSession, task_id: uuid.UUID, uscc: s
 
 async def department_names(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     rows = await session.execute(
-        text("SELECT id, code, name, region_code FROM departments WHERE id = ANY(:ids)"), {"ids": ids})
+        text("SELECT id, code, name, region_code FROM departments WHERE id = ANY(:ids)"), {"ids": ids}
+    )
     return {r.id: dict(r._mapping) for r in rows}
 
 
@@ -233,8 +258,12 @@ REFERRAL_COLUMNS = (
 
 
 async def referral_for(session: AsyncSession, followup_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(
-        text("SELECT id FROM referrals WHERE followup_id = :f AND tenant_id = app_tenant()"), {"f": followup_id})).first()
+    row = (
+        await session.execute(
+            text("SELECT id FROM referrals WHERE followup_id = :f AND tenant_id = app_tenant()"),
+            {"f": followup_id},
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
@@ -251,21 +280,27 @@ async def insert_referral(session: AsyncSession, values: dict[str, Any]) -> None
     )
 
 
-async def get_referral(session: AsyncSession, referral_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
+async def get_referral(
+    session: AsyncSession, referral_id: uuid.UUID, *, lock: bool = False
+) -> dict[str, Any] | None:
     sql = f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = :id" + (" FOR UPDATE" if lock else "")
     row = (await session.execute(text(sql), {"id": referral_id})).first()
     return dict(row._mapping) if row else None
 
 
 async def list_referrals(session: AsyncSession) -> list[dict[str, Any]]:
-    rows = await session.execute(text(f"SELECT {REFERRAL_COLUMNS} FROM referrals ORDER BY created_at DESC LIMIT 500"))
+    rows = await session.execute(
+        text(f"SELECT {REFERRAL_COLUMNS} FROM referrals ORDER BY created_at DESC LIMIT 500")
+    )
     return [dict(r._mapping) for r in rows]
 
 
 async def update_referral(session: AsyncSession, referral_id: uuid.UUID, status: str, entry: str) -> None:
     await session.execute(
-        text("UPDATE referrals SET status = :s, history = history || CAST(:e AS jsonb), updated_at = now()"
-             " WHERE id = :id"),
+        text(
+            "UPDATE referrals SET status = :s, history = history || CAST(:e AS jsonb), updated_at = now()"
+            " WHERE id = :id"
+        ),
         {"s": status, "e": entry, "id": referral_id},
     )
 

@@ -53,24 +53,45 @@ async def _joint_or_404(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
     return joint
 
 
-async def _part(ctx: Ctx, department: dict[str, Any], task_id: uuid.UUID, uscc: str, items: list[str], *,
-                submitted_only: bool, lock: bool = False) -> dict[str, Any]:
+async def _part(
+    ctx: Ctx,
+    department: dict[str, Any],
+    task_id: uuid.UUID,
+    uscc: str,
+    items: list[str],
+    *,
+    submitted_only: bool,
+    lock: bool = False,
+) -> dict[str, Any]:
     """One department's part, read in the current scope (the caller switches scope with acting_for)."""
     part = await frepo.part_result(ctx.session, task_id, uscc, submitted_only=submitted_only, lock=lock)
-    out: dict[str, Any] = {"department_code": department["code"], "department_name": department["name"],
-                           "items": items, "status": part["status"] if part else "未提交", "result_id": None}
+    out: dict[str, Any] = {
+        "department_code": department["code"],
+        "department_name": department["name"],
+        "items": items,
+        "status": part["status"] if part else "未提交",
+        "result_id": None,
+    }
     if part is None:
         return out
-    out.update({
-        "result_id": part["id"], "object_id": part["object_id"], "check_date": part["check_date"],
-        "categories": list(part["categories"]), "summary": part["summary"],
-        "entered_by": part["entered_by_name"], "reviewed_by": part["reviewed_by_name"],
-        "points": await frepo.part_points(ctx.session, part["id"]),
-        "hazards": await irepo.hazards(ctx.session, part["id"]),
-        "follow_ups": await irepo.followups(ctx.session, part["id"]),
-        "attachments": [{k: a[k] for k in ("id", "filename", "content_type", "size", "sha256")}
-                        for a in await irepo.attachments(ctx.session, part["id"])],
-    })
+    out.update(
+        {
+            "result_id": part["id"],
+            "object_id": part["object_id"],
+            "check_date": part["check_date"],
+            "categories": list(part["categories"]),
+            "summary": part["summary"],
+            "entered_by": part["entered_by_name"],
+            "reviewed_by": part["reviewed_by_name"],
+            "points": await frepo.part_points(ctx.session, part["id"]),
+            "hazards": await irepo.hazards(ctx.session, part["id"]),
+            "follow_ups": await irepo.followups(ctx.session, part["id"]),
+            "attachments": [
+                {k: a[k] for k in ("id", "filename", "content_type", "size", "sha256")}
+                for a in await irepo.attachments(ctx.session, part["id"])
+            ],
+        }
+    )
     return out
 
 
@@ -78,7 +99,9 @@ async def _participants(ctx: Ctx, joint: dict[str, Any]) -> list[dict[str, Any]]
     return [p for p in await frepo.participants(ctx.session, joint["plan_id"]) if p["status"] == "已接受"]
 
 
-async def _parts(ctx: Ctx, task_id: uuid.UUID, uscc: str, *, lock: bool = False) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def _parts(
+    ctx: Ctx, task_id: uuid.UUID, uscc: str, *, lock: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     joint = await _joint_or_404(ctx, task_id)
     if uscc not in await frepo.joint_team_usccs(ctx.session, task_id):
         raise NotFound("该企业不在本联合任务的检查分组中", field="uscc")
@@ -92,8 +115,17 @@ async def _parts(ctx: Ctx, task_id: uuid.UUID, uscc: str, *, lock: bool = False)
     for p in await _participants(ctx, joint):
         # Checked above: we lead this task and the partner accepted; only its submitted part is read.
         async with acting_for(ctx.session, p["tenant_id"]):
-            parts.append(await _part(ctx, {"code": p["department_code"], "name": p["department_name"]}, task_id,
-                                     uscc, list(p["item_names"]), submitted_only=True, lock=lock))
+            parts.append(
+                await _part(
+                    ctx,
+                    {"code": p["department_code"], "name": p["department_name"]},
+                    task_id,
+                    uscc,
+                    list(p["item_names"]),
+                    submitted_only=True,
+                    lock=lock,
+                )
+            )
         parts[-1]["tenant_id"] = p["tenant_id"]
     return joint, parts
 
@@ -102,13 +134,19 @@ async def unified_record(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, A
     joint, parts = await _parts(ctx, task_id, uscc)
     published = await frepo.public_joint_record(ctx.session, task_id, uscc)
     ready = joint["is_lead"] and all(p["status"] == "已通过" for p in parts)
-    return _plain({
-        "task_id": task_id, "uscc": uscc, "is_lead": joint["is_lead"],
-        "departments": [p["department_name"] for p in parts] if joint["is_lead"] else None,
-        "parts": [{k: v for k, v in p.items() if k not in ("tenant_id", "object_id")} for p in parts],
-        "ready_to_publish": ready and published is None,
-        "public_record": {**published, "departments": _json(published["departments"])} if published else None,
-    })
+    return _plain(
+        {
+            "task_id": task_id,
+            "uscc": uscc,
+            "is_lead": joint["is_lead"],
+            "departments": [p["department_name"] for p in parts] if joint["is_lead"] else None,
+            "parts": [{k: v for k, v in p.items() if k not in ("tenant_id", "object_id")} for p in parts],
+            "ready_to_publish": ready and published is None,
+            "public_record": {**published, "departments": _json(published["departments"])}
+            if published
+            else None,
+        }
+    )
 
 
 def _merge_categories(parts: list[dict[str, Any]]) -> list[str]:
@@ -140,23 +178,44 @@ async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, 
     departments = []
     for p in parts:
         follow = [f["action"] for f in p["follow_ups"]]
-        departments.append({
-            "department_code": p["department_code"], "department_name": p["department_name"],
-            "items": p["items"], "check_date": p["check_date"].isoformat(), "categories": p["categories"],
-            "hazard_count": len(p["hazards"]), "follow_up": "、".join(follow)})
-    await public_repo.insert_public_result(ctx.session, {
-        "id": lead["result_id"], "task_id": task_id, "draw_id": task["draw_id"],
-        "department_code": ctx.department.code, "department_name": "、".join(p["department_name"] for p in parts),
-        "region_code": ctx.department.region_code, "plan_number": result["plan_number"],
-        "plan_name": result["plan_name"], "task_number": result["task_number"], "task_name": result["task_name"],
-        "uscc": uscc, "enterprise_name": result["object_name"], "name_key": normalise(result["object_name"]),
-        "name_grams": name_grams(result["object_name"]), "address": result["address"],
-        "items": "；".join(dict.fromkeys(i for p in parts for i in p["items"])),
-        "check_date": min(p["check_date"] for p in parts), "categories": _merge_categories(parts),
-        "hazard_count": sum(len(p["hazards"]) for p in parts),
-        "follow_up": "、".join(dict.fromkeys(f["action"] for p in parts for f in p["follow_ups"])),
-        "published_at": now, "departments": json.dumps(departments, ensure_ascii=False),
-    })
+        departments.append(
+            {
+                "department_code": p["department_code"],
+                "department_name": p["department_name"],
+                "items": p["items"],
+                "check_date": p["check_date"].isoformat(),
+                "categories": p["categories"],
+                "hazard_count": len(p["hazards"]),
+                "follow_up": "、".join(follow),
+            }
+        )
+    await public_repo.insert_public_result(
+        ctx.session,
+        {
+            "id": lead["result_id"],
+            "task_id": task_id,
+            "draw_id": task["draw_id"],
+            "department_code": ctx.department.code,
+            "department_name": "、".join(p["department_name"] for p in parts),
+            "region_code": ctx.department.region_code,
+            "plan_number": result["plan_number"],
+            "plan_name": result["plan_name"],
+            "task_number": result["task_number"],
+            "task_name": result["task_name"],
+            "uscc": uscc,
+            "enterprise_name": result["object_name"],
+            "name_key": normalise(result["object_name"]),
+            "name_grams": name_grams(result["object_name"]),
+            "address": result["address"],
+            "items": "；".join(dict.fromkeys(i for p in parts for i in p["items"])),
+            "check_date": min(p["check_date"] for p in parts),
+            "categories": _merge_categories(parts),
+            "hazard_count": sum(len(p["hazards"]) for p in parts),
+            "follow_up": "、".join(dict.fromkeys(f["action"] for p in parts for f in p["follow_ups"])),
+            "published_at": now,
+            "departments": json.dumps(departments, ensure_ascii=False),
+        },
+    )
     for p in parts:
         scope = acting_for(ctx.session, p["tenant_id"]) if "tenant_id" in p else None
         if scope is None:
@@ -166,12 +225,23 @@ async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, 
         async with scope:
             await frepo.set_part_published(ctx.session, p["result_id"], now)
             await irepo.mark_object_checked(ctx.session, p["object_id"], p["check_date"])
-            await notifications.create(ctx.session, p["tenant_id"], "result",
-                                       f"部门联合检查记录已由{ctx.department.name}统一公示：{result['object_name']}",
-                                       link=f"/results/{p['result_id']}", dedupe_key=f"joint-publish:{p['result_id']}")
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "joint_result.publish", "task", task_id,
-                       {"uscc": uscc, "departments": [p["department_code"] for p in parts],
-                        "published_at": now.isoformat()})
+            await notifications.create(
+                ctx.session,
+                p["tenant_id"],
+                "result",
+                f"部门联合检查记录已由{ctx.department.name}统一公示：{result['object_name']}",
+                link=f"/results/{p['result_id']}",
+                dedupe_key=f"joint-publish:{p['result_id']}",
+            )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "joint_result.publish",
+        "task",
+        task_id,
+        {"uscc": uscc, "departments": [p["department_code"] for p in parts], "published_at": now.isoformat()},
+    )
     return await unified_record(ctx, task_id, uscc)
 
 
@@ -181,6 +251,7 @@ async def my_joint_assignments(ctx: Ctx) -> list[dict[str, Any]]:
 
 
 # ---- referrals (抄告 / 移送) -----------------------------------------------------------------------------------------
+
 
 class ReferralCreate(msgspec.Struct, forbid_unknown_fields=True):
     result_id: uuid.UUID
@@ -200,7 +271,9 @@ async def create_referral(ctx: Ctx, data: ReferralCreate) -> dict[str, Any]:
         raise NotFound("检查结果不存在", field="result_id")
     if result["status"] in ("草稿", "退回"):
         raise Conflict("检查结果提交审核后才能抄告或移送", field="result_id")
-    followup = next((f for f in await irepo.followups(ctx.session, data.result_id) if f["id"] == data.followup_id), None)
+    followup = next(
+        (f for f in await irepo.followups(ctx.session, data.result_id) if f["id"] == data.followup_id), None
+    )
     if followup is None:
         raise NotFound("后续处置不存在", field="followup_id")
     if followup["action"] not in REFERRAL_ACTIONS:
@@ -218,29 +291,60 @@ async def create_referral(ctx: Ctx, data: ReferralCreate) -> dict[str, Any]:
         + [f"不符合：{p['item_name']} {p['content']}（{p['note']}）" for p in points]
         + [f"隐患：{h['description']}（{h['severity']}）" for h in hazards]
         + ([f"处置说明：{followup['note']}"] if followup["note"] else [])
-        + ([f"附言：{data.note.strip()}"] if data.note.strip() else []))
-    attachments = [{"id": str(a["id"]), "filename": a["filename"], "content_type": a["content_type"],
-                    "size": a["size"], "sha256": a["sha256"]}
-                   for a in await irepo.attachments(ctx.session, data.result_id)
-                   if a["followup_id"] in (None, data.followup_id)]
+        + ([f"附言：{data.note.strip()}"] if data.note.strip() else [])
+    )
+    attachments = [
+        {
+            "id": str(a["id"]),
+            "filename": a["filename"],
+            "content_type": a["content_type"],
+            "size": a["size"],
+            "sha256": a["sha256"],
+        }
+        for a in await irepo.attachments(ctx.session, data.result_id)
+        if a["followup_id"] in (None, data.followup_id)
+    ]
     referral_id = uuid.uuid4()
     async with acting_for(ctx.session, target["id"]):
         # Validated above: the target is an active department of our own county. The row is the target's.
         exists = await frepo.referral_for(ctx.session, data.followup_id)
         if exists is not None:
             raise Conflict("该后续处置已抄告或移送该部门", field="followup_id")
-        await frepo.insert_referral(ctx.session, {
-            "id": referral_id, "tenant_id": target["id"], "from_tenant_id": ctx.tenant_id,
-            "from_department_name": ctx.department.name, "to_department_name": target["name"],
-            "result_id": data.result_id, "followup_id": data.followup_id, "task_id": result["task_id"],
-            "uscc": result["uscc"], "enterprise_name": result["object_name"], "action": followup["action"],
-            "evidence": evidence, "attachments": json.dumps(attachments, ensure_ascii=False),
-            "created_by": ctx.principal.name})
-        await notifications.create(ctx.session, target["id"], "referral",
-                                   f"{ctx.department.name}{followup['action'].replace('相关部门', '')}：{result['object_name']}",
-                                   link=f"/api/federation/referrals/{referral_id}")
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "referral.send", "result", data.result_id,
-                       {"referral_id": str(referral_id), "to": data.department, "action": followup["action"]})
+        await frepo.insert_referral(
+            ctx.session,
+            {
+                "id": referral_id,
+                "tenant_id": target["id"],
+                "from_tenant_id": ctx.tenant_id,
+                "from_department_name": ctx.department.name,
+                "to_department_name": target["name"],
+                "result_id": data.result_id,
+                "followup_id": data.followup_id,
+                "task_id": result["task_id"],
+                "uscc": result["uscc"],
+                "enterprise_name": result["object_name"],
+                "action": followup["action"],
+                "evidence": evidence,
+                "attachments": json.dumps(attachments, ensure_ascii=False),
+                "created_by": ctx.principal.name,
+            },
+        )
+        await notifications.create(
+            ctx.session,
+            target["id"],
+            "referral",
+            f"{ctx.department.name}{followup['action'].replace('相关部门', '')}：{result['object_name']}",
+            link=f"/api/federation/referrals/{referral_id}",
+        )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "referral.send",
+        "result",
+        data.result_id,
+        {"referral_id": str(referral_id), "to": data.department, "action": followup["action"]},
+    )
     return await referral(ctx, referral_id)
 
 
@@ -252,8 +356,12 @@ async def referral(ctx: Ctx, referral_id: uuid.UUID) -> dict[str, Any]:
 
 
 def _referral_out(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
-    out = {**row, "attachments": _json(row["attachments"]), "history": _json(row["history"]),
-           "direction": "in" if row["tenant_id"] == ctx.tenant_id else "out"}
+    out = {
+        **row,
+        "attachments": _json(row["attachments"]),
+        "history": _json(row["history"]),
+        "direction": "in" if row["tenant_id"] == ctx.tenant_id else "out",
+    }
     for key in ("tenant_id", "from_tenant_id"):
         out.pop(key)
     return out
@@ -280,13 +388,31 @@ async def handle_referral(ctx: Ctx, referral_id: uuid.UUID, data: ReferralHandle
         raise Conflict(f"当前状态为“{found['status']}”，不能改为“{data.status}”", field="status")
     if data.status == "已办结" and not data.note.strip():
         raise InvalidInput("办结须填写办理结果", field="note")
-    entry = {"status": data.status, "note": data.note.strip(), "by": ctx.principal.name,
-             "at": dt.datetime.now(dt.UTC).isoformat()}
-    await frepo.update_referral(ctx.session, referral_id, data.status, json.dumps([entry], ensure_ascii=False))
+    entry = {
+        "status": data.status,
+        "note": data.note.strip(),
+        "by": ctx.principal.name,
+        "at": dt.datetime.now(dt.UTC).isoformat(),
+    }
+    await frepo.update_referral(
+        ctx.session, referral_id, data.status, json.dumps([entry], ensure_ascii=False)
+    )
     async with acting_for(ctx.session, found["from_tenant_id"]):
-        await notifications.create(ctx.session, found["from_tenant_id"], "referral",
-                                   f"{ctx.department.name}{data.status}：{found['enterprise_name']}",
-                                   body=data.note.strip(), link=f"/api/federation/referrals/{referral_id}")
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "referral.handle", "referral", referral_id,
-                       {"status": data.status})
+        await notifications.create(
+            ctx.session,
+            found["from_tenant_id"],
+            "referral",
+            f"{ctx.department.name}{data.status}：{found['enterprise_name']}",
+            body=data.note.strip(),
+            link=f"/api/federation/referrals/{referral_id}",
+        )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "referral.handle",
+        "referral",
+        referral_id,
+        {"status": data.status},
+    )
     return await referral(ctx, referral_id)

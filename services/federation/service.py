@@ -61,30 +61,53 @@ async def create_joint_plan(ctx: Ctx, data: JointPlanCreate) -> dict[str, Any]:
     if len(set(partner_ids)) != len(partner_ids):
         raise InvalidInput("联合部门不能重复", field="partners")
     seq = await prepo.next_number(ctx.session, ctx.tenant_id, data.year, "joint")
-    county = (await prepo_county(ctx))
+    county = await prepo_county(ctx)
     plan_id = uuid.uuid4()
-    await prepo.insert_plan(ctx.session, {
-        "id": plan_id, "tenant_id": ctx.tenant_id, "number": plan_number(data.year, "部门联合", seq), "seq": seq,
-        "name": plan_name(data.year, county, ctx.department.name, "部门联合", seq), "year": data.year,
-        "kind": "部门联合", "initiating_section_id": None, "joint_section_ids": [],
-        "table_date": data.table_date or dt.date.today(), "created_by": ctx.principal.name,
-    })
+    await prepo.insert_plan(
+        ctx.session,
+        {
+            "id": plan_id,
+            "tenant_id": ctx.tenant_id,
+            "number": plan_number(data.year, "部门联合", seq),
+            "seq": seq,
+            "name": plan_name(data.year, county, ctx.department.name, "部门联合", seq),
+            "year": data.year,
+            "kind": "部门联合",
+            "initiating_section_id": None,
+            "joint_section_ids": [],
+            "table_date": data.table_date or dt.date.today(),
+            "created_by": ctx.principal.name,
+        },
+    )
     deadline = add_workdays(dt.date.today(), 2)
     for partner_id in partner_ids:
         await frepo.invite(ctx.session, ctx.tenant_id, plan_id, partner_id, deadline.due)
         async with acting_for(ctx.session, partner_id):
-            await notifications.create(ctx.session, partner_id, "federation",
-                                       f"{ctx.department.name}邀请贵部门参加部门联合抽查，请于{deadline.due}前确认",
-                                       link=f"/plans/{plan_id}")
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "joint_plan.create", "plan", plan_id,
-                       {"partners": data.partners, "respond_by": deadline.due.isoformat()})
+            await notifications.create(
+                ctx.session,
+                partner_id,
+                "federation",
+                f"{ctx.department.name}邀请贵部门参加部门联合抽查，请于{deadline.due}前确认",
+                link=f"/plans/{plan_id}",
+            )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "joint_plan.create",
+        "plan",
+        plan_id,
+        {"partners": data.partners, "respond_by": deadline.due.isoformat()},
+    )
     return await joint_view(ctx, plan_id)
 
 
 async def prepo_county(ctx: Ctx) -> str:
     from sqlalchemy import text
 
-    row = await ctx.session.execute(text("SELECT name FROM regions WHERE code = :c"), {"c": ctx.department.region_code})
+    row = await ctx.session.execute(
+        text("SELECT name FROM regions WHERE code = :c"), {"c": ctx.department.region_code}
+    )
     return str(row.scalar_one())
 
 
@@ -101,8 +124,16 @@ async def joint_view(ctx: Ctx, plan_id: uuid.UUID) -> dict[str, Any]:
         "my_status": mine["status"] if mine else "牵头",
         "lead_created_by": lead["created_by"],
         "participants": [
-            {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else str(v) if isinstance(v, uuid.UUID) else v)
-             for k, v in p.items()}
+            {
+                k: (
+                    v.isoformat()
+                    if isinstance(v, dt.date | dt.datetime)
+                    else str(v)
+                    if isinstance(v, uuid.UUID)
+                    else v
+                )
+                for k, v in p.items()
+            }
             for p in participants
         ],
     }
@@ -122,15 +153,31 @@ async def respond(ctx: Ctx, plan_id: uuid.UUID, data: Respond) -> dict[str, Any]
     if data.action != "accept" and not (data.reason or "").strip():
         raise InvalidInput("拒绝或退出须说明理由", field="reason")
     if data.action == "withdraw":
-        drawn = [t for t in await prepo.list_tasks(ctx.session, plan_id) if t["status"] not in ("草稿", "已作废")]
+        drawn = [
+            t for t in await prepo.list_tasks(ctx.session, plan_id) if t["status"] not in ("草稿", "已作废")
+        ]
         if drawn:
             raise Conflict("联合抽查已开始抽取，不能退出；请与牵头部门协商", field="action")
-    await frepo.respond(ctx.session, mine["id"], status, ctx.principal.name, (data.reason or "").strip() or None)
+    await frepo.respond(
+        ctx.session, mine["id"], status, ctx.principal.name, (data.reason or "").strip() or None
+    )
     async with acting_for(ctx.session, mine["lead_tenant_id"]):
-        await notifications.create(ctx.session, mine["lead_tenant_id"], "federation",
-                                   f"{ctx.department.name}{status}部门联合抽查", link=f"/plans/{plan_id}")
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, f"joint_plan.{data.action}", "plan", plan_id,
-                       {"reason": data.reason})
+        await notifications.create(
+            ctx.session,
+            mine["lead_tenant_id"],
+            "federation",
+            f"{ctx.department.name}{status}部门联合抽查",
+            link=f"/plans/{plan_id}",
+        )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        f"joint_plan.{data.action}",
+        "plan",
+        plan_id,
+        {"reason": data.reason},
+    )
     if status != "已接受":
         # Once out of the plan the department no longer sees it; answer with its own participation only.
         return {"plan_id": str(plan_id), "my_status": status, "reason": (data.reason or "").strip()}
@@ -147,10 +194,15 @@ async def set_partner_items(ctx: Ctx, plan_id: uuid.UUID, data: PartnerItems) ->
     for index, code in enumerate(data.item_codes):
         if code not in items:
             raise InvalidInput(f"检查事项 {code} 不在本部门事项清单中", field=f"item_codes[{index}]")
-    await frepo.set_items(ctx.session, mine["id"], [items[c]["id"] for c in data.item_codes],
-                          [items[c]["name"] for c in data.item_codes])
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "joint_plan.items", "plan", plan_id,
-                       {"items": data.item_codes})
+    await frepo.set_items(
+        ctx.session,
+        mine["id"],
+        [items[c]["id"] for c in data.item_codes],
+        [items[c]["name"] for c in data.item_codes],
+    )
+    await audit.record(
+        ctx.session, ctx.tenant_id, ctx.actor, "joint_plan.items", "plan", plan_id, {"items": data.item_codes}
+    )
     return await joint_view(ctx, plan_id)
 
 
@@ -198,35 +250,55 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> dic
     order = matching.draw_order(selected)
 
     departments = [(ctx.tenant_id, ctx.department.code, ctx.department.name)] + [
-        (p["tenant_id"], p["department_code"], p["department_name"]) for p in partners]
+        (p["tenant_id"], p["department_code"], p["department_name"]) for p in partners
+    ]
     inspectors: list[matching.Inspector] = []
     facts: dict[str, dict[str, Any]] = {}
     excluded: dict[str, set[str]] = {}
     for dept_id, code, _ in departments:
         async with acting_for(ctx.session, dept_id):
             for r in await trepo.active_inspectors(ctx.session):
-                inspectors.append(matching.Inspector(
-                    id=str(r["id"]), department=code, section=r["section"] or "", specialties=list(r["specialties"]),
-                    licence_expiry=r["licence_expiry"].isoformat() if r["licence_expiry"] else None))
+                inspectors.append(
+                    matching.Inspector(
+                        id=str(r["id"]),
+                        department=code,
+                        section=r["section"] or "",
+                        specialties=list(r["specialties"]),
+                        licence_expiry=r["licence_expiry"].isoformat() if r["licence_expiry"] else None,
+                    )
+                )
                 facts[str(r["id"])] = {**r, "tenant_id": dept_id, "department_code": code}
             for uscc, ids in (await trepo.conflicts(ctx.session, order)).items():
                 excluded.setdefault(uscc, set()).update(ids)
-    objects = [matching.MatchObject(uscc=u, excluded=sorted(excluded.get(u, set()) & set(facts))) for u in order]
+    objects = [
+        matching.MatchObject(uscc=u, excluded=sorted(excluded.get(u, set()) & set(facts))) for u in order
+    ]
     items = await prepo.items_by_id(ctx.session, list(task["item_ids"]))
     specialty = next((s for item in items for s in item["specialties"]), None)
     end = pteams.check_end(task)
     slots = []
     for index, (_, code, name) in enumerate(departments):
-        draft = matching.Slot(label=name, pool=[], department=code, specialty=specialty if index == 0 else None)
-        slots.append(msgspec.structs.replace(
-            draft, pool=[i.id for i in inspectors if matching._eligible(i, draft, end.isoformat())]))
+        draft = matching.Slot(
+            label=name, pool=[], department=code, specialty=specialty if index == 0 else None
+        )
+        slots.append(
+            msgspec.structs.replace(
+                draft, pool=[i.id for i in inspectors if matching._eligible(i, draft, end.isoformat())]
+            )
+        )
     while len(slots) < task["min_inspectors"]:
-        draft = matching.Slot(label=f"{ctx.department.name}（第{len(slots) + 1}人）", pool=[],
-                              department=ctx.department.code)
-        slots.append(msgspec.structs.replace(
-            draft, pool=[i.id for i in inspectors if matching._eligible(i, draft, end.isoformat())]))
+        draft = matching.Slot(
+            label=f"{ctx.department.name}（第{len(slots) + 1}人）", pool=[], department=ctx.department.code
+        )
+        slots.append(
+            msgspec.structs.replace(
+                draft, pool=[i.id for i in inspectors if matching._eligible(i, draft, end.isoformat())]
+            )
+        )
     seed = bytes.fromhex(draw["seed"])
-    result = matching.match(seed, objects, slots, inspectors, check_end=end.isoformat(), load_slack=load_slack)
+    result = matching.match(
+        seed, objects, slots, inspectors, check_end=end.isoformat(), load_slack=load_slack
+    )
     if not result.feasible:
         raise pteams.MatchInfeasible(result.unfilled)
     by_department: dict[uuid.UUID, list[dict[str, Any]]] = {}
@@ -234,19 +306,34 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> dic
         for slot, inspector in enumerate(team):
             assert inspector is not None
             fact = facts[inspector]
-            by_department.setdefault(fact["tenant_id"], []).append({
-                "uscc": uscc, "slot": slot, "inspector_id": fact["id"], "inspector_name": fact["name"],
-                "licence_no": fact["licence_no"], "department_code": fact["department_code"],
-                "slot_label": slots[slot].label})
+            by_department.setdefault(fact["tenant_id"], []).append(
+                {
+                    "uscc": uscc,
+                    "slot": slot,
+                    "inspector_id": fact["id"],
+                    "inspector_name": fact["name"],
+                    "licence_no": fact["licence_no"],
+                    "department_code": fact["department_code"],
+                    "slot_label": slots[slot].label,
+                }
+            )
     for dept_id, rows in by_department.items():
         async with acting_for(ctx.session, dept_id):
             await frepo.insert_members(ctx.session, dept_id, task_id, rows)
     await prepo.set_task_status(ctx.session, task_id, "已匹配")
-    proof = matching.matching_proof(seed, objects, slots, inspectors, result, check_end=end.isoformat(),
-                                    load_slack=load_slack)
+    proof = matching.matching_proof(
+        seed, objects, slots, inspectors, result, check_end=end.isoformat(), load_slack=load_slack
+    )
     await trepo.publish_matching(ctx.session, draw["id"], msgspec.to_builtins(proof))
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "task.match", "task", task_id, {
-        "version": result.version, "teams": len(result.teams), "departments": [d[1] for d in departments]})
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "task.match",
+        "task",
+        task_id,
+        {"version": result.version, "teams": len(result.teams), "departments": [d[1] for d in departments]},
+    )
     return await joint_teams(ctx, task_id)
 
 

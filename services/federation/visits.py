@@ -65,15 +65,24 @@ async def overlaps(session: AsyncSession, region: str, year: int) -> list[dict[s
         checks = [_json(r.a), _json(r.b)]
         for c in checks:
             c.pop("tenant_id", None)
-        out.append({"uscc": r.uscc, "enterprise_name": r.enterprise_name, "checks": checks, "merged": r.merged})
+        out.append(
+            {"uscc": r.uscc, "enterprise_name": r.enterprise_name, "checks": checks, "merged": r.merged}
+        )
     return out
 
 
-async def _live_window(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> tuple[dt.date, dt.date] | None:
-    row = (await session.execute(
-        text("SELECT t.start_month, t.end_month FROM tasks t JOIN draws d ON d.task_id = t.id AND d.status = '已抽取'"
-             " JOIN draw_selected s ON s.draw_id = d.id AND s.uscc = :u WHERE t.id = :t AND t.tenant_id = app_tenant()"),
-        {"t": task_id, "u": uscc})).first()
+async def _live_window(
+    session: AsyncSession, task_id: uuid.UUID, uscc: str
+) -> tuple[dt.date, dt.date] | None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT t.start_month, t.end_month FROM tasks t JOIN draws d ON d.task_id = t.id AND d.status = '已抽取'"
+                " JOIN draw_selected s ON s.draw_id = d.id AND s.uscc = :u WHERE t.id = :t AND t.tenant_id = app_tenant()"
+            ),
+            {"t": task_id, "u": uscc},
+        )
+    ).first()
     return (row.start_month, row.end_month) if row else None
 
 
@@ -107,21 +116,46 @@ async def propose_visit(ctx: Ctx, data: VisitCreate) -> dict[str, Any]:
     try:
         async with ctx.session.begin_nested():
             await ctx.session.execute(
-                text("INSERT INTO joint_visits (id, tenant_id, task_id, partner_tenant_id, partner_task_id, uscc,"
-                     " visit_date, proposed_by) VALUES (:id, app_tenant(), :t, :pt, :ptask, :u, :d, :by)"),
-                {"id": visit_id, "t": data.task_id, "pt": partner["id"], "ptask": data.partner_task_id,
-                 "u": data.uscc, "d": data.visit_date, "by": ctx.principal.name})
+                text(
+                    "INSERT INTO joint_visits (id, tenant_id, task_id, partner_tenant_id, partner_task_id, uscc,"
+                    " visit_date, proposed_by) VALUES (:id, app_tenant(), :t, :pt, :ptask, :u, :d, :by)"
+                ),
+                {
+                    "id": visit_id,
+                    "t": data.task_id,
+                    "pt": partner["id"],
+                    "ptask": data.partner_task_id,
+                    "u": data.uscc,
+                    "d": data.visit_date,
+                    "by": ctx.principal.name,
+                },
+            )
     except Exception as exc:
         if "joint_visits_task_id_partner_task_id_uscc_key" in str(exc):
             raise Conflict("这两个检查任务对该企业已约定联合检查", field="uscc") from None
         raise
     async with acting_for(ctx.session, partner["id"]):
-        await notifications.create(ctx.session, partner["id"], "federation",
-                                   f"{ctx.department.name}提议对同一企业合并检查（{data.visit_date}），请确认",
-                                   link=f"/api/federation/tasks/{data.partner_task_id}/visits")
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "joint_visit.propose", "task", data.task_id, {
-        "visit_id": str(visit_id), "partner": data.partner_department, "uscc": data.uscc,
-        "visit_date": data.visit_date.isoformat()})
+        await notifications.create(
+            ctx.session,
+            partner["id"],
+            "federation",
+            f"{ctx.department.name}提议对同一企业合并检查（{data.visit_date}），请确认",
+            link=f"/api/federation/tasks/{data.partner_task_id}/visits",
+        )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "joint_visit.propose",
+        "task",
+        data.task_id,
+        {
+            "visit_id": str(visit_id),
+            "partner": data.partner_department,
+            "uscc": data.uscc,
+            "visit_date": data.visit_date.isoformat(),
+        },
+    )
     return await visit(ctx, visit_id)
 
 
@@ -142,29 +176,49 @@ VISIT_SQL = (
 
 async def confirm_visit(ctx: Ctx, visit_id: uuid.UUID) -> dict[str, Any]:
     ctx.require_writer()
-    row = (await ctx.session.execute(
-        text("SELECT id, status, tenant_id, task_id, partner_tenant_id FROM joint_visits WHERE id = :id FOR UPDATE"),
-        {"id": visit_id})).first()
+    row = (
+        await ctx.session.execute(
+            text(
+                "SELECT id, status, tenant_id, task_id, partner_tenant_id FROM joint_visits WHERE id = :id FOR UPDATE"
+            ),
+            {"id": visit_id},
+        )
+    ).first()
     if row is None:
         raise NotFound("联合检查约定不存在", field="visit_id")
     if row.partner_tenant_id != ctx.tenant_id:
         raise Conflict("由被邀请的部门确认联合检查", field="visit_id")
     if row.status != "待确认":
         raise Conflict(f"当前状态为“{row.status}”", field="status")
-    await ctx.session.execute(text("UPDATE joint_visits SET status = '已确认', confirmed_by = :by WHERE id = :id"),
-                              {"by": ctx.principal.name, "id": visit_id})
+    await ctx.session.execute(
+        text("UPDATE joint_visits SET status = '已确认', confirmed_by = :by WHERE id = :id"),
+        {"by": ctx.principal.name, "id": visit_id},
+    )
     async with acting_for(ctx.session, row.tenant_id):
-        await notifications.create(ctx.session, row.tenant_id, "federation", f"{ctx.department.name}已确认联合检查",
-                                   link=f"/api/federation/tasks/{row.task_id}/visits")
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "joint_visit.confirm", "task", row.task_id,
-                       {"visit_id": str(visit_id)})
+        await notifications.create(
+            ctx.session,
+            row.tenant_id,
+            "federation",
+            f"{ctx.department.name}已确认联合检查",
+            link=f"/api/federation/tasks/{row.task_id}/visits",
+        )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "joint_visit.confirm",
+        "task",
+        row.task_id,
+        {"visit_id": str(visit_id)},
+    )
     return await visit(ctx, visit_id)
 
 
 async def task_visits(ctx: Ctx, task_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = await ctx.session.execute(
         text(f"{VISIT_SQL} WHERE v.task_id = :t OR v.partner_task_id = :t ORDER BY v.visit_date, v.uscc"),
-        {"t": task_id})
+        {"t": task_id},
+    )
     return _plain([dict(r._mapping) for r in rows])
 
 
@@ -180,6 +234,9 @@ async def set_county_cap(admin_url: str, region: str, cap: int | None) -> None:
             raise LookupError(region)
         await conn.execute(
             "INSERT INTO county_settings (region_code, annual_cap) VALUES ($1, $2) ON CONFLICT (region_code)"
-            " DO UPDATE SET annual_cap = EXCLUDED.annual_cap, updated_at = now()", region, cap)
+            " DO UPDATE SET annual_cap = EXCLUDED.annual_cap, updated_at = now()",
+            region,
+            cap,
+        )
     finally:
         await conn.close()

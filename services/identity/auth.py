@@ -34,7 +34,9 @@ DEPARTMENT_HEADER = "x-department"
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         path = connection.scope["path"]
         if path.startswith("/api/"):
             return await _authenticate_bearer(connection)

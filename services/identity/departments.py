@@ -24,8 +24,11 @@ _COLUMNS = "id, code, region_code, name, short_name, active"
 
 async def department_of(session: AsyncSession, department_id: uuid.UUID) -> Department:
     """One department by id, read in the caller's transaction (jobs and loaders that act for a department)."""
-    row = (await session.execute(text(f"SELECT {_COLUMNS} FROM departments WHERE id = :id"),
-                                 {"id": department_id})).one()
+    row = (
+        await session.execute(
+            text(f"SELECT {_COLUMNS} FROM departments WHERE id = :id"), {"id": department_id}
+        )
+    ).one()
     return Department(**row._mapping)
 
 
@@ -41,9 +44,7 @@ class DepartmentDirectory:
 
     async def _load(self) -> None:
         async with self._sessionmaker() as session:
-            rows = await session.execute(
-                text(f"SELECT {_COLUMNS} FROM departments")
-            )
+            rows = await session.execute(text(f"SELECT {_COLUMNS} FROM departments"))
             self._by_code = {r.code: Department(**r._mapping) for r in rows}
         self._loaded_at = time.monotonic()
 
@@ -54,7 +55,9 @@ class DepartmentDirectory:
 
     async def in_region(self, region_code: str) -> list[Department]:
         await self._load()
-        return sorted((d for d in self._by_code.values() if d.region_code == region_code), key=lambda d: d.code)
+        return sorted(
+            (d for d in self._by_code.values() if d.region_code == region_code), key=lambda d: d.code
+        )
 
     def invalidate(self) -> None:
         self._loaded_at = 0.0

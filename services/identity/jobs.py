@@ -17,7 +17,9 @@ log = structlog.get_logger()
 
 @tenant_job("identity.keycloak_resync")
 async def keycloak_resync(session: AsyncSession, tenant_id: uuid.UUID) -> None:
-    row = (await session.execute(text("SELECT code, name FROM departments WHERE id = :id"), {"id": tenant_id})).one()
+    row = (
+        await session.execute(text("SELECT code, name FROM departments WHERE id = :id"), {"id": tenant_id})
+    ).one()
     spec = DepartmentSpec(code=row.code, name=row.name, sections=await department_sections(session))
     admin, connection = admin_client(job_settings().oidc)
     try:

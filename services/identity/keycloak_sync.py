@@ -38,8 +38,11 @@ def admin_client(settings: OIDCSettings) -> tuple[KeycloakAdmin, KeycloakOpenIDC
         raise RuntimeError("SPOTCHECK_OIDC_ADMIN_CLIENT_SECRET is required for provisioning")
     base, realm = split_issuer(settings.internal_url or settings.issuer)
     connection = KeycloakOpenIDConnection(
-        server_url=base + "/", realm_name=realm, client_id=settings.admin_client_id,
-        client_secret_key=settings.admin_client_secret, grant_type="client_credentials",
+        server_url=base + "/",
+        realm_name=realm,
+        client_id=settings.admin_client_id,
+        client_secret_key=settings.admin_client_secret,
+        grant_type="client_credentials",
     )
     return KeycloakAdmin(connection=connection), connection
 
@@ -58,17 +61,23 @@ async def _organization(admin: KeycloakAdmin, spec: DepartmentSpec, report: Sync
             else:
                 report.note(False, f"organization {spec.code}")
             return str(org["id"])
-    org_id = await admin.a_create_organization({
-        "name": spec.name, "alias": spec.code, "enabled": True, "domains": [{"name": _domain(spec.code)}],
-        "attributes": {"spotcheck.department_code": [spec.code]},
-    })
+    org_id = await admin.a_create_organization(
+        {
+            "name": spec.name,
+            "alias": spec.code,
+            "enabled": True,
+            "domains": [{"name": _domain(spec.code)}],
+            "attributes": {"spotcheck.department_code": [spec.code]},
+        }
+    )
     report.note(True, f"organization {spec.code}")
     assert org_id
     return org_id
 
 
-async def _group(admin: KeycloakAdmin, path: str, name: str, display: str, parent: str | None,
-                 report: SyncReport) -> str:
+async def _group(
+    admin: KeycloakAdmin, path: str, name: str, display: str, parent: str | None, report: SyncReport
+) -> str:
     try:
         group = await admin.a_get_group_by_path(path)
         report.note(False, f"group {path}")

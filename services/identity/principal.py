@@ -39,7 +39,9 @@ class Principal(msgspec.Struct, frozen=True):
 
     def sections_in(self, department_code: str) -> tuple[str, ...]:
         prefix = f"/{department_code}/"
-        return tuple(g[len(prefix) :] for g in self.groups if g.startswith(prefix) and "/" not in g[len(prefix) :])
+        return tuple(
+            g[len(prefix) :] for g in self.groups if g.startswith(prefix) and "/" not in g[len(prefix) :]
+        )
 
     def with_active(self, department_code: str | None) -> Principal:
         return msgspec.structs.replace(self, active_department=department_code)
@@ -69,7 +71,11 @@ def principal_from_claims(claims: dict[str, Any], region_code: str) -> Principal
     roles = frozenset(r for r in (claims.get("realm_access") or {}).get("roles", []) if r in ROLES)
     # Chinese names read family name first; Keycloak's `name` claim is "given family".
     family, given = claims.get("family_name") or "", claims.get("given_name") or ""
-    name = f"{family}{given}" if family and given else claims.get("name") or claims.get("preferred_username") or ""
+    name = (
+        f"{family}{given}"
+        if family and given
+        else claims.get("name") or claims.get("preferred_username") or ""
+    )
     return Principal(
         user_id=uuid.UUID(str(claims["sub"])),
         username=str(claims.get("preferred_username") or ""),

@@ -31,28 +31,39 @@ async def ensure_region_chain(admin_url: str, chain: list[tuple[str, str, str]])
             await conn.execute(
                 "INSERT INTO regions (code, name, level, parent_code) VALUES ($1, $2, $3, $4) "
                 "ON CONFLICT (code) DO NOTHING",
-                code, name, level, parent,
+                code,
+                name,
+                level,
+                parent,
             )
             parent = code
     finally:
         await conn.close()
 
 
-async def ensure_department(admin_url: str, code: str, region_code: str, name: str, short_name: str) -> uuid.UUID:
+async def ensure_department(
+    admin_url: str, code: str, region_code: str, name: str, short_name: str
+) -> uuid.UUID:
     dept_id = department_id(code)
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         await conn.execute(
             "INSERT INTO departments (id, code, region_code, name, short_name) VALUES ($1, $2, $3, $4, $5) "
             "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, short_name = EXCLUDED.short_name",
-            dept_id, code, region_code, name, short_name,
+            dept_id,
+            code,
+            region_code,
+            name,
+            short_name,
         )
     finally:
         await conn.close()
     return dept_id
 
 
-async def ensure_sections(session: AsyncSession, tenant_id: uuid.UUID, sections: list[tuple[str, str]]) -> int:
+async def ensure_sections(
+    session: AsyncSession, tenant_id: uuid.UUID, sections: list[tuple[str, str]]
+) -> int:
     """Insert the sections that are missing (by code) in the department's own scope; returns how many were new."""
     created = 0
     for code, name in sections:

@@ -60,7 +60,9 @@ async def me(request: Request[Any, Any, Any]) -> MeOut:
         role_labels=[ROLE_LABELS[r] for r in roles],
         departments=departments,
         active_department=principal.active_department,
-        sections=list(principal.sections_in(principal.active_department)) if principal.active_department else [],
+        sections=list(principal.sections_in(principal.active_department))
+        if principal.active_department
+        else [],
     )
 
 

@@ -65,7 +65,9 @@ class TokenVerifier:
         self.audience = audience
         self.jwks = jwks
 
-    async def verify(self, token: str, *, expected_typ: str = "Bearer", audience: str | None = None) -> dict[str, Any]:
+    async def verify(
+        self, token: str, *, expected_typ: str = "Bearer", audience: str | None = None
+    ) -> dict[str, Any]:
         parts = token.split(".")
         if len(parts) != 3:
             raise Unauthenticated("令牌格式无效")

@@ -36,7 +36,12 @@ async def login(request: Request[Any, Any, Any], next: str | None = None) -> Red
     oidc: OIDCClient = request.app.state.oidc
     verifier, challenge = pkce_pair()
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    request.session[LOGIN_STATE] = {"state": state, "nonce": nonce, "verifier": verifier, "next": _safe_next(next)}
+    request.session[LOGIN_STATE] = {
+        "state": state,
+        "nonce": nonce,
+        "verifier": verifier,
+        "next": _safe_next(next),
+    }
     redirect_uri = f"{request.app.state.settings.app.public_url}/auth/callback"
     return Redirect(oidc.authorization_url(redirect_uri, state, nonce, challenge))
 
@@ -60,7 +65,9 @@ async def callback(
     settings = request.app.state.settings
     tokens = await oidc.exchange_code(code, f"{settings.app.public_url}/auth/callback", pending["verifier"])
     claims = await verifier.verify(str(tokens["access_token"]))
-    id_claims = await verifier.verify(str(tokens["id_token"]), expected_typ="ID", audience=settings.oidc.client_id)
+    id_claims = await verifier.verify(
+        str(tokens["id_token"]), expected_typ="ID", audience=settings.oidc.client_id
+    )
     if id_claims.get("nonce") != pending["nonce"] or id_claims.get("sub") != claims.get("sub"):
         raise Unauthenticated("身份令牌校验失败，请重新登录")
     principal = principal_from_claims(claims, request.app.state.region_code)
@@ -71,11 +78,20 @@ async def callback(
     binding = secrets.token_urlsafe(24)
     request.clear_session()
     request.set_session(
-        {SESSION_PRINCIPAL: msgspec.to_builtins(principal), "id_token": tokens["id_token"], SESSION_BINDING: binding}
+        {
+            SESSION_PRINCIPAL: msgspec.to_builtins(principal),
+            "id_token": tokens["id_token"],
+            SESSION_BINDING: binding,
+        }
     )
     response = Redirect(pending["next"])
     response.set_cookie(
-        BINDING_COOKIE, binding, httponly=True, samesite="lax", secure=settings.is_production, max_age=8 * 3600
+        BINDING_COOKIE,
+        binding,
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_production,
+        max_age=8 * 3600,
     )
     return response
 
@@ -103,7 +119,9 @@ async def switch_department(
     principal = current_principal(request)
     if data.department not in principal.departments:
         raise Forbidden(f"您不属于部门 {data.department}", field="department")
-    request.set_session({**request.session, SESSION_PRINCIPAL: msgspec.to_builtins(principal.with_active(data.department))})
+    request.set_session(
+        {**request.session, SESSION_PRINCIPAL: msgspec.to_builtins(principal.with_active(data.department))}
+    )
     return Redirect(_safe_next(data.next))
 
 

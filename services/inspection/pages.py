@@ -34,50 +34,79 @@ async def results_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
     from services.federation.results import my_joint_assignments
 
     mine = mine + await my_joint_assignments(ctx)
-    return await _render(request, "results.html", ctx=ctx, mine=mine, results=await service.list_results(ctx),
-                         is_admin=ctx.principal.has_any_role("dept-admin"))
+    return await _render(
+        request,
+        "results.html",
+        ctx=ctx,
+        mine=mine,
+        results=await service.list_results(ctx),
+        is_admin=ctx.principal.has_any_role("dept-admin"),
+    )
 
 
 def _draft_from_form(form: Any, points: list[dict[str, Any]]) -> dict[str, Any]:
-    draft: dict[str, Any] = {"check_date": form.get("check_date") or None, "summary": form.get("summary", ""),
-                             "categories": form.getall("categories", []), "points": [], "hazards": [],
-                             "follow_ups": []}
+    draft: dict[str, Any] = {
+        "check_date": form.get("check_date") or None,
+        "summary": form.get("summary", ""),
+        "categories": form.getall("categories", []),
+        "points": [],
+        "hazards": [],
+        "follow_ups": [],
+    }
     for p in points:
         outcome = form.get(f"outcome_{p['id']}")
         if outcome:
-            draft["points"].append({"check_point_id": str(p["id"]), "outcome": outcome,
-                                    "note": form.get(f"note_{p['id']}", "")})
+            draft["points"].append(
+                {"check_point_id": str(p["id"]), "outcome": outcome, "note": form.get(f"note_{p['id']}", "")}
+            )
     for i in range(3):
         description = (form.get(f"hazard_description_{i}") or "").strip()
         if description:
-            draft["hazards"].append({"description": description, "severity": form.get(f"hazard_severity_{i}", ""),
-                                     "rectify_by": form.get(f"hazard_rectify_by_{i}") or None,
-                                     **({"id": form.get(f"hazard_id_{i}")} if form.get(f"hazard_id_{i}") else {})})
+            draft["hazards"].append(
+                {
+                    "description": description,
+                    "severity": form.get(f"hazard_severity_{i}", ""),
+                    "rectify_by": form.get(f"hazard_rectify_by_{i}") or None,
+                    **({"id": form.get(f"hazard_id_{i}")} if form.get(f"hazard_id_{i}") else {}),
+                }
+            )
     for action in form.getall("follow_ups", []):
         draft["follow_ups"].append({"action": action, "target": form.get("follow_up_target", "")})
     return draft
 
 
-async def _entry(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str, **extra: Any) -> Template:
+async def _entry(
+    request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str, **extra: Any
+) -> Template:
     view = await service.entry_view(ctx, task_id, uscc)
-    return await _render(request, "entry.html", ctx=ctx, v=view, categories=CATEGORIES, actions=ACTIONS, **extra)
+    return await _render(
+        request, "entry.html", ctx=ctx, v=view, categories=CATEGORIES, actions=ACTIONS, **extra
+    )
 
 
 @get("/results/entry/{task_id:uuid}/{uscc:str}")
-async def entry_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str, attached: int = 0,
-                     removed: int = 0) -> Template:
+async def entry_page(
+    request: Request[Any, Any, Any],
+    ctx: Ctx,
+    task_id: uuid.UUID,
+    uscc: str,
+    attached: int = 0,
+    removed: int = 0,
+) -> Template:
     return await _entry(request, ctx, task_id, uscc, attached=attached, removed=removed)
 
 
 @post("/results/entry/{task_id:uuid}/{uscc:str}")
-async def entry_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID,
-                     uscc: str) -> Template | Redirect:
+async def entry_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID, uscc: str
+) -> Template | Redirect:
     form = await request.form()
     view = await service.entry_view(ctx, task_id, uscc)
     savepoint = await db.begin_nested()
     try:
-        saved = await service.save_draft(ctx, task_id, uscc, to_struct(_draft_from_form(form, view["points"]),
-                                                                        ResultDraft))
+        saved = await service.save_draft(
+            ctx, task_id, uscc, to_struct(_draft_from_form(form, view["points"]), ResultDraft)
+        )
         if form.get("action") == "submit":
             await service.submit(ctx, saved["id"])
             return Redirect(f"/results/{saved['id']}")
@@ -92,8 +121,9 @@ PAGE_UPLOAD_LIMIT = MAX_FILES * service.max_attachment_bytes() + 1024 * 1024
 
 
 @post("/results/{result_id:uuid}/attachments", request_max_body_size=PAGE_UPLOAD_LIMIT)
-async def attachments_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                           result_id: uuid.UUID) -> Template | Redirect:
+async def attachments_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, result_id: uuid.UUID
+) -> Template | Redirect:
     """Photos and documents from the entry page: all of them or none (one bad file and nothing is stored)."""
     form = await request.form()
     files = [f for f in form.getall("file", []) if isinstance(f, UploadFile) and f.filename]
@@ -117,8 +147,13 @@ async def attachments_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncS
 
 
 @post("/results/{result_id:uuid}/attachments/{attachment_id:uuid}/delete")
-async def attachment_delete_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, result_id: uuid.UUID,
-                                 attachment_id: uuid.UUID) -> Template | Redirect:
+async def attachment_delete_form(
+    request: Request[Any, Any, Any],
+    ctx: Ctx,
+    db: AsyncSession,
+    result_id: uuid.UUID,
+    attachment_id: uuid.UUID,
+) -> Template | Redirect:
     task_id, uscc = await service.entry_of(ctx, result_id)
     savepoint = await db.begin_nested()
     try:
@@ -140,36 +175,54 @@ async def detail_page(request: Request[Any, Any, Any], ctx: Ctx, result_id: uuid
     return await _render(request, "detail.html", ctx=ctx, v=await service.result_detail(ctx, result_id))
 
 
-async def _review(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, result_id: uuid.UUID,
-                  action: Any) -> Template | Redirect:
+async def _review(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, result_id: uuid.UUID, action: Any
+) -> Template | Redirect:
     savepoint = await db.begin_nested()
     try:
         await action()
     except DomainError as exc:
         await savepoint.rollback()
-        return await _render(request, "detail.html", ctx=ctx, v=await service.result_detail(ctx, result_id),
-                             error=exc)
+        return await _render(
+            request, "detail.html", ctx=ctx, v=await service.result_detail(ctx, result_id), error=exc
+        )
     return Redirect(f"/results/{result_id}")
 
 
 @post("/results/{result_id:uuid}/approve")
-async def approve_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                       result_id: uuid.UUID) -> Template | Redirect:
+async def approve_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, result_id: uuid.UUID
+) -> Template | Redirect:
     return await _review(request, ctx, db, result_id, lambda: service.approve(ctx, result_id))
 
 
 @post("/results/{result_id:uuid}/return")
-async def return_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                      result_id: uuid.UUID) -> Template | Redirect:
+async def return_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, result_id: uuid.UUID
+) -> Template | Redirect:
     form = await request.form()
-    return await _review(request, ctx, db, result_id,
-                         lambda: service.return_result(ctx, result_id, ReturnRequest(form.get("reason", ""))))
+    return await _review(
+        request,
+        ctx,
+        db,
+        result_id,
+        lambda: service.return_result(ctx, result_id, ReturnRequest(form.get("reason", ""))),
+    )
 
 
 router = Router(
     path="/",
-    route_handlers=[results_page, entry_page, entry_form, detail_page, approve_form, return_form, attachments_form,
-                    attachment_delete_form, attachment_page],
+    route_handlers=[
+        results_page,
+        entry_page,
+        entry_form,
+        detail_page,
+        approve_form,
+        return_form,
+        attachments_form,
+        attachment_delete_form,
+        attachment_page,
+    ],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
     tags=["pages"],

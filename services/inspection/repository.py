@@ -25,7 +25,9 @@ def _rows(result: Any) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in result]
 
 
-async def task_info(session: AsyncSession, task_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
+async def task_info(
+    session: AsyncSession, task_id: uuid.UUID, *, lock: bool = False
+) -> dict[str, Any] | None:
     row = (
         await session.execute(
             text(
@@ -78,21 +80,27 @@ async def check_points(session: AsyncSession, item_ids: list[uuid.UUID]) -> list
     )
 
 
-async def get_result(session: AsyncSession, result_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any] | None:
+async def get_result(
+    session: AsyncSession, result_id: uuid.UUID, *, lock: bool = False
+) -> dict[str, Any] | None:
     sql = f"SELECT {RESULT_COLUMNS}{RESULT_FROM} WHERE r.id = :id" + (" FOR UPDATE OF r" if lock else "")
     row = (await session.execute(text(sql), {"id": result_id})).first()
     return dict(row._mapping) if row else None
 
 
-async def result_for(session: AsyncSession, task_id: uuid.UUID, uscc: str, *, lock: bool = False) -> dict[str, Any] | None:
+async def result_for(
+    session: AsyncSession, task_id: uuid.UUID, uscc: str, *, lock: bool = False
+) -> dict[str, Any] | None:
     sql = f"SELECT {RESULT_COLUMNS}{RESULT_FROM} WHERE r.task_id = :t AND r.uscc = :u" + (
-        " FOR UPDATE OF r" if lock else "")
+        " FOR UPDATE OF r" if lock else ""
+    )
     row = (await session.execute(text(sql), {"t": task_id, "u": uscc})).first()
     return dict(row._mapping) if row else None
 
 
-async def list_results(session: AsyncSession, *, task_id: uuid.UUID | None = None,
-                       status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+async def list_results(
+    session: AsyncSession, *, task_id: uuid.UUID | None = None, status: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
     sql = f"SELECT {RESULT_COLUMNS}{RESULT_FROM} WHERE true"
     params: dict[str, Any] = {"limit": limit}
     if task_id is not None:
@@ -129,8 +137,10 @@ async def update_draft(session: AsyncSession, result_id: uuid.UUID, values: dict
 async def set_status(session: AsyncSession, result_id: uuid.UUID, status: str, **extra: Any) -> None:
     sets = ", ".join(f"{k} = :{k}" for k in extra)
     await session.execute(
-        text(f"UPDATE inspection_results SET status = :status, updated_at = now(){', ' + sets if sets else ''}"
-             " WHERE id = :id"),
+        text(
+            f"UPDATE inspection_results SET status = :status, updated_at = now(){', ' + sets if sets else ''}"
+            " WHERE id = :id"
+        ),
         {"status": status, "id": result_id, **extra},
     )
 
@@ -142,112 +152,170 @@ async def points(session: AsyncSession, result_id: uuid.UUID) -> dict[uuid.UUID,
     return {r.check_point_id: {"outcome": r.outcome, "note": r.note} for r in rows}
 
 
-async def replace_points(session: AsyncSession, tenant_id: uuid.UUID, result_id: uuid.UUID,
-                         entries: list[dict[str, Any]]) -> None:
+async def replace_points(
+    session: AsyncSession, tenant_id: uuid.UUID, result_id: uuid.UUID, entries: list[dict[str, Any]]
+) -> None:
     await session.execute(text("DELETE FROM result_points WHERE result_id = :r"), {"r": result_id})
     if entries:
         await session.execute(
-            text("INSERT INTO result_points (tenant_id, result_id, check_point_id, outcome, note)"
-                 " VALUES (:t, :r, :cp, :outcome, :note)"),
+            text(
+                "INSERT INTO result_points (tenant_id, result_id, check_point_id, outcome, note)"
+                " VALUES (:t, :r, :cp, :outcome, :note)"
+            ),
             [{"t": tenant_id, "r": result_id, **e} for e in entries],
         )
 
 
 async def hazards(session: AsyncSession, result_id: uuid.UUID) -> list[dict[str, Any]]:
-    return _rows(await session.execute(
-        text("SELECT id, description, severity, rectify_by, status, rechecked_on, recheck_note, rechecked_by"
-             " FROM result_hazards WHERE result_id = :r ORDER BY severity DESC, description"), {"r": result_id}))
+    return _rows(
+        await session.execute(
+            text(
+                "SELECT id, description, severity, rectify_by, status, rechecked_on, recheck_note, rechecked_by"
+                " FROM result_hazards WHERE result_id = :r ORDER BY severity DESC, description"
+            ),
+            {"r": result_id},
+        )
+    )
 
 
-async def replace_hazards(session: AsyncSession, tenant_id: uuid.UUID, result_id: uuid.UUID,
-                          entries: list[dict[str, Any]]) -> None:
+async def replace_hazards(
+    session: AsyncSession, tenant_id: uuid.UUID, result_id: uuid.UUID, entries: list[dict[str, Any]]
+) -> None:
     keep = [e["id"] for e in entries]
-    await session.execute(text("DELETE FROM result_hazards WHERE result_id = :r AND NOT (id = ANY(:keep))"),
-                          {"r": result_id, "keep": keep})
+    await session.execute(
+        text("DELETE FROM result_hazards WHERE result_id = :r AND NOT (id = ANY(:keep))"),
+        {"r": result_id, "keep": keep},
+    )
     if entries:  # one executemany, not a statement per hazard
         await session.execute(
-            text("INSERT INTO result_hazards (id, tenant_id, result_id, description, severity, rectify_by)"
-                 " VALUES (:id, :t, :r, :description, :severity, :rectify_by) ON CONFLICT (id) DO UPDATE SET"
-                 " description = EXCLUDED.description, severity = EXCLUDED.severity,"
-                 " rectify_by = EXCLUDED.rectify_by WHERE result_hazards.result_id = :r"),
+            text(
+                "INSERT INTO result_hazards (id, tenant_id, result_id, description, severity, rectify_by)"
+                " VALUES (:id, :t, :r, :description, :severity, :rectify_by) ON CONFLICT (id) DO UPDATE SET"
+                " description = EXCLUDED.description, severity = EXCLUDED.severity,"
+                " rectify_by = EXCLUDED.rectify_by WHERE result_hazards.result_id = :r"
+            ),
             [{"t": tenant_id, "r": result_id, **e} for e in entries],
         )
 
 
-async def get_hazard(session: AsyncSession, result_id: uuid.UUID, hazard_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(
-        text("SELECT id, status, rectify_by FROM result_hazards WHERE id = :h AND result_id = :r FOR UPDATE"),
-        {"h": hazard_id, "r": result_id})).first()
+async def get_hazard(
+    session: AsyncSession, result_id: uuid.UUID, hazard_id: uuid.UUID
+) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT id, status, rectify_by FROM result_hazards WHERE id = :h AND result_id = :r FOR UPDATE"
+            ),
+            {"h": hazard_id, "r": result_id},
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
-async def recheck_hazard(session: AsyncSession, hazard_id: uuid.UUID, status: str, on: dt.date, note: str,
-                         actor: str) -> None:
+async def recheck_hazard(
+    session: AsyncSession, hazard_id: uuid.UUID, status: str, on: dt.date, note: str, actor: str
+) -> None:
     await session.execute(
-        text("UPDATE result_hazards SET status = :s, rechecked_on = :on, recheck_note = :note, rechecked_by = :a"
-             " WHERE id = :h"),
+        text(
+            "UPDATE result_hazards SET status = :s, rechecked_on = :on, recheck_note = :note, rechecked_by = :a"
+            " WHERE id = :h"
+        ),
         {"s": status, "on": on, "note": note, "a": actor, "h": hazard_id},
     )
 
 
 async def followups(session: AsyncSession, result_id: uuid.UUID) -> list[dict[str, Any]]:
-    return _rows(await session.execute(
-        text("SELECT id, action, target, note, status, closed_at, closed_by FROM result_followups"
-             " WHERE result_id = :r ORDER BY action"), {"r": result_id}))
+    return _rows(
+        await session.execute(
+            text(
+                "SELECT id, action, target, note, status, closed_at, closed_by FROM result_followups"
+                " WHERE result_id = :r ORDER BY action"
+            ),
+            {"r": result_id},
+        )
+    )
 
 
-async def replace_followups(session: AsyncSession, tenant_id: uuid.UUID, result_id: uuid.UUID,
-                            entries: list[dict[str, Any]]) -> None:
+async def replace_followups(
+    session: AsyncSession, tenant_id: uuid.UUID, result_id: uuid.UUID, entries: list[dict[str, Any]]
+) -> None:
     keep = [e["id"] for e in entries]
-    await session.execute(text("DELETE FROM result_followups WHERE result_id = :r AND NOT (id = ANY(:keep))"),
-                          {"r": result_id, "keep": keep})
+    await session.execute(
+        text("DELETE FROM result_followups WHERE result_id = :r AND NOT (id = ANY(:keep))"),
+        {"r": result_id, "keep": keep},
+    )
     if entries:  # one executemany, not a statement per follow-up
         await session.execute(
-            text("INSERT INTO result_followups (id, tenant_id, result_id, action, target, note, status)"
-                 " VALUES (:id, :t, :r, :action, :target, :note, :status) ON CONFLICT (id) DO UPDATE SET"
-                 " action = EXCLUDED.action, target = EXCLUDED.target, note = EXCLUDED.note,"
-                 " status = EXCLUDED.status WHERE result_followups.result_id = :r"),
+            text(
+                "INSERT INTO result_followups (id, tenant_id, result_id, action, target, note, status)"
+                " VALUES (:id, :t, :r, :action, :target, :note, :status) ON CONFLICT (id) DO UPDATE SET"
+                " action = EXCLUDED.action, target = EXCLUDED.target, note = EXCLUDED.note,"
+                " status = EXCLUDED.status WHERE result_followups.result_id = :r"
+            ),
             [{"t": tenant_id, "r": result_id, **e} for e in entries],
         )
 
 
-async def get_followup(session: AsyncSession, result_id: uuid.UUID, followup_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(
-        text("SELECT id, action, status FROM result_followups WHERE id = :f AND result_id = :r FOR UPDATE"),
-        {"f": followup_id, "r": result_id})).first()
+async def get_followup(
+    session: AsyncSession, result_id: uuid.UUID, followup_id: uuid.UUID
+) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT id, action, status FROM result_followups WHERE id = :f AND result_id = :r FOR UPDATE"
+            ),
+            {"f": followup_id, "r": result_id},
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
 async def close_followup(session: AsyncSession, followup_id: uuid.UUID, note: str, actor: str) -> None:
     await session.execute(
-        text("UPDATE result_followups SET status = '已办结', closed_at = now(), closed_by = :a,"
-             " note = CASE WHEN :note = '' THEN note ELSE :note END WHERE id = :f"),
+        text(
+            "UPDATE result_followups SET status = '已办结', closed_at = now(), closed_by = :a,"
+            " note = CASE WHEN :note = '' THEN note ELSE :note END WHERE id = :f"
+        ),
         {"a": actor, "note": note, "f": followup_id},
     )
 
 
 async def insert_attachment(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(
-        text("INSERT INTO result_attachments (id, tenant_id, result_id, followup_id, filename, content_type, size,"
-             " sha256, data, uploaded_by) VALUES (:id, :tenant_id, :result_id, :followup_id, :filename,"
-             " :content_type, :size, :sha256, :data, :uploaded_by)"),
+        text(
+            "INSERT INTO result_attachments (id, tenant_id, result_id, followup_id, filename, content_type, size,"
+            " sha256, data, uploaded_by) VALUES (:id, :tenant_id, :result_id, :followup_id, :filename,"
+            " :content_type, :size, :sha256, :data, :uploaded_by)"
+        ),
         values,
     )
 
 
 async def attachments(session: AsyncSession, result_id: uuid.UUID) -> list[dict[str, Any]]:
-    return _rows(await session.execute(
-        text("SELECT id, followup_id, filename, content_type, size, sha256, uploaded_by, uploaded_at"
-             " FROM result_attachments WHERE result_id = :r ORDER BY uploaded_at"), {"r": result_id}))
+    return _rows(
+        await session.execute(
+            text(
+                "SELECT id, followup_id, filename, content_type, size, sha256, uploaded_by, uploaded_at"
+                " FROM result_attachments WHERE result_id = :r ORDER BY uploaded_at"
+            ),
+            {"r": result_id},
+        )
+    )
 
 
-async def attachment_meta(session: AsyncSession, result_id: uuid.UUID,
-                                attachment_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(
-        text("SELECT a.id, a.followup_id, a.filename, a.content_type, a.size, a.sha256, f.status AS followup_status"
-             " FROM result_attachments a LEFT JOIN result_followups f ON f.id = a.followup_id"
-             " WHERE a.id = :a AND a.result_id = :r"),  # the caller holds the result's row lock
-        {"a": attachment_id, "r": result_id})).first()
+async def attachment_meta(
+    session: AsyncSession, result_id: uuid.UUID, attachment_id: uuid.UUID
+) -> dict[str, Any] | None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT a.id, a.followup_id, a.filename, a.content_type, a.size, a.sha256, f.status AS followup_status"
+                " FROM result_attachments a LEFT JOIN result_followups f ON f.id = a.followup_id"
+                " WHERE a.id = :a AND a.result_id = :r"
+            ),  # the caller holds the result's row lock
+            {"a": attachment_id, "r": result_id},
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
@@ -256,16 +324,21 @@ async def delete_attachment(session: AsyncSession, attachment_id: uuid.UUID) -> 
 
 
 async def attachment_data(session: AsyncSession, attachment_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(
-        text("SELECT id, result_id, filename, content_type, data FROM result_attachments WHERE id = :id"),
-        {"id": attachment_id})).first()
+    row = (
+        await session.execute(
+            text("SELECT id, result_id, filename, content_type, data FROM result_attachments WHERE id = :id"),
+            {"id": attachment_id},
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
 async def mark_object_checked(session: AsyncSession, object_id: uuid.UUID, on: dt.date) -> None:
     await session.execute(
-        text("UPDATE registry_objects SET last_checked_on = GREATEST(COALESCE(last_checked_on, :d), :d),"
-             " updated_at = now() WHERE id = :id"),
+        text(
+            "UPDATE registry_objects SET last_checked_on = GREATEST(COALESCE(last_checked_on, :d), :d),"
+            " updated_at = now() WHERE id = :id"
+        ),
         {"d": on, "id": object_id},
     )
 

@@ -61,12 +61,16 @@ async def return_(ctx: Ctx, result_id: uuid.UUID, data: ReturnRequest) -> dict[s
 
 
 @post("/results/{result_id:uuid}/hazards/{hazard_id:uuid}/recheck", status_code=200)
-async def recheck(ctx: Ctx, result_id: uuid.UUID, hazard_id: uuid.UUID, data: RecheckRequest) -> dict[str, Any]:
+async def recheck(
+    ctx: Ctx, result_id: uuid.UUID, hazard_id: uuid.UUID, data: RecheckRequest
+) -> dict[str, Any]:
     return await service.recheck(ctx, result_id, hazard_id, data)
 
 
 @post("/results/{result_id:uuid}/followups/{followup_id:uuid}/close", status_code=200)
-async def close(ctx: Ctx, result_id: uuid.UUID, followup_id: uuid.UUID, data: CloseRequest | None = None) -> dict[str, Any]:
+async def close(
+    ctx: Ctx, result_id: uuid.UUID, followup_id: uuid.UUID, data: CloseRequest | None = None
+) -> dict[str, Any]:
     return await service.close_followup(ctx, result_id, followup_id, data or CloseRequest())
 
 
@@ -95,9 +99,15 @@ async def remove(ctx: Ctx, result_id: uuid.UUID, attachment_id: uuid.UUID) -> di
 
 
 def attachment_response(found: dict[str, Any]) -> Response[bytes]:
-    return Response(bytes(found["data"]), media_type=found["content_type"], headers={
-        "Content-Disposition": f"inline; filename*=UTF-8''{quote(found['filename'])}",
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=0"})
+    return Response(
+        bytes(found["data"]),
+        media_type=found["content_type"],
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(found['filename'])}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=0",
+        },
+    )
 
 
 @get("/attachments/{attachment_id:uuid}")
@@ -107,8 +117,21 @@ async def download(ctx: Ctx, attachment_id: uuid.UUID) -> Response[bytes]:
 
 router = Router(
     path="/api",
-    route_handlers=[task_results, entry, save, results, detail, submit, approve, return_, recheck, close, upload,
-                    remove, download],
+    route_handlers=[
+        task_results,
+        entry,
+        save,
+        results,
+        detail,
+        submit,
+        approve,
+        return_,
+        recheck,
+        close,
+        upload,
+        remove,
+        download,
+    ],
     guards=[requires_login, requires_department],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
     tags=["inspection"],

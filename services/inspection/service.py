@@ -115,27 +115,36 @@ async def _result(ctx: Ctx, result_id: uuid.UUID, *, lock: bool = False) -> dict
 
 # ---- reading --------------------------------------------------------------------------------------------------
 
+
 async def entry_view(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, Any]:
     task = await _task(ctx, task_id)
     team = await _team(ctx, task_id, uscc)
     obj = await _object(ctx, task_id, uscc)
     result = await repo.result_for(ctx.session, task_id, uscc)
     answered = await repo.points(ctx.session, result["id"]) if result else {}
-    points = [{**p, **answered.get(p["id"], {"outcome": None, "note": ""})}
-              for p in await repo.check_points(ctx.session, list(task["item_ids"]))]
+    points = [
+        {**p, **answered.get(p["id"], {"outcome": None, "note": ""})}
+        for p in await repo.check_points(ctx.session, list(task["item_ids"]))
+    ]
     end = workdays.month_end(task["end_month"])
     due = result["due_on"] if result else (await deadlines.deadline(ctx.session, end)).due
     on_team = ctx.principal.user_id in {m["user_id"] for m in team}
     follow_ups = await repo.followups(ctx.session, result["id"]) if result else []
     attachments = await repo.attachments(ctx.session, result["id"]) if result else []
     return {
-        "task": task, "object": obj, "team": [{"name": m["name"], "licence_no": m["licence_no"]} for m in team],
+        "task": task,
+        "object": obj,
+        "team": [{"name": m["name"], "licence_no": m["licence_no"]} for m in team],
         "on_team": on_team,
-        "result": _out(result) if result else None, "points": points, "due_on": due,
+        "result": _out(result) if result else None,
+        "points": points,
+        "due_on": due,
         "hazards": await repo.hazards(ctx.session, result["id"]) if result else [],
         "follow_ups": follow_ups,
-        "attachments": [{**a, "removable": _removable(a, result, on_team, _is_reviewer(ctx), follow_ups)}
-                        for a in attachments],
+        "attachments": [
+            {**a, "removable": _removable(a, result, on_team, _is_reviewer(ctx), follow_ups)}
+            for a in attachments
+        ],
         # Photos and documents of the result itself are added by its team while it is editable.
         "can_attach": bool(result) and on_team and result["status"] in EDITABLE,
         "attachment_max_bytes": max_attachment_bytes(),
@@ -152,17 +161,24 @@ async def result_detail(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
     result = await _result(ctx, result_id)
     view = await entry_view(ctx, result["task_id"], result["uscc"])
     view["can_review"] = _is_reviewer(ctx) and result["status"] == "待审核"
-    view["history"] = [msgspec.to_builtins(e) for e in await audit.events(
-        ctx.session, ctx.tenant_id, entity_type="result", entity_id=str(result_id))]
+    view["history"] = [
+        msgspec.to_builtins(e)
+        for e in await audit.events(
+            ctx.session, ctx.tenant_id, entity_type="result", entity_id=str(result_id)
+        )
+    ]
     return view
 
 
-async def list_results(ctx: Ctx, task_id: uuid.UUID | None = None, status: str | None = None) -> list[dict[str, Any]]:
+async def list_results(
+    ctx: Ctx, task_id: uuid.UUID | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
     today = dt.date.today()
     return [_out(r, today) for r in await repo.list_results(ctx.session, task_id=task_id, status=status)]
 
 
 # ---- entry ----------------------------------------------------------------------------------------------------
+
 
 def _validate(data: ResultDraft, point_ids: set[uuid.UUID]) -> None:
     seen: set[uuid.UUID] = set()
@@ -206,8 +222,13 @@ async def save_draft(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft)
     end = data.check_date or workdays.month_end(task["end_month"])
     due = await deadlines.deadline(ctx.session, end)
     result = await repo.result_for(ctx.session, task_id, uscc, lock=True)
-    values = {"check_end": end, "due_on": due.due, "due_uncertain": due.uncertain,
-              "entered_by": str(ctx.principal.user_id), "entered_by_name": ctx.principal.name}
+    values = {
+        "check_end": end,
+        "due_on": due.due,
+        "due_uncertain": due.uncertain,
+        "entered_by": str(ctx.principal.user_id),
+        "entered_by_name": ctx.principal.name,
+    }
     started = False
     if result is None:
         # A first entry locks the task row before inserting: the insert's foreign-key share lock on the task, taken
@@ -222,32 +243,92 @@ async def save_draft(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft)
         if obj is None:
             raise Conflict("该企业不在本部门的检查对象名录库中，请先在名录库中登记", field="uscc")
         result_id = uuid.uuid4()
-        await repo.insert_result(ctx.session, {**values, "id": result_id, "tenant_id": ctx.tenant_id,
-                                               "task_id": task_id, "uscc": uscc, "object_id": obj["object_id"]})
+        await repo.insert_result(
+            ctx.session,
+            {
+                **values,
+                "id": result_id,
+                "tenant_id": ctx.tenant_id,
+                "task_id": task_id,
+                "uscc": uscc,
+                "object_id": obj["object_id"],
+            },
+        )
         action = "result.create"
     else:
         result_id = result["id"]
         if result["status"] not in EDITABLE:
             raise Conflict(f"检查结果当前状态为“{result['status']}”，不能修改", field="status")
         action = "result.save"
-    await repo.update_draft(ctx.session, result_id, {**values, "check_date": data.check_date,
-                                                     "categories": data.categories, "summary": data.summary.strip()})
-    await repo.replace_points(ctx.session, ctx.tenant_id, result_id, [
-        {"cp": p.check_point_id, "outcome": p.outcome, "note": p.note.strip()} for p in data.points])
-    await repo.replace_hazards(ctx.session, ctx.tenant_id, result_id, [
-        {"id": h.id or uuid.uuid4(), "description": h.description.strip(), "severity": h.severity,
-         "rectify_by": h.rectify_by} for h in data.hazards])
-    await repo.replace_followups(ctx.session, ctx.tenant_id, result_id, [
-        {"id": f.id or uuid.uuid4(), "action": f.action, "target": f.target.strip(), "note": f.note.strip(),
-         "status": "已办结" if f.action == "无需后续处置" else "办理中"} for f in data.follow_ups])
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, action, "result", result_id, {
-        "task_id": str(task_id), "uscc": uscc, "points": len(data.points), "categories": data.categories,
-        "hazards": len(data.hazards), "follow_ups": [f.action for f in data.follow_ups],
-        "due_on": due.due.isoformat(), "due_uncertain": due.uncertain})
+    await repo.update_draft(
+        ctx.session,
+        result_id,
+        {
+            **values,
+            "check_date": data.check_date,
+            "categories": data.categories,
+            "summary": data.summary.strip(),
+        },
+    )
+    await repo.replace_points(
+        ctx.session,
+        ctx.tenant_id,
+        result_id,
+        [{"cp": p.check_point_id, "outcome": p.outcome, "note": p.note.strip()} for p in data.points],
+    )
+    await repo.replace_hazards(
+        ctx.session,
+        ctx.tenant_id,
+        result_id,
+        [
+            {
+                "id": h.id or uuid.uuid4(),
+                "description": h.description.strip(),
+                "severity": h.severity,
+                "rectify_by": h.rectify_by,
+            }
+            for h in data.hazards
+        ],
+    )
+    await repo.replace_followups(
+        ctx.session,
+        ctx.tenant_id,
+        result_id,
+        [
+            {
+                "id": f.id or uuid.uuid4(),
+                "action": f.action,
+                "target": f.target.strip(),
+                "note": f.note.strip(),
+                "status": "已办结" if f.action == "无需后续处置" else "办理中",
+            }
+            for f in data.follow_ups
+        ],
+    )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        action,
+        "result",
+        result_id,
+        {
+            "task_id": str(task_id),
+            "uscc": uscc,
+            "points": len(data.points),
+            "categories": data.categories,
+            "hazards": len(data.hazards),
+            "follow_ups": [f.action for f in data.follow_ups],
+            "due_on": due.due.isoformat(),
+            "due_uncertain": due.uncertain,
+        },
+    )
     out = _out(await _result(ctx, result_id))
     if due.uncertain:
-        out["warning"] = (f"{'、'.join(map(str, due.unknown_years))}年的法定节假日尚未公布，公示期限暂按周末计算，"
-                          "请管理员在国务院公布后导入当年安排")
+        out["warning"] = (
+            f"{'、'.join(map(str, due.unknown_years))}年的法定节假日尚未公布，公示期限暂按周末计算，"
+            "请管理员在国务院公布后导入当年安排"
+        )
     return out
 
 
@@ -289,10 +370,23 @@ async def submit(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
     _transition(result, "submit")
     await _check_complete(ctx, result)
     await repo.set_status(ctx.session, result_id, "待审核", submitted_at=dt.datetime.now(dt.UTC))
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "result.submit", "result", result_id,
-                       {"from": result["status"]})
-    await notifications.create(ctx.session, ctx.tenant_id, "result", f"待审核：{result['object_name']}",
-                               link=f"/results/{result_id}", dedupe_key=f"submit:{result_id}:{dt.datetime.now(dt.UTC).isoformat()}")
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "result.submit",
+        "result",
+        result_id,
+        {"from": result["status"]},
+    )
+    await notifications.create(
+        ctx.session,
+        ctx.tenant_id,
+        "result",
+        f"待审核：{result['object_name']}",
+        link=f"/results/{result_id}",
+        dedupe_key=f"submit:{result_id}:{dt.datetime.now(dt.UTC).isoformat()}",
+    )
     return _out(await _result(ctx, result_id))
 
 
@@ -309,12 +403,28 @@ async def return_result(ctx: Ctx, result_id: uuid.UUID, data: ReturnRequest) -> 
     result = await _result(ctx, result_id, lock=True)
     _transition(result, "return")
     now = dt.datetime.now(dt.UTC)
-    await repo.set_status(ctx.session, result_id, "退回", return_reason=reason, reviewed_by=str(ctx.principal.user_id),
-                          reviewed_by_name=ctx.principal.name, reviewed_at=now)
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "result.return", "result", result_id, {"reason": reason})
-    await notifications.create(ctx.session, ctx.tenant_id, "result", f"检查结果被退回：{result['object_name']}",
-                               body=reason, link=f"/results/{result_id}", recipient_id=result["entered_by"],
-                               dedupe_key=f"return:{result_id}:{now.isoformat()}")
+    await repo.set_status(
+        ctx.session,
+        result_id,
+        "退回",
+        return_reason=reason,
+        reviewed_by=str(ctx.principal.user_id),
+        reviewed_by_name=ctx.principal.name,
+        reviewed_at=now,
+    )
+    await audit.record(
+        ctx.session, ctx.tenant_id, ctx.actor, "result.return", "result", result_id, {"reason": reason}
+    )
+    await notifications.create(
+        ctx.session,
+        ctx.tenant_id,
+        "result",
+        f"检查结果被退回：{result['object_name']}",
+        body=reason,
+        link=f"/results/{result_id}",
+        recipient_id=result["entered_by"],
+        dedupe_key=f"return:{result_id}:{now.isoformat()}",
+    )
     return _out(await _result(ctx, result_id))
 
 
@@ -326,29 +436,66 @@ async def approve(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
     if (await _task(ctx, result["task_id"])).get("joint"):
         return await _approve_joint_part(ctx, result)
     now = dt.datetime.now(dt.UTC)
-    await repo.set_status(ctx.session, result_id, "已公示", reviewed_by=str(ctx.principal.user_id),
-                          reviewed_by_name=ctx.principal.name, reviewed_at=now, published_at=now, return_reason=None)
+    await repo.set_status(
+        ctx.session,
+        result_id,
+        "已公示",
+        reviewed_by=str(ctx.principal.user_id),
+        reviewed_by_name=ctx.principal.name,
+        reviewed_at=now,
+        published_at=now,
+        return_reason=None,
+    )
     task = await _task(ctx, result["task_id"])
     items = await planning_items(ctx, task)
     hazards = await repo.hazards(ctx.session, result_id)
     follow = [f["action"] for f in await repo.followups(ctx.session, result_id)]
-    await public_repo.insert_public_result(ctx.session, {
-        "id": result_id, "task_id": result["task_id"], "draw_id": task["draw_id"],
-        "department_code": ctx.department.code, "department_name": ctx.department.name,
-        "region_code": ctx.department.region_code, "plan_number": result["plan_number"],
-        "plan_name": result["plan_name"], "task_number": result["task_number"], "task_name": result["task_name"],
-        "uscc": result["uscc"], "enterprise_name": result["object_name"], "name_key": normalise(result["object_name"]),
-        "name_grams": name_grams(result["object_name"]), "address": result["address"], "items": items,
-        "check_date": result["check_date"], "categories": list(result["categories"]), "hazard_count": len(hazards),
-        "follow_up": "、".join(follow), "published_at": now,
-    })
+    await public_repo.insert_public_result(
+        ctx.session,
+        {
+            "id": result_id,
+            "task_id": result["task_id"],
+            "draw_id": task["draw_id"],
+            "department_code": ctx.department.code,
+            "department_name": ctx.department.name,
+            "region_code": ctx.department.region_code,
+            "plan_number": result["plan_number"],
+            "plan_name": result["plan_name"],
+            "task_number": result["task_number"],
+            "task_name": result["task_name"],
+            "uscc": result["uscc"],
+            "enterprise_name": result["object_name"],
+            "name_key": normalise(result["object_name"]),
+            "name_grams": name_grams(result["object_name"]),
+            "address": result["address"],
+            "items": items,
+            "check_date": result["check_date"],
+            "categories": list(result["categories"]),
+            "hazard_count": len(hazards),
+            "follow_up": "、".join(follow),
+            "published_at": now,
+        },
+    )
     await repo.mark_object_checked(ctx.session, result["object_id"], result["check_date"])
     late = now.date() > result["due_on"]
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "result.approve", "result", result_id,
-                       {"published_at": now.isoformat(), "due_on": result["due_on"].isoformat(), "late": late})
-    await notifications.create(ctx.session, ctx.tenant_id, "result", f"检查结果已公示：{result['object_name']}",
-                               link=f"/results/{result_id}", recipient_id=result["entered_by"],
-                               dedupe_key=f"approve:{result_id}")
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "result.approve",
+        "result",
+        result_id,
+        {"published_at": now.isoformat(), "due_on": result["due_on"].isoformat(), "late": late},
+    )
+    await notifications.create(
+        ctx.session,
+        ctx.tenant_id,
+        "result",
+        f"检查结果已公示：{result['object_name']}",
+        link=f"/results/{result_id}",
+        recipient_id=result["entered_by"],
+        dedupe_key=f"approve:{result_id}",
+    )
     return _out(await _result(ctx, result_id))
 
 
@@ -360,13 +507,16 @@ async def planning_items(ctx: Ctx, task: dict[str, Any]) -> str:
 
 # ---- after publication: rectification and follow-up ------------------------------------------------------------
 
+
 async def _require_team_or_reviewer(ctx: Ctx, result: dict[str, Any]) -> None:
     if _is_reviewer(ctx):
         return
     await _require_team(ctx, result["task_id"], result["uscc"])
 
 
-async def recheck(ctx: Ctx, result_id: uuid.UUID, hazard_id: uuid.UUID, data: RecheckRequest) -> dict[str, Any]:
+async def recheck(
+    ctx: Ctx, result_id: uuid.UUID, hazard_id: uuid.UUID, data: RecheckRequest
+) -> dict[str, Any]:
     result = await _result(ctx, result_id, lock=True)
     await _require_team_or_reviewer(ctx, result)
     if result["status"] != "已公示":
@@ -376,7 +526,9 @@ async def recheck(ctx: Ctx, result_id: uuid.UUID, hazard_id: uuid.UUID, data: Re
         raise NotFound("隐患不存在", field="hazard_id")
     if hazard["status"] == "已整改":
         raise Conflict("该隐患已整改完毕", field="status")
-    if data.rechecked_on > dt.date.today() or (result["check_date"] and data.rechecked_on < result["check_date"]):
+    if data.rechecked_on > dt.date.today() or (
+        result["check_date"] and data.rechecked_on < result["check_date"]
+    ):
         raise InvalidInput("复查日期应在检查日期与今天之间", field="rechecked_on")
     if data.rectified:
         status = "已整改"
@@ -384,13 +536,24 @@ async def recheck(ctx: Ctx, result_id: uuid.UUID, hazard_id: uuid.UUID, data: Re
         status = "逾期未整改"
     else:
         status = "整改中"
-    await repo.recheck_hazard(ctx.session, hazard_id, status, data.rechecked_on, data.note.strip(), ctx.principal.name)
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "hazard.recheck", "result", result_id,
-                       {"hazard_id": str(hazard_id), "status": status, "on": data.rechecked_on.isoformat()})
+    await repo.recheck_hazard(
+        ctx.session, hazard_id, status, data.rechecked_on, data.note.strip(), ctx.principal.name
+    )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "hazard.recheck",
+        "result",
+        result_id,
+        {"hazard_id": str(hazard_id), "status": status, "on": data.rechecked_on.isoformat()},
+    )
     return await result_detail(ctx, result_id)
 
 
-async def close_followup(ctx: Ctx, result_id: uuid.UUID, followup_id: uuid.UUID, data: CloseRequest) -> dict[str, Any]:
+async def close_followup(
+    ctx: Ctx, result_id: uuid.UUID, followup_id: uuid.UUID, data: CloseRequest
+) -> dict[str, Any]:
     result = await _result(ctx, result_id, lock=True)
     await _require_team_or_reviewer(ctx, result)
     if result["status"] != "已公示":
@@ -405,15 +568,24 @@ async def close_followup(ctx: Ctx, result_id: uuid.UUID, followup_id: uuid.UUID,
         if open_:
             raise Conflict(f"还有 {len(open_)} 项隐患未整改复查完毕，不能办结", field="hazards")
     await repo.close_followup(ctx.session, followup_id, data.note.strip(), ctx.principal.name)
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "followup.close", "result", result_id,
-                       {"followup_id": str(followup_id), "action": followup["action"]})
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "followup.close",
+        "result",
+        result_id,
+        {"followup_id": str(followup_id), "action": followup["action"]},
+    )
     return await result_detail(ctx, result_id)
 
 
 # ---- attachments ----------------------------------------------------------------------------------------------
 
-async def add_attachment(ctx: Ctx, result_id: uuid.UUID, filename: str, content: bytes,
-                         followup_id: uuid.UUID | None = None) -> dict[str, Any]:
+
+async def add_attachment(
+    ctx: Ctx, result_id: uuid.UUID, filename: str, content: bytes, followup_id: uuid.UUID | None = None
+) -> dict[str, Any]:
     result = await _result(ctx, result_id, lock=True)
     if followup_id is None:
         await _require_team(ctx, result["task_id"], result["uscc"])
@@ -435,13 +607,37 @@ async def add_attachment(ctx: Ctx, result_id: uuid.UUID, filename: str, content:
     name = os.path.basename(filename or "").strip()[:120] or f"附件{ext}"
     attachment_id = uuid.uuid4()
     digest = hashlib.sha256(content).hexdigest()
-    await repo.insert_attachment(ctx.session, {
-        "id": attachment_id, "tenant_id": ctx.tenant_id, "result_id": result_id, "followup_id": followup_id,
-        "filename": name, "content_type": mime, "size": len(content), "sha256": digest, "data": content,
-        "uploaded_by": ctx.principal.name})
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "result.attach", "result", result_id,
-                       {"attachment_id": str(attachment_id), "sha256": digest, "type": mime, "size": len(content)})
-    return {"id": attachment_id, "filename": name, "content_type": mime, "size": len(content), "sha256": digest}
+    await repo.insert_attachment(
+        ctx.session,
+        {
+            "id": attachment_id,
+            "tenant_id": ctx.tenant_id,
+            "result_id": result_id,
+            "followup_id": followup_id,
+            "filename": name,
+            "content_type": mime,
+            "size": len(content),
+            "sha256": digest,
+            "data": content,
+            "uploaded_by": ctx.principal.name,
+        },
+    )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "result.attach",
+        "result",
+        result_id,
+        {"attachment_id": str(attachment_id), "sha256": digest, "type": mime, "size": len(content)},
+    )
+    return {
+        "id": attachment_id,
+        "filename": name,
+        "content_type": mime,
+        "size": len(content),
+        "sha256": digest,
+    }
 
 
 async def remove_attachment(ctx: Ctx, result_id: uuid.UUID, attachment_id: uuid.UUID) -> dict[str, Any]:
@@ -461,14 +657,31 @@ async def remove_attachment(ctx: Ctx, result_id: uuid.UUID, attachment_id: uuid.
         if found["followup_status"] == "已办结":
             raise Conflict("该后续处置已办结，不能删除其附件", field="status")
     await repo.delete_attachment(ctx.session, attachment_id)
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "result.detach", "result", result_id, {
-        "attachment_id": str(attachment_id), "filename": found["filename"], "sha256": found["sha256"],
-        "type": found["content_type"], "size": found["size"]})
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "result.detach",
+        "result",
+        result_id,
+        {
+            "attachment_id": str(attachment_id),
+            "filename": found["filename"],
+            "sha256": found["sha256"],
+            "type": found["content_type"],
+            "size": found["size"],
+        },
+    )
     return {"id": attachment_id, "deleted": True}
 
 
-def _removable(attachment: dict[str, Any], result: dict[str, Any] | None, on_team: bool, reviewer: bool,
-               followups: list[dict[str, Any]]) -> bool:
+def _removable(
+    attachment: dict[str, Any],
+    result: dict[str, Any] | None,
+    on_team: bool,
+    reviewer: bool,
+    followups: list[dict[str, Any]],
+) -> bool:
     """The same rule as ``remove_attachment``, for showing the delete buttons."""
     if result is None:
         return False
@@ -489,6 +702,7 @@ async def attachment(ctx: Ctx, attachment_id: uuid.UUID) -> dict[str, Any]:
 # Each participating department enters its own part for its own items (its own tenant rows, keyed by the lead's task
 # id and the USCC); the team is in ``joint_team_members``; a part approved by its department waits as 已通过 until the
 # lead publishes the unified record (services/federation/results.py).
+
 
 async def _joint_task(ctx: Ctx, task: dict[str, Any]) -> dict[str, Any]:
     joint = await frepo.joint_task(ctx.session, task["id"])
@@ -515,12 +729,31 @@ async def _object(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, Any] | N
 
 async def _approve_joint_part(ctx: Ctx, result: dict[str, Any]) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
-    await repo.set_status(ctx.session, result["id"], "已通过", reviewed_by=str(ctx.principal.user_id),
-                          reviewed_by_name=ctx.principal.name, reviewed_at=now, return_reason=None)
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "result.approve_part", "result", result["id"],
-                       {"task_id": str(result["task_id"]), "uscc": result["uscc"]})
-    await notifications.create(ctx.session, ctx.tenant_id, "result",
-                               f"联合检查本部门部分已审核通过，待牵头部门统一公示：{result['object_name']}",
-                               link=f"/results/{result['id']}", recipient_id=result["entered_by"],
-                               dedupe_key=f"approve:{result['id']}")
+    await repo.set_status(
+        ctx.session,
+        result["id"],
+        "已通过",
+        reviewed_by=str(ctx.principal.user_id),
+        reviewed_by_name=ctx.principal.name,
+        reviewed_at=now,
+        return_reason=None,
+    )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "result.approve_part",
+        "result",
+        result["id"],
+        {"task_id": str(result["task_id"]), "uscc": result["uscc"]},
+    )
+    await notifications.create(
+        ctx.session,
+        ctx.tenant_id,
+        "result",
+        f"联合检查本部门部分已审核通过，待牵头部门统一公示：{result['object_name']}",
+        link=f"/results/{result['id']}",
+        recipient_id=result["entered_by"],
+        dedupe_key=f"approve:{result['id']}",
+    )
     return _out(await _result(ctx, result["id"]))

@@ -22,8 +22,15 @@ async def _ctx(session: AsyncSession, tenant_id: uuid.UUID, actor: dict[str, Any
     return service.Ctx(session, msgspec.convert(actor, Principal), await department_of(session, tenant_id))
 
 
-async def _run(session: AsyncSession, tenant_id: uuid.UUID, task_id: str, actor: dict[str, Any],
-               step: str, back_to: str, action: Any) -> None:
+async def _run(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    task_id: str,
+    actor: dict[str, Any],
+    step: str,
+    back_to: str,
+    action: Any,
+) -> None:
     ctx = await _ctx(session, tenant_id, actor)
     task = uuid.UUID(task_id)
     savepoint = await session.begin_nested()
@@ -35,41 +42,73 @@ async def _run(session: AsyncSession, tenant_id: uuid.UUID, task_id: str, actor:
         await savepoint.rollback()
         await repo.set_task_status(session, task, back_to)
         title = f"任务{step}未完成：{exc.message}"
-    await notifications.create(session, tenant_id, "planning", title, link=f"/tasks/{task}",
-                               recipient_id=str(actor["user_id"]))
+    await notifications.create(
+        session, tenant_id, "planning", title, link=f"/tasks/{task}", recipient_id=str(actor["user_id"])
+    )
 
 
-async def _give_up(session: AsyncSession, tenant_id: uuid.UUID, task_id: str, actor: dict[str, Any],
-                   step: str, running: str, back_to: str) -> None:
+async def _give_up(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    task_id: str,
+    actor: dict[str, Any],
+    step: str,
+    running: str,
+    back_to: str,
+) -> None:
     """The job failed every attempt (an error, a timeout): put the task back where the planner can try again."""
     task = uuid.UUID(task_id)
     current = await repo.get_task(session, task)
     if current is None or current["status"] != running:
         return
     await repo.set_task_status(session, task, back_to)
-    await notifications.create(session, tenant_id, "planning", f"任务{step}未完成：系统多次尝试均失败，请稍后重试或联系运维人员",
-                               link=f"/tasks/{task}", recipient_id=str(actor["user_id"]))
+    await notifications.create(
+        session,
+        tenant_id,
+        "planning",
+        f"任务{step}未完成：系统多次尝试均失败，请稍后重试或联系运维人员",
+        link=f"/tasks/{task}",
+        recipient_id=str(actor["user_id"]),
+    )
 
 
-async def give_up_announce(session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any],
-                           entropy_source: str) -> None:
+async def give_up_announce(
+    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any], entropy_source: str
+) -> None:
     await _give_up(session, tenant_id, task_id, actor, "公告", "公告中", "草稿")
 
 
-async def give_up_draw(session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any],
-                       public_entropy: str) -> None:
+async def give_up_draw(
+    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any], public_entropy: str
+) -> None:
     await _give_up(session, tenant_id, task_id, actor, "抽取", "抽取中", "已公告")
 
 
 @tenant_job("planning.announce", give_up=give_up_announce)
-async def announce_job(session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any],
-                       entropy_source: str) -> None:
-    await _run(session, tenant_id, task_id, actor, "公告", "草稿",
-               lambda ctx, task: service.announce(ctx, task, AnnounceRequest(entropy_source), in_job=True))
+async def announce_job(
+    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any], entropy_source: str
+) -> None:
+    await _run(
+        session,
+        tenant_id,
+        task_id,
+        actor,
+        "公告",
+        "草稿",
+        lambda ctx, task: service.announce(ctx, task, AnnounceRequest(entropy_source), in_job=True),
+    )
 
 
 @tenant_job("planning.draw", give_up=give_up_draw)
-async def draw_job(session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any],
-                   public_entropy: str) -> None:
-    await _run(session, tenant_id, task_id, actor, "抽取", "已公告",
-               lambda ctx, task: service.run_draw(ctx, task, DrawRequest(public_entropy), in_job=True))
+async def draw_job(
+    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any], public_entropy: str
+) -> None:
+    await _run(
+        session,
+        tenant_id,
+        task_id,
+        actor,
+        "抽取",
+        "已公告",
+        lambda ctx, task: service.run_draw(ctx, task, DrawRequest(public_entropy), in_job=True),
+    )

@@ -46,11 +46,19 @@ async def new_plan_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
 
 
 @post("/plans/new")
-async def create_plan_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession) -> Template | Redirect:
+async def create_plan_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession
+) -> Template | Redirect:
     form = await request.form()
-    values = clean({"year": form.get("year"), "kind": form.get("kind"),
-                    "initiating_section": form.get("initiating_section"),
-                    "joint_sections": form.getall("joint_sections", []), "table_date": form.get("table_date")})
+    values = clean(
+        {
+            "year": form.get("year"),
+            "kind": form.get("kind"),
+            "initiating_section": form.get("initiating_section"),
+            "joint_sections": form.getall("joint_sections", []),
+            "table_date": form.get("table_date"),
+        }
+    )
     savepoint = await db.begin_nested()
     try:
         plan = await service.create_plan(ctx, to_struct(values, PlanCreate))
@@ -66,14 +74,17 @@ async def plan_page(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uuid.UUI
 
 
 @post("/plans/{plan_id:uuid}/publish")
-async def publish_plan_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                            plan_id: uuid.UUID) -> Template | Redirect:
+async def publish_plan_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, plan_id: uuid.UUID
+) -> Template | Redirect:
     savepoint = await db.begin_nested()
     try:
         await service.publish_plan(ctx, plan_id)
     except DomainError as exc:
         await savepoint.rollback()
-        return await _render(request, "plan.html", ctx=ctx, plan=await service.plan_detail(ctx, plan_id), error=exc)
+        return await _render(
+            request, "plan.html", ctx=ctx, plan=await service.plan_detail(ctx, plan_id), error=exc
+        )
     return Redirect(f"/plans/{plan_id}")
 
 
@@ -81,42 +92,65 @@ async def _task_form(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uuid.UU
     plan = await service.plan_detail(ctx, plan_id)
     items = await repo.active_items(ctx.session)
     tags = await repo.tags_by_category(ctx.session)
-    return await _render(request, "task_form.html", ctx=ctx, plan=plan, items=items, tags=tags,
-                         **extra)
+    return await _render(request, "task_form.html", ctx=ctx, plan=plan, items=items, tags=tags, **extra)
 
 
 @get("/plans/{plan_id:uuid}/tasks/new")
 async def new_task_page(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uuid.UUID) -> Template:
     plan = await service.plan_detail(ctx, plan_id)
-    return await _task_form(request, ctx, plan_id, values={
-        "draw_type": "定向", "ratio_mode": "per_class", "start_month": f"{plan.year}-05", "end_month": f"{plan.year}-06",
-        "min_inspectors": 2, "class_A": "5%", "class_B": "5%", "class_C": "5%", "class_D": "5%",
-    })
+    return await _task_form(
+        request,
+        ctx,
+        plan_id,
+        values={
+            "draw_type": "定向",
+            "ratio_mode": "per_class",
+            "start_month": f"{plan.year}-05",
+            "end_month": f"{plan.year}-06",
+            "min_inspectors": 2,
+            "class_A": "5%",
+            "class_B": "5%",
+            "class_C": "5%",
+            "class_D": "5%",
+        },
+    )
 
 
 def _task_values(form: Any) -> dict[str, Any]:
     per_class = form.get("ratio_mode") == "per_class"
-    scope = clean({
-        "industries": form.getall("industries", []), "tags_all": form.getall("tags_all", []),
-        "risk_classes": form.getall("risk_classes", []),
-        "major_hazard_only": form.get("major_hazard_only") == "on" or None,
-        "direct_supervision_only": form.get("direct_supervision_only") == "on" or None,
-    })
-    return clean({
-        "name": form.get("name"), "draw_type": form.get("draw_type"), "start_month": form.get("start_month"),
-        "end_month": form.get("end_month"), "item_codes": form.getall("item_codes", []),
-        "ratio": None if per_class else form.get("ratio"),
-        "class_ratios": {c: form.get(f"class_{c}", "") for c in "ABCD"} if per_class else None,
-        "ratio_note": form.get("ratio_note"), "item_note": form.get("item_note"), "scope": scope,
-        "scope_note": form.get("scope_note"), "min_inspectors": form.get("min_inspectors"),
-        "exclude_checked_within_months": form.get("exclude_checked_within_months"),
-        "annual_cap": form.get("annual_cap"),
-    })
+    scope = clean(
+        {
+            "industries": form.getall("industries", []),
+            "tags_all": form.getall("tags_all", []),
+            "risk_classes": form.getall("risk_classes", []),
+            "major_hazard_only": form.get("major_hazard_only") == "on" or None,
+            "direct_supervision_only": form.get("direct_supervision_only") == "on" or None,
+        }
+    )
+    return clean(
+        {
+            "name": form.get("name"),
+            "draw_type": form.get("draw_type"),
+            "start_month": form.get("start_month"),
+            "end_month": form.get("end_month"),
+            "item_codes": form.getall("item_codes", []),
+            "ratio": None if per_class else form.get("ratio"),
+            "class_ratios": {c: form.get(f"class_{c}", "") for c in "ABCD"} if per_class else None,
+            "ratio_note": form.get("ratio_note"),
+            "item_note": form.get("item_note"),
+            "scope": scope,
+            "scope_note": form.get("scope_note"),
+            "min_inspectors": form.get("min_inspectors"),
+            "exclude_checked_within_months": form.get("exclude_checked_within_months"),
+            "annual_cap": form.get("annual_cap"),
+        }
+    )
 
 
 @post("/plans/{plan_id:uuid}/tasks/new")
-async def create_task_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                           plan_id: uuid.UUID) -> Template | Redirect:
+async def create_task_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, plan_id: uuid.UUID
+) -> Template | Redirect:
     form = await request.form()
     values = _task_values(form)
     savepoint = await db.begin_nested()
@@ -135,8 +169,17 @@ async def _task_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UU
     draw = await service.draw_detail(ctx, task.draw_id) if task.draw_id else None
     team_view = await teams.teams_view(ctx, task_id)
     inspectors = await trepo.active_inspectors(ctx.session) if team_view["matched"] else []
-    return await _render(request, "task.html", ctx=ctx, task=task, plan=plan, draw=draw, teams=team_view,
-                         inspectors=inspectors, **extra)
+    return await _render(
+        request,
+        "task.html",
+        ctx=ctx,
+        task=task,
+        plan=plan,
+        draw=draw,
+        teams=team_view,
+        inspectors=inspectors,
+        **extra,
+    )
 
 
 @get("/tasks/{task_id:uuid}")
@@ -144,8 +187,9 @@ async def task_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUI
     return await _task_page(request, ctx, task_id)
 
 
-async def _task_action(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID,
-                       action: Any) -> Template | Redirect:
+async def _task_action(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID, action: Any
+) -> Template | Redirect:
     savepoint = await db.begin_nested()
     try:
         await action()
@@ -156,8 +200,9 @@ async def _task_action(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSessi
 
 
 @post("/tasks/{task_id:uuid}/announce")
-async def announce_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                        task_id: uuid.UUID) -> Template | Redirect:
+async def announce_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
+) -> Template | Redirect:
     form = await request.form()
 
     async def action() -> None:
@@ -168,19 +213,23 @@ async def announce_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSess
 
 
 @post("/tasks/{task_id:uuid}/draw")
-async def draw_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                    task_id: uuid.UUID) -> Template | Redirect:
+async def draw_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
+) -> Template | Redirect:
     form = await request.form()
 
     async def action() -> None:
-        await service.run_draw(ctx, task_id, to_struct({"public_entropy": form.get("public_entropy", "")}, DrawRequest))
+        await service.run_draw(
+            ctx, task_id, to_struct({"public_entropy": form.get("public_entropy", "")}, DrawRequest)
+        )
 
     return await _task_action(request, ctx, db, task_id, action)
 
 
 @post("/tasks/{task_id:uuid}/void")
-async def void_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                    task_id: uuid.UUID) -> Template | Redirect:
+async def void_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
+) -> Template | Redirect:
     form = await request.form()
 
     async def action() -> None:
@@ -190,8 +239,9 @@ async def void_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
 
 
 @post("/tasks/{task_id:uuid}/match")
-async def match_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                     task_id: uuid.UUID) -> Template | Redirect:
+async def match_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
+) -> Template | Redirect:
     form = await request.form()
 
     async def action() -> None:
@@ -202,14 +252,22 @@ async def match_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession
 
 
 @post("/tasks/{task_id:uuid}/adjust")
-async def adjust_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                      task_id: uuid.UUID) -> Template | Redirect:
+async def adjust_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
+) -> Template | Redirect:
     form = await request.form()
 
     async def action() -> None:
         uscc, _, slot = str(form.get("member", "")).partition("|")
-        data = to_struct({"uscc": uscc, "slot": slot or "-1", "inspector_id": form.get("inspector_id", ""),
-                          "reason": form.get("reason", "")}, teams.AdjustRequest)
+        data = to_struct(
+            {
+                "uscc": uscc,
+                "slot": slot or "-1",
+                "inspector_id": form.get("inspector_id", ""),
+                "reason": form.get("reason", ""),
+            },
+            teams.AdjustRequest,
+        )
         await teams.adjust_team(ctx, task_id, data)
 
     return await _task_action(request, ctx, db, task_id, action)
@@ -223,8 +281,17 @@ async def notice_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.U
     if team is None:
         raise NotFound("该企业不在本任务的检查名单中", field="uscc")
     items = await repo.items_by_id(ctx.session, await _item_ids(ctx, task_id))
-    return await _render(request, "notice.html", ctx=ctx, task=task, plan=plan, team=team, items=items,
-                         department=ctx.department, today=dt.date.today())
+    return await _render(
+        request,
+        "notice.html",
+        ctx=ctx,
+        task=task,
+        plan=plan,
+        team=team,
+        items=items,
+        department=ctx.department,
+        today=dt.date.today(),
+    )
 
 
 async def _item_ids(ctx: Ctx, task_id: uuid.UUID) -> list[uuid.UUID]:
@@ -239,9 +306,23 @@ async def my_assignments_page(request: Request[Any, Any, Any], ctx: Ctx) -> Temp
 
 router = Router(
     path="/",
-    route_handlers=[plans_page, new_plan_page, create_plan_form, plan_page, publish_plan_form, new_task_page,
-                    create_task_form, task_page, announce_form, draw_form, void_form, match_form, adjust_form,
-                    notice_page, my_assignments_page],
+    route_handlers=[
+        plans_page,
+        new_plan_page,
+        create_plan_form,
+        plan_page,
+        publish_plan_form,
+        new_task_page,
+        create_task_form,
+        task_page,
+        announce_form,
+        draw_form,
+        void_form,
+        match_form,
+        adjust_form,
+        notice_page,
+        my_assignments_page,
+    ],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
 )

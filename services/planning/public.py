@@ -29,10 +29,17 @@ def proof_bytes(parts: dict[str, Any]) -> bytes:
         return cached
     canonical = fast.from_canonical(bytes(parts["eligible_list"]))
     proof = DrawProof(
-        version=protocol.VERSION, task_number=parts["protocol_task_number"], ratios=dict(parts["ratios"]),
-        eligible=canonical.entries(), population_hash=parts["population_hash"], commitment=parts["commitment"],
-        secret=parts["secret"], public_entropy=parts["public_entropy"] or "", seed=parts["seed"],
-        selected={k: list(v) for k, v in parts["selected"].items()}, matching=parts["matching"],
+        version=protocol.VERSION,
+        task_number=parts["protocol_task_number"],
+        ratios=dict(parts["ratios"]),
+        eligible=canonical.entries(),
+        population_hash=parts["population_hash"],
+        commitment=parts["commitment"],
+        secret=parts["secret"],
+        public_entropy=parts["public_entropy"] or "",
+        seed=parts["seed"],
+        selected={k: list(v) for k, v in parts["selected"].items()},
+        matching=parts["matching"],
     )
     data = encode_proof(proof)
     if len(_PROOFS) >= 16:
@@ -69,9 +76,12 @@ async def proof_file(public_db: AsyncSession, draw_id: uuid.UUID) -> Response[by
     if parts is None:
         raise NotFound("该抽取尚未完成或不存在，没有可下载的证明文件", field="draw_id")
     return Response(
-        proof_bytes(parts), media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="draw-proof-{draw_id}.json"',
-                 "Cache-Control": "public, max-age=300"},
+        proof_bytes(parts),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="draw-proof-{draw_id}.json"',
+            "Cache-Control": "public, max-age=300",
+        },
     )
 
 

@@ -14,12 +14,12 @@ COLUMNS = (
     " selected_count, voided_at, void_reason, seed IS NOT NULL AS has_proof, matching IS NOT NULL AS has_matching,"
     " adjustments"
 )
-PROOF_COLUMNS = (
-    "protocol_task_number, ratios, population_hash, commitment, secret, seed, public_entropy, selected, matching"
-)
+PROOF_COLUMNS = "protocol_task_number, ratios, population_hash, commitment, secret, seed, public_entropy, selected, matching"
 
 
-async def list_draws(session: AsyncSession, region_code: str | None, limit: int = 200) -> list[dict[str, Any]]:
+async def list_draws(
+    session: AsyncSession, region_code: str | None, limit: int = 200
+) -> list[dict[str, Any]]:
     sql = f"SELECT {COLUMNS} FROM public_draws"
     params: dict[str, Any] = {"limit": limit}
     if region_code:
@@ -32,8 +32,10 @@ async def list_draws(session: AsyncSession, region_code: str | None, limit: int 
 async def get_draw(session: AsyncSession, draw_or_task_id: uuid.UUID) -> dict[str, Any] | None:
     row = (
         await session.execute(
-            text(f"SELECT {COLUMNS} FROM public_draws WHERE draw_id = :id OR task_id = :id"
-                 " ORDER BY announced_at DESC LIMIT 1"),
+            text(
+                f"SELECT {COLUMNS} FROM public_draws WHERE draw_id = :id OR task_id = :id"
+                " ORDER BY announced_at DESC LIMIT 1"
+            ),
             {"id": draw_or_task_id},
         )
     ).first()
@@ -45,10 +47,12 @@ async def get_proof_parts(session: AsyncSession, draw_or_task_id: uuid.UUID) -> 
     # the draw (migration 0051). Rows published before that kept a copy in `public_draws.eligible_list`.
     row = (
         await session.execute(
-            text(f"SELECT p.*, coalesce(l.eligible_list, public_eligible_list(p.draw_id)) AS eligible_list FROM"
-                 f" (SELECT draw_id, {PROOF_COLUMNS} FROM public_draws WHERE (draw_id = :id OR task_id = :id)"
-                 " AND seed IS NOT NULL ORDER BY announced_at DESC LIMIT 1) p"
-                 " JOIN public_draws l ON l.draw_id = p.draw_id"),
+            text(
+                f"SELECT p.*, coalesce(l.eligible_list, public_eligible_list(p.draw_id)) AS eligible_list FROM"
+                f" (SELECT draw_id, {PROOF_COLUMNS} FROM public_draws WHERE (draw_id = :id OR task_id = :id)"
+                " AND seed IS NOT NULL ORDER BY announced_at DESC LIMIT 1) p"
+                " JOIN public_draws l ON l.draw_id = p.draw_id"
+            ),
             {"id": draw_or_task_id},
         )
     ).first()
@@ -56,5 +60,7 @@ async def get_proof_parts(session: AsyncSession, draw_or_task_id: uuid.UUID) -> 
 
 
 async def selected_objects(session: AsyncSession, draw_id: uuid.UUID) -> list[dict[str, Any]]:
-    row = await session.execute(text("SELECT selected_objects FROM public_draws WHERE draw_id = :id"), {"id": draw_id})
+    row = await session.execute(
+        text("SELECT selected_objects FROM public_draws WHERE draw_id = :id"), {"id": draw_id}
+    )
     return list(row.scalar_one_or_none() or [])

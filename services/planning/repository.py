@@ -28,7 +28,9 @@ async def sections_by_id(session: AsyncSession) -> dict[uuid.UUID, dict[str, Any
 
 async def items_by_code(session: AsyncSession, codes: list[str]) -> dict[str, dict[str, Any]]:
     rows = await session.execute(
-        text("SELECT id, code, name, category, specialties FROM inspection_items WHERE active AND code = ANY(:c)"),
+        text(
+            "SELECT id, code, name, category, specialties FROM inspection_items WHERE active AND code = ANY(:c)"
+        ),
         {"c": codes},
     )
     return {r.code: dict(r._mapping) for r in rows}
@@ -51,7 +53,9 @@ async def tags_by_category(session: AsyncSession) -> dict[str, list[str]]:
 
 async def items_by_id(session: AsyncSession, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
     rows = await session.execute(
-        text("SELECT id, code, name, category, specialties FROM inspection_items WHERE id = ANY(:ids) ORDER BY code"),
+        text(
+            "SELECT id, code, name, category, specialties FROM inspection_items WHERE id = ANY(:ids) ORDER BY code"
+        ),
         {"ids": ids},
     )
     return [dict(r._mapping) for r in rows]
@@ -80,9 +84,7 @@ async def insert_plan(session: AsyncSession, values: dict[str, Any]) -> None:
     )
 
 
-PLAN_COLUMNS = (
-    "id, number, seq, name, year, kind, initiating_section_id, joint_section_ids, table_date, status, created_by"
-)
+PLAN_COLUMNS = "id, number, seq, name, year, kind, initiating_section_id, joint_section_ids, table_date, status, created_by"
 
 
 async def list_plans(session: AsyncSession, year: int | None = None) -> list[dict[str, Any]]:
@@ -151,6 +153,7 @@ async def set_task_status(session: AsyncSession, task_id: uuid.UUID, status: str
 
 # ---- draws ----------------------------------------------------------------------------------------------------
 
+
 def _scope_sql(scope: dict[str, Any], params: dict[str, Any]) -> str:
     """Translate a task's object scope into WHERE clauses with bound parameters only."""
     clauses = ["o.active", "o.status = '在营'"]
@@ -176,11 +179,15 @@ async def in_scope_exceeds(session: AsyncSession, scope: dict[str, Any], limit: 
 
     When the whole registry table is far smaller than ``limit`` (PostgreSQL's own size estimate: rows per page from
     the last VACUUM/ANALYZE times the table's current pages, as the planner computes it) nothing is read."""
-    estimate = (await session.execute(text(
-        "SELECT CASE WHEN c.relpages > 0 AND c.reltuples >= 0 THEN c.reltuples / c.relpages"
-        " * (pg_relation_size(c.oid) / current_setting('block_size')::int) END"
-        " FROM pg_class c WHERE c.oid = 'registry_objects'::regclass"
-    ))).scalar_one()
+    estimate = (
+        await session.execute(
+            text(
+                "SELECT CASE WHEN c.relpages > 0 AND c.reltuples >= 0 THEN c.reltuples / c.relpages"
+                " * (pg_relation_size(c.oid) / current_setting('block_size')::int) END"
+                " FROM pg_class c WHERE c.oid = 'registry_objects'::regclass"
+            )
+        )
+    ).scalar_one()
     if estimate is not None and estimate * 2 <= limit:
         return False
     params: dict[str, Any] = {"limit": limit + 1}
@@ -193,14 +200,17 @@ async def in_scope_exceeds(session: AsyncSession, scope: dict[str, Any], limit: 
 
 # ---- the county's per-enterprise annual cap across departments (issue 6, fewer visits) -----------------------------
 
+
 async def county_capped_usccs(session: AsyncSession, year: int) -> list[str]:
     """USCCs already drawn ``annual_cap`` times this plan year by any department of the county (empty without a
     county cap). Other departments' draws are counted by the SECURITY DEFINER function ``county_draw_counts``
     (migration 0050), which returns counts per USCC of the caller's own county and nothing else."""
     rows = await session.execute(
-        text("SELECT c.uscc FROM county_settings cs JOIN departments d ON d.region_code = cs.region_code"
-             " CROSS JOIN LATERAL county_draw_counts(:year) c WHERE d.id = app_tenant()"
-             " AND cs.annual_cap IS NOT NULL AND c.draws >= cs.annual_cap"),
+        text(
+            "SELECT c.uscc FROM county_settings cs JOIN departments d ON d.region_code = cs.region_code"
+            " CROSS JOIN LATERAL county_draw_counts(:year) c WHERE d.id = app_tenant()"
+            " AND cs.annual_cap IS NOT NULL AND c.draws >= cs.annual_cap"
+        ),
         {"year": year},
     )
     return [r[0] for r in rows]
@@ -222,7 +232,12 @@ async def _asyncpg(session: AsyncSession) -> Any:
 
 
 async def eligible_population(
-    session: AsyncSession, scope: dict[str, Any], *, per_class: bool, recent_since: dt.date | None, year: int,
+    session: AsyncSession,
+    scope: dict[str, Any],
+    *,
+    per_class: bool,
+    recent_since: dt.date | None,
+    year: int,
     annual_cap: int | None,
 ) -> tuple[bytes, dict[str, int]]:
     """The eligible list as raw ``USCC\\tSTRATUM\\n`` lines (unsorted) and the counts shown on the announcement.
@@ -246,10 +261,14 @@ async def eligible_population(
         params["county_capped"] = capped
         flags.append(("at_county_cap", "o.uscc = ANY(:county_capped)"))
     stratum = "coalesce(o.risk_class, '-')" if per_class else "'ALL'"
-    line = " || E'\\t' || ".join(["o.uscc", stratum, *(f"CASE WHEN {c} THEN '1' ELSE '0' END" for _, c in flags)])
+    line = " || E'\\t' || ".join(
+        ["o.uscc", stratum, *(f"CASE WHEN {c} THEN '1' ELSE '0' END" for _, c in flags)]
+    )
     # One value rather than a message per row (COPY): the receiving side does no per-entry work at all.
     found = await session.execute(
-        text(f"SELECT convert_to(string_agg({line} || E'\\n', ''), 'UTF8') FROM registry_objects o WHERE {where}"),
+        text(
+            f"SELECT convert_to(string_agg({line} || E'\\n', ''), 'UTF8') FROM registry_objects o WHERE {where}"
+        ),
         params,
     )
     data = bytes(found.scalar_one() or b"")
@@ -285,8 +304,12 @@ async def insert_draw(session: AsyncSession, values: dict[str, Any]) -> None:
             " CAST(:strata_sizes AS jsonb), :eligible_list, CAST(:excluded AS jsonb), :commitment, :secret,"
             " :entropy_source, :announced_by)"
         ),
-        {**values, "ratios": _json(values["ratios"]), "excluded": _json(values["excluded"]),
-         "strata_sizes": _json(values["strata_sizes"])},
+        {
+            **values,
+            "ratios": _json(values["ratios"]),
+            "excluded": _json(values["excluded"]),
+            "strata_sizes": _json(values["strata_sizes"]),
+        },
     )
 
 
@@ -333,7 +356,11 @@ async def insert_selected(
         " saved AS (INSERT INTO draw_selected (tenant_id, draw_id, stratum, rank, uscc, object_id)"
         " SELECT $1, $2, s, r, u, id FROM picked RETURNING 1)"
         " SELECT (SELECT count(*) FROM saved) AS saved, array_agg(u) AS usccs, array_agg(name) AS names FROM picked",
-        tenant_id, draw_id, strata, ranks, usccs,
+        tenant_id,
+        draw_id,
+        strata,
+        ranks,
+        usccs,
     )
     names = dict(zip(row["usccs"] or [], row["names"] or [], strict=True))
     if row["saved"] != len(names):
@@ -381,6 +408,7 @@ async def selected_objects(session: AsyncSession, draw_id: uuid.UUID) -> list[di
 
 # ---- the public draw register ----------------------------------------------------------------------------------
 
+
 async def insert_public_draw(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(
         text(
@@ -405,12 +433,17 @@ class _PublicSelected(msgspec.Struct):
 
 
 async def publish_draw_result(
-    session: AsyncSession, draw_id: uuid.UUID, values: dict[str, Any], selected: dict[str, list[str]],
+    session: AsyncSession,
+    draw_id: uuid.UUID,
+    values: dict[str, Any],
+    selected: dict[str, list[str]],
     names: dict[str, str],
 ) -> None:
     """After the draw everything needed to recompute it becomes public: secret, seed, entropy, result, and the names
     of the drawn enterprises. The frozen list is not copied: ``public_eligible_list()`` reads it (migration 0051)."""
-    listed = [_PublicSelected(s, r, u, names[u]) for s in sorted(selected) for r, u in enumerate(selected[s], 1)]
+    listed = [
+        _PublicSelected(s, r, u, names[u]) for s in sorted(selected) for r, u in enumerate(selected[s], 1)
+    ]
     await session.execute(
         text(
             "UPDATE public_draws SET status = '已抽取', drawn_at = :drawn_at, selected_count = :selected_count,"
@@ -421,8 +454,12 @@ async def publish_draw_result(
     )
 
 
-async def publish_void(session: AsyncSession, draw_id: uuid.UUID, voided_at: dt.datetime, reason: str) -> None:
+async def publish_void(
+    session: AsyncSession, draw_id: uuid.UUID, voided_at: dt.datetime, reason: str
+) -> None:
     await session.execute(
-        text("UPDATE public_draws SET status = '已作废', voided_at = :at, void_reason = :r WHERE draw_id = :id"),
+        text(
+            "UPDATE public_draws SET status = '已作废', voided_at = :at, void_reason = :r WHERE draw_id = :id"
+        ),
         {"at": voided_at, "r": reason, "id": draw_id},
     )

@@ -39,6 +39,8 @@ WRITERS = ("planner", "dept-admin")
 def large_draw_threshold() -> int:
     """Above this many eligible entries, announce and draw run as background jobs (operators may tune it)."""
     return int(os.environ.get("SPOTCHECK_LARGE_DRAW_THRESHOLD", "200000"))
+
+
 KIND_WORD = {"本部门": "随机抽查", "内部联合": "内部门联合抽查", "部门联合": "部门联合抽查"}
 RISK_CLASSES = ("A", "B", "C", "D")
 
@@ -63,6 +65,7 @@ class Ctx:
 
 
 # ---- small pure helpers ---------------------------------------------------------------------------------------
+
 
 def parse_ratio(value: str, field: str) -> str:
     """'5%' or '0.05' → canonical decimal string '0.05' (exact; floats never touch a ratio)."""
@@ -109,8 +112,13 @@ def task_number(kind: str, seq: int) -> str:
 
 # ---- plans ----------------------------------------------------------------------------------------------------
 
+
 async def _county_name(session: AsyncSession, region_code: str) -> str:
-    return str((await session.execute(text("SELECT name FROM regions WHERE code = :c"), {"c": region_code})).scalar_one())
+    return str(
+        (
+            await session.execute(text("SELECT name FROM regions WHERE code = :c"), {"c": region_code})
+        ).scalar_one()
+    )
 
 
 def _section_ids(sections: dict[str, dict[str, Any]], codes: list[str], field: str) -> list[uuid.UUID]:
@@ -142,14 +150,28 @@ async def create_plan(ctx: Ctx, data: PlanCreate) -> PlanOut:
     county = await _county_name(ctx.session, ctx.department.region_code)
     plan_id = uuid.uuid4()
     values = {
-        "id": plan_id, "tenant_id": ctx.tenant_id, "number": plan_number(data.year, data.kind, seq), "seq": seq,
-        "name": plan_name(data.year, county, ctx.department.name, data.kind, seq), "year": data.year,
-        "kind": data.kind, "initiating_section_id": initiating, "joint_section_ids": joint,
-        "table_date": data.table_date or dt.date.today(), "created_by": ctx.principal.name,
+        "id": plan_id,
+        "tenant_id": ctx.tenant_id,
+        "number": plan_number(data.year, data.kind, seq),
+        "seq": seq,
+        "name": plan_name(data.year, county, ctx.department.name, data.kind, seq),
+        "year": data.year,
+        "kind": data.kind,
+        "initiating_section_id": initiating,
+        "joint_section_ids": joint,
+        "table_date": data.table_date or dt.date.today(),
+        "created_by": ctx.principal.name,
     }
     await repo.insert_plan(ctx.session, values)
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "plan.create", "plan", plan_id,
-                       {"number": values["number"], "name": values["name"]})
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "plan.create",
+        "plan",
+        plan_id,
+        {"number": values["number"], "name": values["name"]},
+    )
     return await plan_detail(ctx, plan_id)
 
 
@@ -168,15 +190,28 @@ async def _task_out(ctx: Ctx, task: dict[str, Any], by_id: dict[uuid.UUID, dict[
     items = await repo.items_by_id(ctx.session, list(task["item_ids"]))
     initiating = _refs([task["initiating_section_id"]], by_id) if task["initiating_section_id"] else []
     return TaskOut(
-        id=task["id"], plan_id=task["plan_id"], number=task["number"], name=task["name"],
-        draw_type=task["draw_type"], ratio_mode=task["ratio_mode"], ratios=task["ratios"],
-        ratio_note=task["ratio_note"], items=[i["name"] for i in items], item_note=task["item_note"],
-        scope=task["scope"], scope_note=task["scope_note"], initiating_section=initiating[0] if initiating else None,
+        id=task["id"],
+        plan_id=task["plan_id"],
+        number=task["number"],
+        name=task["name"],
+        draw_type=task["draw_type"],
+        ratio_mode=task["ratio_mode"],
+        ratios=task["ratios"],
+        ratio_note=task["ratio_note"],
+        items=[i["name"] for i in items],
+        item_note=task["item_note"],
+        scope=task["scope"],
+        scope_note=task["scope_note"],
+        initiating_section=initiating[0] if initiating else None,
         joint_sections=_refs(list(task["joint_section_ids"]), by_id),
-        start_month=task["start_month"].strftime("%Y-%m"), end_month=task["end_month"].strftime("%Y-%m"),
-        period_label=period_label(task["start_month"], task["end_month"]), min_inspectors=task["min_inspectors"],
-        exclude_checked_within_months=task["exclude_checked_within_months"], annual_cap=task["annual_cap"],
-        status=task["status"], draw_id=task["draw_id"],
+        start_month=task["start_month"].strftime("%Y-%m"),
+        end_month=task["end_month"].strftime("%Y-%m"),
+        period_label=period_label(task["start_month"], task["end_month"]),
+        min_inspectors=task["min_inspectors"],
+        exclude_checked_within_months=task["exclude_checked_within_months"],
+        annual_cap=task["annual_cap"],
+        status=task["status"],
+        draw_id=task["draw_id"],
     )
 
 
@@ -186,10 +221,17 @@ async def plan_detail(ctx: Ctx, plan_id: uuid.UUID) -> PlanOut:
     tasks = [await _task_out(ctx, t, by_id) for t in await repo.list_tasks(ctx.session, plan_id)]
     initiating = _refs([plan["initiating_section_id"]], by_id) if plan["initiating_section_id"] else []
     return PlanOut(
-        id=plan["id"], number=plan["number"], name=plan["name"], year=plan["year"], kind=plan["kind"],
+        id=plan["id"],
+        number=plan["number"],
+        name=plan["name"],
+        year=plan["year"],
+        kind=plan["kind"],
         initiating_section=initiating[0] if initiating else None,
-        joint_sections=_refs(list(plan["joint_section_ids"]), by_id), table_date=plan["table_date"],
-        status=plan["status"], created_by=plan["created_by"], tasks=tasks,
+        joint_sections=_refs(list(plan["joint_section_ids"]), by_id),
+        table_date=plan["table_date"],
+        status=plan["status"],
+        created_by=plan["created_by"],
+        tasks=tasks,
     )
 
 
@@ -212,6 +254,7 @@ async def publish_plan(ctx: Ctx, plan_id: uuid.UUID) -> PlanOut:
 
 
 # ---- tasks ----------------------------------------------------------------------------------------------------
+
 
 def _ratios(data: TaskCreate) -> tuple[str, dict[str, str]]:
     if data.class_ratios is not None and data.ratio is not None:
@@ -255,17 +298,42 @@ async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
     series = "joint_task" if plan["kind"] == "部门联合" else "task"
     seq = await repo.next_number(ctx.session, ctx.tenant_id, plan["year"], series)
     task_id = uuid.uuid4()
-    await repo.insert_task(ctx.session, {
-        "id": task_id, "tenant_id": ctx.tenant_id, "plan_id": plan_id, "number": task_number(plan["kind"], seq),
-        "seq": seq, "name": data.name.strip(), "draw_type": data.draw_type, "ratio_mode": ratio_mode,
-        "ratios": ratios, "ratio_note": data.ratio_note, "item_ids": [items[c]["id"] for c in data.item_codes],
-        "item_note": data.item_note, "scope": scope, "scope_note": data.scope_note,
-        "initiating_section_id": initiating, "joint_section_ids": joint, "start_month": start, "end_month": end,
-        "min_inspectors": data.min_inspectors, "exclude_checked_within_months": data.exclude_checked_within_months,
-        "annual_cap": data.annual_cap, "created_by": ctx.principal.name,
-    })
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "task.create", "task", task_id,
-                       {"plan": plan["number"], "ratios": ratios, "scope": scope})
+    await repo.insert_task(
+        ctx.session,
+        {
+            "id": task_id,
+            "tenant_id": ctx.tenant_id,
+            "plan_id": plan_id,
+            "number": task_number(plan["kind"], seq),
+            "seq": seq,
+            "name": data.name.strip(),
+            "draw_type": data.draw_type,
+            "ratio_mode": ratio_mode,
+            "ratios": ratios,
+            "ratio_note": data.ratio_note,
+            "item_ids": [items[c]["id"] for c in data.item_codes],
+            "item_note": data.item_note,
+            "scope": scope,
+            "scope_note": data.scope_note,
+            "initiating_section_id": initiating,
+            "joint_section_ids": joint,
+            "start_month": start,
+            "end_month": end,
+            "min_inspectors": data.min_inspectors,
+            "exclude_checked_within_months": data.exclude_checked_within_months,
+            "annual_cap": data.annual_cap,
+            "created_by": ctx.principal.name,
+        },
+    )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "task.create",
+        "task",
+        task_id,
+        {"plan": plan["number"], "ratios": ratios, "scope": scope},
+    )
     task = await repo.get_task(ctx.session, task_id)
     assert task is not None
     return await _task_out(ctx, task, await repo.sections_by_id(ctx.session))
@@ -289,10 +357,13 @@ async def _task_or_404(ctx: Ctx, task_id: uuid.UUID, *, lock: bool = False) -> d
 
 async def task_detail(ctx: Ctx, task_id: uuid.UUID) -> tuple[TaskOut, PlanOut]:
     task = await _task_or_404(ctx, task_id)
-    return await _task_out(ctx, task, await repo.sections_by_id(ctx.session)), await plan_detail(ctx, task["plan_id"])
+    return await _task_out(ctx, task, await repo.sections_by_id(ctx.session)), await plan_detail(
+        ctx, task["plan_id"]
+    )
 
 
 # ---- the draw -------------------------------------------------------------------------------------------------
+
 
 def _exclusion_window(task: dict[str, Any]) -> dt.date | None:
     months = task["exclude_checked_within_months"]
@@ -303,7 +374,9 @@ def _exclusion_window(task: dict[str, Any]) -> dt.date | None:
     return dt.date(total // 12, total % 12 + 1, 1)
 
 
-async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest, *, in_job: bool = False) -> DrawOut | QueuedOut:
+async def announce(
+    ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest, *, in_job: bool = False
+) -> DrawOut | QueuedOut:
     """Freeze the eligible list, commit to a secret and publish both before anyone can know the result.
 
     Large populations are handed to a background job (the request returns 202 and the task shows 公告中)."""
@@ -324,7 +397,11 @@ async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest, *, in_jo
         return await _queue(ctx, task_id, "公告中", "planning.announce", entropy_source=data.entropy_source)
     with fast.phase("announce.fetch"):
         lines, summary = await repo.eligible_population(
-            ctx.session, task["scope"], per_class=per_class, recent_since=recent_since, year=plan["year"],
+            ctx.session,
+            task["scope"],
+            per_class=per_class,
+            recent_since=recent_since,
+            year=plan["year"],
             annual_cap=task["annual_cap"],
         )
     if per_class and summary["unclassified"]:
@@ -345,37 +422,86 @@ async def announce(ctx: Ctx, task_id: uuid.UUID, data: AnnounceRequest, *, in_jo
     secret = protocol.new_secret()
     draw_id = uuid.uuid4()
     with fast.phase("announce.freeze"):
-        await repo.insert_draw(ctx.session, {
-            "id": draw_id, "tenant_id": ctx.tenant_id, "task_id": task_id,
-            "task_number": _draw_task_number(plan, task), "ratios": task["ratios"], "population_hash": population_hash,
-            "eligible_count": count, "strata_sizes": canonical.sizes(), "eligible_list": canonical.data,
-            "excluded": {"recently_checked": summary["recently_checked"], "at_annual_cap": summary["at_annual_cap"]},
-            "commitment": protocol.commitment(secret), "secret": secret, "entropy_source": data.entropy_source,
-            "announced_by": ctx.principal.name,
-        })
+        await repo.insert_draw(
+            ctx.session,
+            {
+                "id": draw_id,
+                "tenant_id": ctx.tenant_id,
+                "task_id": task_id,
+                "task_number": _draw_task_number(plan, task),
+                "ratios": task["ratios"],
+                "population_hash": population_hash,
+                "eligible_count": count,
+                "strata_sizes": canonical.sizes(),
+                "eligible_list": canonical.data,
+                "excluded": {
+                    "recently_checked": summary["recently_checked"],
+                    "at_annual_cap": summary["at_annual_cap"],
+                },
+                "commitment": protocol.commitment(secret),
+                "secret": secret,
+                "entropy_source": data.entropy_source,
+                "announced_by": ctx.principal.name,
+            },
+        )
     await repo.set_task_status(ctx.session, task_id, "已公告")
-    await repo.insert_public_draw(ctx.session, {
-        "draw_id": draw_id, "task_id": task_id, "department_code": ctx.department.code,
-        "department_name": ctx.department.name, "region_code": ctx.department.region_code,
-        "plan_number": plan["number"], "plan_name": plan["name"], "task_number": task["number"],
-        "protocol_task_number": _draw_task_number(plan, task),
-        "task_name": task["name"], "ratios": task["ratios"], "population_hash": population_hash,
-        "eligible_count": count, "commitment": protocol.commitment(secret), "entropy_source": data.entropy_source,
-    })
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "draw.announce", "task", task_id, {
-        "draw_id": str(draw_id), "population_hash": population_hash, "eligible": count,
-        "commitment": protocol.commitment(secret), "entropy_source": data.entropy_source,
-    })
+    await repo.insert_public_draw(
+        ctx.session,
+        {
+            "draw_id": draw_id,
+            "task_id": task_id,
+            "department_code": ctx.department.code,
+            "department_name": ctx.department.name,
+            "region_code": ctx.department.region_code,
+            "plan_number": plan["number"],
+            "plan_name": plan["name"],
+            "task_number": task["number"],
+            "protocol_task_number": _draw_task_number(plan, task),
+            "task_name": task["name"],
+            "ratios": task["ratios"],
+            "population_hash": population_hash,
+            "eligible_count": count,
+            "commitment": protocol.commitment(secret),
+            "entropy_source": data.entropy_source,
+        },
+    )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "draw.announce",
+        "task",
+        task_id,
+        {
+            "draw_id": str(draw_id),
+            "population_hash": population_hash,
+            "eligible": count,
+            "commitment": protocol.commitment(secret),
+            "entropy_source": data.entropy_source,
+        },
+    )
     return await draw_detail(ctx, draw_id, with_selected=False)
 
 
 async def _queue(ctx: Ctx, task_id: uuid.UUID, status: str, job: str, **kwargs: Any) -> QueuedOut:
     await repo.set_task_status(ctx.session, task_id, status)
-    job_id = await jobs.defer(ctx.session, job, ctx.tenant_id, task_id=str(task_id),
-                              actor=msgspec.to_builtins(ctx.principal), **kwargs)
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, f"{job}.queued", "task", task_id, {"job": str(job_id)})
-    return QueuedOut(task_id=task_id, status=status, job_id=job_id,
-                     message="对象较多，已转入后台处理，完成后将通知您并在任务页显示结果")
+    job_id = await jobs.defer(
+        ctx.session,
+        job,
+        ctx.tenant_id,
+        task_id=str(task_id),
+        actor=msgspec.to_builtins(ctx.principal),
+        **kwargs,
+    )
+    await audit.record(
+        ctx.session, ctx.tenant_id, ctx.actor, f"{job}.queued", "task", task_id, {"job": str(job_id)}
+    )
+    return QueuedOut(
+        task_id=task_id,
+        status=status,
+        job_id=job_id,
+        message="对象较多，已转入后台处理，完成后将通知您并在任务页显示结果",
+    )
 
 
 def _draw_task_number(plan: dict[str, Any], task: dict[str, Any]) -> str:
@@ -383,7 +509,9 @@ def _draw_task_number(plan: dict[str, Any], task: dict[str, Any]) -> str:
     return f"{plan['number']}/{task['number']}"
 
 
-async def run_draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest, *, in_job: bool = False) -> DrawOut | QueuedOut:
+async def run_draw(
+    ctx: Ctx, task_id: uuid.UUID, data: DrawRequest, *, in_job: bool = False
+) -> DrawOut | QueuedOut:
     ctx.require_writer()
     task = await _task_or_404(ctx, task_id, lock=True)
     if task["draw_id"] is None:
@@ -393,7 +521,9 @@ async def run_draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest, *, in_job: b
     if draw["status"] != "已公告" or task["status"] != ("抽取中" if in_job else "已公告"):
         raise Conflict(f"该任务当前为“{task['status']}”，不能再次抽取", field="status")
     if draw["entropy_source"] != AnnounceRequest().entropy_source and not data.public_entropy.strip():
-        raise InvalidInput(f"公告的公共随机数来源为“{draw['entropy_source']}”，请填写其数值", field="public_entropy")
+        raise InvalidInput(
+            f"公告的公共随机数来源为“{draw['entropy_source']}”，请填写其数值", field="public_entropy"
+        )
     if not in_job and draw["eligible_count"] > large_draw_threshold():
         return await _queue(ctx, task_id, "抽取中", "planning.draw", public_entropy=data.public_entropy)
     secret = await repo.draw_secret(ctx.session, draw["id"])
@@ -409,19 +539,41 @@ async def run_draw(ctx: Ctx, task_id: uuid.UUID, data: DrawRequest, *, in_job: b
         names = await repo.insert_selected(ctx.session, ctx.tenant_id, draw["id"], result.selected)
     if len(names) != len(drawn):
         missing = [u for u in drawn if u not in names]
-        raise Conflict(f"抽中的企业 {'、'.join(missing[:3])} 已不在本部门名录库中，抽取已中止", field="registry")
+        raise Conflict(
+            f"抽中的企业 {'、'.join(missing[:3])} 已不在本部门名录库中，抽取已中止", field="registry"
+        )
     with fast.phase("draw.publish"):
-        drawn_at = await repo.mark_drawn(ctx.session, draw["id"], data.public_entropy, result.seed, len(drawn),
-                                         ctx.principal.name)
+        drawn_at = await repo.mark_drawn(
+            ctx.session, draw["id"], data.public_entropy, result.seed, len(drawn), ctx.principal.name
+        )
         await repo.set_task_status(ctx.session, task_id, "已抽取")
-        await repo.publish_draw_result(ctx.session, draw["id"], {
-            "drawn_at": drawn_at, "selected_count": len(drawn), "secret": secret.hex(), "seed": result.seed,
+        await repo.publish_draw_result(
+            ctx.session,
+            draw["id"],
+            {
+                "drawn_at": drawn_at,
+                "selected_count": len(drawn),
+                "secret": secret.hex(),
+                "seed": result.seed,
+                "public_entropy": data.public_entropy,
+            },
+            result.selected,
+            names,
+        )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "draw.run",
+        "task",
+        task_id,
+        {
+            "draw_id": str(draw["id"]),
+            "seed": result.seed,
             "public_entropy": data.public_entropy,
-        }, result.selected, names)
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "draw.run", "task", task_id, {
-        "draw_id": str(draw["id"]), "seed": result.seed, "public_entropy": data.public_entropy,
-        "selected": {k: len(v) for k, v in result.selected.items()},
-    })
+            "selected": {k: len(v) for k, v in result.selected.items()},
+        },
+    )
     # The selected list can be long at province scale; it is read with GET /api/draws/{id}.
     return await draw_detail(ctx, draw["id"], with_selected=False)
 
@@ -438,8 +590,15 @@ async def void_draw(ctx: Ctx, task_id: uuid.UUID, data: VoidRequest) -> DrawOut:
     voided_at = await repo.mark_voided(ctx.session, draw["id"], data.reason.strip(), ctx.principal.name)
     await repo.set_task_status(ctx.session, task_id, "已作废")
     await repo.publish_void(ctx.session, draw["id"], voided_at, data.reason.strip())
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "draw.void", "task", task_id,
-                       {"draw_id": str(draw["id"]), "reason": data.reason.strip()})
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "draw.void",
+        "task",
+        task_id,
+        {"draw_id": str(draw["id"]), "reason": data.reason.strip()},
+    )
     return await draw_detail(ctx, draw["id"])
 
 
@@ -451,11 +610,22 @@ async def draw_detail(ctx: Ctx, draw_id: uuid.UUID, *, with_selected: bool = Tru
     if with_selected and draw["status"] != "已公告":
         selected = await repo.selected_objects(ctx.session, draw_id)
     return DrawOut(
-        id=draw["id"], task_id=draw["task_id"], status=draw["status"], task_number=draw["task_number"],
-        ratios=draw["ratios"], population_hash=draw["population_hash"], eligible_count=draw["eligible_count"],
-        excluded=draw["excluded"], commitment=draw["commitment"], entropy_source=draw["entropy_source"],
-        announced_at=draw["announced_at"], public_entropy=draw["public_entropy"], seed=draw["seed"],
-        selected_count=draw["selected_count"], drawn_at=draw["drawn_at"], void_reason=draw["void_reason"],
+        id=draw["id"],
+        task_id=draw["task_id"],
+        status=draw["status"],
+        task_number=draw["task_number"],
+        ratios=draw["ratios"],
+        population_hash=draw["population_hash"],
+        eligible_count=draw["eligible_count"],
+        excluded=draw["excluded"],
+        commitment=draw["commitment"],
+        entropy_source=draw["entropy_source"],
+        announced_at=draw["announced_at"],
+        public_entropy=draw["public_entropy"],
+        seed=draw["seed"],
+        selected_count=draw["selected_count"],
+        drawn_at=draw["drawn_at"],
+        void_reason=draw["void_reason"],
         selected=[{k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in s.items()} for s in selected],
     )
 

@@ -53,8 +53,13 @@ def check_end(task: dict[str, Any]) -> dt.date:
 
 
 def build_slots(
-    ctx: Ctx, plan: dict[str, Any], task: dict[str, Any], inspectors: list[matching.Inspector],
-    sections_by_id: dict[uuid.UUID, dict[str, Any]], specialty: str | None, end: str,
+    ctx: Ctx,
+    plan: dict[str, Any],
+    task: dict[str, Any],
+    inspectors: list[matching.Inspector],
+    sections_by_id: dict[uuid.UUID, dict[str, Any]],
+    specialty: str | None,
+    end: str,
 ) -> list[matching.Slot]:
     """Team composition by construction: internal joint tasks take one member from each joint section (the first
     one with the items' specialty); other tasks take a specialist first; the rest come from the whole department."""
@@ -94,41 +99,74 @@ async def match_task(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest) -> dict[s
     order = matching.draw_order(selected)
     rows = await trepo.active_inspectors(ctx.session)
     inspectors = [
-        matching.Inspector(id=str(r["id"]), department=ctx.department.code, section=r["section"] or "",
-                           specialties=list(r["specialties"]),
-                           licence_expiry=r["licence_expiry"].isoformat() if r["licence_expiry"] else None)
+        matching.Inspector(
+            id=str(r["id"]),
+            department=ctx.department.code,
+            section=r["section"] or "",
+            specialties=list(r["specialties"]),
+            licence_expiry=r["licence_expiry"].isoformat() if r["licence_expiry"] else None,
+        )
         for r in rows
     ]
     published = {i.id for i in inspectors}
     conflicts = await trepo.conflicts(ctx.session, order)
     previous = await trepo.previous_inspectors(ctx.session, order, task_id)
     objects = [
-        matching.MatchObject(uscc=u, excluded=sorted((conflicts.get(u, set()) | previous.get(u, set())) & published))
+        matching.MatchObject(
+            uscc=u, excluded=sorted((conflicts.get(u, set()) | previous.get(u, set())) & published)
+        )
         for u in order
     ]
     items = await repo.items_by_id(ctx.session, list(task["item_ids"]))
     specialty = next((s for item in items for s in item["specialties"]), None)
     end = check_end(task)
-    slots = build_slots(ctx, plan, task, inspectors, await repo.sections_by_id(ctx.session), specialty,
-                        end.isoformat())
+    slots = build_slots(
+        ctx, plan, task, inspectors, await repo.sections_by_id(ctx.session), specialty, end.isoformat()
+    )
     seed = bytes.fromhex(draw["seed"])
-    result = matching.match(seed, objects, slots, inspectors, check_end=end.isoformat(), load_slack=data.load_slack)
+    result = matching.match(
+        seed, objects, slots, inspectors, check_end=end.isoformat(), load_slack=data.load_slack
+    )
     if not result.feasible:
         raise MatchInfeasible(result.unfilled)
     object_ids = {s["uscc"]: s["object_id"] for s in await repo.selected_objects(ctx.session, draw["id"])}
     members = [
         (uscc, object_ids[uscc], slot, uuid.UUID(inspector))
-        for uscc, team in result.teams.items() for slot, inspector in enumerate(team) if inspector is not None
+        for uscc, team in result.teams.items()
+        for slot, inspector in enumerate(team)
+        if inspector is not None
     ]
-    await trepo.save_matching(ctx.session, ctx.tenant_id, task_id, draw["id"], data.load_slack, end, result.caps,
-                              [s.label for s in slots], ctx.principal.name, members)
+    await trepo.save_matching(
+        ctx.session,
+        ctx.tenant_id,
+        task_id,
+        draw["id"],
+        data.load_slack,
+        end,
+        result.caps,
+        [s.label for s in slots],
+        ctx.principal.name,
+        members,
+    )
     await repo.set_task_status(ctx.session, task_id, "已匹配")
-    proof = matching.matching_proof(seed, objects, slots, inspectors, result, check_end=end.isoformat(),
-                                    load_slack=data.load_slack)
+    proof = matching.matching_proof(
+        seed, objects, slots, inspectors, result, check_end=end.isoformat(), load_slack=data.load_slack
+    )
     await trepo.publish_matching(ctx.session, draw["id"], msgspec.to_builtins(proof))
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "task.match", "task", task_id, {
-        "version": result.version, "teams": len(result.teams), "load_slack": data.load_slack, "caps": result.caps,
-    })
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "task.match",
+        "task",
+        task_id,
+        {
+            "version": result.version,
+            "teams": len(result.teams),
+            "load_slack": data.load_slack,
+            "caps": result.caps,
+        },
+    )
     return await teams_view(ctx, task_id)
 
 
@@ -151,19 +189,33 @@ async def teams_view(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
     labels = matched["slot_labels"]
     teams: dict[str, dict[str, Any]] = {}
     for row in await trepo.team_rows(ctx.session, task_id):
-        team = teams.setdefault(row["uscc"], {"uscc": row["uscc"], "name": row["object_name"],
-                                              "address": row["address"], "members": []})
-        team["members"].append({
-            "slot": row["slot"], "slot_label": labels[row["slot"]], "inspector_id": str(row["inspector_id"]),
-            "name": row["inspector_name"], "licence_no": row["licence_no"], "section": row["section_name"],
-            "adjusted": row["adjusted"],
-        })
+        team = teams.setdefault(
+            row["uscc"],
+            {"uscc": row["uscc"], "name": row["object_name"], "address": row["address"], "members": []},
+        )
+        team["members"].append(
+            {
+                "slot": row["slot"],
+                "slot_label": labels[row["slot"]],
+                "inspector_id": str(row["inspector_id"]),
+                "name": row["inspector_name"],
+                "licence_no": row["licence_no"],
+                "section": row["section_name"],
+                "adjusted": row["adjusted"],
+            }
+        )
     return {
-        "matched": True, "matched_at": matched["matched_at"], "matched_by": matched["matched_by"],
-        "load_slack": matched["load_slack"], "caps": matched["caps"], "slot_labels": labels,
+        "matched": True,
+        "matched_at": matched["matched_at"],
+        "matched_by": matched["matched_by"],
+        "load_slack": matched["load_slack"],
+        "caps": matched["caps"],
+        "slot_labels": labels,
         "teams": list(teams.values()),
-        "adjustments": [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in a.items()}
-                        for a in await trepo.adjustments(ctx.session, task_id)],
+        "adjustments": [
+            {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in a.items()}
+            for a in await trepo.adjustments(ctx.session, task_id)
+        ],
     }
 
 
@@ -179,7 +231,9 @@ async def adjust_team(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> dict
     current = await trepo.member(ctx.session, task_id, data.uscc, data.slot)
     if current is None:
         raise NotFound("该企业或岗位不在本任务的检查分组中", field="uscc")
-    inspector = next((i for i in await trepo.active_inspectors(ctx.session) if i["id"] == data.inspector_id), None)
+    inspector = next(
+        (i for i in await trepo.active_inspectors(ctx.session) if i["id"] == data.inspector_id), None
+    )
     if inspector is None:
         raise InvalidInput("检查人员不存在或已停用", field="inspector_id")
     end = check_end(task)
@@ -190,16 +244,44 @@ async def adjust_team(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> dict
     conflicts = await trepo.conflicts(ctx.session, [data.uscc])
     if str(data.inspector_id) in conflicts.get(data.uscc, set()):
         raise Conflict("该检查人员已申报与该企业存在利害关系，须回避", field="inspector_id")
-    await trepo.replace_member(ctx.session, ctx.tenant_id, task_id, data.uscc, data.slot, current["inspector_id"],
-                               data.inspector_id, reason, ctx.principal.name)
-    await trepo.publish_adjustment(ctx.session, task["draw_id"], {
-        "uscc": data.uscc, "slot": data.slot, "old": str(current["inspector_id"]), "new": str(data.inspector_id),
-        "reason": reason, "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    })
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "team.adjust", "task", task_id, {
-        "uscc": data.uscc, "slot": data.slot, "old": str(current["inspector_id"]), "new": str(data.inspector_id),
-        "reason": reason,
-    })
+    await trepo.replace_member(
+        ctx.session,
+        ctx.tenant_id,
+        task_id,
+        data.uscc,
+        data.slot,
+        current["inspector_id"],
+        data.inspector_id,
+        reason,
+        ctx.principal.name,
+    )
+    await trepo.publish_adjustment(
+        ctx.session,
+        task["draw_id"],
+        {
+            "uscc": data.uscc,
+            "slot": data.slot,
+            "old": str(current["inspector_id"]),
+            "new": str(data.inspector_id),
+            "reason": reason,
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+    )
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "team.adjust",
+        "task",
+        task_id,
+        {
+            "uscc": data.uscc,
+            "slot": data.slot,
+            "old": str(current["inspector_id"]),
+            "new": str(data.inspector_id),
+            "reason": reason,
+        },
+    )
     return await teams_view(ctx, task_id)
 
 

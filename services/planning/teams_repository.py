@@ -32,7 +32,9 @@ async def conflicts(session: AsyncSession, usccs: list[str]) -> dict[str, set[st
     return result
 
 
-async def previous_inspectors(session: AsyncSession, usccs: list[str], task_id: uuid.UUID) -> dict[str, set[str]]:
+async def previous_inspectors(
+    session: AsyncSession, usccs: list[str], task_id: uuid.UUID
+) -> dict[str, set[str]]:
     """The team of the most recent earlier task that checked each enterprise (回避: not the same people again)."""
     rows = await session.execute(
         text(
@@ -49,8 +51,15 @@ async def previous_inspectors(session: AsyncSession, usccs: list[str], task_id: 
 
 
 async def save_matching(
-    session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID, draw_id: uuid.UUID, load_slack: int,
-    check_end: dt.date, caps: dict[str, int], labels: list[str], actor: str,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    task_id: uuid.UUID,
+    draw_id: uuid.UUID,
+    load_slack: int,
+    check_end: dt.date,
+    caps: dict[str, int],
+    labels: list[str],
+    actor: str,
     members: list[tuple[str, uuid.UUID, int, uuid.UUID]],
 ) -> None:
     await session.execute(
@@ -58,8 +67,16 @@ async def save_matching(
             "INSERT INTO task_matchings (task_id, tenant_id, draw_id, load_slack, check_end, caps, slot_labels,"
             " matched_by) VALUES (:task, :t, :draw, :slack, :end, CAST(:caps AS jsonb), :labels, :by)"
         ),
-        {"task": task_id, "t": tenant_id, "draw": draw_id, "slack": load_slack, "end": check_end,
-         "caps": msgspec.json.encode(caps).decode(), "labels": labels, "by": actor},
+        {
+            "task": task_id,
+            "t": tenant_id,
+            "draw": draw_id,
+            "slack": load_slack,
+            "end": check_end,
+            "caps": msgspec.json.encode(caps).decode(),
+            "labels": labels,
+            "by": actor,
+        },
     )
     await session.execute(
         text(
@@ -67,16 +84,24 @@ async def save_matching(
             " SELECT :t, :task, u, o, s, i FROM unnest(CAST(:u AS text[]), CAST(:o AS uuid[]), CAST(:s AS int[]),"
             " CAST(:i AS uuid[])) AS x(u, o, s, i)"
         ),
-        {"t": tenant_id, "task": task_id, "u": [m[0] for m in members], "o": [m[1] for m in members],
-         "s": [m[2] for m in members], "i": [m[3] for m in members]},
+        {
+            "t": tenant_id,
+            "task": task_id,
+            "u": [m[0] for m in members],
+            "o": [m[1] for m in members],
+            "s": [m[2] for m in members],
+            "i": [m[3] for m in members],
+        },
     )
 
 
 async def get_matching(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
     row = (
         await session.execute(
-            text("SELECT task_id, draw_id, load_slack, check_end, caps, slot_labels, matched_at, matched_by"
-                 " FROM task_matchings WHERE task_id = :t"),
+            text(
+                "SELECT task_id, draw_id, load_slack, check_end, caps, slot_labels, matched_at, matched_by"
+                " FROM task_matchings WHERE task_id = :t"
+            ),
             {"t": task_id},
         )
     ).first()
@@ -114,7 +139,9 @@ async def adjustments(session: AsyncSession, task_id: uuid.UUID) -> list[dict[st
 async def member(session: AsyncSession, task_id: uuid.UUID, uscc: str, slot: int) -> dict[str, Any] | None:
     row = (
         await session.execute(
-            text("SELECT inspector_id FROM task_team_members WHERE task_id = :t AND uscc = :u AND slot = :s FOR UPDATE"),
+            text(
+                "SELECT inspector_id FROM task_team_members WHERE task_id = :t AND uscc = :u AND slot = :s FOR UPDATE"
+            ),
             {"t": task_id, "u": uscc, "s": slot},
         )
     ).first()
@@ -123,18 +150,28 @@ async def member(session: AsyncSession, task_id: uuid.UUID, uscc: str, slot: int
 
 async def team_of(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> set[uuid.UUID]:
     rows = await session.execute(
-        text("SELECT inspector_id FROM task_team_members WHERE task_id = :t AND uscc = :u"), {"t": task_id, "u": uscc}
+        text("SELECT inspector_id FROM task_team_members WHERE task_id = :t AND uscc = :u"),
+        {"t": task_id, "u": uscc},
     )
     return {r[0] for r in rows}
 
 
 async def replace_member(
-    session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID, uscc: str, slot: int,
-    old: uuid.UUID | None, new: uuid.UUID, reason: str, actor: str,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    task_id: uuid.UUID,
+    uscc: str,
+    slot: int,
+    old: uuid.UUID | None,
+    new: uuid.UUID,
+    reason: str,
+    actor: str,
 ) -> None:
     await session.execute(
-        text("UPDATE task_team_members SET inspector_id = :new, adjusted = true"
-             " WHERE task_id = :t AND uscc = :u AND slot = :s"),
+        text(
+            "UPDATE task_team_members SET inspector_id = :new, adjusted = true"
+            " WHERE task_id = :t AND uscc = :u AND slot = :s"
+        ),
         {"new": new, "t": task_id, "u": uscc, "s": slot},
     )
     await session.execute(
@@ -142,8 +179,17 @@ async def replace_member(
             "INSERT INTO team_adjustments (id, tenant_id, task_id, uscc, slot, old_inspector_id, new_inspector_id,"
             " reason, adjusted_by) VALUES (:id, :tenant, :t, :u, :s, :old, :new, :reason, :by)"
         ),
-        {"id": uuid.uuid4(), "tenant": tenant_id, "t": task_id, "u": uscc, "s": slot, "old": old, "new": new,
-         "reason": reason, "by": actor},
+        {
+            "id": uuid.uuid4(),
+            "tenant": tenant_id,
+            "t": task_id,
+            "u": uscc,
+            "s": slot,
+            "old": old,
+            "new": new,
+            "reason": reason,
+            "by": actor,
+        },
     )
 
 

@@ -31,9 +31,11 @@ async def run_import(kind: Kind, path: Path, department: str, *, replace: bool =
     try:
         async with db.sessionmaker() as session, session.begin():
             await apply_scope(session, empty_scope())
-            dept = (await session.execute(
-                text("SELECT id FROM departments WHERE code = :c AND active"), {"c": department}
-            )).scalar_one_or_none()
+            dept = (
+                await session.execute(
+                    text("SELECT id FROM departments WHERE code = :c AND active"), {"c": department}
+                )
+            ).scalar_one_or_none()
         if dept is None:
             print(f"部门不存在或已停用：{department}", file=sys.stderr)
             return 2
@@ -42,8 +44,9 @@ async def run_import(kind: Kind, path: Path, department: str, *, replace: bool =
                 await apply_scope(session, system_scope(dept))
                 with path.open("rb") as file:
                     size = path.stat().st_size  # noqa: ASYNC240
-                    report = await import_file(session, dept, OPERATOR, kind, file, size, filename=path.name,
-                                               replace=replace)
+                    report = await import_file(
+                        session, dept, OPERATOR, kind, file, size, filename=path.name, replace=replace
+                    )
         except ImportRejected as exc:
             print(exc.message, file=sys.stderr)
             for error in exc.report.errors:

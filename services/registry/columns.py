@@ -21,7 +21,14 @@ class Column:
 
 
 OBJECT_COLUMNS = (
-    Column("uscc", "统一社会信用代码", True, "18位，末位为校验码；请设为文本格式", ("信用代码", "社会信用代码"), 22),
+    Column(
+        "uscc",
+        "统一社会信用代码",
+        True,
+        "18位，末位为校验码；请设为文本格式",
+        ("信用代码", "社会信用代码"),
+        22,
+    ),
     Column("name", "单位名称", True, "", ("名称", "企业名称", "对象名称"), 30),
     Column("address", "地址", False, "", ("单位地址", "注册地址", "经营地址"), 36),
     Column("region_code", "行政区划代码", False, "6、9或12位数字", ("区划代码",)),
@@ -46,7 +53,14 @@ INSPECTOR_COLUMNS = (
     Column("is_expert", "是否专家", False, "是/否", ("专家",)),
     Column("is_team_leader", "可任组长", False, "是/否", ("组长", "是否组长")),
     Column("phone", "联系电话", False, "", ("电话", "手机"), 14),
-    Column("conflicts", "回避企业统一社会信用代码", False, "申报有利害关系的企业，多个用“；”分隔", ("回避企业",), 30),
+    Column(
+        "conflicts",
+        "回避企业统一社会信用代码",
+        False,
+        "申报有利害关系的企业，多个用“；”分隔",
+        ("回避企业",),
+        30,
+    ),
     Column("status", "人员状态", False, "在岗/停用，留空为“在岗”", ("状态",)),
 )
 
@@ -56,8 +70,22 @@ ITEM_COLUMNS = (
     Column("category", "抽查类别", True, "重点/一般", ()),
     Column("item_type", "事项类别", False, "", ()),
     Column("object_type", "检查对象类型", False, "", ("检查对象",)),
-    Column("check_points", "抽查内容", False, "每行一条检查要点（单元格内按 Alt+Enter 换行）", ("检查内容", "检查要点"), 40),
-    Column("check_methods", "检查方式", False, "现场检查/书面检查/网络监测/抽样检测/信息核查，多个用“；”分隔", (), 18),
+    Column(
+        "check_points",
+        "抽查内容",
+        False,
+        "每行一条检查要点（单元格内按 Alt+Enter 换行）",
+        ("检查内容", "检查要点"),
+        40,
+    ),
+    Column(
+        "check_methods",
+        "检查方式",
+        False,
+        "现场检查/书面检查/网络监测/抽样检测/信息核查，多个用“；”分隔",
+        (),
+        18,
+    ),
     Column("legal_basis", "检查依据", False, "", ("法律依据",), 36),
     Column("subject", "检查主体", False, "", (), 20),
     Column("ratio_frequency", "抽查比例和频次", False, "", ("抽查比例", "抽查比例及频次"), 24),

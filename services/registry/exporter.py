@@ -34,7 +34,10 @@ EXPORT_SQL: dict[Kind, str] = {
     "inspectors": (
         "SELECT i.licence_no, i.name, coalesce(s.name, ''), coalesce(to_char(i.licence_expiry, 'YYYY-MM-DD'), ''),"
         " array_to_string(i.specialties, '；'), array_to_string(i.qualifications, '；'), "
-        + _BOOL.format(c="i.is_expert") + ", " + _BOOL.format(c="i.is_team_leader") + ", i.phone,"
+        + _BOOL.format(c="i.is_expert")
+        + ", "
+        + _BOOL.format(c="i.is_team_leader")
+        + ", i.phone,"
         " array_to_string(ARRAY(SELECT c.uscc::text FROM inspector_conflicts c WHERE c.inspector_id = i.id"
         " ORDER BY c.uscc), '；'), CASE WHEN i.active THEN '在岗' ELSE '停用' END"
         " FROM inspectors i JOIN departments d ON d.id = i.tenant_id LEFT JOIN sections s ON s.id = i.section_id"
@@ -91,7 +94,9 @@ async def csv_chunks(session: AsyncSession, kind: Kind, f: dict[str, Any]) -> As
         yield buffer.getvalue().encode()
 
 
-async def xlsx_file(session: AsyncSession, kind: Kind, f: dict[str, Any]) -> tempfile.SpooledTemporaryFile[bytes]:
+async def xlsx_file(
+    session: AsyncSession, kind: Kind, f: dict[str, Any]
+) -> tempfile.SpooledTemporaryFile[bytes]:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -179,11 +184,20 @@ def xlsx_template(kind: Kind, vocab: dict[str, set[str]], section_names: list[st
 
 def _choices(kind: Kind, vocab: dict[str, set[str]], section_names: list[str]) -> dict[str, list[str]]:
     if kind == "objects":
-        return {"industry": sorted(vocab.get("行业", set())), "risk_class": list(v.RISK_CLASSES),
-                "status": list(v.OBJECT_STATUSES), "direct": ["是", "否"], "hazard_level": ["一级", "二级", "三级", "四级"]}
+        return {
+            "industry": sorted(vocab.get("行业", set())),
+            "risk_class": list(v.RISK_CLASSES),
+            "status": list(v.OBJECT_STATUSES),
+            "direct": ["是", "否"],
+            "hazard_level": ["一级", "二级", "三级", "四级"],
+        }
     if kind == "inspectors":
-        return {"section": section_names, "is_expert": ["是", "否"], "is_team_leader": ["是", "否"],
-                "status": list(v.INSPECTOR_STATUSES)}
+        return {
+            "section": section_names,
+            "is_expert": ["是", "否"],
+            "is_team_leader": ["是", "否"],
+            "status": list(v.INSPECTOR_STATUSES),
+        }
     return {"category": list(v.ITEM_CATEGORIES)}
 
 
@@ -193,5 +207,7 @@ def disposition(kind: Kind, suffix: str, template: bool = False) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
-MEDIA = {"csv": "text/csv; charset=utf-8",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}

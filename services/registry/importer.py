@@ -117,10 +117,13 @@ async def run_import(
     blank = [rows[i] for i, k in enumerate(keys) if not k]
     if blank:
         nonempty = ", ".join(f"nullif(btrim({c}, {TRIM_SQL}), '')" for c in all_columns)
-        deleted = {r["row_no"] for r in await conn.fetch(
-            f"DELETE FROM {stage} WHERE row_no = ANY($1::bigint[]) AND num_nonnulls({nonempty}) = 0 RETURNING row_no",
-            blank,
-        )}
+        deleted = {
+            r["row_no"]
+            for r in await conn.fetch(
+                f"DELETE FROM {stage} WHERE row_no = ANY($1::bigint[]) AND num_nonnulls({nonempty}) = 0 RETURNING row_no",
+                blank,
+            )
+        }
         if deleted:
             kept = [i for i, r in enumerate(rows) if r not in deleted]
             rows, keys = [rows[i] for i in kept], [keys[i] for i in kept]
@@ -147,10 +150,13 @@ async def run_import(
         await conn.execute(
             f"UPDATE {stage} s SET {KEYS[kind]} = f.v FROM unnest($1::bigint[], $2::text[]) AS f(r, v) "
             "WHERE s.row_no = f.r",
-            list(fixes), list(fixes.values()),
+            list(fixes),
+            list(fixes.values()),
         )
     norm = _normalise(stage, spec, maps)
-    for row_no, key, reason, value in await conn.fetch(spec.cross_checks_sql.format(norm=norm)) if spec.cross_checks_sql else []:
+    for row_no, key, reason, value in (
+        await conn.fetch(spec.cross_checks_sql.format(norm=norm)) if spec.cross_checks_sql else []
+    ):
         errors.add(row_no, key, reason, value)
     if errors.count:
         report.error_count = errors.count
@@ -186,8 +192,12 @@ async def _copy(conn: asyncpg.Connection, stage: str, table: Table, progress: Pr
 
     try:
         await conn.copy_to_table(
-            stage, source=table.body(load_progress if progress else None), columns=table.columns,
-            format="csv", header=False, encoding=table.encoding,
+            stage,
+            source=table.body(load_progress if progress else None),
+            columns=table.columns,
+            format="csv",
+            header=False,
+            encoding=table.encoding,
         )
     except (asyncpg.DataError, asyncpg.exceptions.BadCopyFileFormatError) as exc:
         raise FileRejected(_copy_error(exc, table.first_row)) from None
@@ -295,7 +305,8 @@ async def _check_distinct(
             await conn.execute(
                 f"CREATE TEMP TABLE {map_table} ON COMMIT DROP AS SELECT raw, {rule.sql_cast('v')} AS val "
                 "FROM unnest($1::text[], $2::text[]) AS t(raw, v)",
-                good_raw, good_val,
+                good_raw,
+                good_val,
             )
             # Unique: the planner knows each row finds at most one value, and drops the join where it is not read.
             await conn.execute(f"ALTER TABLE {map_table} ADD PRIMARY KEY (raw)")
@@ -321,8 +332,11 @@ async def _check_text(conn: asyncpg.Connection, stage: str, spec: KindSpec, erro
         value = f"btrim({key}, {TRIM_SQL})"
         required_sql = f"WHEN coalesce({value}, '') = '' THEN '必填' " if required else ""
         checks.append(
-            (key, f"CASE {required_sql}WHEN length({key}) > {max_length} AND length({value}) > {max_length} "
-                  f"THEN '不能超过{max_length}个字' END")
+            (
+                key,
+                f"CASE {required_sql}WHEN length({key}) > {max_length} AND length({value}) > {max_length} "
+                f"THEN '不能超过{max_length}个字' END",
+            )
         )
     if not checks:
         return

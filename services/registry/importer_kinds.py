@@ -105,14 +105,18 @@ def _object_rules(context: Context) -> dict[str, DistinctRule]:
     return {
         "region_code": DistinctRule(v.parse_region, "text", "nullif({t}, '')"),
         "industry": DistinctRule(_single_tag(context, "行业"), "text", "{t}"),
-        "object_type": DistinctRule(lambda raw: v.parse_optional_text(raw, 20) or "企业", "text",
-                                    "coalesce(nullif({t}, ''), '企业')"),
+        "object_type": DistinctRule(
+            lambda raw: v.parse_optional_text(raw, 20) or "企业", "text", "coalesce(nullif({t}, ''), '企业')"
+        ),
         "tags": DistinctRule(_vocabulary(context, "分类标注", "分类标注"), "text[]"),
         "hazard_level": DistinctRule(v.parse_hazard_level, "smallint"),
         "direct": DistinctRule(lambda raw: v.parse_bool(raw, True), "boolean"),
         "risk_class": DistinctRule(lambda raw: v.parse_choice(raw, v.RISK_CLASSES), "text"),
-        "status": DistinctRule(lambda raw: v.parse_choice(raw, v.OBJECT_STATUSES, "在营"), "text",
-                               "coalesce(nullif({t}, ''), '在营')"),
+        "status": DistinctRule(
+            lambda raw: v.parse_choice(raw, v.OBJECT_STATUSES, "在营"),
+            "text",
+            "coalesce(nullif({t}, ''), '在营')",
+        ),
         "licence_expiry": DistinctRule(v.parse_date, "date"),
     }
 
@@ -148,7 +152,9 @@ def _inspector_rules(context: Context) -> dict[str, DistinctRule]:
         "is_expert": DistinctRule(lambda raw: v.parse_bool(raw, False), "boolean"),
         "is_team_leader": DistinctRule(lambda raw: v.parse_bool(raw, False), "boolean"),
         "conflicts": DistinctRule(parse_conflicts, "text[]"),
-        "status": DistinctRule(lambda raw: v.parse_choice(raw, v.INSPECTOR_STATUSES, "在岗") == "在岗", "boolean"),
+        "status": DistinctRule(
+            lambda raw: v.parse_choice(raw, v.INSPECTOR_STATUSES, "在岗") == "在岗", "boolean"
+        ),
     }
 
 
@@ -204,8 +210,14 @@ SPECS: dict[Kind, KindSpec] = {
         parse_key=_plain_key(50),
         key_suspects=_plain_suspects,
         distinct_rules=_item_rules,
-        text_rules={"name": (True, 200), "item_type": (False, 100), "object_type": (False, 100),
-                    "legal_basis": (False, 2000), "subject": (False, 100), "ratio_frequency": (False, 200)},
+        text_rules={
+            "name": (True, 200),
+            "item_type": (False, 100),
+            "object_type": (False, 100),
+            "legal_basis": (False, 2000),
+            "subject": (False, 100),
+            "ratio_frequency": (False, 200),
+        },
         cross_checks_sql="",
         merge=merge.merge_items,
     ),

@@ -14,20 +14,40 @@ import asyncpg
 
 # registry column ← normalised staging expression
 OBJECT_FIELDS = {
-    "name": "n.name", "address": "n.address", "region_code": "n.region_code", "industry": "n.industry",
-    "object_type": "n.object_type", "tags": "n.tags", "major_hazard_level": "n.hazard_level",
-    "direct_supervision": "n.direct", "risk_class": "n.risk_class::char(1)", "status": "n.status",
-    "licence_no": "n.licence_no", "licence_expiry": "n.licence_expiry",
+    "name": "n.name",
+    "address": "n.address",
+    "region_code": "n.region_code",
+    "industry": "n.industry",
+    "object_type": "n.object_type",
+    "tags": "n.tags",
+    "major_hazard_level": "n.hazard_level",
+    "direct_supervision": "n.direct",
+    "risk_class": "n.risk_class::char(1)",
+    "status": "n.status",
+    "licence_no": "n.licence_no",
+    "licence_expiry": "n.licence_expiry",
 }
 INSPECTOR_FIELDS = {
-    "name": "n.name", "section_id": "n.section", "licence_expiry": "n.licence_expiry",
-    "specialties": "n.specialties", "qualifications": "n.qualifications", "is_expert": "n.is_expert",
-    "is_team_leader": "n.is_team_leader", "phone": "n.phone", "active": "n.status",
+    "name": "n.name",
+    "section_id": "n.section",
+    "licence_expiry": "n.licence_expiry",
+    "specialties": "n.specialties",
+    "qualifications": "n.qualifications",
+    "is_expert": "n.is_expert",
+    "is_team_leader": "n.is_team_leader",
+    "phone": "n.phone",
+    "active": "n.status",
 }
 ITEM_FIELDS = {
-    "name": "n.name", "category": "n.category", "item_type": "n.item_type", "object_type": "n.object_type",
-    "check_methods": "n.check_methods", "legal_basis": "n.legal_basis", "subject": "n.subject",
-    "ratio_frequency": "n.ratio_frequency", "specialties": "n.specialties",
+    "name": "n.name",
+    "category": "n.category",
+    "item_type": "n.item_type",
+    "object_type": "n.object_type",
+    "check_methods": "n.check_methods",
+    "legal_basis": "n.legal_basis",
+    "subject": "n.subject",
+    "ratio_frequency": "n.ratio_frequency",
+    "specialties": "n.specialties",
 }
 
 
@@ -36,8 +56,14 @@ def _count(status: str) -> int:
 
 
 async def _upsert(
-    conn: asyncpg.Connection, table: str, key: str, norm: str, fields: dict[str, str], *,
-    extra_changed: str = "", active_expr: str = "true",
+    conn: asyncpg.Connection,
+    table: str,
+    key: str,
+    norm: str,
+    fields: dict[str, str],
+    *,
+    extra_changed: str = "",
+    active_expr: str = "true",
 ) -> tuple[int, int]:
     """Insert new keys and rewrite changed rows; unchanged rows cost one comparison and no write.
 
@@ -60,30 +86,38 @@ async def _upsert(
     changed = f"({old}) IS DISTINCT FROM ({new})" + (f" OR {extra_changed}" if extra_changed else "")
     # One join sorts the file into new rows (no id), changed rows (their id) and unchanged rows (left out).
     delta = f"import_delta_{secrets.token_hex(4)}"
-    pending = _count(await conn.execute(
-        f"CREATE TEMP TABLE {delta} ON COMMIT DROP AS SELECT n.row_no, o.id FROM {norm} n "
-        f"LEFT JOIN {table} o ON o.tenant_id = $1 AND o.{key} = n.key WHERE o.id IS NULL OR {changed}",
-        tenant,
-    ))
+    pending = _count(
+        await conn.execute(
+            f"CREATE TEMP TABLE {delta} ON COMMIT DROP AS SELECT n.row_no, o.id FROM {norm} n "
+            f"LEFT JOIN {table} o ON o.tenant_id = $1 AND o.{key} = n.key WHERE o.id IS NULL OR {changed}",
+            tenant,
+        )
+    )
     if not pending:
         return 0, 0
     sets = ", ".join(f"{c} = {e}" for c, e in fields.items())
-    updated = _count(await conn.execute(
-        f"UPDATE {table} o SET {sets}, active = {active_expr}, updated_at = now() "
-        f"FROM {delta} d JOIN {norm} n ON n.row_no = d.row_no WHERE o.id = d.id AND o.tenant_id = $1",
-        tenant,
-    ))
-    added = _count(await conn.execute(
-        f"{insert} JOIN {delta} d ON d.row_no = n.row_no WHERE d.id IS NULL ORDER BY {order}", tenant
-    ))
+    updated = _count(
+        await conn.execute(
+            f"UPDATE {table} o SET {sets}, active = {active_expr}, updated_at = now() "
+            f"FROM {delta} d JOIN {norm} n ON n.row_no = d.row_no WHERE o.id = d.id AND o.tenant_id = $1",
+            tenant,
+        )
+    )
+    added = _count(
+        await conn.execute(
+            f"{insert} JOIN {delta} d ON d.row_no = n.row_no WHERE d.id IS NULL ORDER BY {order}", tenant
+        )
+    )
     return added, updated
 
 
 async def _deactivate_missing(conn: asyncpg.Connection, table: str, key: str, norm: str) -> int:
-    return _count(await conn.execute(
-        f"UPDATE {table} o SET active = false, updated_at = now() WHERE o.tenant_id = app_tenant() AND o.active "
-        f"AND o.{key} NOT IN (SELECT n.key FROM {norm} n)"
-    ))
+    return _count(
+        await conn.execute(
+            f"UPDATE {table} o SET active = false, updated_at = now() WHERE o.tenant_id = app_tenant() AND o.active "
+            f"AND o.{key} NOT IN (SELECT n.key FROM {norm} n)"
+        )
+    )
 
 
 async def merge_objects(conn: asyncpg.Connection, norm: str, replace: bool) -> tuple[int, int, int]:
@@ -98,7 +132,12 @@ async def merge_inspectors(conn: asyncpg.Connection, norm: str, replace: bool) -
         "IS DISTINCT FROM n.conflicts"
     )
     added, updated = await _upsert(
-        conn, "inspectors", "licence_no", norm, INSPECTOR_FIELDS, extra_changed=conflicts_changed,
+        conn,
+        "inspectors",
+        "licence_no",
+        norm,
+        INSPECTOR_FIELDS,
+        extra_changed=conflicts_changed,
         active_expr="n.status",
     )
     # Declared conflicts follow the file: those no longer listed are removed, new ones are declared by the import.
@@ -117,15 +156,15 @@ async def merge_inspectors(conn: asyncpg.Connection, norm: str, replace: bool) -
 
 
 async def merge_items(conn: asyncpg.Connection, norm: str, replace: bool) -> tuple[int, int, int]:
-    points_changed = (
-        "ARRAY(SELECT p.content FROM check_points p WHERE p.item_id = o.id ORDER BY p.seq) IS DISTINCT FROM n.check_points"
-    )
+    points_changed = "ARRAY(SELECT p.content FROM check_points p WHERE p.item_id = o.id ORDER BY p.seq) IS DISTINCT FROM n.check_points"
     # Which items' checklists change must be known before the upsert rewrites them.
     await conn.execute(
         f"CREATE TEMP TABLE import_item_points ON COMMIT DROP AS SELECT o.id FROM inspection_items o JOIN {norm} n "
         f"ON o.tenant_id = app_tenant() AND o.code = n.key WHERE {points_changed}"
     )
-    added, updated = await _upsert(conn, "inspection_items", "code", norm, ITEM_FIELDS, extra_changed=points_changed)
+    added, updated = await _upsert(
+        conn, "inspection_items", "code", norm, ITEM_FIELDS, extra_changed=points_changed
+    )
     await conn.execute("DELETE FROM check_points p USING import_item_points c WHERE p.item_id = c.id")
     await conn.execute(
         "INSERT INTO check_points (id, tenant_id, item_id, seq, content) "

@@ -76,7 +76,9 @@ def _map_headers(kind: Kind, headers: list[str]) -> list[str]:
     missing = [c.header for c in COLUMNS[kind] if c.required and c.key not in seen]
     if missing:
         found = "、".join(h for h in headers if h) or "无"
-        raise FileRejected(f"缺少必需的列：{'、'.join(missing)}（第1行应为表头，读到的是：{found}）。请使用下载的模板")
+        raise FileRejected(
+            f"缺少必需的列：{'、'.join(missing)}（第1行应为表头，读到的是：{found}）。请使用下载的模板"
+        )
     return columns
 
 

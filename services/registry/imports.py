@@ -38,8 +38,10 @@ class ImportRejected(InvalidInput):
 
     def body(self) -> dict[str, Any]:
         body = super().body()
-        body["error"]["rows"] = [msgspec.structs.asdict(e) if isinstance(e, msgspec.Struct) else e.__dict__
-                                 for e in self.report.errors]
+        body["error"]["rows"] = [
+            msgspec.structs.asdict(e) if isinstance(e, msgspec.Struct) else e.__dict__
+            for e in self.report.errors
+        ]
         body["error"]["error_count"] = self.report.error_count
         body["error"]["total_rows"] = self.report.total_rows
         return body
@@ -78,10 +80,22 @@ async def import_file(
     if not report.ok:
         raise ImportRejected(report)
     await audit.record(
-        session, tenant_id, actor, "registry.import", f"registry.{kind}", str(batch_id or kind),
-        {"file": filename, "format": table.format, "replace": replace, "rows": report.total_rows,
-         "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-         "deactivated": report.deactivated},
+        session,
+        tenant_id,
+        actor,
+        "registry.import",
+        f"registry.{kind}",
+        str(batch_id or kind),
+        {
+            "file": filename,
+            "format": table.format,
+            "replace": replace,
+            "rows": report.total_rows,
+            "added": report.added,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "deactivated": report.deactivated,
+        },
     )
     return report
 

@@ -38,14 +38,30 @@ BATCH_COLUMNS = (
 
 
 async def create_batch(
-    session: AsyncSession, actor: audit.Actor, kind: Kind, filename: str, size: int, replace: bool, status: str
+    session: AsyncSession,
+    actor: audit.Actor,
+    kind: Kind,
+    filename: str,
+    size: int,
+    replace: bool,
+    status: str,
 ) -> uuid.UUID:
     batch_id = uuid.uuid4()
     await session.execute(
-        text("INSERT INTO import_batches (id, tenant_id, kind, replace_all, status, filename, size_bytes, created_by,"
-             " created_by_name) VALUES (:id, app_tenant(), :kind, :replace, :status, :filename, :size, :by, :by_name)"),
-        {"id": batch_id, "kind": kind, "replace": replace, "status": status, "filename": filename[:200], "size": size,
-         "by": actor.id, "by_name": actor.name},
+        text(
+            "INSERT INTO import_batches (id, tenant_id, kind, replace_all, status, filename, size_bytes, created_by,"
+            " created_by_name) VALUES (:id, app_tenant(), :kind, :replace, :status, :filename, :size, :by, :by_name)"
+        ),
+        {
+            "id": batch_id,
+            "kind": kind,
+            "replace": replace,
+            "status": status,
+            "filename": filename[:200],
+            "size": size,
+            "by": actor.id,
+            "by_name": actor.name,
+        },
     )
     return batch_id
 
@@ -54,27 +70,43 @@ async def finish_batch(
     session: AsyncSession, batch_id: uuid.UUID, report: ImportReport | None, message: str = ""
 ) -> None:
     ok = report is not None and report.ok and not message
-    errors = [msgspec.structs.asdict(e) if isinstance(e, msgspec.Struct) else e.__dict__ for e in (report.errors if report else [])]
+    errors = [
+        msgspec.structs.asdict(e) if isinstance(e, msgspec.Struct) else e.__dict__
+        for e in (report.errors if report else [])
+    ]
     await session.execute(
-        text("UPDATE import_batches SET status = :status, phase = '', progress = 1, total_rows = :total, added = :added,"
-             " updated = :updated, unchanged = :unchanged, deactivated = :deactivated, error_count = :error_count,"
-             " errors = CAST(:errors AS jsonb), message = :message, finished_at = now() WHERE id = :id"),
-        {"id": batch_id, "status": "succeeded" if ok else "failed", "total": report.total_rows if report else 0,
-         "added": report.added if ok and report else 0, "updated": report.updated if ok and report else 0,
-         "unchanged": report.unchanged if ok and report else 0,
-         "deactivated": report.deactivated if ok and report else 0,
-         "error_count": report.error_count if report else 0,
-         "errors": msgspec.json.encode(errors).decode(), "message": message or (report.message if report else "")},
+        text(
+            "UPDATE import_batches SET status = :status, phase = '', progress = 1, total_rows = :total, added = :added,"
+            " updated = :updated, unchanged = :unchanged, deactivated = :deactivated, error_count = :error_count,"
+            " errors = CAST(:errors AS jsonb), message = :message, finished_at = now() WHERE id = :id"
+        ),
+        {
+            "id": batch_id,
+            "status": "succeeded" if ok else "failed",
+            "total": report.total_rows if report else 0,
+            "added": report.added if ok and report else 0,
+            "updated": report.updated if ok and report else 0,
+            "unchanged": report.unchanged if ok and report else 0,
+            "deactivated": report.deactivated if ok and report else 0,
+            "error_count": report.error_count if report else 0,
+            "errors": msgspec.json.encode(errors).decode(),
+            "message": message or (report.message if report else ""),
+        },
     )
 
 
 async def get_batch(session: AsyncSession, batch_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(text(f"SELECT {BATCH_COLUMNS} FROM import_batches WHERE id = :id"),
-                                 {"id": batch_id})).first()
+    row = (
+        await session.execute(
+            text(f"SELECT {BATCH_COLUMNS} FROM import_batches WHERE id = :id"), {"id": batch_id}
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
-async def recent_batches(session: AsyncSession, kind: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+async def recent_batches(
+    session: AsyncSession, kind: str | None = None, limit: int = 20
+) -> list[dict[str, Any]]:
     where = "WHERE kind = :kind" if kind else ""
     rows = await session.execute(
         text(f"SELECT {BATCH_COLUMNS} FROM import_batches {where} ORDER BY created_at DESC LIMIT :limit"),
@@ -84,15 +116,23 @@ async def recent_batches(session: AsyncSession, kind: str | None = None, limit: 
 
 
 async def enqueue_import(
-    session: AsyncSession, tenant_id: uuid.UUID, actor: audit.Actor, kind: Kind, file: BinaryIO, size: int,
-    filename: str, replace: bool,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    actor: audit.Actor,
+    kind: Kind,
+    file: BinaryIO,
+    size: int,
+    filename: str,
+    replace: bool,
 ) -> uuid.UUID:
     batch_id = await create_batch(session, actor, kind, filename, size, replace, "queued")
     file.seek(0)
     seq = 0
     while chunk := file.read(CHUNK):
         await session.execute(
-            text("INSERT INTO import_chunks (tenant_id, batch_id, seq, data) VALUES (app_tenant(), :b, :s, :d)"),
+            text(
+                "INSERT INTO import_chunks (tenant_id, batch_id, seq, data) VALUES (app_tenant(), :b, :s, :d)"
+            ),
             {"b": batch_id, "s": seq, "d": chunk},
         )
         seq += 1
@@ -114,7 +154,9 @@ class _ProgressWriter:
         async with AsyncSession(self.engine) as session, session.begin():
             await apply_scope(session, system_scope(self.tenant_id))
             await session.execute(
-                text("UPDATE import_batches SET status = 'running', phase = :p, progress = :f WHERE id = :id"),
+                text(
+                    "UPDATE import_batches SET status = 'running', phase = :p, progress = :f WHERE id = :id"
+                ),
                 {"p": phase, "f": min(start + span * fraction, 0.99), "id": self.batch_id},
             )
 
@@ -122,21 +164,32 @@ class _ProgressWriter:
 async def give_up_import(session: AsyncSession, tenant_id: uuid.UUID, *, batch_id: str) -> None:
     """The job was stopped again and again (a timeout or a killed worker each time): nothing was imported."""
     batch_uuid = uuid.UUID(batch_id)
-    status = (await session.execute(
-        text("SELECT status FROM import_batches WHERE id = :id"), {"id": batch_uuid})).scalar_one_or_none()
+    status = (
+        await session.execute(text("SELECT status FROM import_batches WHERE id = :id"), {"id": batch_uuid})
+    ).scalar_one_or_none()
     if status in (None, "succeeded", "failed"):
         return
-    await finish_batch(session, batch_uuid, None, "导入多次未能完成（超时或服务中断），未导入任何数据，请稍后重试或联系运维人员")
+    await finish_batch(
+        session,
+        batch_uuid,
+        None,
+        "导入多次未能完成（超时或服务中断），未导入任何数据，请稍后重试或联系运维人员",
+    )
     await session.execute(text("DELETE FROM import_chunks WHERE batch_id = :b"), {"b": batch_uuid})
 
 
 @tenant_job(JOB, give_up=give_up_import)
 async def import_job(session: AsyncSession, tenant_id: uuid.UUID, *, batch_id: str) -> None:
     batch_uuid = uuid.UUID(batch_id)
-    batch = (await session.execute(
-        text("SELECT kind, replace_all, filename, size_bytes, status, created_by, created_by_name "
-             "FROM import_batches WHERE id = :id"), {"id": batch_uuid},
-    )).first()
+    batch = (
+        await session.execute(
+            text(
+                "SELECT kind, replace_all, filename, size_bytes, status, created_by, created_by_name "
+                "FROM import_batches WHERE id = :id"
+            ),
+            {"id": batch_uuid},
+        )
+    ).first()
     if batch is None or batch.status in ("succeeded", "failed"):
         return
     progress = _ProgressWriter(session.bind, tenant_id, batch_uuid)  # type: ignore[arg-type]
@@ -153,8 +206,16 @@ async def import_job(session: AsyncSession, tenant_id: uuid.UUID, *, batch_id: s
         try:
             async with session.begin_nested():
                 report = await import_file(
-                    session, tenant_id, audit.Actor(batch.created_by, batch.created_by_name), batch.kind, file, size,
-                    filename=batch.filename, replace=batch.replace_all, progress=progress, batch_id=batch_uuid,
+                    session,
+                    tenant_id,
+                    audit.Actor(batch.created_by, batch.created_by_name),
+                    batch.kind,
+                    file,
+                    size,
+                    filename=batch.filename,
+                    replace=batch.replace_all,
+                    progress=progress,
+                    batch_id=batch_uuid,
                 )
         except ImportRejected as exc:
             report = exc.report

@@ -29,7 +29,9 @@ async def _context(request: Request[Any, Any, Any], db: AsyncSession, **extra: A
         can_write=user is not None and user.has_any_role("dept-admin") and user.active_department is not None,
         is_overseer=user is not None and user.is_overseer and user.active_department is None,
         vocab={k: sorted(s) for k, s in (await repo.vocabulary(db)).items()},
-        kind_labels=KIND_LABELS, values=v, **extra,
+        kind_labels=KIND_LABELS,
+        values=v,
+        **extra,
     )
     if context["is_overseer"]:
         context["county_departments"] = [
@@ -45,10 +47,18 @@ def _render(name: str, context: dict[str, Any], status: int = 200) -> Template:
 def _page_links(request: Request[Any, Any, Any], page: int, total: int) -> dict[str, Any]:
     params = {k: val for k, val in request.query_params.items() if k != "page" and val}
     last = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+
     def link(n: int) -> str:
         return request.url.path + "?" + urlencode({**params, "page": n})
-    return {"page": page, "last": last, "total": total, "prev": link(page - 1) if page > 1 else None,
-            "next": link(page + 1) if page < last else None, "query": urlencode(params)}
+
+    return {
+        "page": page,
+        "last": last,
+        "total": total,
+        "prev": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page < last else None,
+        "query": urlencode(params),
+    }
 
 
 def _page_number(raw: str | None) -> int:
@@ -81,7 +91,11 @@ async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key in form:
         values = form.getall(key)
-        data[key] = values if len(values) > 1 or key in ("tags", "specialties", "qualifications", "check_methods") else values[0]
+        data[key] = (
+            values
+            if len(values) > 1 or key in ("tags", "specialties", "qualifications", "check_methods")
+            else values[0]
+        )
     return data
 
 
@@ -95,41 +109,71 @@ async def index() -> Redirect:
 async def objects_page(request: Request[Any, Any, Any], db: AsyncSession) -> Template:
     _require_read(request)
     q = request.query_params
-    filters = {"q": q.get("q"), "uscc": (q.get("uscc") or "").upper() or None, "industry": q.get("industry"),
-               "tag": q.get("tag"), "risk_class": q.get("risk_class"), "status": q.get("status"),
-               "active": _active(q.get("active")), "department": q.get("department")}
+    filters = {
+        "q": q.get("q"),
+        "uscc": (q.get("uscc") or "").upper() or None,
+        "industry": q.get("industry"),
+        "tag": q.get("tag"),
+        "risk_class": q.get("risk_class"),
+        "status": q.get("status"),
+        "active": _active(q.get("active")),
+        "department": q.get("department"),
+    }
     page = _page_number(q.get("page"))
     rows, total = await repo.list_objects(db, filters, page, PAGE_SIZE)
-    return _render("objects.html", await _context(request, db, rows=rows, f=q, paging=_page_links(request, page, total),
-                                                  tab="objects"))
+    return _render(
+        "objects.html",
+        await _context(request, db, rows=rows, f=q, paging=_page_links(request, page, total), tab="objects"),
+    )
 
 
 @get("/inspectors")
 async def inspectors_page(request: Request[Any, Any, Any], db: AsyncSession) -> Template:
     _require_read(request)
     q = request.query_params
-    filters = {"q": q.get("q"), "section": q.get("section"), "specialty": q.get("specialty"),
-               "qualification": q.get("qualification"), "licence": q.get("licence"),
-               "is_expert": True if q.get("is_expert") == "1" else None,
-               "is_team_leader": True if q.get("is_team_leader") == "1" else None,
-               "active": _active(q.get("active")), "department": q.get("department")}
+    filters = {
+        "q": q.get("q"),
+        "section": q.get("section"),
+        "specialty": q.get("specialty"),
+        "qualification": q.get("qualification"),
+        "licence": q.get("licence"),
+        "is_expert": True if q.get("is_expert") == "1" else None,
+        "is_team_leader": True if q.get("is_team_leader") == "1" else None,
+        "active": _active(q.get("active")),
+        "department": q.get("department"),
+    }
     page = _page_number(q.get("page"))
     rows, total = await repo.list_inspectors(db, filters, page, PAGE_SIZE)
-    return _render("inspectors.html", await _context(
-        request, db, rows=rows, f=q, paging=_page_links(request, page, total), sections=await repo.sections(db),
-        tab="inspectors"))
+    return _render(
+        "inspectors.html",
+        await _context(
+            request,
+            db,
+            rows=rows,
+            f=q,
+            paging=_page_links(request, page, total),
+            sections=await repo.sections(db),
+            tab="inspectors",
+        ),
+    )
 
 
 @get("/items")
 async def items_page(request: Request[Any, Any, Any], db: AsyncSession) -> Template:
     _require_read(request)
     q = request.query_params
-    filters = {"q": q.get("q"), "category": q.get("category"), "active": _active(q.get("active")),
-               "department": q.get("department")}
+    filters = {
+        "q": q.get("q"),
+        "category": q.get("category"),
+        "active": _active(q.get("active")),
+        "department": q.get("department"),
+    }
     page = _page_number(q.get("page"))
     rows, total = await repo.list_items(db, filters, page, PAGE_SIZE)
-    return _render("items.html", await _context(request, db, rows=rows, f=q, paging=_page_links(request, page, total),
-                                                tab="items"))
+    return _render(
+        "items.html",
+        await _context(request, db, rows=rows, f=q, paging=_page_links(request, page, total), tab="items"),
+    )
 
 
 @get("/tags")
@@ -145,8 +189,9 @@ SAVERS = {"objects": service.save_object, "inspectors": service.save_inspector, 
 FORMS = {"objects": "object_form.html", "inspectors": "inspector_form.html", "items": "item_form.html"}
 
 
-async def _form_context(request: Request[Any, Any, Any], db: AsyncSession, kind: str, row: dict[str, Any] | None,
-                        **extra: Any) -> dict[str, Any]:
+async def _form_context(
+    request: Request[Any, Any, Any], db: AsyncSession, kind: str, row: dict[str, Any] | None, **extra: Any
+) -> dict[str, Any]:
     context = await _context(request, db, row=row or {}, tab=kind, **extra)
     if kind == "inspectors":
         context["sections"] = await repo.sections(db)
@@ -181,13 +226,17 @@ def _form_pages(kind: str) -> list[Any]:
     async def toggle(request: Request[Any, Any, Any], db: AsyncSession, row_id: str) -> Redirect:
         _require_write(request)
         form = await _form(request)
-        await service.set_active(db, current_principal(request), kind, routes._uuid(row_id), form.get("active") == "1")
+        await service.set_active(
+            db, current_principal(request), kind, routes._uuid(row_id), form.get("active") == "1"
+        )
         return Redirect(f"/registry/{kind}/{row_id}")
 
     return [new, show, create, update, toggle]
 
 
-async def _save(request: Request[Any, Any, Any], db: AsyncSession, kind: str, row_id: uuid.UUID | None) -> Template | Redirect:
+async def _save(
+    request: Request[Any, Any, Any], db: AsyncSession, kind: str, row_id: uuid.UUID | None
+) -> Template | Redirect:
     _require_write(request)
     form = await _form(request)
     form.pop("_csrf_token", None)
@@ -201,7 +250,9 @@ async def _save(request: Request[Any, Any, Any], db: AsyncSession, kind: str, ro
         shown = {**current, **form}
         if row_id:
             shown["id"] = row_id
-        return _render(FORMS[kind], await _form_context(request, db, kind, shown, error=exc), status=exc.status_code)
+        return _render(
+            FORMS[kind], await _form_context(request, db, kind, shown, error=exc), status=exc.status_code
+        )
     return Redirect(f"/registry/{kind}/{row['id']}?saved=1")
 
 
@@ -212,16 +263,23 @@ async def add_conflict(request: Request[Any, Any, Any], db: AsyncSession, row_id
     target = routes._uuid(row_id)
     try:
         async with db.begin_nested():
-            await service.declare_conflict(db, current_principal(request), target, form.get("uscc"), form.get("reason"))
+            await service.declare_conflict(
+                db, current_principal(request), target, form.get("uscc"), form.get("reason")
+            )
     except InvalidInput as exc:
         row = await repo.get_inspector(db, target)
-        return _render("inspector_form.html", await _form_context(request, db, "inspectors", row, conflict_error=exc),
-                       status=exc.status_code)
+        return _render(
+            "inspector_form.html",
+            await _form_context(request, db, "inspectors", row, conflict_error=exc),
+            status=exc.status_code,
+        )
     return Redirect(f"/registry/inspectors/{row_id}#conflicts")
 
 
 @post("/inspectors/{row_id:str}/conflicts/{uscc:str}/withdraw")
-async def remove_conflict(request: Request[Any, Any, Any], db: AsyncSession, row_id: str, uscc: str) -> Redirect:
+async def remove_conflict(
+    request: Request[Any, Any, Any], db: AsyncSession, row_id: str, uscc: str
+) -> Redirect:
     _require_write(request)
     await service.withdraw_conflict(db, current_principal(request), routes._uuid(row_id), uscc)
     return Redirect(f"/registry/inspectors/{row_id}#conflicts")
@@ -235,11 +293,21 @@ async def create_tag(request: Request[Any, Any, Any], db: AsyncSession) -> Templ
         async with db.begin_nested():
             await service.create_tag(db, current_principal(request), form)
     except InvalidInput as exc:
-        return _render("tags.html", await _context(request, db, rows=await repo.list_tags(db, None, None), tab="tags",
-                                                   error=exc, form=form), status=exc.status_code)
+        return _render(
+            "tags.html",
+            await _context(
+                request, db, rows=await repo.list_tags(db, None, None), tab="tags", error=exc, form=form
+            ),
+            status=exc.status_code,
+        )
     except DomainError as exc:
-        return _render("tags.html", await _context(request, db, rows=await repo.list_tags(db, None, None), tab="tags",
-                                                   error=exc, form=form), status=exc.status_code)
+        return _render(
+            "tags.html",
+            await _context(
+                request, db, rows=await repo.list_tags(db, None, None), tab="tags", error=exc, form=form
+            ),
+            status=exc.status_code,
+        )
     return Redirect("/registry/tags")
 
 
@@ -250,15 +318,24 @@ async def update_tag(request: Request[Any, Any, Any], db: AsyncSession, row_id: 
     try:
         async with db.begin_nested():
             if "active" in form:
-                await service.set_active(db, current_principal(request), "tags", routes._uuid(row_id), form["active"] == "1")
+                await service.set_active(
+                    db, current_principal(request), "tags", routes._uuid(row_id), form["active"] == "1"
+                )
             else:
-                await service.update_tag(db, current_principal(request), routes._uuid(row_id),
-                                         {"name": form.get("name"), "description": form.get("description", "")})
+                await service.update_tag(
+                    db,
+                    current_principal(request),
+                    routes._uuid(row_id),
+                    {"name": form.get("name"), "description": form.get("description", "")},
+                )
     except (InvalidInput, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        return _render("tags.html", await _context(request, db, rows=await repo.list_tags(db, None, None), tab="tags",
-                                                   error=exc), status=exc.status_code)
+        return _render(
+            "tags.html",
+            await _context(request, db, rows=await repo.list_tags(db, None, None), tab="tags", error=exc),
+            status=exc.status_code,
+        )
     return Redirect("/registry/tags")
 
 
@@ -276,7 +353,9 @@ def _io_pages(kind: str) -> list[Any]:
         try:
             status, batch, _ = await routes.start_import(request, db, kind)  # type: ignore[arg-type]
         except InvalidInput as exc:
-            return _render("import.html", await _import_context(request, db, kind, error=exc), status=exc.status_code)
+            return _render(
+                "import.html", await _import_context(request, db, kind, error=exc), status=exc.status_code
+            )
         if status == 202 and batch:
             return Redirect(f"/registry/imports/{batch['id']}")
         return _render("import.html", await _import_context(request, db, kind, result=batch), status=status)
@@ -294,15 +373,27 @@ def _io_pages(kind: str) -> list[Any]:
     async def template_download(request: Request[Any, Any, Any], db: AsyncSession) -> Response[bytes]:
         _require_read(request)
         fmt = "csv" if request.query_params.get("format") == "csv" else "xlsx"
-        return Response(await routes.template_bytes(db, kind, fmt), media_type=exporter.MEDIA[fmt],  # type: ignore[arg-type]
-                        headers={"Content-Disposition": exporter.disposition(kind, fmt, template=True)})  # type: ignore[arg-type]
+        return Response(
+            await routes.template_bytes(db, kind, fmt),
+            media_type=exporter.MEDIA[fmt],  # type: ignore[arg-type]
+            headers={"Content-Disposition": exporter.disposition(kind, fmt, template=True)},
+        )  # type: ignore[arg-type]
 
     return [import_page, import_upload, export_download, template_download]
 
 
-async def _import_context(request: Request[Any, Any, Any], db: AsyncSession, kind: str, **extra: Any) -> dict[str, Any]:
-    return await _context(request, db, kind=kind, columns=COLUMNS[kind], tab=kind,  # type: ignore[index]
-                          batches=await jobs.recent_batches(db, kind, 10), **extra)
+async def _import_context(
+    request: Request[Any, Any, Any], db: AsyncSession, kind: str, **extra: Any
+) -> dict[str, Any]:
+    return await _context(
+        request,
+        db,
+        kind=kind,
+        columns=COLUMNS[kind],
+        tab=kind,  # type: ignore[index]
+        batches=await jobs.recent_batches(db, kind, 10),
+        **extra,
+    )
 
 
 @get("/imports/{batch_id:str}")
@@ -319,15 +410,26 @@ def login_redirect(request: Request[Any, Any, Any], _: Unauthenticated) -> Redir
 
 
 def error_page(request: Request[Any, Any, Any], exc: DomainError) -> Template:
-    return Template("registry/error.html", context={"user": request.scope.get("user"), "error": exc},
-                    status_code=exc.status_code)
+    return Template(
+        "registry/error.html",
+        context={"user": request.scope.get("user"), "error": exc},
+        status_code=exc.status_code,
+    )
 
 
 router = Router(
     path="/registry",
     route_handlers=[
-        index, objects_page, inspectors_page, items_page, tags_page, create_tag, update_tag,
-        add_conflict, remove_conflict, batch_page,
+        index,
+        objects_page,
+        inspectors_page,
+        items_page,
+        tags_page,
+        create_tag,
+        update_tag,
+        add_conflict,
+        remove_conflict,
+        batch_page,
         *[h for kind in KINDS for h in (*_io_pages(kind), *_form_pages(kind))],
     ],
     dependencies={"db": Provide(provide_db_session)},

@@ -8,7 +8,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-TABLES = {"objects": "registry_objects", "inspectors": "inspectors", "items": "inspection_items", "tags": "tags"}
+TABLES = {
+    "objects": "registry_objects",
+    "inspectors": "inspectors",
+    "items": "inspection_items",
+    "tags": "tags",
+}
 
 OBJECT_SELECT = (
     "SELECT o.id, o.uscc, o.name, o.address, o.region_code, o.industry, o.object_type, o.tags, o.major_hazard_level,"
@@ -38,7 +43,13 @@ def _like(value: str) -> str:
 
 
 async def _page(
-    session: AsyncSession, select: str, where: list[str], params: dict[str, Any], order: str, page: int, size: int
+    session: AsyncSession,
+    select: str,
+    where: list[str],
+    params: dict[str, Any],
+    order: str,
+    page: int,
+    size: int,
 ) -> tuple[list[dict[str, Any]], int]:
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     total = (await session.execute(text(f"SELECT count(*) FROM ({select}{clause}) c"), params)).scalar_one()
@@ -56,8 +67,13 @@ def object_filters(f: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     if f.get("q"):
         where.append("(o.name ILIKE :q OR o.uscc LIKE :qu OR o.address ILIKE :q)")
         params["q"], params["qu"] = _like(f["q"]), f["q"].upper() + "%"
-    for key, column in (("uscc", "o.uscc"), ("industry", "o.industry"), ("risk_class", "o.risk_class"),
-                        ("status", "o.status"), ("department", "d.code")):
+    for key, column in (
+        ("uscc", "o.uscc"),
+        ("industry", "o.industry"),
+        ("risk_class", "o.risk_class"),
+        ("status", "o.status"),
+        ("department", "d.code"),
+    ):
         if f.get(key):
             where.append(f"{column} = :{key}")
             params[key] = f[key]
@@ -70,7 +86,9 @@ def object_filters(f: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
-async def list_objects(session: AsyncSession, f: dict[str, Any], page: int, size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_objects(
+    session: AsyncSession, f: dict[str, Any], page: int, size: int
+) -> tuple[list[dict[str, Any]], int]:
     where, params = object_filters(f)
     return await _page(session, OBJECT_SELECT, where, params, "o.name, o.id", page, size)
 
@@ -81,16 +99,21 @@ async def get_object(session: AsyncSession, object_id: uuid.UUID) -> dict[str, A
 
 
 async def object_id_by_uscc(session: AsyncSession, uscc: str) -> uuid.UUID | None:
-    return (await session.execute(
-        text("SELECT id FROM registry_objects WHERE tenant_id = app_tenant() AND uscc = :u"), {"u": uscc}
-    )).scalar_one_or_none()
+    return (
+        await session.execute(
+            text("SELECT id FROM registry_objects WHERE tenant_id = app_tenant() AND uscc = :u"), {"u": uscc}
+        )
+    ).scalar_one_or_none()
 
 
 async def other_departments_with(session: AsyncSession, uscc: str) -> list[str]:
     """Departments of the county holding the same enterprise — visible only where RLS lets the caller read them."""
     rows = await session.execute(
-        text("SELECT d.name FROM registry_objects o JOIN departments d ON d.id = o.tenant_id "
-             "WHERE o.uscc = :u AND o.tenant_id IS DISTINCT FROM app_tenant() ORDER BY d.name"), {"u": uscc}
+        text(
+            "SELECT d.name FROM registry_objects o JOIN departments d ON d.id = o.tenant_id "
+            "WHERE o.uscc = :u AND o.tenant_id IS DISTINCT FROM app_tenant() ORDER BY d.name"
+        ),
+        {"u": uscc},
     )
     return [r[0] for r in rows]
 
@@ -120,16 +143,28 @@ async def update(session: AsyncSession, table: str, row_id: uuid.UUID, values: d
 
 
 async def exists(session: AsyncSession, table: str, row_id: uuid.UUID) -> bool:
-    return bool((await session.execute(
-        text(f"SELECT 1 FROM {table} WHERE id = :id AND tenant_id = app_tenant()"), {"id": row_id}
-    )).first())
+    return bool(
+        (
+            await session.execute(
+                text(f"SELECT 1 FROM {table} WHERE id = :id AND tenant_id = app_tenant()"), {"id": row_id}
+            )
+        ).first()
+    )
 
 
-async def key_taken(session: AsyncSession, table: str, column: str, value: str, except_id: uuid.UUID | None) -> bool:
-    return bool((await session.execute(
-        text(f"SELECT 1 FROM {table} WHERE tenant_id = app_tenant() AND {column} = :v AND id IS DISTINCT FROM :x"),
-        {"v": value, "x": except_id},
-    )).first())
+async def key_taken(
+    session: AsyncSession, table: str, column: str, value: str, except_id: uuid.UUID | None
+) -> bool:
+    return bool(
+        (
+            await session.execute(
+                text(
+                    f"SELECT 1 FROM {table} WHERE tenant_id = app_tenant() AND {column} = :v AND id IS DISTINCT FROM :x"
+                ),
+                {"v": value, "x": except_id},
+            )
+        ).first()
+    )
 
 
 # ---- inspectors -------------------------------------------------------------------------------------------------
@@ -162,7 +197,9 @@ def inspector_filters(f: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     return where, params
 
 
-async def list_inspectors(session: AsyncSession, f: dict[str, Any], page: int, size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_inspectors(
+    session: AsyncSession, f: dict[str, Any], page: int, size: int
+) -> tuple[list[dict[str, Any]], int]:
     where, params = inspector_filters(f)
     return await _page(session, INSPECTOR_SELECT, where, params, "i.name, i.id", page, size)
 
@@ -174,17 +211,22 @@ async def get_inspector(session: AsyncSession, inspector_id: uuid.UUID) -> dict[
 
 async def conflicts(session: AsyncSession, inspector_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = await session.execute(
-        text("SELECT c.uscc, c.reason, c.declared_on, o.name AS enterprise_name FROM inspector_conflicts c "
-             "LEFT JOIN registry_objects o ON o.tenant_id = c.tenant_id AND o.uscc = c.uscc "
-             "WHERE c.inspector_id = :i ORDER BY c.uscc"), {"i": inspector_id}
+        text(
+            "SELECT c.uscc, c.reason, c.declared_on, o.name AS enterprise_name FROM inspector_conflicts c "
+            "LEFT JOIN registry_objects o ON o.tenant_id = c.tenant_id AND o.uscc = c.uscc "
+            "WHERE c.inspector_id = :i ORDER BY c.uscc"
+        ),
+        {"i": inspector_id},
     )
     return [dict(r._mapping) for r in rows]
 
 
 async def add_conflict(session: AsyncSession, inspector_id: uuid.UUID, uscc: str, reason: str) -> bool:
     result = await session.execute(
-        text("INSERT INTO inspector_conflicts (id, tenant_id, inspector_id, uscc, reason) "
-             "VALUES (:id, app_tenant(), :i, :u, :r) ON CONFLICT (inspector_id, uscc) DO UPDATE SET reason = :r"),
+        text(
+            "INSERT INTO inspector_conflicts (id, tenant_id, inspector_id, uscc, reason) "
+            "VALUES (:id, app_tenant(), :i, :u, :r) ON CONFLICT (inspector_id, uscc) DO UPDATE SET reason = :r"
+        ),
         {"id": uuid.uuid4(), "i": inspector_id, "u": uscc, "r": reason},
     )
     return bool(result.rowcount)
@@ -192,25 +234,36 @@ async def add_conflict(session: AsyncSession, inspector_id: uuid.UUID, uscc: str
 
 async def remove_conflict(session: AsyncSession, inspector_id: uuid.UUID, uscc: str) -> bool:
     result = await session.execute(
-        text("DELETE FROM inspector_conflicts WHERE inspector_id = :i AND uscc = :u AND tenant_id = app_tenant()"),
+        text(
+            "DELETE FROM inspector_conflicts WHERE inspector_id = :i AND uscc = :u AND tenant_id = app_tenant()"
+        ),
         {"i": inspector_id, "u": uscc},
     )
     return bool(result.rowcount)
 
 
 async def section_exists(session: AsyncSession, section_id: uuid.UUID) -> bool:
-    return bool((await session.execute(
-        text("SELECT 1 FROM sections WHERE id = :id AND tenant_id = app_tenant() AND active"), {"id": section_id}
-    )).first())
+    return bool(
+        (
+            await session.execute(
+                text("SELECT 1 FROM sections WHERE id = :id AND tenant_id = app_tenant() AND active"),
+                {"id": section_id},
+            )
+        ).first()
+    )
 
 
 async def sections(session: AsyncSession) -> list[dict[str, Any]]:
-    rows = await session.execute(text("SELECT id, code, name FROM sections WHERE tenant_id = app_tenant() AND active ORDER BY name"))
+    rows = await session.execute(
+        text("SELECT id, code, name FROM sections WHERE tenant_id = app_tenant() AND active ORDER BY name")
+    )
     return [dict(r._mapping) for r in rows]
 
 
 # ---- items ------------------------------------------------------------------------------------------------------
-async def list_items(session: AsyncSession, f: dict[str, Any], page: int, size: int) -> tuple[list[dict[str, Any]], int]:
+async def list_items(
+    session: AsyncSession, f: dict[str, Any], page: int, size: int
+) -> tuple[list[dict[str, Any]], int]:
     where: list[str] = []
     params: dict[str, Any] = {}
     if f.get("q"):
@@ -234,11 +287,15 @@ async def get_item(session: AsyncSession, item_id: uuid.UUID) -> dict[str, Any] 
 
 
 async def replace_check_points(session: AsyncSession, item_id: uuid.UUID, points: list[str]) -> None:
-    await session.execute(text("DELETE FROM check_points WHERE item_id = :i AND tenant_id = app_tenant()"), {"i": item_id})
+    await session.execute(
+        text("DELETE FROM check_points WHERE item_id = :i AND tenant_id = app_tenant()"), {"i": item_id}
+    )
     if points:
         await session.execute(
-            text("INSERT INTO check_points (id, tenant_id, item_id, seq, content) "
-                 "VALUES (:id, app_tenant(), :i, :seq, :content)"),
+            text(
+                "INSERT INTO check_points (id, tenant_id, item_id, seq, content) "
+                "VALUES (:id, app_tenant(), :i, :seq, :content)"
+            ),
             [{"id": uuid.uuid4(), "i": item_id, "seq": n, "content": p} for n, p in enumerate(points, 1)],
         )
 
@@ -254,22 +311,32 @@ async def list_tags(session: AsyncSession, category: str | None, active: bool | 
         params["a"] = active
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     rows = await session.execute(
-        text("SELECT t.id, t.category, t.name, t.description, t.active, d.code AS department_code FROM tags t "
-             f"JOIN departments d ON d.id = t.tenant_id{clause} ORDER BY d.code, t.category, t.name"), params
+        text(
+            "SELECT t.id, t.category, t.name, t.description, t.active, d.code AS department_code FROM tags t "
+            f"JOIN departments d ON d.id = t.tenant_id{clause} ORDER BY d.code, t.category, t.name"
+        ),
+        params,
     )
     return [dict(r._mapping) for r in rows]
 
 
 async def get_tag(session: AsyncSession, tag_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(
-        text("SELECT t.id, t.category, t.name, t.description, t.active, d.code AS department_code FROM tags t "
-             "JOIN departments d ON d.id = t.tenant_id WHERE t.id = :id"), {"id": tag_id}
-    )).first()
+    row = (
+        await session.execute(
+            text(
+                "SELECT t.id, t.category, t.name, t.description, t.active, d.code AS department_code FROM tags t "
+                "JOIN departments d ON d.id = t.tenant_id WHERE t.id = :id"
+            ),
+            {"id": tag_id},
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
 async def vocabulary(session: AsyncSession) -> dict[str, set[str]]:
-    rows = await session.execute(text("SELECT category, name FROM tags WHERE tenant_id = app_tenant() AND active"))
+    rows = await session.execute(
+        text("SELECT category, name FROM tags WHERE tenant_id = app_tenant() AND active")
+    )
     result: dict[str, set[str]] = {}
     for category, name in rows:
         result.setdefault(category, set()).add(name)
@@ -286,8 +353,10 @@ async def rename_tag_usage(session: AsyncSession, category: str, old: str, new: 
     }[category]
     for table, column, is_array in targets:
         if is_array:
-            sql = (f"UPDATE {table} SET {column} = array_replace({column}, :old, :new), updated_at = now() "
-                   f"WHERE tenant_id = app_tenant() AND {column} @> ARRAY[CAST(:old AS text)]")
+            sql = (
+                f"UPDATE {table} SET {column} = array_replace({column}, :old, :new), updated_at = now() "
+                f"WHERE tenant_id = app_tenant() AND {column} @> ARRAY[CAST(:old AS text)]"
+            )
         else:
             sql = f"UPDATE {table} SET {column} = :new, updated_at = now() WHERE tenant_id = app_tenant() AND {column} = :old"
         await session.execute(text(sql), {"old": old, "new": new})
@@ -298,7 +367,7 @@ async def tag_usage(session: AsyncSession, category: str, name: str) -> int:
         "行业": "SELECT count(*) FROM registry_objects WHERE tenant_id = app_tenant() AND industry = :n",
         "分类标注": "SELECT count(*) FROM registry_objects WHERE tenant_id = app_tenant() AND tags @> ARRAY[CAST(:n AS text)]",
         "专业特长": "SELECT (SELECT count(*) FROM inspectors WHERE tenant_id = app_tenant() AND specialties @> ARRAY[CAST(:n AS text)])"
-                    " + (SELECT count(*) FROM inspection_items WHERE tenant_id = app_tenant() AND specialties @> ARRAY[CAST(:n AS text)])",
+        " + (SELECT count(*) FROM inspection_items WHERE tenant_id = app_tenant() AND specialties @> ARRAY[CAST(:n AS text)])",
         "资质": "SELECT count(*) FROM inspectors WHERE tenant_id = app_tenant() AND qualifications @> ARRAY[CAST(:n AS text)]",
     }[category]
     return int((await session.execute(text(sql), {"n": name})).scalar_one())

@@ -65,30 +65,51 @@ def _uuid(value: str, field: str = "id") -> uuid.UUID:
 
 # ---- tags -------------------------------------------------------------------------------------------------------
 @get("/tags", guards=[can_read])
-async def list_tags(db: AsyncSession, category: str | None = None, active: Active = "all") -> list[schemas.TagOut]:
+async def list_tags(
+    db: AsyncSession, category: str | None = None, active: Active = "all"
+) -> list[schemas.TagOut]:
     return [schemas.TagOut(**r) for r in await repo.list_tags(db, category, active_filter(active))]
 
 
 @post("/tags", guards=[can_write], status_code=201)
-async def create_tag(request: Request[Any, Any, Any], db: AsyncSession, data: schemas.TagIn) -> schemas.TagOut:
+async def create_tag(
+    request: Request[Any, Any, Any], db: AsyncSession, data: schemas.TagIn
+) -> schemas.TagOut:
     return schemas.TagOut(**await service.create_tag(db, current_principal(request), data))
 
 
 @patch("/tags/{tag_id:str}", guards=[can_write])
-async def update_tag(request: Request[Any, Any, Any], db: AsyncSession, tag_id: str, data: schemas.TagPatch) -> schemas.TagOut:
+async def update_tag(
+    request: Request[Any, Any, Any], db: AsyncSession, tag_id: str, data: schemas.TagPatch
+) -> schemas.TagOut:
     return schemas.TagOut(**await service.update_tag(db, current_principal(request), _uuid(tag_id), data))
 
 
 # ---- objects ----------------------------------------------------------------------------------------------------
 @get("/objects", guards=[can_read])
 async def list_objects(
-    db: AsyncSession, q: str | None = None, uscc: str | None = None, industry: str | None = None,
-    tag: str | None = None, risk_class: str | None = None, status: str | None = None, active: Active = "true",
-    department: str | None = None, page: int = Parameter(default=1, ge=1),
+    db: AsyncSession,
+    q: str | None = None,
+    uscc: str | None = None,
+    industry: str | None = None,
+    tag: str | None = None,
+    risk_class: str | None = None,
+    status: str | None = None,
+    active: Active = "true",
+    department: str | None = None,
+    page: int = Parameter(default=1, ge=1),
     page_size: int = Parameter(default=50, ge=1, le=500),
 ) -> schemas.ObjectPage:
-    filters = {"q": q, "uscc": uscc.upper() if uscc else None, "industry": industry, "tag": tag,
-               "risk_class": risk_class, "status": status, "active": active_filter(active), "department": department}
+    filters = {
+        "q": q,
+        "uscc": uscc.upper() if uscc else None,
+        "industry": industry,
+        "tag": tag,
+        "risk_class": risk_class,
+        "status": status,
+        "active": active_filter(active),
+        "department": department,
+    }
     rows, total = await repo.list_objects(db, filters, page, page_size)
     return schemas.ObjectPage([schemas.ObjectOut(**r) for r in rows], total, page, page_size)
 
@@ -102,7 +123,9 @@ async def get_object(db: AsyncSession, object_id: str) -> schemas.ObjectOut:
 
 
 @post("/objects", guards=[can_write], status_code=201)
-async def create_object(request: Request[Any, Any, Any], db: AsyncSession, data: schemas.ObjectIn) -> schemas.ObjectOut:
+async def create_object(
+    request: Request[Any, Any, Any], db: AsyncSession, data: schemas.ObjectIn
+) -> schemas.ObjectOut:
     return schemas.ObjectOut(**await service.save_object(db, current_principal(request), data))
 
 
@@ -110,7 +133,9 @@ async def create_object(request: Request[Any, Any, Any], db: AsyncSession, data:
 async def update_object(
     request: Request[Any, Any, Any], db: AsyncSession, object_id: str, data: schemas.ObjectPatch
 ) -> schemas.ObjectOut:
-    return schemas.ObjectOut(**await service.save_object(db, current_principal(request), data, _uuid(object_id)))
+    return schemas.ObjectOut(
+        **await service.save_object(db, current_principal(request), data, _uuid(object_id))
+    )
 
 
 # ---- inspectors -------------------------------------------------------------------------------------------------
@@ -120,15 +145,30 @@ def _inspector(row: dict[str, Any], conflicts: list[dict[str, Any]] | None = Non
 
 @get("/inspectors", guards=[can_read])
 async def list_inspectors(
-    db: AsyncSession, q: str | None = None, section: str | None = None, specialty: str | None = None,
-    qualification: str | None = None, is_expert: bool | None = None, is_team_leader: bool | None = None,
-    licence: Literal["valid", "expiring", "expired"] | None = None, active: Active = "true",
-    department: str | None = None, page: int = Parameter(default=1, ge=1),
+    db: AsyncSession,
+    q: str | None = None,
+    section: str | None = None,
+    specialty: str | None = None,
+    qualification: str | None = None,
+    is_expert: bool | None = None,
+    is_team_leader: bool | None = None,
+    licence: Literal["valid", "expiring", "expired"] | None = None,
+    active: Active = "true",
+    department: str | None = None,
+    page: int = Parameter(default=1, ge=1),
     page_size: int = Parameter(default=50, ge=1, le=500),
 ) -> schemas.InspectorPage:
-    filters = {"q": q, "section": section, "specialty": specialty, "qualification": qualification,
-               "is_expert": is_expert, "is_team_leader": is_team_leader, "licence": licence,
-               "active": active_filter(active), "department": department}
+    filters = {
+        "q": q,
+        "section": section,
+        "specialty": specialty,
+        "qualification": qualification,
+        "is_expert": is_expert,
+        "is_team_leader": is_team_leader,
+        "licence": licence,
+        "active": active_filter(active),
+        "department": department,
+    }
     rows, total = await repo.list_inspectors(db, filters, page, page_size)
     return schemas.InspectorPage([_inspector(r) for r in rows], total, page, page_size)
 
@@ -179,8 +219,12 @@ async def withdraw_conflict(
 # ---- items ------------------------------------------------------------------------------------------------------
 @get("/items", guards=[can_read])
 async def list_items(
-    db: AsyncSession, q: str | None = None, category: str | None = None, active: Active = "true",
-    department: str | None = None, page: int = Parameter(default=1, ge=1),
+    db: AsyncSession,
+    q: str | None = None,
+    category: str | None = None,
+    active: Active = "true",
+    department: str | None = None,
+    page: int = Parameter(default=1, ge=1),
     page_size: int = Parameter(default=50, ge=1, le=500),
 ) -> schemas.ItemPage:
     filters = {"q": q, "category": category, "active": active_filter(active), "department": department}
@@ -197,7 +241,9 @@ async def get_item(db: AsyncSession, item_id: str) -> schemas.ItemOut:
 
 
 @post("/items", guards=[can_write], status_code=201)
-async def create_item(request: Request[Any, Any, Any], db: AsyncSession, data: schemas.ItemIn) -> schemas.ItemOut:
+async def create_item(
+    request: Request[Any, Any, Any], db: AsyncSession, data: schemas.ItemIn
+) -> schemas.ItemOut:
     return schemas.ItemOut(**await service.save_item(db, current_principal(request), data))
 
 
@@ -245,17 +291,30 @@ async def start_import(
     tenant = await repo.scope_tenant(db)
     if tenant is None:
         raise Forbidden("请先选择部门（X-Department）", field="X-Department")
-    open_table(kind, upload.file, size)  # refuses a non-spreadsheet or a wrong header before anything is stored
+    open_table(
+        kind, upload.file, size
+    )  # refuses a non-spreadsheet or a wrong header before anything is stored
     if size > imports.JOB_THRESHOLD_BYTES:
-        batch_id = await jobs.enqueue_import(db, tenant, actor, kind, upload.file, size, upload.filename, replace)
+        batch_id = await jobs.enqueue_import(
+            db, tenant, actor, kind, upload.file, size, upload.filename, replace
+        )
         return 202, await jobs.get_batch(db, batch_id), None
     batch_id = await jobs.create_batch(db, actor, kind, upload.filename, size, replace, "running")
     rejected = None
     report = None
     try:
         async with db.begin_nested():
-            report = await imports.import_file(db, tenant, actor, kind, upload.file, size, filename=upload.filename,
-                                               replace=replace, batch_id=batch_id)
+            report = await imports.import_file(
+                db,
+                tenant,
+                actor,
+                kind,
+                upload.file,
+                size,
+                filename=upload.filename,
+                replace=replace,
+                batch_id=batch_id,
+            )
     except imports.ImportRejected as exc:
         rejected, report = exc, exc.report
     except InvalidInput as exc:
@@ -266,8 +325,13 @@ async def start_import(
 
 
 def _import_handler(kind: Kind) -> Any:
-    @post(f"/{kind}/imports", guards=[can_write], request_max_body_size=MAX_UPLOAD, name=f"{kind}-import",
-          status_code=200)
+    @post(
+        f"/{kind}/imports",
+        guards=[can_write],
+        request_max_body_size=MAX_UPLOAD,
+        name=f"{kind}-import",
+        status_code=200,
+    )
     async def handler(request: Request[Any, Any, Any], db: AsyncSession) -> Response[Any]:
         status, batch, rejected = await start_import(request, db, kind)
         if rejected is not None:
@@ -295,13 +359,16 @@ def _export_handler(kind: Kind) -> Any:
     return handler
 
 
-async def export_response(request: Request[Any, Any, Any], kind: Kind, fmt: str, filters: dict[str, Any]) -> Response[Any]:
+async def export_response(
+    request: Request[Any, Any, Any], kind: Kind, fmt: str, filters: dict[str, Any]
+) -> Response[Any]:
     """Streams from its own read transaction (the response body outlives the handler's unit of work)."""
     runtime: Runtime = request.app.state.runtime
     principal = current_principal(request)
     scope = await scope_for_principal(principal, request.app.state.departments)
     headers = {"Content-Disposition": exporter.disposition(kind, fmt)}
     if fmt == "csv":
+
         async def body() -> AsyncIterator[bytes]:
             async with runtime.unit_of_work(scope) as session:
                 async for chunk in exporter.csv_chunks(session, kind, filters):
@@ -329,8 +396,11 @@ async def template_bytes(db: AsyncSession, kind: Kind, fmt: str) -> bytes:
 def _template_handler(kind: Kind) -> Any:
     @get(f"/{kind}/template", guards=[can_read], name=f"{kind}-template")
     async def handler(db: AsyncSession, format: Literal["csv", "xlsx"] = "xlsx") -> Response[bytes]:
-        return Response(await template_bytes(db, kind, format), media_type=exporter.MEDIA[format],
-                        headers={"Content-Disposition": exporter.disposition(kind, format, template=True)})
+        return Response(
+            await template_bytes(db, kind, format),
+            media_type=exporter.MEDIA[format],
+            headers={"Content-Disposition": exporter.disposition(kind, format, template=True)},
+        )
 
     return handler
 
@@ -357,11 +427,26 @@ KIND_HANDLERS = [
 router = Router(
     path="/api/registry",
     route_handlers=[
-        list_tags, create_tag, update_tag,
-        list_objects, get_object, create_object, update_object,
-        list_inspectors, get_inspector, create_inspector, update_inspector, declare_conflict, withdraw_conflict,
-        list_items, get_item, create_item, update_item,
-        list_imports, get_import, *KIND_HANDLERS,
+        list_tags,
+        create_tag,
+        update_tag,
+        list_objects,
+        get_object,
+        create_object,
+        update_object,
+        list_inspectors,
+        get_inspector,
+        create_inspector,
+        update_inspector,
+        declare_conflict,
+        withdraw_conflict,
+        list_items,
+        get_item,
+        create_item,
+        update_item,
+        list_imports,
+        get_import,
+        *KIND_HANDLERS,
     ],
     dependencies={"db": Provide(provide_db_session)},
     tags=["registry"],

@@ -22,16 +22,42 @@ from shared import audit
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 LABELS = {
-    "uscc": "统一社会信用代码", "name": "名称", "industry": "行业", "address": "地址", "region_code": "行政区划代码",
-    "object_type": "对象类型", "tags": "分类标注", "major_hazard_level": "重大危险源等级",
-    "direct_supervision": "是否直接监管", "risk_class": "信用风险分类", "status": "经营状态", "licence_no": "证号",
-    "licence_expiry": "有效期", "section_id": "所属股室", "specialties": "专业特长", "qualifications": "资质",
-    "is_expert": "是否专家", "is_team_leader": "可任组长", "phone": "联系电话", "code": "事项编码",
-    "category": "类别", "item_type": "事项类别", "check_points": "抽查内容", "check_methods": "检查方式",
-    "legal_basis": "检查依据", "subject": "检查主体", "ratio_frequency": "抽查比例和频次", "reason": "原因",
+    "uscc": "统一社会信用代码",
+    "name": "名称",
+    "industry": "行业",
+    "address": "地址",
+    "region_code": "行政区划代码",
+    "object_type": "对象类型",
+    "tags": "分类标注",
+    "major_hazard_level": "重大危险源等级",
+    "direct_supervision": "是否直接监管",
+    "risk_class": "信用风险分类",
+    "status": "经营状态",
+    "licence_no": "证号",
+    "licence_expiry": "有效期",
+    "section_id": "所属股室",
+    "specialties": "专业特长",
+    "qualifications": "资质",
+    "is_expert": "是否专家",
+    "is_team_leader": "可任组长",
+    "phone": "联系电话",
+    "code": "事项编码",
+    "category": "类别",
+    "item_type": "事项类别",
+    "check_points": "抽查内容",
+    "check_methods": "检查方式",
+    "legal_basis": "检查依据",
+    "subject": "检查主体",
+    "ratio_frequency": "抽查比例和频次",
+    "reason": "原因",
     "description": "说明",
 }
-NOT_FOUND = {"objects": "检查对象不存在", "inspectors": "执法检查人员不存在", "items": "抽查事项不存在", "tags": "标签不存在"}
+NOT_FOUND = {
+    "objects": "检查对象不存在",
+    "inspectors": "执法检查人员不存在",
+    "items": "抽查事项不存在",
+    "tags": "标签不存在",
+}
 
 
 def actor_of(principal: Principal) -> audit.Actor:
@@ -114,9 +140,11 @@ def _audit_data(old: dict[str, Any] | None, changed: dict[str, Any]) -> dict[str
 
 
 def _merge(current: dict[str, Any] | None, patch: msgspec.Struct | dict[str, Any]) -> dict[str, Any]:
-    given = patch if isinstance(patch, dict) else {
-        k: getattr(patch, k) for k in patch.__struct_fields__ if getattr(patch, k) is not msgspec.UNSET
-    }
+    given = (
+        patch
+        if isinstance(patch, dict)
+        else {k: getattr(patch, k) for k in patch.__struct_fields__ if getattr(patch, k) is not msgspec.UNSET}
+    )
     return {**(current or {}), **given}
 
 
@@ -128,11 +156,15 @@ def object_values(raw: dict[str, Any], vocab: dict[str, set[str]]) -> dict[str, 
         "address": _field("address", lambda x: v.parse_optional_text(x, 300), raw.get("address")),
         "region_code": _field("region_code", v.parse_region, raw.get("region_code")),
         "industry": _field("industry", _tag_in(vocab, "行业"), raw.get("industry")),
-        "object_type": _field("object_type", lambda x: v.parse_optional_text(x, 20) or "企业", raw.get("object_type")),
+        "object_type": _field(
+            "object_type", lambda x: v.parse_optional_text(x, 20) or "企业", raw.get("object_type")
+        ),
         "tags": _field("tags", _vocab_list(vocab, "分类标注"), raw.get("tags")),
         "major_hazard_level": _field("major_hazard_level", _hazard, raw.get("major_hazard_level")),
         "direct_supervision": _field("direct_supervision", _bool(True), raw.get("direct_supervision")),
-        "risk_class": _field("risk_class", lambda x: v.parse_choice(x, v.RISK_CLASSES), raw.get("risk_class")),
+        "risk_class": _field(
+            "risk_class", lambda x: v.parse_choice(x, v.RISK_CLASSES), raw.get("risk_class")
+        ),
         "status": _field("status", lambda x: v.parse_choice(x, v.OBJECT_STATUSES, "在营"), raw.get("status")),
         "licence_no": _field("licence_no", lambda x: v.parse_optional_text(x, 100), raw.get("licence_no")),
         "licence_expiry": _field("licence_expiry", _date(), raw.get("licence_expiry")),
@@ -140,7 +172,10 @@ def object_values(raw: dict[str, Any], vocab: dict[str, set[str]]) -> dict[str, 
 
 
 async def save_object(
-    session: AsyncSession, principal: Principal, data: msgspec.Struct | dict[str, Any], object_id: uuid.UUID | None = None
+    session: AsyncSession,
+    principal: Principal,
+    data: msgspec.Struct | dict[str, Any],
+    object_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     tenant = await _tenant(session)
     current = None
@@ -159,13 +194,22 @@ async def save_object(
         await repo.update(session, "registry_objects", object_id, changed)
         action = "registry.object.update"
     if changed:
-        await audit.record(session, tenant, actor_of(principal), action, "registry_object", object_id,
-                           _audit_data(current, changed))
+        await audit.record(
+            session,
+            tenant,
+            actor_of(principal),
+            action,
+            "registry_object",
+            object_id,
+            _audit_data(current, changed),
+        )
     return await repo.get_object(session, object_id) or {}
 
 
 # ---- inspectors -------------------------------------------------------------------------------------------------
-async def inspector_values(session: AsyncSession, raw: dict[str, Any], vocab: dict[str, set[str]]) -> dict[str, Any]:
+async def inspector_values(
+    session: AsyncSession, raw: dict[str, Any], vocab: dict[str, set[str]]
+) -> dict[str, Any]:
     section = raw.get("section_id")
     if isinstance(section, str):
         section = _field("section_id", lambda x: uuid.UUID(x) if v.clean(x) else None, section)
@@ -188,7 +232,9 @@ async def inspector_values(session: AsyncSession, raw: dict[str, Any], vocab: di
 
 
 async def save_inspector(
-    session: AsyncSession, principal: Principal, data: msgspec.Struct | dict[str, Any],
+    session: AsyncSession,
+    principal: Principal,
+    data: msgspec.Struct | dict[str, Any],
     inspector_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     tenant = await _tenant(session)
@@ -208,8 +254,15 @@ async def save_inspector(
         await repo.update(session, "inspectors", inspector_id, changed)
         action = "registry.inspector.update"
     if changed:
-        await audit.record(session, tenant, actor_of(principal), action, "inspector", inspector_id,
-                           _audit_data(current, changed))
+        await audit.record(
+            session,
+            tenant,
+            actor_of(principal),
+            action,
+            "inspector",
+            inspector_id,
+            _audit_data(current, changed),
+        )
     return await repo.get_inspector(session, inspector_id) or {}
 
 
@@ -222,18 +275,34 @@ async def declare_conflict(
     code = _field("uscc", v.parse_uscc, uscc)
     text = _field("reason", lambda x: v.parse_required(x, 200), reason)
     await repo.add_conflict(session, inspector_id, code, text)
-    await audit.record(session, tenant, actor_of(principal), "registry.inspector.conflict_declared", "inspector",
-                       inspector_id, {"uscc": code, "reason": text})
+    await audit.record(
+        session,
+        tenant,
+        actor_of(principal),
+        "registry.inspector.conflict_declared",
+        "inspector",
+        inspector_id,
+        {"uscc": code, "reason": text},
+    )
 
 
-async def withdraw_conflict(session: AsyncSession, principal: Principal, inspector_id: uuid.UUID, uscc: str) -> None:
+async def withdraw_conflict(
+    session: AsyncSession, principal: Principal, inspector_id: uuid.UUID, uscc: str
+) -> None:
     tenant = await _tenant(session)
     if await repo.get_inspector(session, inspector_id) is None:
         raise NotFound(NOT_FOUND["inspectors"], field="id")
     if not await repo.remove_conflict(session, inspector_id, uscc):
         raise NotFound("该人员未申报与此企业的利害关系", field="uscc")
-    await audit.record(session, tenant, actor_of(principal), "registry.inspector.conflict_withdrawn", "inspector",
-                       inspector_id, {"uscc": uscc})
+    await audit.record(
+        session,
+        tenant,
+        actor_of(principal),
+        "registry.inspector.conflict_withdrawn",
+        "inspector",
+        inspector_id,
+        {"uscc": uscc},
+    )
 
 
 # ---- items ------------------------------------------------------------------------------------------------------
@@ -258,15 +327,22 @@ def item_values(raw: dict[str, Any], vocab: dict[str, set[str]]) -> dict[str, An
         "object_type": _field("object_type", lambda x: v.parse_optional_text(x, 100), raw.get("object_type")),
         "check_points": _field("check_points", points, raw.get("check_points")),
         "check_methods": _field("check_methods", methods, raw.get("check_methods")),
-        "legal_basis": _field("legal_basis", lambda x: v.parse_optional_text(x, 2000), raw.get("legal_basis")),
+        "legal_basis": _field(
+            "legal_basis", lambda x: v.parse_optional_text(x, 2000), raw.get("legal_basis")
+        ),
         "subject": _field("subject", lambda x: v.parse_optional_text(x, 100), raw.get("subject")),
-        "ratio_frequency": _field("ratio_frequency", lambda x: v.parse_optional_text(x, 200), raw.get("ratio_frequency")),
+        "ratio_frequency": _field(
+            "ratio_frequency", lambda x: v.parse_optional_text(x, 200), raw.get("ratio_frequency")
+        ),
         "specialties": _field("specialties", _vocab_list(vocab, "专业特长"), raw.get("specialties")),
     }
 
 
 async def save_item(
-    session: AsyncSession, principal: Principal, data: msgspec.Struct | dict[str, Any], item_id: uuid.UUID | None = None
+    session: AsyncSession,
+    principal: Principal,
+    data: msgspec.Struct | dict[str, Any],
+    item_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     tenant = await _tenant(session)
     current = None
@@ -283,18 +359,32 @@ async def save_item(
         item_id = await repo.insert(session, "inspection_items", row)
         action = "registry.item.create"
     else:
-        await repo.update(session, "inspection_items", item_id, {k: x for k, x in changed.items() if k != "check_points"})
+        await repo.update(
+            session, "inspection_items", item_id, {k: x for k, x in changed.items() if k != "check_points"}
+        )
         action = "registry.item.update"
     if "check_points" in changed:
         await repo.replace_check_points(session, item_id, values["check_points"])
     if changed:
-        await audit.record(session, tenant, actor_of(principal), action, "inspection_item", item_id,
-                           _audit_data(current, changed))
+        await audit.record(
+            session,
+            tenant,
+            actor_of(principal),
+            action,
+            "inspection_item",
+            item_id,
+            _audit_data(current, changed),
+        )
     return await repo.get_item(session, item_id) or {}
 
 
 # ---- activation (all kinds) ---------------------------------------------------------------------------------------
-GETTERS = {"objects": repo.get_object, "inspectors": repo.get_inspector, "items": repo.get_item, "tags": repo.get_tag}
+GETTERS = {
+    "objects": repo.get_object,
+    "inspectors": repo.get_inspector,
+    "items": repo.get_item,
+    "tags": repo.get_tag,
+}
 
 
 async def set_active(
@@ -304,12 +394,24 @@ async def set_active(
     current = await GETTERS[kind](session, row_id)
     if current is None or not await repo.exists(session, repo.TABLES[kind], row_id):
         raise NotFound(NOT_FOUND[kind], field="id")
-    if kind == "inspectors" and active and current["licence_expiry"] and current["licence_expiry"] < date.today():
+    if (
+        kind == "inspectors"
+        and active
+        and current["licence_expiry"]
+        and current["licence_expiry"] < date.today()
+    ):
         raise InvalidInput("有效期：执法证已过期，请先更新有效期再启用", field="licence_expiry")
     if current["active"] != active:
         await repo.update(session, repo.TABLES[kind], row_id, {"active": active})
-        await audit.record(session, tenant, actor_of(principal), f"registry.{kind}.{'activate' if active else 'deactivate'}",
-                           kind, row_id, {})
+        await audit.record(
+            session,
+            tenant,
+            actor_of(principal),
+            f"registry.{kind}.{'activate' if active else 'deactivate'}",
+            kind,
+            row_id,
+            {},
+        )
     return await GETTERS[kind](session, row_id) or {}
 
 
@@ -324,18 +426,31 @@ def _tag_name(value: Any) -> str:
 async def create_tag(session: AsyncSession, principal: Principal, data: Any) -> dict[str, Any]:
     tenant = await _tenant(session)
     raw = data if isinstance(data, dict) else msgspec.structs.asdict(data)
-    category = _field("category", lambda x: v.parse_choice(x, v.TAG_CATEGORIES) or _missing(), raw.get("category"))
+    category = _field(
+        "category", lambda x: v.parse_choice(x, v.TAG_CATEGORIES) or _missing(), raw.get("category")
+    )
     name = _field("name", _tag_name, raw.get("name"))
     description = _field("description", lambda x: v.parse_optional_text(x, 200), raw.get("description"))
     if name in (await repo.vocabulary_all(session)).get(category, set()):
         raise Conflict(f"标签“{name}”已在“{category}”类中", field="name")
-    tag_id = await repo.insert(session, "tags", {"category": category, "name": name, "description": description})
-    await audit.record(session, tenant, actor_of(principal), "registry.tag.create", "tag", tag_id,
-                       {"category": category, "name": name})
+    tag_id = await repo.insert(
+        session, "tags", {"category": category, "name": name, "description": description}
+    )
+    await audit.record(
+        session,
+        tenant,
+        actor_of(principal),
+        "registry.tag.create",
+        "tag",
+        tag_id,
+        {"category": category, "name": name},
+    )
     return await repo.get_tag(session, tag_id) or {}
 
 
-async def update_tag(session: AsyncSession, principal: Principal, tag_id: uuid.UUID, patch: Any) -> dict[str, Any]:
+async def update_tag(
+    session: AsyncSession, principal: Principal, tag_id: uuid.UUID, patch: Any
+) -> dict[str, Any]:
     tenant = await _tenant(session)
     current = await repo.get_tag(session, tag_id)
     if current is None or not await repo.exists(session, "tags", tag_id):
@@ -350,8 +465,15 @@ async def update_tag(session: AsyncSession, principal: Principal, tag_id: uuid.U
         await repo.rename_tag_usage(session, current["category"], current["name"], name)
     if changed:
         await repo.update(session, "tags", tag_id, changed)
-        await audit.record(session, tenant, actor_of(principal), "registry.tag.update", "tag", tag_id,
-                           _audit_data(current, changed))
+        await audit.record(
+            session,
+            tenant,
+            actor_of(principal),
+            "registry.tag.update",
+            "tag",
+            tag_id,
+            _audit_data(current, changed),
+        )
     return await repo.get_tag(session, tag_id) or {}
 
 

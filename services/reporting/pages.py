@@ -21,7 +21,9 @@ from shared.errors import DomainError
 from shared.web.pages import page_context
 
 
-async def _render(request: Request[Any, Any, Any], template: str, ctx: Ctx | None = None, **context: Any) -> Template:
+async def _render(
+    request: Request[Any, Any, Any], template: str, ctx: Ctx | None = None, **context: Any
+) -> Template:
     base = await page_context(request)
     base["can_write"] = ctx is not None and ctx.principal.has_any_role(*WRITERS)
     return Template(f"reporting/{template}", context={**base, **context})
@@ -37,12 +39,17 @@ async def reports_page(request: Request[Any, Any, Any], ctx: Ctx, year: int | No
             break
         report = await service.monthly_report(ctx, year, month, today)
         months.append(report)
-    return await _render(request, "index.html", ctx, year=year, months=months,
-                         tasks=await service.implemented_tasks(ctx))
+    return await _render(
+        request, "index.html", ctx, year=year, months=months, tasks=await service.implemented_tasks(ctx)
+    )
 
 
-async def _monthly_page(request: Request[Any, Any, Any], ctx: Ctx, year: int, month: int, **extra: Any) -> Template:
-    return await _render(request, "monthly.html", ctx, r=await service.monthly_report(ctx, year, month), **extra)
+async def _monthly_page(
+    request: Request[Any, Any, Any], ctx: Ctx, year: int, month: int, **extra: Any
+) -> Template:
+    return await _render(
+        request, "monthly.html", ctx, r=await service.monthly_report(ctx, year, month), **extra
+    )
 
 
 @get("/reports/monthly/{year:int}/{month:int}")
@@ -51,8 +58,9 @@ async def monthly_page(request: Request[Any, Any, Any], ctx: Ctx, year: int, mon
 
 
 @post("/reports/monthly/{year:int}/{month:int}", guards=[requires_department])
-async def monthly_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, year: int,
-                       month: int) -> Template | Redirect:
+async def monthly_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, year: int, month: int
+) -> Template | Redirect:
     form = await request.form()
     data = MonthlyFields(**{k: str(form.get(k) or "") for k in service.EDITABLE})
     savepoint = await db.begin_nested()
@@ -79,8 +87,9 @@ async def task_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUI
 
 
 @post("/reports/tasks/{task_id:uuid}/submit", guards=[requires_department])
-async def task_submit_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession,
-                           task_id: uuid.UUID) -> Template | Redirect:
+async def task_submit_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
+) -> Template | Redirect:
     savepoint = await db.begin_nested()
     try:
         await service.submit_task_report(ctx, task_id)
@@ -93,7 +102,9 @@ async def task_submit_form(request: Request[Any, Any, Any], ctx: Ctx, db: AsyncS
 @get("/reports/tasks/{task_id:uuid}/xlsx")
 async def task_xlsx_page(ctx: Ctx, task_id: uuid.UUID) -> Response[bytes]:
     report = await service.task_report(ctx, task_id)
-    return download(xlsx.task_report(report), f"实施情况报告-{report['plan_number']}-{report['task_number']}.xlsx")
+    return download(
+        xlsx.task_report(report), f"实施情况报告-{report['plan_number']}-{report['task_number']}.xlsx"
+    )
 
 
 @get("/reports/plan-tables/{year:int}/{annex:int}")
@@ -104,43 +115,78 @@ async def plan_table_page(ctx: Ctx, year: int, annex: int, plans: str | None = N
 
 router = Router(
     path="/",
-    route_handlers=[reports_page, monthly_page, monthly_form, monthly_xlsx_page, task_page, task_submit_form,
-                    task_xlsx_page, plan_table_page],
+    route_handlers=[
+        reports_page,
+        monthly_page,
+        monthly_form,
+        monthly_xlsx_page,
+        task_page,
+        task_submit_form,
+        task_xlsx_page,
+        plan_table_page,
+    ],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
 )
 
 
 @get("/oversight")
-async def oversight_page(request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None,
-                         department: str | None = None) -> Template:
+async def oversight_page(
+    request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None, department: str | None = None
+) -> Template:
     view = await dashboard_view(request, db, year)
     shown = [d for d in view["departments"] if department in (None, "", d["code"])]
     share_chart = charts.target_bars(
-        [(d["short_name"], d["registry_share"]) for d in shown], service.REGISTRY_TARGET,
-        title="年度抽查企业占比（目标≥5%）", href=[f"/oversight?year={view['year']}&department={d['code']}"
-                                              for d in shown])
+        [(d["short_name"], d["registry_share"]) for d in shown],
+        service.REGISTRY_TARGET,
+        title="年度抽查企业占比（目标≥5%）",
+        href=[f"/oversight?year={view['year']}&department={d['code']}" for d in shown],
+    )
     disclosure_chart = charts.target_bars(
-        [(d["short_name"], d["disclosure_rate"]) for d in shown], 1, title="抽查结果公示率（目标100%）",
-        scale=service.Decimal(1))
-    joint = [(f"{d['short_name']} {t['plan_number']}/{t['task_number']}", t["share"])
-             for d in shown for t in d["joint_tasks"]]
-    joint_chart = charts.target_bars(joint, service.JOINT_TARGET, title="部门联合抽查比例（目标≥10%）") if joint else ""
-    month_charts = {d["code"]: charts.monthly_columns(d["months"], title=f"{d['short_name']} 按月检查与公示")
-                    for d in shown}
+        [(d["short_name"], d["disclosure_rate"]) for d in shown],
+        1,
+        title="抽查结果公示率（目标100%）",
+        scale=service.Decimal(1),
+    )
+    joint = [
+        (f"{d['short_name']} {t['plan_number']}/{t['task_number']}", t["share"])
+        for d in shown
+        for t in d["joint_tasks"]
+    ]
+    joint_chart = (
+        charts.target_bars(joint, service.JOINT_TARGET, title="部门联合抽查比例（目标≥10%）") if joint else ""
+    )
+    month_charts = {
+        d["code"]: charts.monthly_columns(d["months"], title=f"{d['short_name']} 按月检查与公示")
+        for d in shown
+    }
     base = await page_context(request)
-    return Template("reporting/oversight.html", context={
-        **base, "v": view, "shown": shown, "selected": department, "share_chart": share_chart,
-        "disclosure_chart": disclosure_chart, "joint_chart": joint_chart, "month_charts": month_charts,
-        "pct": service.pct})
+    return Template(
+        "reporting/oversight.html",
+        context={
+            **base,
+            "v": view,
+            "shown": shown,
+            "selected": department,
+            "share_chart": share_chart,
+            "disclosure_chart": disclosure_chart,
+            "joint_chart": joint_chart,
+            "month_charts": month_charts,
+            "pct": service.pct,
+        },
+    )
 
 
 @get("/oversight/reports/{report_id:uuid}")
-async def stored_report_page(request: Request[Any, Any, Any], db: AsyncSession, report_id: uuid.UUID) -> Template:
+async def stored_report_page(
+    request: Request[Any, Any, Any], db: AsyncSession, report_id: uuid.UUID
+) -> Template:
     await dashboard_view_guard(request)
     base = await page_context(request)
-    return Template("reporting/monthly.html", context={**base, "can_write": False,
-                                                       "r": await service.stored_report(db, report_id)})
+    return Template(
+        "reporting/monthly.html",
+        context={**base, "can_write": False, "r": await service.stored_report(db, report_id)},
+    )
 
 
 oversight_router = Router(

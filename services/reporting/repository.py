@@ -20,99 +20,145 @@ def _rows(result: Any) -> list[dict[str, Any]]:
 
 # ---- monthly reports -----------------------------------------------------------------------------------------
 
-REPORT_COLUMNS = ("id, year, month, status, meetings, documents, trainings, contact_person, contact_phone, mobile,"
-                  " snapshot, submitted_at, submitted_by_name, updated_at")
+REPORT_COLUMNS = (
+    "id, year, month, status, meetings, documents, trainings, contact_person, contact_phone, mobile,"
+    " snapshot, submitted_at, submitted_by_name, updated_at"
+)
 
 
 async def monthly_report(session: AsyncSession, year: int, month: int) -> dict[str, Any] | None:
-    row = (await session.execute(text(f"SELECT {REPORT_COLUMNS} FROM monthly_reports WHERE year = :y AND month = :m"
-                                      " AND tenant_id = app_tenant()"), {"y": year, "m": month})).first()
+    row = (
+        await session.execute(
+            text(
+                f"SELECT {REPORT_COLUMNS} FROM monthly_reports WHERE year = :y AND month = :m"
+                " AND tenant_id = app_tenant()"
+            ),
+            {"y": year, "m": month},
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
 async def monthly_report_by_id(session: AsyncSession, report_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(text(f"SELECT {REPORT_COLUMNS} FROM monthly_reports WHERE id = :id"),
-                                 {"id": report_id})).first()
+    row = (
+        await session.execute(
+            text(f"SELECT {REPORT_COLUMNS} FROM monthly_reports WHERE id = :id"), {"id": report_id}
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
-async def monthly_report_with_department(session: AsyncSession, report_id: uuid.UUID) -> dict[str, Any] | None:
+async def monthly_report_with_department(
+    session: AsyncSession, report_id: uuid.UUID
+) -> dict[str, Any] | None:
     """Any report the scope may read (its own department's, or every department's of the overseer's county)."""
-    row = (await session.execute(text(
-        f"SELECT {', '.join('m.' + c.strip() for c in REPORT_COLUMNS.split(','))}, d.name AS department,"
-        " d.code AS department_code FROM monthly_reports m JOIN departments d ON d.id = m.tenant_id"
-        " WHERE m.id = :id"), {"id": report_id})).first()
+    row = (
+        await session.execute(
+            text(
+                f"SELECT {', '.join('m.' + c.strip() for c in REPORT_COLUMNS.split(','))}, d.name AS department,"
+                " d.code AS department_code FROM monthly_reports m JOIN departments d ON d.id = m.tenant_id"
+                " WHERE m.id = :id"
+            ),
+            {"id": report_id},
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
 async def monthly_reports_of_year(session: AsyncSession, year: int) -> list[dict[str, Any]]:
-    return _rows(await session.execute(text(
-        "SELECT id, tenant_id, month, status, submitted_at FROM monthly_reports WHERE year = :y ORDER BY month"),
-        {"y": year}))
+    return _rows(
+        await session.execute(
+            text(
+                "SELECT id, tenant_id, month, status, submitted_at FROM monthly_reports WHERE year = :y ORDER BY month"
+            ),
+            {"y": year},
+        )
+    )
 
 
-async def upsert_monthly_report(session: AsyncSession, tenant_id: uuid.UUID, year: int, month: int,
-                                fields: dict[str, str], actor: str) -> uuid.UUID:
-    row = (await session.execute(text(
-        "INSERT INTO monthly_reports (id, tenant_id, year, month, meetings, documents, trainings, contact_person,"
-        " contact_phone, mobile, updated_by) VALUES (:id, :t, :y, :m, :meetings, :documents, :trainings,"
-        " :contact_person, :contact_phone, :mobile, :actor)"
-        " ON CONFLICT (tenant_id, year, month) DO UPDATE SET meetings = EXCLUDED.meetings,"
-        " documents = EXCLUDED.documents, trainings = EXCLUDED.trainings, contact_person = EXCLUDED.contact_person,"
-        " contact_phone = EXCLUDED.contact_phone, mobile = EXCLUDED.mobile, updated_by = EXCLUDED.updated_by,"
-        " updated_at = now() WHERE monthly_reports.status = '草稿' RETURNING id"),
-        {"id": uuid.uuid4(), "t": tenant_id, "y": year, "m": month, "actor": actor, **fields})).first()
+async def upsert_monthly_report(
+    session: AsyncSession, tenant_id: uuid.UUID, year: int, month: int, fields: dict[str, str], actor: str
+) -> uuid.UUID:
+    row = (
+        await session.execute(
+            text(
+                "INSERT INTO monthly_reports (id, tenant_id, year, month, meetings, documents, trainings, contact_person,"
+                " contact_phone, mobile, updated_by) VALUES (:id, :t, :y, :m, :meetings, :documents, :trainings,"
+                " :contact_person, :contact_phone, :mobile, :actor)"
+                " ON CONFLICT (tenant_id, year, month) DO UPDATE SET meetings = EXCLUDED.meetings,"
+                " documents = EXCLUDED.documents, trainings = EXCLUDED.trainings, contact_person = EXCLUDED.contact_person,"
+                " contact_phone = EXCLUDED.contact_phone, mobile = EXCLUDED.mobile, updated_by = EXCLUDED.updated_by,"
+                " updated_at = now() WHERE monthly_reports.status = '草稿' RETURNING id"
+            ),
+            {"id": uuid.uuid4(), "t": tenant_id, "y": year, "m": month, "actor": actor, **fields},
+        )
+    ).first()
     return row[0] if row else None  # type: ignore[return-value]
 
 
-async def submit_monthly_report(session: AsyncSession, report_id: uuid.UUID, snapshot: dict[str, Any],
-                                actor_id: str, actor_name: str) -> bool:
-    result = await session.execute(text(
-        "UPDATE monthly_reports SET status = '已提交', snapshot = :snapshot, submitted_at = now(),"
-        " submitted_by = :by, submitted_by_name = :name, updated_at = now()"
-        " WHERE id = :id AND status = '草稿'").bindparams(bindparam("snapshot", type_=JSONB)),
-        {"id": report_id, "snapshot": snapshot, "by": actor_id, "name": actor_name})
+async def submit_monthly_report(
+    session: AsyncSession, report_id: uuid.UUID, snapshot: dict[str, Any], actor_id: str, actor_name: str
+) -> bool:
+    result = await session.execute(
+        text(
+            "UPDATE monthly_reports SET status = '已提交', snapshot = :snapshot, submitted_at = now(),"
+            " submitted_by = :by, submitted_by_name = :name, updated_at = now()"
+            " WHERE id = :id AND status = '草稿'"
+        ).bindparams(bindparam("snapshot", type_=JSONB)),
+        {"id": report_id, "snapshot": snapshot, "by": actor_id, "name": actor_name},
+    )
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 async def own_plan_rows(session: AsyncSession, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Tasks of the department's own plans (本部门 / 内部联合) whose window covers the month or that were checked in
     it: items, subjects checked in the month and how many of them are published."""
-    return _rows(await session.execute(text(
-        "SELECT p.number AS plan_number, p.name AS plan_name, t.id AS task_id, t.number AS task_number,"
-        " t.name AS task_name, cardinality(t.item_ids) AS items,"
-        " CASE WHEN cardinality(t.joint_section_ids) > 0 THEN t.joint_section_ids ELSE p.joint_section_ids END"
-        "   AS section_ids,"
-        " coalesce(t.initiating_section_id, p.initiating_section_id) AS initiating_id,"
-        " coalesce(c.subjects, 0) AS subjects, coalesce(c.published, 0) AS published"
-        " FROM tasks t JOIN plans p ON p.id = t.plan_id"
-        " LEFT JOIN (SELECT s.task_id, sum(s.n)::int AS subjects,"
-        "   coalesce(sum(s.n) FILTER (WHERE s.status = '已公示'), 0)::int AS published"
-        "   FROM report_result_stats s WHERE s.tenant_id = app_tenant() AND s.check_month = :start"
-        "   GROUP BY s.task_id) c ON c.task_id = t.id"
-        " WHERE p.tenant_id = app_tenant() AND p.kind <> '部门联合' AND p.status IN ('已发布', '已完成')"
-        " AND ((t.start_month < :end AND t.end_month >= :start) OR c.subjects > 0)"
-        " ORDER BY p.number, t.seq"), {"start": start, "end": end}))
+    return _rows(
+        await session.execute(
+            text(
+                "SELECT p.number AS plan_number, p.name AS plan_name, t.id AS task_id, t.number AS task_number,"
+                " t.name AS task_name, cardinality(t.item_ids) AS items,"
+                " CASE WHEN cardinality(t.joint_section_ids) > 0 THEN t.joint_section_ids ELSE p.joint_section_ids END"
+                "   AS section_ids,"
+                " coalesce(t.initiating_section_id, p.initiating_section_id) AS initiating_id,"
+                " coalesce(c.subjects, 0) AS subjects, coalesce(c.published, 0) AS published"
+                " FROM tasks t JOIN plans p ON p.id = t.plan_id"
+                " LEFT JOIN (SELECT s.task_id, sum(s.n)::int AS subjects,"
+                "   coalesce(sum(s.n) FILTER (WHERE s.status = '已公示'), 0)::int AS published"
+                "   FROM report_result_stats s WHERE s.tenant_id = app_tenant() AND s.check_month = :start"
+                "   GROUP BY s.task_id) c ON c.task_id = t.id"
+                " WHERE p.tenant_id = app_tenant() AND p.kind <> '部门联合' AND p.status IN ('已发布', '已完成')"
+                " AND ((t.start_month < :end AND t.end_month >= :start) OR c.subjects > 0)"
+                " ORDER BY p.number, t.seq"
+            ),
+            {"start": start, "end": end},
+        )
+    )
 
 
 async def joint_rows(session: AsyncSession, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     """Tasks of cross-department plans the department leads or joined (accepted) active in the month; the numbers
     come from what every participant may read (the public register of published results and the draw)."""
-    return _rows(await session.execute(text(
-        "SELECT p.number AS plan_number, p.name AS plan_name, t.id AS task_id, t.number AS task_number,"
-        " t.name AS task_name, lead.short_name AS lead_name,"
-        " (SELECT string_agg(d.short_name, '、' ORDER BY d.code) FROM joint_participants jp"
-        "   JOIN departments d ON d.id = jp.tenant_id WHERE jp.plan_id = p.id AND jp.status = '已接受') AS partners,"
-        " (SELECT coalesce(sum(dr.selected_count), 0) FROM draws dr WHERE dr.task_id = t.id"
-        "   AND dr.status = '已抽取') AS drawn,"
-        " (SELECT count(*) FROM public_results pr WHERE pr.task_id = t.id AND pr.check_date >= :start"
-        "   AND pr.check_date < :end) AS published"
-        " FROM tasks t JOIN plans p ON p.id = t.plan_id JOIN departments lead ON lead.id = p.tenant_id"
-        " WHERE p.kind = '部门联合' AND p.status IN ('已发布', '已完成')"
-        " AND (p.tenant_id = app_tenant() OR EXISTS (SELECT 1 FROM joint_participants jp WHERE jp.plan_id = p.id"
-        "   AND jp.tenant_id = app_tenant() AND jp.status = '已接受'))"
-        " AND t.start_month < :end AND t.end_month >= :start ORDER BY p.number, t.seq"),
-        {"start": start, "end": end}))
+    return _rows(
+        await session.execute(
+            text(
+                "SELECT p.number AS plan_number, p.name AS plan_name, t.id AS task_id, t.number AS task_number,"
+                " t.name AS task_name, lead.short_name AS lead_name,"
+                " (SELECT string_agg(d.short_name, '、' ORDER BY d.code) FROM joint_participants jp"
+                "   JOIN departments d ON d.id = jp.tenant_id WHERE jp.plan_id = p.id AND jp.status = '已接受') AS partners,"
+                " (SELECT coalesce(sum(dr.selected_count), 0) FROM draws dr WHERE dr.task_id = t.id"
+                "   AND dr.status = '已抽取') AS drawn,"
+                " (SELECT count(*) FROM public_results pr WHERE pr.task_id = t.id AND pr.check_date >= :start"
+                "   AND pr.check_date < :end) AS published"
+                " FROM tasks t JOIN plans p ON p.id = t.plan_id JOIN departments lead ON lead.id = p.tenant_id"
+                " WHERE p.kind = '部门联合' AND p.status IN ('已发布', '已完成')"
+                " AND (p.tenant_id = app_tenant() OR EXISTS (SELECT 1 FROM joint_participants jp WHERE jp.plan_id = p.id"
+                "   AND jp.tenant_id = app_tenant() AND jp.status = '已接受'))"
+                " AND t.start_month < :end AND t.end_month >= :start ORDER BY p.number, t.seq"
+            ),
+            {"start": start, "end": end},
+        )
+    )
 
 
 async def section_names(session: AsyncSession) -> dict[uuid.UUID, str]:
@@ -121,83 +167,137 @@ async def section_names(session: AsyncSession) -> dict[uuid.UUID, str]:
 
 # ---- post-implementation (task) reports ----------------------------------------------------------------------
 
+
 async def task_header(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(text(
-        "SELECT t.id, t.number AS task_number, t.name AS task_name, t.status, t.start_month, t.end_month,"
-        " p.number AS plan_number, p.name AS plan_name, p.kind,"
-        " (SELECT max(coalesce(r.check_date, r.check_end)) FROM inspection_results r WHERE r.task_id = t.id)"
-        "   AS last_check"
-        " FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE t.id = :id AND t.tenant_id = app_tenant()"),
-        {"id": task_id})).first()
+    row = (
+        await session.execute(
+            text(
+                "SELECT t.id, t.number AS task_number, t.name AS task_name, t.status, t.start_month, t.end_month,"
+                " p.number AS plan_number, p.name AS plan_name, p.kind,"
+                " (SELECT max(coalesce(r.check_date, r.check_end)) FROM inspection_results r WHERE r.task_id = t.id)"
+                "   AS last_check"
+                " FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE t.id = :id AND t.tenant_id = app_tenant()"
+            ),
+            {"id": task_id},
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
 async def task_results(session: AsyncSession, task_id: uuid.UUID) -> list[dict[str, Any]]:
-    return _rows(await session.execute(text(
-        "SELECT r.id, r.uscc, o.name, r.status, r.check_date, r.categories, r.summary,"
-        " coalesce((SELECT json_agg(json_build_object('description', h.description, 'severity', h.severity,"
-        "   'rectify_by', h.rectify_by, 'status', h.status) ORDER BY h.severity, h.description)"
-        "   FROM result_hazards h WHERE h.result_id = r.id), '[]') AS hazards,"
-        " coalesce((SELECT json_agg(json_build_object('action', f.action, 'target', f.target, 'status', f.status)"
-        "   ORDER BY f.action) FROM result_followups f WHERE f.result_id = r.id), '[]') AS followups"
-        " FROM inspection_results r JOIN registry_objects o ON o.id = r.object_id"
-        " WHERE r.task_id = :id ORDER BY o.name"), {"id": task_id}))
+    return _rows(
+        await session.execute(
+            text(
+                "SELECT r.id, r.uscc, o.name, r.status, r.check_date, r.categories, r.summary,"
+                " coalesce((SELECT json_agg(json_build_object('description', h.description, 'severity', h.severity,"
+                "   'rectify_by', h.rectify_by, 'status', h.status) ORDER BY h.severity, h.description)"
+                "   FROM result_hazards h WHERE h.result_id = r.id), '[]') AS hazards,"
+                " coalesce((SELECT json_agg(json_build_object('action', f.action, 'target', f.target, 'status', f.status)"
+                "   ORDER BY f.action) FROM result_followups f WHERE f.result_id = r.id), '[]') AS followups"
+                " FROM inspection_results r JOIN registry_objects o ON o.id = r.object_id"
+                " WHERE r.task_id = :id ORDER BY o.name"
+            ),
+            {"id": task_id},
+        )
+    )
 
 
 async def task_report(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await session.execute(text(
-        "SELECT id, task_id, status, recipient_section, due_on, snapshot, submitted_at, submitted_by_name"
-        " FROM task_reports WHERE task_id = :id AND tenant_id = app_tenant()"), {"id": task_id})).first()
+    row = (
+        await session.execute(
+            text(
+                "SELECT id, task_id, status, recipient_section, due_on, snapshot, submitted_at, submitted_by_name"
+                " FROM task_reports WHERE task_id = :id AND tenant_id = app_tenant()"
+            ),
+            {"id": task_id},
+        )
+    ).first()
     return dict(row._mapping) if row else None
 
 
-async def insert_task_report(session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID, due_on: dt.date,
-                             snapshot: dict[str, Any], section: str, actor_id: str, actor_name: str) -> uuid.UUID | None:
-    row = (await session.execute(text(
-        "INSERT INTO task_reports (id, tenant_id, task_id, recipient_section, due_on, snapshot, submitted_by,"
-        " submitted_by_name) VALUES (:id, :t, :task, :section, :due, :snapshot, :by, :name)"
-        " ON CONFLICT (tenant_id, task_id) DO NOTHING RETURNING id").bindparams(
-            bindparam("snapshot", type_=JSONB)),
-        {"id": uuid.uuid4(), "t": tenant_id, "task": task_id, "section": section, "due": due_on,
-         "snapshot": snapshot, "by": actor_id, "name": actor_name})).first()
+async def insert_task_report(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    task_id: uuid.UUID,
+    due_on: dt.date,
+    snapshot: dict[str, Any],
+    section: str,
+    actor_id: str,
+    actor_name: str,
+) -> uuid.UUID | None:
+    row = (
+        await session.execute(
+            text(
+                "INSERT INTO task_reports (id, tenant_id, task_id, recipient_section, due_on, snapshot, submitted_by,"
+                " submitted_by_name) VALUES (:id, :t, :task, :section, :due, :snapshot, :by, :name)"
+                " ON CONFLICT (tenant_id, task_id) DO NOTHING RETURNING id"
+            ).bindparams(bindparam("snapshot", type_=JSONB)),
+            {
+                "id": uuid.uuid4(),
+                "t": tenant_id,
+                "task": task_id,
+                "section": section,
+                "due": due_on,
+                "snapshot": snapshot,
+                "by": actor_id,
+                "name": actor_name,
+            },
+        )
+    ).first()
     return row[0] if row else None
 
 
 async def implemented_tasks(session: AsyncSession) -> list[dict[str, Any]]:
-    return _rows(await session.execute(text(
-        "SELECT t.id, p.number AS plan_number, t.number AS task_number, t.name AS task_name, t.status,"
-        " (SELECT count(*) FROM inspection_results r WHERE r.task_id = t.id) AS results,"
-        " (SELECT tr.submitted_at FROM task_reports tr WHERE tr.task_id = t.id) AS reported_at"
-        " FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE t.tenant_id = app_tenant()"
-        " AND EXISTS (SELECT 1 FROM inspection_results r WHERE r.task_id = t.id)"
-        " ORDER BY p.number DESC, t.seq")))
+    return _rows(
+        await session.execute(
+            text(
+                "SELECT t.id, p.number AS plan_number, t.number AS task_number, t.name AS task_name, t.status,"
+                " (SELECT count(*) FROM inspection_results r WHERE r.task_id = t.id) AS results,"
+                " (SELECT tr.submitted_at FROM task_reports tr WHERE tr.task_id = t.id) AS reported_at"
+                " FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE t.tenant_id = app_tenant()"
+                " AND EXISTS (SELECT 1 FROM inspection_results r WHERE r.task_id = t.id)"
+                " ORDER BY p.number DESC, t.seq"
+            )
+        )
+    )
 
 
 async def section_id(session: AsyncSession, code: str) -> uuid.UUID | None:
-    return (await session.execute(text("SELECT id FROM sections WHERE code = :c AND tenant_id = app_tenant()"),
-                                  {"c": code})).scalar()
+    return (
+        await session.execute(
+            text("SELECT id FROM sections WHERE code = :c AND tenant_id = app_tenant()"), {"c": code}
+        )
+    ).scalar()
 
 
 # ---- annual plan tables (附件2 / 附件3) ------------------------------------------------------------------------
 
-async def plan_table_rows(session: AsyncSession, year: int, kind: str,
-                          numbers: list[str] | None = None) -> list[dict[str, Any]]:
-    return _rows(await session.execute(text(
-        "SELECT p.id AS plan_id, p.number AS plan_number, p.name AS plan_name, p.table_date, t.number AS task_number,"
-        " t.name AS task_name, t.draw_type, t.ratio_mode, t.ratios, t.ratio_note, t.item_note, t.scope_note,"
-        " t.start_month, t.end_month,"
-        " coalesce(t.initiating_section_id, p.initiating_section_id) AS initiating_id,"
-        " CASE WHEN cardinality(t.joint_section_ids) > 0 THEN t.joint_section_ids ELSE p.joint_section_ids END"
-        "   AS section_ids,"
-        " (SELECT string_agg(i.name, '、' ORDER BY i.code) FROM inspection_items i WHERE i.id = ANY(t.item_ids))"
-        "   AS item_names,"
-        " (SELECT string_agg(d.short_name, '、' ORDER BY jp.invited_at, d.code) FROM joint_participants jp"
-        "   JOIN departments d ON d.id = jp.tenant_id WHERE jp.plan_id = p.id"
-        "   AND jp.status IN ('邀请中', '已接受')) AS partners"
-        " FROM plans p JOIN tasks t ON t.plan_id = p.id"
-        " WHERE p.tenant_id = app_tenant() AND p.year = :y AND p.kind = :kind AND p.status <> '已撤销'"
-        " AND (CAST(:numbers AS text[]) IS NULL OR p.number = ANY(CAST(:numbers AS text[])))"
-        " ORDER BY p.seq, t.seq"), {"y": year, "kind": kind, "numbers": numbers}))
+
+async def plan_table_rows(
+    session: AsyncSession, year: int, kind: str, numbers: list[str] | None = None
+) -> list[dict[str, Any]]:
+    return _rows(
+        await session.execute(
+            text(
+                "SELECT p.id AS plan_id, p.number AS plan_number, p.name AS plan_name, p.table_date, t.number AS task_number,"
+                " t.name AS task_name, t.draw_type, t.ratio_mode, t.ratios, t.ratio_note, t.item_note, t.scope_note,"
+                " t.start_month, t.end_month,"
+                " coalesce(t.initiating_section_id, p.initiating_section_id) AS initiating_id,"
+                " CASE WHEN cardinality(t.joint_section_ids) > 0 THEN t.joint_section_ids ELSE p.joint_section_ids END"
+                "   AS section_ids,"
+                " (SELECT string_agg(i.name, '、' ORDER BY i.code) FROM inspection_items i WHERE i.id = ANY(t.item_ids))"
+                "   AS item_names,"
+                " (SELECT string_agg(d.short_name, '、' ORDER BY jp.invited_at, d.code) FROM joint_participants jp"
+                "   JOIN departments d ON d.id = jp.tenant_id WHERE jp.plan_id = p.id"
+                "   AND jp.status IN ('邀请中', '已接受')) AS partners"
+                " FROM plans p JOIN tasks t ON t.plan_id = p.id"
+                " WHERE p.tenant_id = app_tenant() AND p.year = :y AND p.kind = :kind AND p.status <> '已撤销'"
+                " AND (CAST(:numbers AS text[]) IS NULL OR p.number = ANY(CAST(:numbers AS text[])))"
+                " ORDER BY p.seq, t.seq"
+            ),
+            {"y": year, "kind": kind, "numbers": numbers},
+        )
+    )
 
 
 # ---- dashboard ----------------------------------------------------------------------------------------------
@@ -285,12 +385,19 @@ ORDER BY o.due_on, o.id LIMIT 50
 
 
 def _dashboard_params(region: str, only: uuid.UUID | None, year: int, today: dt.date) -> dict[str, Any]:
-    return {"region": region, "only": str(only) if only else None, "year": year, "today": today,
-            "y0": dt.date(year, 1, 1), "y1": dt.date(year + 1, 1, 1)}
+    return {
+        "region": region,
+        "only": str(only) if only else None,
+        "year": year,
+        "today": today,
+        "y0": dt.date(year, 1, 1),
+        "y1": dt.date(year + 1, 1, 1),
+    }
 
 
-async def dashboard(session: AsyncSession, region: str, only: uuid.UUID | None, year: int,
-                    today: dt.date) -> dict[str, list[dict[str, Any]]]:
+async def dashboard(
+    session: AsyncSession, region: str, only: uuid.UUID | None, year: int, today: dt.date
+) -> dict[str, list[dict[str, Any]]]:
     params = _dashboard_params(region, only, year, today)
     return {
         "departments": _rows(await session.execute(text(DASHBOARD_SQL), params)),
@@ -303,7 +410,12 @@ async def dashboard(session: AsyncSession, region: str, only: uuid.UUID | None, 
 
 async def departments_to_remind(session: AsyncSession, year: int, month: int) -> bool:
     """True when the scope's department has not submitted its report for (year, month)."""
-    status = (await session.execute(text(
-        "SELECT status FROM monthly_reports WHERE tenant_id = app_tenant() AND year = :y AND month = :m"),
-        {"y": year, "m": month})).scalar()
-    return status != '已提交'
+    status = (
+        await session.execute(
+            text(
+                "SELECT status FROM monthly_reports WHERE tenant_id = app_tenant() AND year = :y AND month = :m"
+            ),
+            {"y": year, "m": month},
+        )
+    ).scalar()
+    return status != "已提交"

@@ -29,8 +29,14 @@ from shared.errors import Forbidden
 
 
 def download(body: bytes, filename: str, media_type: str = xlsx.MEDIA_TYPE) -> Response[bytes]:
-    return Response(body, media_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}", "Cache-Control": "private, no-store"})
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def monthly_filename(report: dict[str, Any]) -> str:
@@ -48,7 +54,9 @@ async def monthly_save(ctx: Ctx, year: int, month: int, data: MonthlyFields) -> 
 
 
 @post("/api/reports/monthly/{year:int}/{month:int}/submit", status_code=200)
-async def monthly_submit(ctx: Ctx, year: int, month: int, data: MonthlyFields | None = None) -> dict[str, Any]:
+async def monthly_submit(
+    ctx: Ctx, year: int, month: int, data: MonthlyFields | None = None
+) -> dict[str, Any]:
     return await service.submit_monthly(ctx, year, month, data)
 
 
@@ -81,7 +89,9 @@ async def task_submit(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
 @get("/api/reports/tasks/{task_id:uuid}/xlsx")
 async def task_xlsx(ctx: Ctx, task_id: uuid.UUID) -> Response[bytes]:
     report = await service.task_report(ctx, task_id)
-    return download(xlsx.task_report(report), f"实施情况报告-{report['plan_number']}-{report['task_number']}.xlsx")
+    return download(
+        xlsx.task_report(report), f"实施情况报告-{report['plan_number']}-{report['task_number']}.xlsx"
+    )
 
 
 @get("/api/reports/plan-tables/{year:int}/{annex:int}")
@@ -92,15 +102,27 @@ async def plan_table_api(ctx: Ctx, year: int, annex: int, plans: str | None = No
 
 router = Router(
     path="/",
-    route_handlers=[monthly_get, monthly_save, monthly_submit, monthly_xlsx, monthly_by_id, task_list, task_get,
-                    task_submit, task_xlsx, plan_table_api],
+    route_handlers=[
+        monthly_get,
+        monthly_save,
+        monthly_submit,
+        monthly_xlsx,
+        monthly_by_id,
+        task_list,
+        task_get,
+        task_submit,
+        task_xlsx,
+        plan_table_api,
+    ],
     guards=[requires_login, requires_department],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},
     tags=["reporting"],
 )
 
 
-async def dashboard_view(request: Request[Any, Any, Any], db: AsyncSession, year: int | None) -> dict[str, Any]:
+async def dashboard_view(
+    request: Request[Any, Any, Any], db: AsyncSession, year: int | None
+) -> dict[str, Any]:
     """The overseer's county view, or the active department's own view; nobody else sees anything."""
     principal = current_principal(request)
     department = await active_department(principal, request.app.state.departments)
@@ -110,12 +132,16 @@ async def dashboard_view(request: Request[Any, Any, Any], db: AsyncSession, year
 
 
 @get("/api/oversight/dashboard")
-async def dashboard_api(request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None) -> dict[str, Any]:
+async def dashboard_api(
+    request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None
+) -> dict[str, Any]:
     return service.dashboard_json(await dashboard_view(request, db, year))
 
 
 @get("/api/oversight/reports/{report_id:uuid}")
-async def stored_report_api(request: Request[Any, Any, Any], db: AsyncSession, report_id: uuid.UUID) -> dict[str, Any]:
+async def stored_report_api(
+    request: Request[Any, Any, Any], db: AsyncSession, report_id: uuid.UUID
+) -> dict[str, Any]:
     await dashboard_view_guard(request)
     return await service.stored_report(db, report_id)
 

@@ -49,6 +49,7 @@ EDITABLE = tuple(MonthlyFields.__struct_fields__)
 
 # ---- small pure helpers ---------------------------------------------------------------------------------------
 
+
 def check_period(year: int, month: int) -> None:
     if not 2000 <= year <= 2100:
         raise InvalidInput(f"年份超出范围：{year}", field="year")
@@ -104,13 +105,18 @@ def _validate_fields(data: MonthlyFields) -> dict[str, str]:
             raise InvalidInput(f"内容过长（最多 {limit} 字）", field=name)
         if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
             raise InvalidInput("内容包含不可见的控制字符", field=name)
-        if name in ("contact_phone", "mobile") and value and not all(c.isdigit() or c in "-+ ()" for c in value):
+        if (
+            name in ("contact_phone", "mobile")
+            and value
+            and not all(c.isdigit() or c in "-+ ()" for c in value)
+        ):
             raise InvalidInput("电话号码只能包含数字和 - + ( ) 空格", field=name)
         fields[name] = value
     return fields
 
 
 # ---- monthly report ------------------------------------------------------------------------------------------
+
 
 async def monthly_data(ctx: Ctx, year: int, month: int) -> dict[str, Any]:
     """The numbers of 附件1 sections 二.4 and 二.5, from the data."""
@@ -120,20 +126,30 @@ async def monthly_data(ctx: Ctx, year: int, month: int) -> dict[str, Any]:
     for r in await repo.own_plan_rows(ctx.session, start, end):
         names = [sections[s] for s in [r["initiating_id"], *(r["section_ids"] or [])] if s in sections]
         unit = ctx.department.name + (f"（{'、'.join(dict.fromkeys(names))}）" if names else "")
-        own.append({
-            "department": unit, "items": r["items"], "subjects": r["subjects"],
-            "disclosure": f"{PUBLIC_SITE}：{r['published']}条", "published": r["published"],
-            "document": f"{r['plan_number']} {r['plan_name']}（{r['task_number']} {r['task_name']}）",
-            "task_id": str(r["task_id"]),
-        })
+        own.append(
+            {
+                "department": unit,
+                "items": r["items"],
+                "subjects": r["subjects"],
+                "disclosure": f"{PUBLIC_SITE}：{r['published']}条",
+                "published": r["published"],
+                "document": f"{r['plan_number']} {r['plan_name']}（{r['task_number']} {r['task_name']}）",
+                "task_id": str(r["task_id"]),
+            }
+        )
     joint = []
     for r in await repo.joint_rows(ctx.session, start, end):
-        joint.append({
-            "lead": r["lead_name"], "partners": r["partners"] or "", "subjects": int(r["drawn"]),
-            "disclosure": f"{PUBLIC_SITE}：{r['published']}条", "published": r["published"],
-            "document": f"{r['plan_number']} {r['plan_name']}（{r['task_number']} {r['task_name']}）",
-            "task_id": str(r["task_id"]),
-        })
+        joint.append(
+            {
+                "lead": r["lead_name"],
+                "partners": r["partners"] or "",
+                "subjects": int(r["drawn"]),
+                "disclosure": f"{PUBLIC_SITE}：{r['published']}条",
+                "published": r["published"],
+                "document": f"{r['plan_number']} {r['plan_name']}（{r['task_number']} {r['task_name']}）",
+                "task_id": str(r["task_id"]),
+            }
+        )
     return {"own": own, "joint": joint}
 
 
@@ -146,11 +162,16 @@ async def monthly_report(ctx: Ctx, year: int, month: int, today: dt.date | None 
     due = monthly_due(year, month)
     return {
         "id": str(stored["id"]) if stored else None,
-        "department": ctx.department.name, "department_code": ctx.department.code,
-        "year": year, "month": month, "status": stored["status"] if stored else "未填报",
+        "department": ctx.department.name,
+        "department_code": ctx.department.code,
+        "year": year,
+        "month": month,
+        "status": stored["status"] if stored else "未填报",
         "fields": {k: (stored[k] if stored else "") for k in EDITABLE},
-        "own": data["own"], "joint": data["joint"],
-        "due_on": due.isoformat(), "overdue": not submitted and today > due,
+        "own": data["own"],
+        "joint": data["joint"],
+        "due_on": due.isoformat(),
+        "overdue": not submitted and today > due,
         "submitted_at": stored["submitted_at"].isoformat() if submitted else None,
         "submitted_by": stored["submitted_by_name"] if submitted else None,
         "filled_on": (stored["submitted_at"].date() if submitted else today).isoformat(),
@@ -174,10 +195,17 @@ async def stored_report(session: Any, report_id: uuid.UUID, today: dt.date | Non
     data = row["snapshot"] if submitted and row["snapshot"] else {"own": [], "joint": []}
     due = monthly_due(row["year"], row["month"])
     return {
-        "id": str(row["id"]), "department": row["department"], "department_code": row["department_code"],
-        "year": row["year"], "month": row["month"], "status": row["status"],
-        "fields": {k: row[k] for k in EDITABLE}, "own": data["own"], "joint": data["joint"],
-        "due_on": due.isoformat(), "overdue": not submitted and today > due,
+        "id": str(row["id"]),
+        "department": row["department"],
+        "department_code": row["department_code"],
+        "year": row["year"],
+        "month": row["month"],
+        "status": row["status"],
+        "fields": {k: row[k] for k in EDITABLE},
+        "own": data["own"],
+        "joint": data["joint"],
+        "due_on": due.isoformat(),
+        "overdue": not submitted and today > due,
         "submitted_at": row["submitted_at"].isoformat() if submitted and row["submitted_at"] else None,
         "submitted_by": row["submitted_by_name"] if submitted else None,
         "filled_on": (row["submitted_at"].date() if submitted and row["submitted_at"] else today).isoformat(),
@@ -188,15 +216,26 @@ async def save_monthly(ctx: Ctx, year: int, month: int, data: MonthlyFields) -> 
     ctx.require_writer()
     check_period(year, month)
     fields = _validate_fields(data)
-    report_id = await repo.upsert_monthly_report(ctx.session, ctx.tenant_id, year, month, fields, ctx.actor.id)
+    report_id = await repo.upsert_monthly_report(
+        ctx.session, ctx.tenant_id, year, month, fields, ctx.actor.id
+    )
     if report_id is None:
         raise Conflict("月报已提交，不能再修改", field="status")
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "report.monthly_saved", "monthly_report", report_id,
-                       {"year": year, "month": month})
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "report.monthly_saved",
+        "monthly_report",
+        report_id,
+        {"year": year, "month": month},
+    )
     return await monthly_report(ctx, year, month)
 
 
-async def submit_monthly(ctx: Ctx, year: int, month: int, data: MonthlyFields | None = None) -> dict[str, Any]:
+async def submit_monthly(
+    ctx: Ctx, year: int, month: int, data: MonthlyFields | None = None
+) -> dict[str, Any]:
     ctx.require_writer()
     check_period(year, month)
     if dt.date(year, month, 1) > dt.date.today():
@@ -206,7 +245,9 @@ async def submit_monthly(ctx: Ctx, year: int, month: int, data: MonthlyFields | 
         raise Conflict("月报已提交", field="status")
     if data is not None or stored is None:
         fields = _validate_fields(data or MonthlyFields())
-        report_id = await repo.upsert_monthly_report(ctx.session, ctx.tenant_id, year, month, fields, ctx.actor.id)
+        report_id = await repo.upsert_monthly_report(
+            ctx.session, ctx.tenant_id, year, month, fields, ctx.actor.id
+        )
     else:
         fields = {k: stored[k] for k in EDITABLE}
         report_id = stored["id"]
@@ -216,9 +257,15 @@ async def submit_monthly(ctx: Ctx, year: int, month: int, data: MonthlyFields | 
     snapshot = await monthly_data(ctx, year, month)
     if not await repo.submit_monthly_report(ctx.session, report_id, snapshot, ctx.actor.id, ctx.actor.name):
         raise Conflict("月报已提交", field="status")
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "report.monthly_submitted", "monthly_report",
-                       report_id, {"year": year, "month": month, "own": len(snapshot["own"]),
-                                   "joint": len(snapshot["joint"])})
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "report.monthly_submitted",
+        "monthly_report",
+        report_id,
+        {"year": year, "month": month, "own": len(snapshot["own"]), "joint": len(snapshot["joint"])},
+    )
     return await monthly_report(ctx, year, month)
 
 
@@ -231,12 +278,18 @@ async def remind_monthly(session: Any, tenant_id: uuid.UUID, today: dt.date) -> 
         return False
     due = monthly_due(year, month)
     await notifications.create(
-        session, tenant_id, "report", f"{year}年{month}月“双随机、一公开”监管工作月报尚未提交（{cn_date(due)}前报执法监督股）",
-        link=f"/reports/monthly/{year}/{month}", dedupe_key=f"monthly-report:{year}-{month:02d}")
+        session,
+        tenant_id,
+        "report",
+        f"{year}年{month}月“双随机、一公开”监管工作月报尚未提交（{cn_date(due)}前报执法监督股）",
+        link=f"/reports/monthly/{year}/{month}",
+        dedupe_key=f"monthly-report:{year}-{month:02d}",
+    )
     return True
 
 
 # ---- post-implementation report -------------------------------------------------------------------------------
+
 
 def _implementation_end(header: dict[str, Any]) -> dt.date:
     if header["last_check"] is not None:
@@ -248,10 +301,19 @@ def _implementation_end(header: dict[str, Any]) -> dt.date:
 def _jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for r in rows:
-        out.append({"uscc": r["uscc"], "name": r["name"], "status": r["status"],
-                    "check_date": r["check_date"].isoformat() if r["check_date"] else None,
-                    "categories": list(r["categories"]), "summary": r["summary"],
-                    "hazards": r["hazards"], "followups": r["followups"], "result_id": str(r["id"])})
+        out.append(
+            {
+                "uscc": r["uscc"],
+                "name": r["name"],
+                "status": r["status"],
+                "check_date": r["check_date"].isoformat() if r["check_date"] else None,
+                "categories": list(r["categories"]),
+                "summary": r["summary"],
+                "hazards": r["hazards"],
+                "followups": r["followups"],
+                "result_id": str(r["id"]),
+            }
+        )
     return out
 
 
@@ -268,14 +330,21 @@ async def task_report(ctx: Ctx, task_id: uuid.UUID, today: dt.date | None = None
     due = stored["due_on"] if stored else _implementation_end(header) + dt.timedelta(days=TASK_REPORT_DAYS)
     hazards = sum(len(e["hazards"]) for e in enterprises)
     return {
-        "task_id": str(task_id), "department": ctx.department.name,
-        "plan_number": header["plan_number"], "plan_name": header["plan_name"],
-        "task_number": header["task_number"], "task_name": header["task_name"],
+        "task_id": str(task_id),
+        "department": ctx.department.name,
+        "plan_number": header["plan_number"],
+        "plan_name": header["plan_name"],
+        "task_number": header["task_number"],
+        "task_name": header["task_name"],
         "period": period_label(header["start_month"], header["end_month"]),
-        "enterprises": enterprises, "checked": len(enterprises), "hazards": hazards,
+        "enterprises": enterprises,
+        "checked": len(enterprises),
+        "hazards": hazards,
         "with_problems": sum(1 for e in enterprises if e["hazards"]),
-        "due_on": due.isoformat(), "overdue": stored is None and bool(enterprises) and today > due,
-        "status": "已报送" if stored else "未报送", "recipient": "执法监督股",
+        "due_on": due.isoformat(),
+        "overdue": stored is None and bool(enterprises) and today > due,
+        "status": "已报送" if stored else "未报送",
+        "recipient": "执法监督股",
         "id": str(stored["id"]) if stored else None,
         "submitted_at": stored["submitted_at"].isoformat() if stored else None,
         "submitted_by": stored["submitted_by_name"] if stored else None,
@@ -290,18 +359,36 @@ async def submit_task_report(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
     if not report["enterprises"]:
         raise Conflict("该任务还没有检查结果，无法报送实施情况", field="task_id")
     snapshot = {"enterprises": report["enterprises"]}
-    report_id = await repo.insert_task_report(ctx.session, ctx.tenant_id, task_id,
-                                              dt.date.fromisoformat(report["due_on"]), snapshot, REPORT_SECTION,
-                                              ctx.actor.id, ctx.actor.name)
+    report_id = await repo.insert_task_report(
+        ctx.session,
+        ctx.tenant_id,
+        task_id,
+        dt.date.fromisoformat(report["due_on"]),
+        snapshot,
+        REPORT_SECTION,
+        ctx.actor.id,
+        ctx.actor.name,
+    )
     if report_id is None:
         raise Conflict("该任务的实施情况报告已报送", field="task_id")
-    await audit.record(ctx.session, ctx.tenant_id, ctx.actor, "report.task_submitted", "task_report", report_id,
-                       {"task_id": str(task_id), "enterprises": report["checked"], "hazards": report["hazards"]})
+    await audit.record(
+        ctx.session,
+        ctx.tenant_id,
+        ctx.actor,
+        "report.task_submitted",
+        "task_report",
+        report_id,
+        {"task_id": str(task_id), "enterprises": report["checked"], "hazards": report["hazards"]},
+    )
     await notifications.create(
-        ctx.session, ctx.tenant_id, "report",
+        ctx.session,
+        ctx.tenant_id,
+        "report",
         f"抽查实施情况已报送执法监督股：{report['plan_number']}/{report['task_number']}"
         f"（检查{report['checked']}家，发现隐患{report['hazards']}项）",
-        link=f"/reports/tasks/{task_id}", dedupe_key=f"task-report:{task_id}")
+        link=f"/reports/tasks/{task_id}",
+        dedupe_key=f"task-report:{task_id}",
+    )
     return await task_report(ctx, task_id)
 
 
@@ -336,35 +423,69 @@ async def plan_table(ctx: Ctx, year: int, annex: int, plans: str | None = None) 
     dates = []
     for r in await repo.plan_table_rows(ctx.session, year, ANNEX_KIND[annex], numbers):
         dates.append(r["table_date"])
-        common = [r["plan_number"], r["plan_name"], r["task_number"], r["task_name"], r["draw_type"],
-                  ratio_text(r), r["item_note"] or r["item_names"] or "", r["scope_note"]]
+        common = [
+            r["plan_number"],
+            r["plan_name"],
+            r["task_number"],
+            r["task_name"],
+            r["draw_type"],
+            ratio_text(r),
+            r["item_note"] or r["item_names"] or "",
+            r["scope_note"],
+        ]
         if annex == 2:
-            rows.append([*common, sections.get(r["initiating_id"], ""),
-                         "、".join(sections[s] for s in r["section_ids"] if s in sections),
-                         _period_text(annex, r["start_month"], r["end_month"])])
+            rows.append(
+                [
+                    *common,
+                    sections.get(r["initiating_id"], ""),
+                    "、".join(sections[s] for s in r["section_ids"] if s in sections),
+                    _period_text(annex, r["start_month"], r["end_month"]),
+                ]
+            )
         else:
-            rows.append([*common, ctx.department.short_name, r["partners"] or "",
-                         _period_text(annex, r["start_month"], r["end_month"]), "县本级开展"])
+            rows.append(
+                [
+                    *common,
+                    ctx.department.short_name,
+                    r["partners"] or "",
+                    _period_text(annex, r["start_month"], r["end_month"]),
+                    "县本级开展",
+                ]
+            )
     table_date = max(dates) if dates else dt.date.today()
-    return {"year": year, "annex": annex, "department": ctx.department.name, "table_date": cn_date(table_date),
-            "rows": rows}
+    return {
+        "year": year,
+        "annex": annex,
+        "department": ctx.department.name,
+        "table_date": cn_date(table_date),
+        "rows": rows,
+    }
 
 
 # ---- dashboard -------------------------------------------------------------------------------------------------
 
-async def dashboard(session: Any, principal: Principal, department: Department | None, year: int,
-                    today: dt.date | None = None) -> dict[str, Any]:
+
+async def dashboard(
+    session: Any, principal: Principal, department: Department | None, year: int, today: dt.date | None = None
+) -> dict[str, Any]:
     """The overseer sees every department of the county; anyone else only the active department."""
     if not 2000 <= year <= 2100:
         raise InvalidInput(f"年份超出范围：{year}", field="year")
     today = today or dt.date.today()
-    raw = await repo.dashboard(session, principal.region_code, department.id if department else None, year, today)
+    raw = await repo.dashboard(
+        session, principal.region_code, department.id if department else None, year, today
+    )
     monthly: dict[uuid.UUID, dict[int, dict[str, int]]] = {}
     sums: dict[uuid.UUID, dict[str, int]] = {}
     for m in raw["monthly"]:
         monthly.setdefault(m["tenant_id"], {})[m["month"]] = {
-            "results": m["results"], "published": m["published"], "on_time": m["on_time"]}
-        total = sums.setdefault(m["tenant_id"], {"results": 0, "published": 0, "on_time": 0, "overdue_results": 0})
+            "results": m["results"],
+            "published": m["published"],
+            "on_time": m["on_time"],
+        }
+        total = sums.setdefault(
+            m["tenant_id"], {"results": 0, "published": 0, "on_time": 0, "overdue_results": 0}
+        )
         for key in total:
             total[key] += m[key]
     reports: dict[uuid.UUID, dict[int, str]] = {}
@@ -375,10 +496,18 @@ async def dashboard(session: Any, principal: Principal, department: Department |
     joint_by: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for t in raw["joint_tasks"]:
         share = rate(t["selected_count"] or 0, t["eligible_count"] or 0)
-        joint_by.setdefault(t["tenant_id"], []).append({
-            "plan_number": t["plan_number"], "task_number": t["task_number"], "task_name": t["task_name"],
-            "task_id": str(t["task_id"]), "eligible": t["eligible_count"], "selected": t["selected_count"],
-            "share": share, "meets_target": share is not None and share >= JOINT_TARGET})
+        joint_by.setdefault(t["tenant_id"], []).append(
+            {
+                "plan_number": t["plan_number"],
+                "task_number": t["task_number"],
+                "task_name": t["task_name"],
+                "task_id": str(t["task_id"]),
+                "eligible": t["eligible_count"],
+                "selected": t["selected_count"],
+                "share": share,
+                "meets_target": share is not None and share >= JOINT_TARGET,
+            }
+        )
     months_due = [m for m in range(1, 13) if monthly_due(year, m) < today]
     departments = []
     for d in raw["departments"]:
@@ -393,33 +522,77 @@ async def dashboard(session: Any, principal: Principal, department: Department |
             if status is None and (year, m) <= (today.year, today.month):
                 status = "逾期未报" if m in months_due else "未填报"
             report_status[m] = status or ""
-        departments.append({
-            **{k: v for k, v in d.items() if k != "id"},
-            "registry_share": share, "registry_meets": share is not None and share >= REGISTRY_TARGET,
-            "disclosure_rate": disclosure, "disclosure_meets": disclosure is not None and disclosure >= 1,
-            "on_time_rate": on_time,
-            "internal_joint_meets": d["internal_joint"] >= INTERNAL_JOINT_TARGET,
-            "joint_tasks": joint_by.get(d["id"], []),
-            "months": [{"month": m, **monthly.get(d["id"], {}).get(m, {"results": 0, "published": 0,
-                                                                          "on_time": 0})} for m in range(1, 13)],
-            "reports": report_status, "report_ids": report_ids.get(d["id"], {}),
-            "reports_overdue": sum(1 for m in months_due if dept_reports.get(m) != "已提交"),
-        })
+        departments.append(
+            {
+                **{k: v for k, v in d.items() if k != "id"},
+                "registry_share": share,
+                "registry_meets": share is not None and share >= REGISTRY_TARGET,
+                "disclosure_rate": disclosure,
+                "disclosure_meets": disclosure is not None and disclosure >= 1,
+                "on_time_rate": on_time,
+                "internal_joint_meets": d["internal_joint"] >= INTERNAL_JOINT_TARGET,
+                "joint_tasks": joint_by.get(d["id"], []),
+                "months": [
+                    {
+                        "month": m,
+                        **monthly.get(d["id"], {}).get(m, {"results": 0, "published": 0, "on_time": 0}),
+                    }
+                    for m in range(1, 13)
+                ],
+                "reports": report_status,
+                "report_ids": report_ids.get(d["id"], {}),
+                "reports_overdue": sum(1 for m in months_due if dept_reports.get(m) != "已提交"),
+            }
+        )
     codes = {d["id"]: d["code"] for d in raw["departments"]}
-    overdue = [{"department_code": codes.get(o["tenant_id"], ""), "result_id": str(o["id"]), "name": o["name"],
-                "status": o["status"], "due_on": o["due_on"].isoformat()}
-               for o in raw["overdue"] if o["tenant_id"] in codes]
-    totals = {k: sum(d[k] for d in departments) for k in (
-        "registry_size", "objects_checked", "results", "published", "on_time", "overdue_results", "hazards",
-        "rectified", "overdue_hazards", "internal_joint", "joint_led", "joint_joined", "reports_submitted")}
-    return {"year": year, "today": today.isoformat(), "county_view": department is None,
-            "targets": {"registry_share": str(REGISTRY_TARGET), "joint_share": str(JOINT_TARGET),
-                        "disclosure_rate": "1", "internal_joint": INTERNAL_JOINT_TARGET},
-            "departments": departments, "totals": totals, "overdue": overdue}
+    overdue = [
+        {
+            "department_code": codes.get(o["tenant_id"], ""),
+            "result_id": str(o["id"]),
+            "name": o["name"],
+            "status": o["status"],
+            "due_on": o["due_on"].isoformat(),
+        }
+        for o in raw["overdue"]
+        if o["tenant_id"] in codes
+    ]
+    totals = {
+        k: sum(d[k] for d in departments)
+        for k in (
+            "registry_size",
+            "objects_checked",
+            "results",
+            "published",
+            "on_time",
+            "overdue_results",
+            "hazards",
+            "rectified",
+            "overdue_hazards",
+            "internal_joint",
+            "joint_led",
+            "joint_joined",
+            "reports_submitted",
+        )
+    }
+    return {
+        "year": year,
+        "today": today.isoformat(),
+        "county_view": department is None,
+        "targets": {
+            "registry_share": str(REGISTRY_TARGET),
+            "joint_share": str(JOINT_TARGET),
+            "disclosure_rate": "1",
+            "internal_joint": INTERNAL_JOINT_TARGET,
+        },
+        "departments": departments,
+        "totals": totals,
+        "overdue": overdue,
+    }
 
 
 def dashboard_json(view: dict[str, Any]) -> dict[str, Any]:
     """Decimals as strings (exact) for the API."""
+
     def conv(value: Any) -> Any:
         if isinstance(value, Decimal):
             return str(value)
@@ -428,4 +601,5 @@ def dashboard_json(view: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, list):
             return [conv(v) for v in value]
         return value
+
     return conv(view)

@@ -18,19 +18,47 @@ WRAP = Alignment(wrap_text=True, vertical="center")
 MONTHLY_TITLE = "“双随机、一公开”监管工作月报表"
 SECTION_ONE = "一、“双随机、一公开”监管工作安排部署情况"
 SECTION_TWO = "二、“双随机、一公开”监管工作开展情况"
-ROWS_ONE = ((1, "本月召开会议部署双随机工作", "meetings"), (2, "本月有关双随机工作文件", "documents"),
-            (3, "本月组织业务培训", "trainings"))
+ROWS_ONE = (
+    (1, "本月召开会议部署双随机工作", "meetings"),
+    (2, "本月有关双随机工作文件", "documents"),
+    (3, "本月组织业务培训", "trainings"),
+)
 OWN_CAPTION = "本月按年度计划开展随机抽查情况"
 OWN_HEADER = ("部门名称", "检查事项数", "检查主体数量", "抽查结果公示网站及公示结果数量", "抽查实施方案文件")
 JOINT_CAPTION = "本月本级参与跨部门联合抽查情况"
 JOINT_HEADER = ("牵头部门", "参与部门名称", "检查主体数量", "抽查结果公示网站及公示结果数量", "抽查实施文件")
 
-ANNEX2_COLUMNS = ("抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "抽查类型", "抽查比例", "抽查事项",
-                  "抽查对象范围", "发起科（股）室", "联合科（股）室", "抽查时间")
-ANNEX3_COLUMNS = ("抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "抽查类型", "抽查比例", "抽查事项",
-                  "抽查对象范围", "发起部门", "联合部门", "抽查时间", "备注")
-ANNEX2_NOTES = ("备注：1. 抽查计划名称为：年度+行政区划+部门+随机抽查+序号，抽查任务名称以实施方案名称为准。",
-                "2. 抽查时间必须填到月份。")
+ANNEX2_COLUMNS = (
+    "抽查计划编号",
+    "抽查计划名称",
+    "抽查任务编号",
+    "抽查任务名称",
+    "抽查类型",
+    "抽查比例",
+    "抽查事项",
+    "抽查对象范围",
+    "发起科（股）室",
+    "联合科（股）室",
+    "抽查时间",
+)
+ANNEX3_COLUMNS = (
+    "抽查计划编号",
+    "抽查计划名称",
+    "抽查任务编号",
+    "抽查任务名称",
+    "抽查类型",
+    "抽查比例",
+    "抽查事项",
+    "抽查对象范围",
+    "发起部门",
+    "联合部门",
+    "抽查时间",
+    "备注",
+)
+ANNEX2_NOTES = (
+    "备注：1. 抽查计划名称为：年度+行政区划+部门+随机抽查+序号，抽查任务名称以实施方案名称为准。",
+    "2. 抽查时间必须填到月份。",
+)
 
 
 def _save(workbook: Workbook) -> bytes:
@@ -76,8 +104,20 @@ def monthly_report(report: dict[str, Any]) -> bytes:
     _boxed(sheet, row, [SECTION_TWO])
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
     for caption, number, header, rows, keys in (
-        (OWN_CAPTION, 4, OWN_HEADER, report["own"], ("department", "items", "subjects", "disclosure", "document")),
-        (JOINT_CAPTION, 5, JOINT_HEADER, report["joint"], ("lead", "partners", "subjects", "disclosure", "document")),
+        (
+            OWN_CAPTION,
+            4,
+            OWN_HEADER,
+            report["own"],
+            ("department", "items", "subjects", "disclosure", "document"),
+        ),
+        (
+            JOINT_CAPTION,
+            5,
+            JOINT_HEADER,
+            report["joint"],
+            ("lead", "partners", "subjects", "disclosure", "document"),
+        ),
     ):
         row += 1
         _boxed(sheet, row, [caption])
@@ -92,8 +132,13 @@ def monthly_report(report: dict[str, Any]) -> bytes:
             sheet.merge_cells(start_row=first, start_column=1, end_row=row, end_column=1)
     row += 2
     f = report["fields"]
-    _line(sheet, row, f"联系人：{f['contact_person'] or '_____'}    联系电话：{f['contact_phone'] or '_____'}    "
-                      f"手机：{f['mobile'] or '_____'}", 6)
+    _line(
+        sheet,
+        row,
+        f"联系人：{f['contact_person'] or '_____'}    联系电话：{f['contact_phone'] or '_____'}    "
+        f"手机：{f['mobile'] or '_____'}",
+        6,
+    )
     return _save(workbook)
 
 
@@ -106,8 +151,11 @@ def plan_table(table: dict[str, Any]) -> bytes:
     sheet.title = f"附件{annex}"
     for index, col_width in enumerate((12, 30, 10, 36, 8, 20, 30, 22, 14, 20, 14, 12)[:width], start=1):
         sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = col_width
-    title = (f"{year}年内部联合“双随机、一公开”抽查工作计划表" if annex == 2
-             else f"县有关部门{year}年拟发起的部门联合抽查工作计划")
+    title = (
+        f"{year}年内部联合“双随机、一公开”抽查工作计划表"
+        if annex == 2
+        else f"县有关部门{year}年拟发起的部门联合抽查工作计划"
+    )
     _line(sheet, 1, title, width, bold=True, size=16)
     sheet.cell(row=1, column=1).alignment = Alignment(horizontal="center")
     if annex == 2:
@@ -133,7 +181,16 @@ def plan_table(table: dict[str, Any]) -> bytes:
     return _save(workbook)
 
 
-TASK_COLUMNS = ("序号", "检查对象名称", "统一社会信用代码", "检查日期", "检查结果", "发现的问题", "依法处理情况", "状态")
+TASK_COLUMNS = (
+    "序号",
+    "检查对象名称",
+    "统一社会信用代码",
+    "检查日期",
+    "检查结果",
+    "发现的问题",
+    "依法处理情况",
+    "状态",
+)
 
 
 def task_report(report: dict[str, Any]) -> bytes:
@@ -142,17 +199,52 @@ def task_report(report: dict[str, Any]) -> bytes:
     sheet.title = "实施情况"
     width = len(TASK_COLUMNS)
     _line(sheet, 1, f"{report['department']}随机抽查实施情况报告", width, bold=True, size=16)
-    _line(sheet, 2, f"抽查计划：{report['plan_number']} {report['plan_name']}    抽查任务：{report['task_number']} "
-                    f"{report['task_name']}（{report['period']}）", width)
-    _line(sheet, 3, f"报送：{report['recipient']}    应报送日期：{report['due_on']}    状态：{report['status']}", width)
+    _line(
+        sheet,
+        2,
+        f"抽查计划：{report['plan_number']} {report['plan_name']}    抽查任务：{report['task_number']} "
+        f"{report['task_name']}（{report['period']}）",
+        width,
+    )
+    _line(
+        sheet,
+        3,
+        f"报送：{report['recipient']}    应报送日期：{report['due_on']}    状态：{report['status']}",
+        width,
+    )
     _boxed(sheet, 4, list(TASK_COLUMNS))
     for index, e in enumerate(report["enterprises"], start=1):
-        problems = "；".join(f"{h['description']}（{h['severity']}，{h['status']}）" for h in e["hazards"]) or "未发现问题"
-        handling = "；".join(f"{f['action']}{('：' + f['target']) if f['target'] else ''}（{f['status']}）"
-                            for f in e["followups"]) or "—"
-        _boxed(sheet, 4 + index, [index, e["name"], e["uscc"], e["check_date"] or "", "；".join(e["categories"]),
-                                  problems, handling, e["status"]])
+        problems = (
+            "；".join(f"{h['description']}（{h['severity']}，{h['status']}）" for h in e["hazards"])
+            or "未发现问题"
+        )
+        handling = (
+            "；".join(
+                f"{f['action']}{('：' + f['target']) if f['target'] else ''}（{f['status']}）"
+                for f in e["followups"]
+            )
+            or "—"
+        )
+        _boxed(
+            sheet,
+            4 + index,
+            [
+                index,
+                e["name"],
+                e["uscc"],
+                e["check_date"] or "",
+                "；".join(e["categories"]),
+                problems,
+                handling,
+                e["status"],
+            ],
+        )
     row = 5 + len(report["enterprises"]) + 1
-    _line(sheet, row, f"合计：检查企业 {report['checked']} 家，发现问题企业 {report['with_problems']} 家，"
-                      f"隐患 {report['hazards']} 项。", width)
+    _line(
+        sheet,
+        row,
+        f"合计：检查企业 {report['checked']} 家，发现问题企业 {report['with_problems']} 家，"
+        f"隐患 {report['hazards']} 项。",
+        width,
+    )
     return _save(workbook)

@@ -87,8 +87,10 @@ def _uuid_text(rng: np.random.Generator, n: int) -> np.ndarray:
     nibbles = np.stack([raw >> 4, raw & 0x0F], axis=2).reshape(n, 32)
     text = hexdigits[nibbles]
     dash = np.full((n, 1), ord("-"), dtype=np.uint8)
-    return np.concatenate([text[:, :8], dash, text[:, 8:12], dash, text[:, 12:16], dash, text[:, 16:20], dash,
-                           text[:, 20:]], axis=1)
+    return np.concatenate(
+        [text[:, :8], dash, text[:, 8:12], dash, text[:, 12:16], dash, text[:, 16:20], dash, text[:, 20:]],
+        axis=1,
+    )
 
 
 def _column(value: bytes, n: int) -> np.ndarray:
@@ -106,22 +108,40 @@ async def _load_objects(url: str, dept_id: uuid.UUID, n: int) -> None:
             numbers = np.char.zfill(np.arange(start + 1, start + m + 1).astype("U9"), 9).astype("S9")
             risk = np.frombuffer(b"ABCD", dtype=np.uint8)[rng.choice(4, m, p=RISK_WEIGHTS)][:, None]
             tab = _column(b"\t", m)
-            line = np.concatenate([
-                _uuid_text(rng, m), tab, _column(str(dept_id).encode(), m), tab, usccs[start : start + m], tab,
-                _column("企业".encode(), m), numbers.view(np.uint8).reshape(m, 9), tab, _column("危化".encode(), m),
-                tab, risk, _column(b"\n", m),
-            ], axis=1)
+            line = np.concatenate(
+                [
+                    _uuid_text(rng, m),
+                    tab,
+                    _column(str(dept_id).encode(), m),
+                    tab,
+                    usccs[start : start + m],
+                    tab,
+                    _column("企业".encode(), m),
+                    numbers.view(np.uint8).reshape(m, 9),
+                    tab,
+                    _column("危化".encode(), m),
+                    tab,
+                    risk,
+                    _column(b"\n", m),
+                ],
+                axis=1,
+            )
             await conn.copy_to_table(
-                "registry_objects", source=io.BytesIO(line.tobytes()),
+                "registry_objects",
+                source=io.BytesIO(line.tobytes()),
                 columns=["id", "tenant_id", "uscc", "name", "industry", "risk_class"],
             )
         await conn.execute(
             "INSERT INTO sections (id, tenant_id, code, name) VALUES ($1, $2, 'zfjdg', '执法监督股')"
-            " ON CONFLICT DO NOTHING", uuid.uuid4(), dept_id,
+            " ON CONFLICT DO NOTHING",
+            uuid.uuid4(),
+            dept_id,
         )
         await conn.execute(
             "INSERT INTO inspection_items (id, tenant_id, code, name, category) VALUES ($1, $2, 'B-1', '检查', '重点')"
-            " ON CONFLICT DO NOTHING", uuid.uuid4(), dept_id,
+            " ON CONFLICT DO NOTHING",
+            uuid.uuid4(),
+            dept_id,
         )
         await conn.execute("VACUUM ANALYZE registry_objects")
     finally:
@@ -135,12 +155,17 @@ async def _baseline(url: str, dept_id: uuid.UUID) -> float:
         async with conn.transaction():
             for stratum, ratio in RATIOS.items():
                 n = await conn.fetchval(
-                    "SELECT count(*) FROM registry_objects WHERE tenant_id = $1 AND risk_class = $2", dept_id, stratum
+                    "SELECT count(*) FROM registry_objects WHERE tenant_id = $1 AND risk_class = $2",
+                    dept_id,
+                    stratum,
                 )
                 k = -(-n * int(ratio[:-1]) // 100)
                 await conn.fetch(
                     "SELECT id, uscc FROM registry_objects WHERE tenant_id = $1 AND risk_class = $2"
-                    " ORDER BY random() LIMIT $3", dept_id, stratum, k,
+                    " ORDER BY random() LIMIT $3",
+                    dept_id,
+                    stratum,
+                    k,
                 )
         return time.perf_counter() - started
     finally:
@@ -159,12 +184,15 @@ async def _run_job(runtime: Runtime, admin_url: str, queued: QueuedOut) -> None:
     """Run a queued job exactly as the worker does (its outbox row, its entry point, its own transaction)."""
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
-        row = await conn.fetchrow("SELECT tenant_id, function, kwargs FROM job_outbox WHERE id = $1", queued.job_id)
+        row = await conn.fetchrow(
+            "SELECT tenant_id, function, kwargs FROM job_outbox WHERE id = $1", queued.job_id
+        )
     finally:
         await conn.close()
     kwargs = json.loads(row["kwargs"]) if isinstance(row["kwargs"], str) else row["kwargs"]
-    outcome = await spotcheck_run_job({"runtime": runtime}, str(queued.job_id), str(row["tenant_id"]),
-                                      row["function"], kwargs)
+    outcome = await spotcheck_run_job(
+        {"runtime": runtime}, str(queued.job_id), str(row["tenant_id"]), row["function"], kwargs
+    )
     if outcome != "completed":
         raise RuntimeError(f"job {row['function']} did not run: {outcome}")
 
@@ -186,7 +214,9 @@ class _Cpu:
             except OSError:
                 continue
             if int(fields[1]) == self.postmaster or stat.parent.name == str(self.postmaster):
-                total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])  # incl. reaped workers
+                total += (
+                    int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+                )  # incl. reaped workers
         return total / self.tick
 
     def sample(self) -> tuple[float, float]:
@@ -219,25 +249,44 @@ async def main(n: int, *, as_job: bool, data_dir: Path | None, verify: bool) -> 
             present = await _registry_size(admin, dept_id)
             if present != n:
                 if present:
-                    raise SystemExit(f"{data_dir} holds {present:,} registry rows, not {n:,}: use another --data")
+                    raise SystemExit(
+                        f"{data_dir} holds {present:,} registry rows, not {n:,}: use another --data"
+                    )
                 t = time.perf_counter()
                 await _load_objects(admin, dept_id, n)
                 print(f"loaded {n:,} registry rows in {time.perf_counter() - t:.1f} s (setup, not measured)")
 
-            settings = load_settings({
-                "SPOTCHECK_MODE": "dev", "SPOTCHECK_DATABASE_URL": runtime_url, "SPOTCHECK_REDIS_URL": "redis://x",
-                "SPOTCHECK_OIDC_ISSUER": "http://127.0.0.1:9/realms/county-130528",
-            })
+            settings = load_settings(
+                {
+                    "SPOTCHECK_MODE": "dev",
+                    "SPOTCHECK_DATABASE_URL": runtime_url,
+                    "SPOTCHECK_REDIS_URL": "redis://x",
+                    "SPOTCHECK_OIDC_ISSUER": "http://127.0.0.1:9/realms/county-130528",
+                }
+            )
             runtime = await Runtime.start(settings, with_redis=False)
-            principal = Principal(uuid.uuid4(), "bench", "基准", "130528", (CODE,), (), frozenset({"planner"}), CODE)
+            principal = Principal(
+                uuid.uuid4(), "bench", "基准", "130528", (CODE,), (), frozenset({"planner"}), CODE
+            )
             department = Department(dept_id, CODE, "130528", "宁晋县测试局", "县测试局", True)
             async with runtime.unit_of_work(system_scope(dept_id)) as session:
                 ctx = service.Ctx(session, principal, department)
-                plan = await service.create_plan(ctx, PlanCreate(year=2023, kind="本部门", initiating_section="zfjdg"))
-                task = await service.add_task(ctx, plan.id, TaskCreate(
-                    name="基准任务", draw_type="定向", start_month="2023-05", end_month="2023-06", item_codes=["B-1"],
-                    class_ratios=RATIOS, scope={"industries": ["危化"]},  # type: ignore[arg-type]
-                ))
+                plan = await service.create_plan(
+                    ctx, PlanCreate(year=2023, kind="本部门", initiating_section="zfjdg")
+                )
+                task = await service.add_task(
+                    ctx,
+                    plan.id,
+                    TaskCreate(
+                        name="基准任务",
+                        draw_type="定向",
+                        start_month="2023-05",
+                        end_month="2023-06",
+                        item_codes=["B-1"],
+                        class_ratios=RATIOS,
+                        scope={"industries": ["危化"]},  # type: ignore[arg-type]
+                    ),
+                )
                 await service.publish_plan(ctx, plan.id)
 
             baselines = [await _baseline(admin, dept_id) for _ in range(1 if n > 2_000_000 else 3)]
@@ -259,18 +308,23 @@ async def main(n: int, *, as_job: bool, data_dir: Path | None, verify: bool) -> 
                 return out, time.perf_counter() - started, phases, used
 
             announced, announce_s, announce_phases, announce_cpu = await step(
-                lambda ctx: service.announce(ctx, task.id, AnnounceRequest()))
+                lambda ctx: service.announce(ctx, task.id, AnnounceRequest())
+            )
             drawn, draw_s, draw_phases, draw_cpu = await step(
-                lambda ctx: service.run_draw(ctx, task.id, DrawRequest(public_entropy="17,42,93")))
+                lambda ctx: service.run_draw(ctx, task.id, DrawRequest(public_entropy="17,42,93"))
+            )
             if as_job and not (isinstance(announced, QueuedOut) and isinstance(drawn, QueuedOut)):
-                raise SystemExit("--job: the requests did not queue jobs (raise N above SPOTCHECK_LARGE_DRAW_THRESHOLD)")
+                raise SystemExit(
+                    "--job: the requests did not queue jobs (raise N above SPOTCHECK_LARGE_DRAW_THRESHOLD)"
+                )
 
             async with runtime.unit_of_work(system_scope(dept_id)) as session:
                 detail = await service.task_detail(service.Ctx(session, principal, department), task.id)
                 draw_id = detail[0].draw_id
                 assert draw_id is not None
-                out = await service.draw_detail(service.Ctx(session, principal, department), draw_id,
-                                                with_selected=False)
+                out = await service.draw_detail(
+                    service.Ctx(session, principal, department), draw_id, with_selected=False
+                )
             report = None
             t = time.perf_counter()
             if verify:
@@ -283,29 +337,45 @@ async def main(n: int, *, as_job: bool, data_dir: Path | None, verify: bool) -> 
 
             total, baseline = announce_s + draw_s, min(baselines)
             mode = "as background jobs (worker entry point)" if as_job else "in the request"
-            print(f"eligible entries {out.eligible_count:,} in 4 strata, selected {out.selected_count:,}; {mode}; "
-                  f"PostgreSQL {server.describe()}")
+            print(
+                f"eligible entries {out.eligible_count:,} in 4 strata, selected {out.selected_count:,}; {mode}; "
+                f"PostgreSQL {server.describe()}"
+            )
             _print_phases("announce (summary, freeze, commit)", announce_s, announce_phases, announce_cpu)
             _print_phases("draw (score, select, persist, publish)", draw_s, draw_phases, draw_cpu)
             target = "≤ 15 s at 10,000,000 as a job" if as_job else "≤ 1 s at 1,000,000"
-            print(f"END TO END                         {total:7.3f} s   (target {target}; CPU: app "
-                  f"{announce_cpu[0] + draw_cpu[0]:.3f} s, PostgreSQL {announce_cpu[1] + draw_cpu[1]:.3f} s)")
-            print(f"baseline ORDER BY random() LIMIT k {baseline:7.3f} s   ratio {total / baseline:.2f}× the unverifiable "
-                  "baseline")
+            print(
+                f"END TO END                         {total:7.3f} s   (target {target}; CPU: app "
+                f"{announce_cpu[0] + draw_cpu[0]:.3f} s, PostgreSQL {announce_cpu[1] + draw_cpu[1]:.3f} s)"
+            )
+            print(
+                f"baseline ORDER BY random() LIMIT k {baseline:7.3f} s   ratio {total / baseline:.2f}× the unverifiable "
+                "baseline"
+            )
             if report is not None:
-                print(f"public proof: {'VALID' if report.ok else 'INVALID'} (read and verified in {verified:.1f} s, "
-                      "not timed)")
+                print(
+                    f"public proof: {'VALID' if report.ok else 'INVALID'} (read and verified in {verified:.1f} s, "
+                    "not timed)"
+                )
         finally:
             pg.stop()
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("n", nargs="?", type=int, default=1_000_000, help="eligible entries (default 1,000,000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "n", nargs="?", type=int, default=1_000_000, help="eligible entries (default 1,000,000)"
+    )
     parser.add_argument("--job", action="store_true", help="run announce and draw as background jobs")
     parser.add_argument("--data", type=Path, help="keep and reuse the embedded PostgreSQL in this folder")
-    parser.add_argument("--verify", action=argparse.BooleanOptionalAction, default=None,
-                        help="check the public proof with the verifier afterwards (default: up to 2,000,000 entries)")
+    parser.add_argument(
+        "--verify",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="check the public proof with the verifier afterwards (default: up to 2,000,000 entries)",
+    )
     args = parser.parse_args()
     verify = args.verify if args.verify is not None else args.n <= 2_000_000
     asyncio.run(main(args.n, as_job=args.job, data_dir=args.data, verify=verify))

@@ -42,8 +42,14 @@ from tests.bench.server import start_reference_postgres
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 INDEX = {c: i for i, c in enumerate(ALPHABET)}
-TAGS = [("行业", "危化"), ("行业", "工贸"), ("分类标注", "直接监管"), ("分类标注", "危险化学品"),
-        ("分类标注", "粉尘涉爆"), ("分类标注", "重大危险源")]
+TAGS = [
+    ("行业", "危化"),
+    ("行业", "工贸"),
+    ("分类标注", "直接监管"),
+    ("分类标注", "危险化学品"),
+    ("分类标注", "粉尘涉爆"),
+    ("分类标注", "重大危险源"),
+]
 
 
 def uscc(n: int) -> str:
@@ -59,12 +65,23 @@ def generate(path: Path, rows: int) -> None:
         writer = csv.writer(f)
         writer.writerow([c.header for c in OBJECT_COLUMNS])
         for i in range(rows):
-            writer.writerow([
-                uscc(i * 7919 + 13), f"宁晋县测试企业{i}有限公司", f"河北省邢台市宁晋县凤凰镇工业园区{i % 200}号",
-                "130528", industries[i % 2], "企业", tags[i % 4], ("", "一级", "", "三级")[i % 4] if i % 2 == 0 else "",
-                "是", "ABCD"[i % 4], "在营", f"冀危化经字〔2023〕{i % 1000:03d}" if i % 2 == 0 else "",
-                f"2027-{i % 12 + 1:02d}-{i % 28 + 1:02d}" if i % 2 == 0 else "",
-            ])
+            writer.writerow(
+                [
+                    uscc(i * 7919 + 13),
+                    f"宁晋县测试企业{i}有限公司",
+                    f"河北省邢台市宁晋县凤凰镇工业园区{i % 200}号",
+                    "130528",
+                    industries[i % 2],
+                    "企业",
+                    tags[i % 4],
+                    ("", "一级", "", "三级")[i % 4] if i % 2 == 0 else "",
+                    "是",
+                    "ABCD"[i % 4],
+                    "在营",
+                    f"冀危化经字〔2023〕{i % 1000:03d}" if i % 2 == 0 else "",
+                    f"2027-{i % 12 + 1:02d}-{i % 28 + 1:02d}" if i % 2 == 0 else "",
+                ]
+            )
 
 
 def setup(workdir: Path) -> tuple[EmbeddedPostgres, str, str, uuid.UUID]:
@@ -75,8 +92,10 @@ def setup(workdir: Path) -> tuple[EmbeddedPostgres, str, str, uuid.UUID]:
     migrate.upgrade(admin, runtime)
 
     async def department() -> uuid.UUID:
-        await ensure_region_chain(admin, [("130000", "河北省", "province"), ("130500", "邢台市", "city"),
-                                          ("130528", "宁晋县", "county")])
+        await ensure_region_chain(
+            admin,
+            [("130000", "河北省", "province"), ("130500", "邢台市", "city"), ("130528", "宁晋县", "county")],
+        )
         dept = await ensure_department(admin, "130528-bench", "130528", "基准测试局", "基准测试局")
         conn = await asyncpg.connect(asyncpg_dsn(admin))
         try:
@@ -97,7 +116,8 @@ async def baseline(runtime: str, path: Path) -> float:
         start = time.perf_counter()
         async with conn.transaction():
             await conn.execute(
-                "CREATE TEMP TABLE raw_copy (" + ", ".join(f"c{i} text" for i in range(len(OBJECT_COLUMNS)))
+                "CREATE TEMP TABLE raw_copy ("
+                + ", ".join(f"c{i} text" for i in range(len(OBJECT_COLUMNS)))
                 + ") ON COMMIT DROP"
             )
             with path.open("rb") as f:
@@ -148,19 +168,25 @@ def main() -> None:
             start = time.perf_counter()
             generate(path, rows)
             print(f"PostgreSQL {server.describe()}")
-            print(f"generated {rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.1f} s")
+            print(
+                f"generated {rows:,} rows ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - start:.1f} s"
+            )
             base = asyncio.run(baseline(runtime, path))
             print(f"baseline raw asyncpg COPY:  {base:6.2f} s  {rows / base:>10,.0f} rows/s")
             backend_peak = 0.0
             for label in ("first import (all new)", "re-import (all unchanged)"):
                 elapsed, report, cpu, peak = asyncio.run(run_import(runtime, dept, path))
                 backend_peak = max(backend_peak, peak)
-                print(f"{label:26s} {elapsed:6.2f} s  {rows / elapsed:>10,.0f} rows/s  "
-                      f"ratio to COPY {elapsed / base:4.1f}x  added={report.added} updated={report.updated} "
-                      f"unchanged={report.unchanged}  backend CPU {cpu:.1f} s  phases={report.timings}")
+                print(
+                    f"{label:26s} {elapsed:6.2f} s  {rows / elapsed:>10,.0f} rows/s  "
+                    f"ratio to COPY {elapsed / base:4.1f}x  added={report.added} updated={report.updated} "
+                    f"unchanged={report.unchanged}  backend CPU {cpu:.1f} s  phases={report.timings}"
+                )
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"peak memory: this process (ru_maxrss) {peak:,.0f} MiB, PostgreSQL backend (VmHWM) "
-                  f"{backend_peak:,.0f} MiB")
+            print(
+                f"peak memory: this process (ru_maxrss) {peak:,.0f} MiB, PostgreSQL backend (VmHWM) "
+                f"{backend_peak:,.0f} MiB"
+            )
         finally:
             pg.stop()
 

@@ -65,15 +65,26 @@ def _bearer(token: str) -> dict[str, str]:
 
 def _ok(response: httpx.Response) -> Any:
     if response.status_code >= 400:
-        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+        )
     return response.json()
 
 
 def prepare_task(url: str, planner_token: str) -> dict[str, Any]:
     """The seed's plan 2023001 through the real API, up to matched teams."""
     with httpx.Client(base_url=url, headers=_bearer(planner_token), timeout=120) as api:
-        plan = _ok(api.post("/api/plans", json={"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg",
-                                                 "joint_sections": ["whjgg", "whjcg"]}))
+        plan = _ok(
+            api.post(
+                "/api/plans",
+                json={
+                    "year": 2023,
+                    "kind": "内部联合",
+                    "initiating_section": "zfjdg",
+                    "joint_sections": ["whjgg", "whjcg"],
+                },
+            )
+        )
         task = _ok(api.post(f"/api/plans/{plan['id']}/tasks", json=SEED_TASK_2023001))
         _ok(api.post(f"/api/plans/{plan['id']}/publish", json={}))
         _ok(api.post(f"/api/tasks/{task['id']}/announce", json={}))
@@ -82,16 +93,31 @@ def prepare_task(url: str, planner_token: str) -> dict[str, Any]:
     return {"plan_id": plan["id"], "task_id": task["id"], "teams": teams}
 
 
-def assign(url: str, planner_token: str, task_id: str, teams: list[dict[str, Any]], inspector_id: str,
-           count: int, offset: int) -> None:
+def assign(
+    url: str,
+    planner_token: str,
+    task_id: str,
+    teams: list[dict[str, Any]],
+    inspector_id: str,
+    count: int,
+    offset: int,
+) -> None:
     """Give a demo inspector (a registry inspector with a login) ``count`` teams, by recorded adjustments."""
     with httpx.Client(base_url=url, headers=_bearer(planner_token), timeout=60) as api:
-        for team in teams[offset:offset + count]:
+        for team in teams[offset : offset + count]:
             if inspector_id in {m["inspector_id"] for m in team["members"]}:
                 continue
-            _ok(api.post(f"/api/tasks/{task_id}/teams/adjust", json={
-                "uscc": team["uscc"], "slot": 0, "inspector_id": inspector_id,
-                "reason": "压力测试：安排有登录账号的检查人员"}))
+            _ok(
+                api.post(
+                    f"/api/tasks/{task_id}/teams/adjust",
+                    json={
+                        "uscc": team["uscc"],
+                        "slot": 0,
+                        "inspector_id": inspector_id,
+                        "reason": "压力测试：安排有登录账号的检查人员",
+                    },
+                )
+            )
 
 
 async def _inspector_ids(admin_dsn: str) -> dict[str, str]:
@@ -123,9 +149,13 @@ def inspector_work(url: str, token: str, task_id: str) -> list[dict[str, Any]]:
             uscc = assignment["uscc"]
             view = _ok(api.get(f"/api/tasks/{task_id}/results/{uscc}"))
             points = view["points"]
-            draft = {"check_date": "2023-06-15", "summary": "现场检查未发现问题",
-                     "points": [{"check_point_id": p["id"], "outcome": "符合"} for p in points],
-                     "categories": ["未发现问题"], "follow_ups": [{"action": "无需后续处置"}]}
+            draft = {
+                "check_date": "2023-06-15",
+                "summary": "现场检查未发现问题",
+                "points": [{"check_point_id": p["id"], "outcome": "符合"} for p in points],
+                "categories": ["未发现问题"],
+                "follow_ups": [{"action": "无需后续处置"}],
+            }
             work.append({"path": f"/api/tasks/{task_id}/results/{uscc}", "draft": draft})
     return work
 
@@ -137,8 +167,10 @@ def browser_session(url: str, username: str) -> dict[str, str]:
         token = re.search(r'name="auth_session" value="([^"]+)"', form.text)
         if token is None:
             raise RuntimeError(f"no login form at {form.url}: {form.status_code}")
-        done = browser.post(form.url.copy_with(query=None),
-                            data={"auth_session": token.group(1), "username": username, "password": "demo"})
+        done = browser.post(
+            form.url.copy_with(query=None),
+            data={"auth_session": token.group(1), "username": username, "password": "demo"},
+        )
         if done.status_code != 200 or str(done.url).startswith(str(form.url.copy_with(query=None))):
             raise RuntimeError(f"login of {username} failed: {done.status_code} {done.url}")
         return {c.name: c.value for c in browser.cookies.jar if c.port is None or str(c.port) in url}
@@ -151,8 +183,13 @@ def _summary(latencies: list[float], errors: int, elapsed: float) -> dict[str, f
     latencies = sorted(latencies)
     if not latencies:
         return {"rps": 0.0, "p50": 0.0, "p99": 0.0, "n": 0, "errors": errors}
-    return {"rps": len(latencies) / elapsed, "p50": statistics.median(latencies) * 1000,
-            "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000, "n": len(latencies), "errors": errors}
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
+        "n": len(latencies),
+        "errors": errors,
+    }
 
 
 async def _drive(plan: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -215,12 +252,17 @@ async def _drive(plan: dict[str, Any]) -> dict[str, dict[str, float]]:
             n_inspector = max(1, round(concurrency * SHARES["inspector"]))
             n_planner = max(1, round(concurrency * SHARES["planner"]))
             n_public = max(1, concurrency - n_inspector - n_planner)
-            users = ([public_user(k) for k in range(n_public)] + [inspector_user(k) for k in range(n_inspector)]
-                     + [planner_user(k) for k in range(n_planner)])
+            users = (
+                [public_user(k) for k in range(n_public)]
+                + [inspector_user(k) for k in range(n_inspector)]
+                + [planner_user(k) for k in range(n_planner)]
+            )
         t0 = time.perf_counter()
         await asyncio.gather(*users)
         elapsed = time.perf_counter() - t0
-    out = {kind: _summary(lat, errors[kind], elapsed) for kind, lat in latencies.items() if lat or errors[kind]}
+    out = {
+        kind: _summary(lat, errors[kind], elapsed) for kind, lat in latencies.items() if lat or errors[kind]
+    }
     everything = [x for kind, lat in latencies.items() if kind != "health" for x in lat]
     if plan["mode"] != "baseline":
         out["total"] = _summary(everything, sum(v for k, v in errors.items() if k != "health"), elapsed)
@@ -243,8 +285,10 @@ def measure(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print(label: str, r: dict[str, float]) -> None:
-    print(f"  {label:10s} {r['rps']:8.1f} req/s  p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms"
-          f"  n={r['n']:.0f}  errors={r['errors']:.0f}")
+    print(
+        f"  {label:10s} {r['rps']:8.1f} req/s  p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms"
+        f"  n={r['n']:.0f}  errors={r['errors']:.0f}"
+    )
 
 
 def main() -> None:
@@ -261,9 +305,15 @@ def main() -> None:
         migrate.upgrade(admin, runtime_url)
         sso, sso_proc = start_dev_sso(base)
         procs.append(sso_proc)
-        env = {"SPOTCHECK_MODE": "dev", "SPOTCHECK_DATABASE_URL": runtime_url, "SPOTCHECK_ADMIN_DATABASE_URL": admin,
-               "SPOTCHECK_REDIS_URL": redis.url, "SPOTCHECK_OIDC_ISSUER": sso.issuer,
-               "SPOTCHECK_OIDC_DEV_PROVIDER": "1", "SPOTCHECK_PUBLIC_SEARCH_PER_MINUTE": "0"}
+        env = {
+            "SPOTCHECK_MODE": "dev",
+            "SPOTCHECK_DATABASE_URL": runtime_url,
+            "SPOTCHECK_ADMIN_DATABASE_URL": admin,
+            "SPOTCHECK_REDIS_URL": redis.url,
+            "SPOTCHECK_OIDC_ISSUER": sso.issuer,
+            "SPOTCHECK_OIDC_DEV_PROVIDER": "1",
+            "SPOTCHECK_PUBLIC_SEARCH_PER_MINUTE": "0",
+        }
         asyncio.run(_load_seed(env))
         t0 = time.perf_counter()
         asyncio.run(public_bench.load(asyncpg_dsn(admin), rows))
@@ -279,8 +329,15 @@ def main() -> None:
         ids = asyncio.run(_inspector_ids(asyncpg_dsn(admin)))
         tokens = {username: sso.token(username) for username in INSPECTORS}
         for n, username in enumerate(INSPECTORS):
-            assign(app.url, planner_token, prepared["task_id"], prepared["teams"], ids[_subject(tokens[username])],
-                   4, 4 * n)
+            assign(
+                app.url,
+                planner_token,
+                prepared["task_id"],
+                prepared["teams"],
+                ids[_subject(tokens[username])],
+                4,
+                4 * n,
+            )
         inspectors = []
         for username, token in tokens.items():  # after every adjustment, so each list is final
             work = inspector_work(app.url, token, prepared["task_id"])
@@ -290,18 +347,27 @@ def main() -> None:
             raise RuntimeError("the matched task has no assignment for the demo inspectors")
         cookies = browser_session(app.url, "yjj-planner")
         plan = {
-            "url": app.url, "seconds": seconds, "concurrency": concurrency, "mode": "mixed",
-            "queries": public_bench.queries(rows), "inspectors": inspectors, "planner_cookies": cookies,
+            "url": app.url,
+            "seconds": seconds,
+            "concurrency": concurrency,
+            "mode": "mixed",
+            "queries": public_bench.queries(rows),
+            "inspectors": inspectors,
+            "planner_cookies": cookies,
             "planner_pages": ["/plans", f"/plans/{prepared['plan_id']}", f"/tasks/{prepared['task_id']}"],
         }
-        print(f"task with {len(prepared['teams'])} teams; inspectors: "
-              + ", ".join(f"{i['username']} ({len(i['work'])} assignments)" for i in inspectors))
+        print(
+            f"task with {len(prepared['teams'])} teams; inspectors: "
+            + ", ".join(f"{i['username']} ({len(i['work'])} assignments)" for i in inspectors)
+        )
         measure({**plan, "seconds": 3, "mode": "mixed"})  # warm-up: pools, caches, JIT-free but not cold
         baseline = measure({**plan, "seconds": min(15.0, seconds), "mode": "baseline"})
         mixed = measure(plan)
-        print(f"mixed workload, {seconds:.0f} s, {concurrency} concurrent clients "
-              f"(public {SHARES['public']:.0%} / inspector {SHARES['inspector']:.0%} / planner {SHARES['planner']:.0%}),"
-              " app: serve --workers 2 + 1 worker, one machine:")
+        print(
+            f"mixed workload, {seconds:.0f} s, {concurrency} concurrent clients "
+            f"(public {SHARES['public']:.0%} / inspector {SHARES['inspector']:.0%} / planner {SHARES['planner']:.0%}),"
+            " app: serve --workers 2 + 1 worker, one machine:"
+        )
         for kind in ("public", "inspector", "planner", "total"):
             if kind in mixed:
                 _print(kind, mixed[kind])

@@ -55,26 +55,91 @@ from tests.support.stack import start_app, stop
 
 PAGE = 20
 LOAD_CLIENT_LIMIT = "1000000000"
-BRAND = ("华龙恒泰鑫源德盛昌隆兴旺福瑞祥和安康顺达永丰宏远金石晶科凤凰苏家庄贾口四芝兰大陆换马店东汪耿桥北唐邱徐渠曹"
-         "天宇博通海润嘉禾聚力富强创新盈利合众万达广泰中信荣丰锦程明辉春秋百川千禧光远腾飞凯旋九州鼎盛瑞丰乐康")
-TRADE = ("化工", "机械", "建材", "纺织", "电缆", "食品", "塑料制品", "钢铁", "铸造", "包装", "印刷", "物流", "仓储",
-         "商贸", "农业科技", "电子", "新材料", "医药", "医疗器械", "玻璃", "陶瓷", "家具", "木业", "纸业", "皮革", "服装",
-         "五金", "新能源", "羊绒制品", "线缆")
+BRAND = (
+    "华龙恒泰鑫源德盛昌隆兴旺福瑞祥和安康顺达永丰宏远金石晶科凤凰苏家庄贾口四芝兰大陆换马店东汪耿桥北唐邱徐渠曹"
+    "天宇博通海润嘉禾聚力富强创新盈利合众万达广泰中信荣丰锦程明辉春秋百川千禧光远腾飞凯旋九州鼎盛瑞丰乐康"
+)
+TRADE = (
+    "化工",
+    "机械",
+    "建材",
+    "纺织",
+    "电缆",
+    "食品",
+    "塑料制品",
+    "钢铁",
+    "铸造",
+    "包装",
+    "印刷",
+    "物流",
+    "仓储",
+    "商贸",
+    "农业科技",
+    "电子",
+    "新材料",
+    "医药",
+    "医疗器械",
+    "玻璃",
+    "陶瓷",
+    "家具",
+    "木业",
+    "纸业",
+    "皮革",
+    "服装",
+    "五金",
+    "新能源",
+    "羊绒制品",
+    "线缆",
+)
 FORM = ("有限公司", "股份有限公司", "厂", "加工部", "有限责任公司")
-COMMON = ("宁晋县", "纺织有限公司", "电缆", "化工厂", "羊绒制品", "有限责任公司", "五金加工部", "鑫", "食品有限")
+COMMON = (
+    "宁晋县",
+    "纺织有限公司",
+    "电缆",
+    "化工厂",
+    "羊绒制品",
+    "有限责任公司",
+    "五金加工部",
+    "鑫",
+    "食品有限",
+)
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 INDEX = {c: i for i, c in enumerate(ALPHABET)}
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 TASKS = 500
-DEPARTMENTS = (("130528-yjj", "宁晋县应急管理局"), ("130528-scjg", "宁晋县市场监督管理局"),
-               ("130528-xfjy", "宁晋县消防救援大队"))
-COLUMNS = ("id", "task_id", "draw_id", "department_code", "department_name", "region_code", "plan_number", "plan_name",
-           "task_number", "task_name", "uscc", "enterprise_name", "name_key", "name_grams", "address", "items",
-           "check_date", "categories", "hazard_count", "follow_up", "published_at")
+DEPARTMENTS = (
+    ("130528-yjj", "宁晋县应急管理局"),
+    ("130528-scjg", "宁晋县市场监督管理局"),
+    ("130528-xfjy", "宁晋县消防救援大队"),
+)
+COLUMNS = (
+    "id",
+    "task_id",
+    "draw_id",
+    "department_code",
+    "department_name",
+    "region_code",
+    "plan_number",
+    "plan_name",
+    "task_number",
+    "task_name",
+    "uscc",
+    "enterprise_name",
+    "name_key",
+    "name_grams",
+    "address",
+    "items",
+    "check_date",
+    "categories",
+    "hazard_count",
+    "follow_up",
+    "published_at",
+)
 NEWEST = dt.datetime(2025, 6, 30, 8, 0, tzinfo=dt.UTC)
 
 
 # --- data ------------------------------------------------------------------------------------------------------
+
 
 def _mix(i: int) -> int:
     """A 64-bit hash of the row number (splitmix64's finaliser): cheap, deterministic, well spread."""
@@ -115,7 +180,8 @@ def copy_chunk(bounds: tuple[int, int]) -> bytes:
             f"{year}{t % 100:03d}\t{year}年{department}双随机抽查计划\t{t % 100 + 1:03d}号\t{year}年第{batch}批抽查任务\t"
             f"{uscc(i)}\t{n}\t{search.normalise(n)}\t{{{','.join(search.name_grams(n))}}}\t宁晋县{n[3:5]}村\t"
             f"安全生产检查\t{year}-{batch:02d}-15\t{{{'发现问题已责令改正' if found else '未发现问题'}}}\t{int(found)}\t"
-            f"{'责令改正并跟踪' if found else '无需后续处置'}\t{(NEWEST - dt.timedelta(minutes=i)).isoformat()}\n")
+            f"{'责令改正并跟踪' if found else '无需后续处置'}\t{(NEWEST - dt.timedelta(minutes=i)).isoformat()}\n"
+        )
     return "".join(out).encode()
 
 
@@ -123,8 +189,10 @@ async def load(dsn: str, rows: int, processes: int = 2) -> None:
     """COPY ``rows`` published records; the secondary indexes are dropped first and rebuilt after."""
     conn = await asyncpg.connect(dsn)
     try:
-        indexes = await conn.fetch("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'public_results'"
-                                   " AND indexname <> 'public_results_pkey'")
+        indexes = await conn.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'public_results'"
+            " AND indexname <> 'public_results_pkey'"
+        )
         for index in indexes:
             await conn.execute(f"DROP INDEX {index['indexname']}")
         loop = asyncio.get_running_loop()
@@ -163,13 +231,15 @@ def queries(rows: int, count: int = 60_000, seed: int = 7) -> list[str]:
             brand, trade, _ = _parts(i)
             if roll < 0.8:
                 start = rnd.randrange(max(1, len(brand) - 1))
-                q = brand[start:start + rnd.choice((2, 3, 4))]
+                q = brand[start : start + rnd.choice((2, 3, 4))]
             else:
                 q = brand + trade
         else:
             q = rnd.choice(COMMON)
         if q not in COMMON and q in seen and tries < 100:
-            tries += 1  # a small register has fewer distinct names than the mix wants: then repeats are allowed
+            tries += (
+                1  # a small register has fewer distinct names than the mix wants: then repeats are allowed
+            )
             continue
         tries = 0
         seen.add(q)
@@ -179,11 +249,20 @@ def queries(rows: int, count: int = 60_000, seed: int = 7) -> list[str]:
 
 # --- measuring -------------------------------------------------------------------------------------------------
 
-def _summary(latencies: list[float], elapsed: float, errors: int, sample_error: str, cpu: float) -> dict[str, Any]:
+
+def _summary(
+    latencies: list[float], elapsed: float, errors: int, sample_error: str, cpu: float
+) -> dict[str, Any]:
     latencies.sort()
-    return {"rps": len(latencies) / elapsed, "p50": statistics.median(latencies) * 1000,
-            "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000, "n": len(latencies), "errors": errors,
-            "sample_error": sample_error, "client_cpu": cpu}
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
+        "n": len(latencies),
+        "errors": errors,
+        "sample_error": sample_error,
+        "client_cpu": cpu,
+    }
 
 
 def cpu_seconds(root_pids: list[int]) -> float:
@@ -231,7 +310,9 @@ async def _drive(make_worker: Any, qs: list[str], seconds: float, concurrency: i
 
     t0, cpu0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return _summary(latencies, time.perf_counter() - t0, state["errors"], state["sample"], time.process_time() - cpu0)
+    return _summary(
+        latencies, time.perf_counter() - t0, state["errors"], state["sample"], time.process_time() - cpu0
+    )
 
 
 async def _baseline(dsn: str, qs: list[str], seconds: float, concurrency: int) -> dict[str, Any]:
@@ -267,7 +348,9 @@ class HttpConnection:
         return cls(reader, writer, parts.netloc)
 
     async def get(self, path: str) -> tuple[int, bytes]:
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\nAccept: application/json\r\n\r\n".encode())
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\nAccept: application/json\r\n\r\n".encode()
+        )
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
@@ -306,8 +389,14 @@ def _in_process(kind: str, target: str, qs: list[str], seconds: float, concurren
     out.put(asyncio.run(fn(target, qs, seconds, concurrency)))
 
 
-def measure(kind: str, target: str, qs: list[str], seconds: float, concurrency: int,
-            servers: dict[str, list[int]] | None = None) -> dict[str, Any]:
+def measure(
+    kind: str,
+    target: str,
+    qs: list[str],
+    seconds: float,
+    concurrency: int,
+    servers: dict[str, list[int]] | None = None,
+) -> dict[str, Any]:
     """Run one measurement in a separate process (its own interpreter, as a real client would be); with
     ``servers`` (label → process ids), also the CPU time each group of server processes used per answer."""
     ctx = mp.get_context("spawn")
@@ -323,14 +412,20 @@ def measure(kind: str, target: str, qs: list[str], seconds: float, concurrency: 
 
 
 def _line(label: str, r: dict[str, Any]) -> str:
-    text = (f"{label:34s} {r['rps']:7.0f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms"
-            f"  n={r['n']:.0f} errors={r['errors']:.0f}")
+    text = (
+        f"{label:34s} {r['rps']:7.0f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms"
+        f"  n={r['n']:.0f} errors={r['errors']:.0f}"
+    )
     return text + (f"  (first error: {r['sample_error']})" if r["errors"] else "")
 
 
 def _cpu_line(r: dict[str, Any]) -> str:
     """CPU time per answer: what each part costs, independent of what else the machine was running."""
-    parts = [f"{label} {r[f'{label}_cpu'] / r['n'] * 1e6:.0f}" for label in ("postgres", "app") if f"{label}_cpu" in r]
+    parts = [
+        f"{label} {r[f'{label}_cpu'] / r['n'] * 1e6:.0f}"
+        for label in ("postgres", "app")
+        if f"{label}_cpu" in r
+    ]
     parts.append(f"client {r['client_cpu'] / r['n'] * 1e6:.0f}")
     return "    CPU µs per answer: " + ", ".join(parts)
 
@@ -355,35 +450,53 @@ def main() -> None:
         migrate.upgrade(admin, runtime_url)
         t0 = time.perf_counter()
         asyncio.run(load(asyncpg_dsn(admin), rows))
-        print(f"loaded {rows:,} published records in {time.perf_counter() - t0:.1f} s (COPY, indexes rebuilt, VACUUM ANALYZE)")
-        app = start_app(base, {
-            "SPOTCHECK_MODE": "dev", "SPOTCHECK_DATABASE_URL": runtime_url, "SPOTCHECK_ADMIN_DATABASE_URL": admin,
-            "SPOTCHECK_REDIS_URL": redis.url, "SPOTCHECK_OIDC_ISSUER": "http://127.0.0.1:9/realms/county-130528",
-            "SPOTCHECK_OIDC_DEV_PROVIDER": "1", "SPOTCHECK_PUBLIC_SEARCH_PER_MINUTE": LOAD_CLIENT_LIMIT,
-        }, workers=2)
+        print(
+            f"loaded {rows:,} published records in {time.perf_counter() - t0:.1f} s (COPY, indexes rebuilt, VACUUM ANALYZE)"
+        )
+        app = start_app(
+            base,
+            {
+                "SPOTCHECK_MODE": "dev",
+                "SPOTCHECK_DATABASE_URL": runtime_url,
+                "SPOTCHECK_ADMIN_DATABASE_URL": admin,
+                "SPOTCHECK_REDIS_URL": redis.url,
+                "SPOTCHECK_OIDC_ISSUER": "http://127.0.0.1:9/realms/county-130528",
+                "SPOTCHECK_OIDC_DEV_PROVIDER": "1",
+                "SPOTCHECK_PUBLIC_SEARCH_PER_MINUTE": LOAD_CLIENT_LIMIT,
+            },
+            workers=2,
+        )
         qs = queries(rows)
         repeats = 1 - len(set(qs)) / len(qs)
-        measure("http", app.url, queries(rows, 2000, seed=11), 3, 8)  # warm-up: connections, statements, statistics
+        measure(
+            "http", app.url, queries(rows, 2000, seed=11), 3, 8
+        )  # warm-up: connections, statements, statistics
         servers = {"postgres": [postmaster_pid(base)], "app": [app.proc.pid]}
-        print(f"{rows:,} published records; {seconds:.0f} s per run; app: spotcheck serve --workers 2 (search limit"
-              f" raised to {int(LOAD_CLIENT_LIMIT):,}/min for the one load client); {len(qs):,} queries in the mix,"
-              f" {repeats:.1%} of them repeats (the common words; more when a small register runs out of distinct names)")
+        print(
+            f"{rows:,} published records; {seconds:.0f} s per run; app: spotcheck serve --workers 2 (search limit"
+            f" raised to {int(LOAD_CLIENT_LIMIT):,}/min for the one load client); {len(qs):,} queries in the mix,"
+            f" {repeats:.1%} of them repeats (the common words; more when a small register runs out of distinct names)"
+        )
         for k, concurrency in enumerate(concurrencies):
             # Each concurrency gets its own draw of the mix: the app's answer cache cannot serve one run's queries
             # from the run before (apart from the common words, which repeat by design).
             mix = qs if k == 0 else queries(rows, seed=7 + k)
             baseline = measure("baseline", asyncpg_dsn(runtime_url), mix, seconds, concurrency, servers)
             http = measure("http", app.url, mix, seconds, concurrency, servers)
-            print(f"\n{concurrency} concurrent connections, load average {os.getloadavg()[0]:.2f}"
-                  " (2 cores shared by the database, the app, the client and whatever else runs on the machine)")
+            print(
+                f"\n{concurrency} concurrent connections, load average {os.getloadavg()[0]:.2f}"
+                " (2 cores shared by the database, the app, the client and whatever else runs on the machine)"
+            )
             print(_line("bare asyncpg, same SQL (baseline)", baseline))
             print(_cpu_line(baseline))
             print(_line("app GET /api/public/results", http))
             print(_cpu_line(http))
             met = http["rps"] >= 1000 and http["p99"] <= 50 and not http["errors"]
-            print(f"ratio app/baseline: throughput {http['rps'] / baseline['rps']:.2f},"
-                  f" p99 {http['p99'] / baseline['p99']:.2f}x; target ≥ 1000 req/s and p99 ≤ 50 ms:"
-                  f" {'met' if met else 'NOT met'}")
+            print(
+                f"ratio app/baseline: throughput {http['rps'] / baseline['rps']:.2f},"
+                f" p99 {http['p99'] / baseline['p99']:.2f}x; target ≥ 1000 req/s and p99 ≤ 50 ms:"
+                f" {'met' if met else 'NOT met'}"
+            )
     finally:
         if app is not None:
             stop(app.proc)

@@ -68,12 +68,15 @@ def test_vectorised_sha256_equals_hashlib(width: int) -> None:
 def test_packed_sort_equals_byte_order(heads: int) -> None:
     rng = random.Random(heads)
     prefixes = [f"91{rng.randrange(10**6):06d}" for _ in range(heads)]
-    usccs = {rng.choice(prefixes) + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(10))
-             for _ in range(4000)}
+    usccs = {
+        rng.choice(prefixes) + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(10))
+        for _ in range(4000)
+    }
     lines = "".join(f"{u}\t{rng.choice('ABCD')}\n" for u in usccs).encode()
     assert fast._packed_keys(np.frombuffer(lines, np.uint8).reshape(len(usccs), 21)[:, :18]) is not None
-    expected = protocol.canonical_list(*zip(*[(line[:18], line[19:]) for line in lines.decode().splitlines()],
-                                            strict=True))
+    expected = protocol.canonical_list(
+        *zip(*[(line[:18], line[19:]) for line in lines.decode().splitlines()], strict=True)
+    )
     assert fast.canonicalize(lines).data == expected
 
 

@@ -8,7 +8,9 @@ from tests.e2e.conftest import login
 from tests.support.stack import AppServer
 
 
-def test_lead_invites_partner_accepts_in_another_browser(page: Page, browser: Browser, app_server: AppServer) -> None:
+def test_lead_invites_partner_accepts_in_another_browser(
+    page: Page, browser: Browser, app_server: AppServer
+) -> None:
     login(page, app_server.url, "yjj-planner")
     page.click("text=部门联合抽查")
     page.click("#new-joint")

@@ -14,23 +14,42 @@ from tests.planning.conftest import as_user, http  # noqa: F401 (fixtures)
 from tests.support.stack import AppServer
 
 
-def test_unified_record_and_referral_pages(page: Page, browser: Browser, app_server: AppServer, as_user: Any,  # noqa: F811
-                                           db_urls: dict[str, str]) -> None:
+def test_unified_record_and_referral_pages(
+    page: Page,
+    browser: Browser,
+    app_server: AppServer,
+    as_user: Any,  # noqa: F811
+    db_urls: dict[str, str],
+) -> None:
     joint = matched_joint_task(as_user, db_urls)
     task_id, uscc = joint["task_id"], joint["uscc"]
     base = f"/api/tasks/{task_id}/results/{uscc}"
     parts = []
     for inspector, reviewer, bad, extra in (
-        ("yjj-insp-whjg", "yjj-reviewer", "储罐区标识不清",
-         {"categories": ["违反其他部门相关规定"], "follow_ups": [{"action": "抄告相关部门"}]}),
-        ("xf-inspector", "xf-admin", None, {"categories": ["未发现问题"], "follow_ups": [{"action": "无需后续处置"}]}),
+        (
+            "yjj-insp-whjg",
+            "yjj-reviewer",
+            "储罐区标识不清",
+            {"categories": ["违反其他部门相关规定"], "follow_ups": [{"action": "抄告相关部门"}]},
+        ),
+        (
+            "xf-inspector",
+            "xf-admin",
+            None,
+            {"categories": ["未发现问题"], "follow_ups": [{"action": "无需后续处置"}]},
+        ),
     ):
         who = as_user(inspector)
         points = who.get(base).json()["points"]
-        saved = who.post(base, {"check_date": "2023-06-15", "points": _answers(points, bad), "summary": "现场检查", **extra})
+        saved = who.post(
+            base,
+            {"check_date": "2023-06-15", "points": _answers(points, bad), "summary": "现场检查", **extra},
+        )
         assert saved.status_code == 200, saved.text
         assert who.post(f"/api/results/{saved.json()['id']}/submit").status_code == 200
-        assert as_user(reviewer).post(f"/api/results/{saved.json()['id']}/approve").json()["status"] == "已通过"
+        assert (
+            as_user(reviewer).post(f"/api/results/{saved.json()['id']}/approve").json()["status"] == "已通过"
+        )
         parts.append(saved.json()["id"])
 
     login(page, app_server.url, "yjj-reviewer")
@@ -43,8 +62,10 @@ def test_unified_record_and_referral_pages(page: Page, browser: Browser, app_ser
     expect(page.locator("#record-departments")).to_contain_text("宁晋县消防救援大队")
 
     followup = as_user("yjj-reviewer").get(f"/api/results/{parts[0]}").json()["follow_ups"][0]
-    sent = as_user("yjj-reviewer").post("/api/federation/referrals", {
-        "result_id": parts[0], "followup_id": followup["id"], "department": "130528-scjg"})
+    sent = as_user("yjj-reviewer").post(
+        "/api/federation/referrals",
+        {"result_id": parts[0], "followup_id": followup["id"], "department": "130528-scjg"},
+    )
     assert sent.status_code == 201, sent.text
     market_context = browser.new_context(locale="zh-CN")
     try:
@@ -58,7 +79,10 @@ def test_unified_record_and_referral_pages(page: Page, browser: Browser, app_ser
         expect(market.locator("#referrals tr", has_text="储罐区标识不清")).to_contain_text("已受理")
     finally:
         market_context.close()
-    assert as_user("yjj-reviewer").get(f"/api/federation/referrals/{sent.json()['id']}").json()["status"] == "已受理"
+    assert (
+        as_user("yjj-reviewer").get(f"/api/federation/referrals/{sent.json()['id']}").json()["status"]
+        == "已受理"
+    )
 
 
 def test_overseer_overlaps_page(page: Page, app_server: AppServer) -> None:

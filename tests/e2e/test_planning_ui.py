@@ -87,8 +87,12 @@ def test_pages_redirect_anonymous_users_to_login(page: Page, app_server: AppServ
     expect(page.locator("#username")).to_be_visible()
 
 
-def test_inspector_sees_assignments_on_a_phone(phone: Page, app_server: AppServer, as_user: Any,  # noqa: F811
-                                              db_urls: dict[str, str]) -> None:
+def test_inspector_sees_assignments_on_a_phone(
+    phone: Page,
+    app_server: AppServer,
+    as_user: Any,  # noqa: F811
+    db_urls: dict[str, str],
+) -> None:
     task = matched_task_with_inspector(as_user, db_urls)  # 张伟 is on the team of task["uscc"]
     login(phone, app_server.url, INSPECTOR)
     phone.click("text=我的检查任务")

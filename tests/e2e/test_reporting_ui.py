@@ -35,7 +35,9 @@ def test_monthly_report_and_county_dashboard(page: Page, app_server: AppServer) 
     expect(page.locator("#submit-report")).to_have_count(0)
     with page.expect_download() as download:
         page.click("#export-report")
-    rows = list(load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active.iter_rows(values_only=True))
+    rows = list(
+        load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active.iter_rows(values_only=True)
+    )
     assert rows[0][0] == "宁晋县应急管理局“双随机、一公开”监管工作月报表"
     assert rows[4][2] == "8月10日召开专题会议部署双随机抽查"
     page.context.clear_cookies()

@@ -12,8 +12,12 @@ from tests.planning.conftest import as_user, http  # noqa: F401 (fixtures)
 from tests.support.stack import AppServer
 
 
-def test_phone_entry_review_and_public_search(phone: Page, app_server: AppServer, as_user: Any,  # noqa: F811
-                                              db_urls: dict[str, str]) -> None:
+def test_phone_entry_review_and_public_search(
+    phone: Page,
+    app_server: AppServer,
+    as_user: Any,  # noqa: F811
+    db_urls: dict[str, str],
+) -> None:
     task = matched_task_with_inspector(as_user, db_urls)
     login(phone, app_server.url, INSPECTOR)
     phone.goto(f"{app_server.url}/results")
@@ -42,7 +46,9 @@ def test_phone_entry_review_and_public_search(phone: Page, app_server: AppServer
     phone.fill("#q", task["uscc"])
     phone.click("#search")
     # This task's record: another task of the session may have published one for the same enterprise.
-    result_id = as_user(INSPECTOR).get(f"/api/tasks/{task['task_id']}/results/{task['uscc']}").json()["result"]["id"]
+    result_id = (
+        as_user(INSPECTOR).get(f"/api/tasks/{task['task_id']}/results/{task['uscc']}").json()["result"]["id"]
+    )
     phone.click(f"#public-results a[href='/public/results/{result_id}']")
     expect(phone.locator("#record-uscc")).to_have_text(task["uscc"])
     expect(phone.locator("#record-categories")).to_have_text("未发现问题")

@@ -33,8 +33,12 @@ def _drawn_task(planner: Any, section: str, body: dict[str, Any]) -> dict[str, A
 
 
 def _selected(db_urls: dict[str, str], draw_id: str) -> set[str]:
-    return {r[0] for r in fetch(db_urls["admin"], "SELECT uscc FROM draw_selected WHERE draw_id = $1",
-                                uuid.UUID(draw_id))}
+    return {
+        r[0]
+        for r in fetch(
+            db_urls["admin"], "SELECT uscc FROM draw_selected WHERE draw_id = $1", uuid.UUID(draw_id)
+        )
+    }
 
 
 def _eligible(db_urls: dict[str, str], draw_id: str) -> set[str]:
@@ -43,12 +47,23 @@ def _eligible(db_urls: dict[str, str], draw_id: str) -> set[str]:
 
 
 YJJ_TASK = {
-    "name": "危化企业安全生产检查", "draw_type": "定向", "ratio": "50%", "item_codes": ["YJ-001"],
-    "scope": {"industries": ["危化"]}, "start_month": f"{YEAR}-06", "end_month": f"{YEAR}-07", "min_inspectors": 2,
+    "name": "危化企业安全生产检查",
+    "draw_type": "定向",
+    "ratio": "50%",
+    "item_codes": ["YJ-001"],
+    "scope": {"industries": ["危化"]},
+    "start_month": f"{YEAR}-06",
+    "end_month": f"{YEAR}-07",
+    "min_inspectors": 2,
 }
 XF_TASK = {
-    "name": "消防安全检查", "draw_type": "不定向", "ratio": "100%", "item_codes": ["XF-001"],
-    "start_month": f"{YEAR}-05", "end_month": f"{YEAR}-06", "min_inspectors": 2,
+    "name": "消防安全检查",
+    "draw_type": "不定向",
+    "ratio": "100%",
+    "item_codes": ["XF-001"],
+    "start_month": f"{YEAR}-05",
+    "end_month": f"{YEAR}-06",
+    "min_inspectors": 2,
 }
 
 
@@ -72,12 +87,19 @@ def test_overlaps_joint_visit_and_county_cap(as_user: Any, db_urls: dict[str, st
     assert overseer.get("/api/federation/overlaps", params={"year": 1999}).json()["error"]["field"] == "year"
 
     # The two departments merge the checks into one visit (only inside both windows: June).
-    visit = {"task_id": first["task"]["id"], "partner_department": "130528-xfjy",
-             "partner_task_id": fire["task"]["id"], "uscc": uscc, "visit_date": f"{YEAR}-06-12"}
-    for body, field in [({**visit, "visit_date": f"{YEAR}-05-12"}, "visit_date"),
-                        ({**visit, "partner_department": "999999-x"}, "partner_department"),
-                        ({**visit, "partner_department": "130528-yjj"}, "partner_department"),
-                        ({**visit, "partner_task_id": str(uuid.uuid4())}, "partner_task_id")]:
+    visit = {
+        "task_id": first["task"]["id"],
+        "partner_department": "130528-xfjy",
+        "partner_task_id": fire["task"]["id"],
+        "uscc": uscc,
+        "visit_date": f"{YEAR}-06-12",
+    }
+    for body, field in [
+        ({**visit, "visit_date": f"{YEAR}-05-12"}, "visit_date"),
+        ({**visit, "partner_department": "999999-x"}, "partner_department"),
+        ({**visit, "partner_department": "130528-yjj"}, "partner_department"),
+        ({**visit, "partner_task_id": str(uuid.uuid4())}, "partner_task_id"),
+    ]:
         bad = yjj.post("/api/federation/visits", body)
         assert 400 <= bad.status_code < 500 and bad.json()["error"]["field"] == field, bad.text
     proposed = yjj.post("/api/federation/visits", visit)
@@ -89,9 +111,13 @@ def test_overlaps_joint_visit_and_county_cap(as_user: Any, db_urls: dict[str, st
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "已确认"
     for who, task in ((yjj, first), (xf, fire)):
         shown = who.get(f"/api/federation/tasks/{task['task']['id']}/visits").json()
-        assert [(v["uscc"], v["visit_date"], v["status"]) for v in shown] == [(uscc, f"{YEAR}-06-12", "已确认")]
+        assert [(v["uscc"], v["visit_date"], v["status"]) for v in shown] == [
+            (uscc, f"{YEAR}-06-12", "已确认")
+        ]
     assert as_user("scjg-admin").get(f"/api/federation/tasks/{fire['task']['id']}/visits").json() == []
-    assert {o["uscc"]: o for o in overseer.get("/api/federation/overlaps", params={"year": YEAR}).json()}[uscc]["merged"]
+    assert {o["uscc"]: o for o in overseer.get("/api/federation/overlaps", params={"year": YEAR}).json()}[
+        uscc
+    ]["merged"]
 
     # The county cap: the operator command validates its input, then a cap of 1 check per enterprise and year.
     with pytest.raises(SystemExit):
@@ -104,16 +130,27 @@ def test_overlaps_joint_visit_and_county_cap(as_user: Any, db_urls: dict[str, st
         assert {r["uscc"] for r in counts} >= both and [c for c in counts[0].keys()] == ["uscc", "draws"]
         assert fetch(db_urls["runtime"], "SELECT * FROM county_draw_counts($1)", YEAR) == []
         # …and it leaves the caller's scope as it was.
-        after = fetch(db_urls["runtime"], "SELECT count(*) FROM county_draw_counts($1) c,"
-                      " LATERAL (SELECT current_setting('app.overseer_region', true) AS r) s WHERE s.r <> ''",
-                      YEAR, tenant=YJJ)
+        after = fetch(
+            db_urls["runtime"],
+            "SELECT count(*) FROM county_draw_counts($1) c,"
+            " LATERAL (SELECT current_setting('app.overseer_region', true) AS r) s WHERE s.r <> ''",
+            YEAR,
+            tenant=YJJ,
+        )
         assert after[0][0] == 0
         second = _drawn_task(yjj, "zfjdg", {**YJJ_TASK, "ratio": "100%"})
         eligible = _eligible(db_urls, second["draw"]["id"])
         drawn_before = _selected(db_urls, fire["draw"]["id"]) | _selected(db_urls, first["draw"]["id"])
         assert eligible and not (eligible & drawn_before)
-        in_scope = {r[0] for r in fetch(db_urls["admin"], "SELECT uscc FROM registry_objects WHERE tenant_id = $1"
-                                        " AND industry = '危化' AND active AND status = '在营'", YJJ)}
+        in_scope = {
+            r[0]
+            for r in fetch(
+                db_urls["admin"],
+                "SELECT uscc FROM registry_objects WHERE tenant_id = $1"
+                " AND industry = '危化' AND active AND status = '在营'",
+                YJJ,
+            )
+        }
         assert eligible == in_scope - drawn_before
     finally:
         run(set_county_cap, db_urls["admin"], "130528", None)

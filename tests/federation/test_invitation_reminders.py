@@ -22,19 +22,28 @@ YJJ, SCJG = department_id("130528-yjj"), department_id("130528-scjg")
 async def _set_deadline(admin_url: str, plan_id: str, when: dt.date) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
-        await conn.execute("UPDATE joint_participants SET respond_by = $2 WHERE plan_id = $1::uuid", plan_id, when)
+        await conn.execute(
+            "UPDATE joint_participants SET respond_by = $2 WHERE plan_id = $1::uuid", plan_id, when
+        )
     finally:
         await conn.close()
 
 
 async def _titles(runtime: Runtime, tenant: Any) -> list[str]:
     async with runtime.unit_of_work(department_scope(tenant, read_only=True)) as session:
-        return [r[0] for r in await session.execute(text("SELECT title FROM notifications WHERE kind = 'federation'"))]
+        return [
+            r[0]
+            for r in await session.execute(text("SELECT title FROM notifications WHERE kind = 'federation'"))
+        ]
 
 
 async def test_partner_and_lead_are_reminded(as_user: Any, runtime: Runtime, db_urls: dict[str, str]) -> None:
     load_job_modules()
-    joint = as_user("yjj-planner").post("/api/federation/plans", {"year": 2032, "partners": ["130528-scjg"]}).json()
+    joint = (
+        as_user("yjj-planner")
+        .post("/api/federation/plans", {"year": 2032, "partners": ["130528-scjg"]})
+        .json()
+    )
     today = dt.date.today()
     await _set_deadline(db_urls["admin"], joint["plan"]["id"], today - dt.timedelta(days=1))
     for tenant in (SCJG, YJJ):

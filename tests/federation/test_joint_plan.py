@@ -23,8 +23,12 @@ LIAN_TASK = {
     "ratio_note": "10% (运用企业信用风险分级分类开展)",
     "item_codes": ["YJ-001"],
     "item_note": "1、人员和资质管理情况。 2、工艺管理情况。 3、设备设施管理情况。 4、重大危险源安全管理情况。",
-    "scope": {"industries": ["危化"], "tags_all": ["重大危险源"], "direct_supervision_only": True,
-              "intersect_partners": True},
+    "scope": {
+        "industries": ["危化"],
+        "tags_all": ["重大危险源"],
+        "direct_supervision_only": True,
+        "intersect_partners": True,
+    },
     "scope_note": "2023年直接监管危化行业企业",
     "start_month": "2023-05",
     "end_month": "2023-07",
@@ -33,8 +37,9 @@ LIAN_TASK = {
 
 
 def _joint_plan(as_user: Any, partners: list[str]) -> dict[str, Any]:
-    created = as_user("yjj-planner").post("/api/federation/plans", {
-        "year": 2023, "partners": partners, "table_date": "2023-01-13"})
+    created = as_user("yjj-planner").post(
+        "/api/federation/plans", {"year": 2023, "partners": partners, "table_date": "2023-01-13"}
+    )
     assert created.status_code == 201, created.text
     return created.json()
 
@@ -43,7 +48,9 @@ async def _partner_reads_secret(runtime_url: str, draw_id: str) -> bytes | None:
     conn = await asyncpg.connect(asyncpg_dsn(runtime_url))
     try:
         async with conn.transaction():
-            await conn.execute("SELECT set_config('app.tenant_id', $1, true)", str(department_id("130528-xfjy")))
+            await conn.execute(
+                "SELECT set_config('app.tenant_id', $1, true)", str(department_id("130528-xfjy"))
+            )
             assert await conn.fetchval("SELECT count(*) FROM draws WHERE id = $1", uuid.UUID(draw_id)) == 1
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 async with conn.transaction():
@@ -118,16 +125,23 @@ def test_decline_and_withdraw(as_user: Any) -> None:
     plan_id = joint["plan"]["id"]
     no_reason = fire.post(f"/api/federation/plans/{plan_id}/respond", {"action": "decline"})
     assert no_reason.status_code == 422 and no_reason.json()["error"]["field"] == "reason"
-    declined = fire.post(f"/api/federation/plans/{plan_id}/respond", {"action": "decline", "reason": "本月无执法力量"})
+    declined = fire.post(
+        f"/api/federation/plans/{plan_id}/respond", {"action": "decline", "reason": "本月无执法力量"}
+    )
     assert declined.status_code == 200
     # Having declined, the partner no longer sees the plan.
     assert fire.get(f"/api/plans/{plan_id}").status_code == 404
     market = as_user("scjg-admin")
     assert market.post(f"/api/federation/plans/{plan_id}/respond", {"action": "accept"}).status_code == 200
     assert market.post(f"/api/federation/plans/{plan_id}/respond", {"action": "accept"}).status_code == 409
-    withdrawn = market.post(f"/api/federation/plans/{plan_id}/respond", {"action": "withdraw", "reason": "职责调整"})
+    withdrawn = market.post(
+        f"/api/federation/plans/{plan_id}/respond", {"action": "withdraw", "reason": "职责调整"}
+    )
     assert withdrawn.status_code == 200
-    statuses = {p["department_code"]: p["status"] for p in lead.get(f"/api/federation/plans/{plan_id}").json()["participants"]}
+    statuses = {
+        p["department_code"]: p["status"]
+        for p in lead.get(f"/api/federation/plans/{plan_id}").json()["participants"]
+    }
     assert statuses == {"130528-xfjy": "已拒绝", "130528-scjg": "已退出"}
 
 
@@ -141,4 +155,9 @@ def test_bad_joint_plans_are_refused(as_user: Any) -> None:
     ]:
         response = lead.post("/api/federation/plans", body)
         assert response.status_code == 422 and response.json()["error"]["field"] == field, response.text
-    assert as_user("yjj-insp-whjg").post("/api/federation/plans", {"year": 2023, "partners": ["130528-xfjy"]}).status_code == 403
+    assert (
+        as_user("yjj-insp-whjg")
+        .post("/api/federation/plans", {"year": 2023, "partners": ["130528-xfjy"]})
+        .status_code
+        == 403
+    )

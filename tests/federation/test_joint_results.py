@@ -36,8 +36,13 @@ def fetch(url: str, sql: str, *args: Any, tenant: uuid.UUID | None = None) -> li
     return run(_fetch, url, sql, tenant, *args)
 
 
-def matched_joint_task(as_user: Any, db_urls: dict[str, str], partners: list[str] | None = None,
-                       task: dict[str, Any] | None = None, items: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def matched_joint_task(
+    as_user: Any,
+    db_urls: dict[str, str],
+    partners: list[str] | None = None,
+    task: dict[str, Any] | None = None,
+    items: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
     lead = as_user("yjj-planner")
     partners = partners or ["130528-xfjy"]
     joint = _joint_plan(as_user, partners)
@@ -46,8 +51,13 @@ def matched_joint_task(as_user: Any, db_urls: dict[str, str], partners: list[str
     items = items or {"130528-xfjy": ["XF-001"], "130528-scjg": ["SJ-001"]}
     for code in partners:
         partner = as_user(planners[code])
-        assert partner.post(f"/api/federation/plans/{plan_id}/respond", {"action": "accept"}).status_code == 200
-        assert partner.post(f"/api/federation/plans/{plan_id}/items", {"item_codes": items[code]}).status_code == 200
+        assert (
+            partner.post(f"/api/federation/plans/{plan_id}/respond", {"action": "accept"}).status_code == 200
+        )
+        assert (
+            partner.post(f"/api/federation/plans/{plan_id}/items", {"item_codes": items[code]}).status_code
+            == 200
+        )
     created = lead.post(f"/api/plans/{plan_id}/tasks", task or LIAN_TASK)
     assert created.status_code == 201, created.text
     task_id = created.json()["id"]
@@ -59,13 +69,30 @@ def matched_joint_task(as_user: Any, db_urls: dict[str, str], partners: list[str
     uscc = matched.json()["teams"][0]["uscc"]
     # Joint teams have no manual adjustment yet: put the demo accounts' inspectors on this enterprise's team.
     for user_id, tenant, slot in ((ZHANG_WEI, YJJ, 0), (HUANG_LEI, XF, 1)):
-        inspector = fetch(db_urls["admin"], "SELECT id, name, licence_no FROM inspectors WHERE user_id = $1"
-                          " AND tenant_id = $2", user_id, tenant)[0]
-        fetch(db_urls["admin"], "UPDATE joint_team_members SET inspector_id = $1, inspector_name = $2,"
-              " licence_no = $3 WHERE task_id = $4 AND uscc = $5 AND slot = $6 AND tenant_id = $7",
-              inspector["id"], inspector["name"], inspector["licence_no"], uuid.UUID(task_id), uscc, slot, tenant)
-    return {"plan_id": plan_id, "task_id": task_id, "uscc": uscc,
-            "usccs": [t["uscc"] for t in matched.json()["teams"]]}
+        inspector = fetch(
+            db_urls["admin"],
+            "SELECT id, name, licence_no FROM inspectors WHERE user_id = $1 AND tenant_id = $2",
+            user_id,
+            tenant,
+        )[0]
+        fetch(
+            db_urls["admin"],
+            "UPDATE joint_team_members SET inspector_id = $1, inspector_name = $2,"
+            " licence_no = $3 WHERE task_id = $4 AND uscc = $5 AND slot = $6 AND tenant_id = $7",
+            inspector["id"],
+            inspector["name"],
+            inspector["licence_no"],
+            uuid.UUID(task_id),
+            uscc,
+            slot,
+            tenant,
+        )
+    return {
+        "plan_id": plan_id,
+        "task_id": task_id,
+        "uscc": uscc,
+        "usccs": [t["uscc"] for t in matched.json()["teams"]],
+    }
 
 
 def _answers(points: list[dict[str, Any]], bad: str | None = None) -> list[dict[str, Any]]:
@@ -99,20 +126,29 @@ def test_lian2023001_one_record_per_enterprise(as_user: Any, http: Any, db_urls:
 
     # The lead's draft, with a finding that belongs to the market regulator and a photo.
     lead_draft = {
-        "check_date": "2023-06-15", "points": _answers(lead_entry.json()["points"], "危化品仓库标签与登记信息不符"),
-        "categories": ["违反其他部门相关规定"], "summary": "发现登记信息问题，抄告市场监管部门",
-        "follow_ups": [{"action": "抄告相关部门", "target": "宁晋县市场监督管理局", "note": "登记信息与实际不符"}],
+        "check_date": "2023-06-15",
+        "points": _answers(lead_entry.json()["points"], "危化品仓库标签与登记信息不符"),
+        "categories": ["违反其他部门相关规定"],
+        "summary": "发现登记信息问题，抄告市场监管部门",
+        "follow_ups": [
+            {"action": "抄告相关部门", "target": "宁晋县市场监督管理局", "note": "登记信息与实际不符"}
+        ],
     }
     saved = yjj_insp.post(base, lead_draft)
     assert saved.status_code == 200, saved.text
     lead_result = saved.json()["id"]
-    uploaded = yjj_insp.client.post(f"/api/results/{lead_result}/attachments", headers=yjj_insp.headers(),
-                                    files={"file": ("现场.png", PNG, "image/png")})
+    uploaded = yjj_insp.client.post(
+        f"/api/results/{lead_result}/attachments",
+        headers=yjj_insp.headers(),
+        files={"file": ("现场.png", PNG, "image/png")},
+    )
     assert uploaded.status_code in (200, 201), uploaded.text
     # The fire brigade's draft: its own rows, keyed by the lead's task and the USCC.
     fire_draft = {
-        "check_date": "2023-06-15", "points": _answers(fire_entry.json()["points"], "疏散通道堆放杂物"),
-        "categories": ["发现问题已责令改正"], "summary": "责令立即清理疏散通道",
+        "check_date": "2023-06-15",
+        "points": _answers(fire_entry.json()["points"], "疏散通道堆放杂物"),
+        "categories": ["发现问题已责令改正"],
+        "summary": "责令立即清理疏散通道",
         "hazards": [{"description": "疏散通道堆放杂物", "severity": "一般隐患", "rectify_by": "2023-06-30"}],
         "follow_ups": [{"action": "责令改正并跟踪"}],
     }
@@ -141,13 +177,22 @@ def test_lian2023001_one_record_per_enterprise(as_user: Any, http: Any, db_urls:
     # …and not with raw SQL as the runtime role either.
     runtime = db_urls["runtime"]
     task_uuid = uuid.UUID(task_id)
-    for table in ("inspection_results r", "result_points x JOIN inspection_results r ON r.id = x.result_id",
-                  "result_attachments x JOIN inspection_results r ON r.id = x.result_id"):
-        seen = fetch(runtime, f"SELECT DISTINCT r.tenant_id FROM {table} WHERE r.task_id = $1", task_uuid, tenant=XF)
+    for table in (
+        "inspection_results r",
+        "result_points x JOIN inspection_results r ON r.id = x.result_id",
+        "result_attachments x JOIN inspection_results r ON r.id = x.result_id",
+    ):
+        seen = fetch(
+            runtime, f"SELECT DISTINCT r.tenant_id FROM {table} WHERE r.task_id = $1", task_uuid, tenant=XF
+        )
         assert {row[0] for row in seen} <= {XF}
         assert not fetch(runtime, f"SELECT 1 FROM {table} WHERE r.task_id = $1", task_uuid, tenant=SCJG)
-    assert [r[0] for r in fetch(runtime, "SELECT tenant_id FROM inspection_results WHERE task_id = $1", task_uuid,
-                                tenant=YJJ)] == [YJJ]
+    assert [
+        r[0]
+        for r in fetch(
+            runtime, "SELECT tenant_id FROM inspection_results WHERE task_id = $1", task_uuid, tenant=YJJ
+        )
+    ] == [YJJ]
 
     # Submitted parts become visible to the lead, with their findings.
     assert xf_insp.post(f"/api/results/{fire_result}/submit").status_code == 200
@@ -166,7 +211,8 @@ def test_lian2023001_one_record_per_enterprise(as_user: Any, http: Any, db_urls:
     approved = yjj_rev.post(f"/api/results/{lead_result}/approve")
     assert approved.status_code == 200 and approved.json()["status"] == "已通过"
     assert http.get("/api/public/results", params={"q": uscc}).json()["results"] == [] or all(
-        r["task_id"] != task_id for r in http.get("/api/public/results", params={"q": uscc}).json()["results"])
+        r["task_id"] != task_id for r in http.get("/api/public/results", params={"q": uscc}).json()["results"]
+    )
     assert xf_rev.post(f"/api/results/{fire_result}/approve").json()["status"] == "已通过"
     # Only the lead publishes the unified record.
     assert xf_rev.post(f"/api/federation/tasks/{task_id}/records/{uscc}/publish").status_code == 403
@@ -176,8 +222,11 @@ def test_lian2023001_one_record_per_enterprise(as_user: Any, http: Any, db_urls:
     again = yjj_rev.post(f"/api/federation/tasks/{task_id}/records/{uscc}/publish")
     assert again.status_code == 409
 
-    public = [r for r in http.get("/api/public/results", params={"q": uscc}).json()["results"]
-              if r["task_id"] == task_id]
+    public = [
+        r
+        for r in http.get("/api/public/results", params={"q": uscc}).json()["results"]
+        if r["task_id"] == task_id
+    ]
     assert len(public) == 1
     detail = http.get(f"/api/public/results/{public[0]['id']}").json()
     assert [d["department_name"] for d in detail["departments"]] == ["宁晋县应急管理局", "宁晋县消防救援大队"]
@@ -193,9 +242,11 @@ def test_lian2023001_one_record_per_enterprise(as_user: Any, http: Any, db_urls:
     # ---- referral (抄告) round trip ----------------------------------------------------------------------------
     followup = yjj_rev.get(f"/api/results/{lead_result}").json()["follow_ups"][0]
     refer = {"result_id": lead_result, "followup_id": followup["id"], "department": "130528-scjg"}
-    for body, field in [({**refer, "department": "130528-yjj"}, "department"),
-                        ({**refer, "department": "999999-x"}, "department"),
-                        ({**refer, "followup_id": str(uuid.uuid4())}, "followup_id")]:
+    for body, field in [
+        ({**refer, "department": "130528-yjj"}, "department"),
+        ({**refer, "department": "999999-x"}, "department"),
+        ({**refer, "followup_id": str(uuid.uuid4())}, "followup_id"),
+    ]:
         bad = yjj_rev.post("/api/federation/referrals", body)
         assert 400 <= bad.status_code < 500 and bad.json()["error"]["field"] == field, bad.text
     sent = yjj_rev.post("/api/federation/referrals", refer)
@@ -205,28 +256,44 @@ def test_lian2023001_one_record_per_enterprise(as_user: Any, http: Any, db_urls:
     assert yjj_rev.post("/api/federation/referrals", refer).status_code == 409
     inbox = market.get("/api/federation/referrals", params={"direction": "in"}).json()
     mine = next(r for r in inbox if r["id"] == referral["id"])
-    assert "危化品仓库标签与登记信息不符" in mine["evidence"] and mine["from_department_name"] == "宁晋县应急管理局"
+    assert (
+        "危化品仓库标签与登记信息不符" in mine["evidence"]
+        and mine["from_department_name"] == "宁晋县应急管理局"
+    )
     assert [a["filename"] for a in mine["attachments"]] == ["现场.png"]
     # The fire brigade (not a party to the referral) does not see it.
     assert as_user("xf-admin").get(f"/api/federation/referrals/{referral['id']}").status_code == 404
     # Only the receiving department handles it, forward only, 已办结 with a note.
-    assert yjj_rev.post(f"/api/federation/referrals/{referral['id']}/handle", {"status": "已受理"}).status_code == 403
+    assert (
+        yjj_rev.post(f"/api/federation/referrals/{referral['id']}/handle", {"status": "已受理"}).status_code
+        == 403
+    )
     bad = market.post(f"/api/federation/referrals/{referral['id']}/handle", {"status": "撤销"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "status"
-    assert market.post(f"/api/federation/referrals/{referral['id']}/handle", {"status": "已受理"}).status_code == 200
-    assert market.post(f"/api/federation/referrals/{referral['id']}/handle", {"status": "已受理"}).status_code == 409
+    assert (
+        market.post(f"/api/federation/referrals/{referral['id']}/handle", {"status": "已受理"}).status_code
+        == 200
+    )
+    assert (
+        market.post(f"/api/federation/referrals/{referral['id']}/handle", {"status": "已受理"}).status_code
+        == 409
+    )
     no_note = market.post(f"/api/federation/referrals/{referral['id']}/handle", {"status": "已办结"})
     assert no_note.status_code == 422 and no_note.json()["error"]["field"] == "note"
-    done = market.post(f"/api/federation/referrals/{referral['id']}/handle",
-                       {"status": "已办结", "note": "已责令企业变更登记"})
+    done = market.post(
+        f"/api/federation/referrals/{referral['id']}/handle",
+        {"status": "已办结", "note": "已责令企业变更登记"},
+    )
     assert done.status_code == 200
     back = yjj_rev.get(f"/api/federation/referrals/{referral['id']}").json()
     assert back["status"] == "已办结" and [h["status"] for h in back["history"]] == ["已受理", "已办结"]
     assert back["history"][-1]["note"] == "已责令企业变更登记"
     # A finding without 抄告/移送 cannot be referred.
     fire_followup = xf_rev.get(f"/api/results/{fire_result}").json()["follow_ups"][0]
-    bad = xf_rev.post("/api/federation/referrals", {"result_id": fire_result, "followup_id": fire_followup["id"],
-                                                    "department": "130528-scjg"})
+    bad = xf_rev.post(
+        "/api/federation/referrals",
+        {"result_id": fire_result, "followup_id": fire_followup["id"], "department": "130528-scjg"},
+    )
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "followup_id"
 
 
@@ -236,25 +303,48 @@ def test_partner_cannot_read_another_partners_draft(as_user: Any, db_urls: dict[
     joint = _joint_plan(as_user, ["130528-xfjy", "130528-scjg"])
     plan_id = joint["plan"]["id"]
     for user, code in (("xf-planner", "XF-001"), ("scjg-admin", "SJ-001")):
-        assert as_user(user).post(f"/api/federation/plans/{plan_id}/respond", {"action": "accept"}).status_code == 200
-        assert as_user(user).post(f"/api/federation/plans/{plan_id}/items", {"item_codes": [code]}).status_code == 200
-    task = lead.post(f"/api/plans/{plan_id}/tasks", {**LIAN_TASK, "item_codes": ["YJ-002"],
-                                                   "scope": {"industries": ["工贸"]}}).json()
+        assert (
+            as_user(user).post(f"/api/federation/plans/{plan_id}/respond", {"action": "accept"}).status_code
+            == 200
+        )
+        assert (
+            as_user(user).post(f"/api/federation/plans/{plan_id}/items", {"item_codes": [code]}).status_code
+            == 200
+        )
+    task = lead.post(
+        f"/api/plans/{plan_id}/tasks",
+        {**LIAN_TASK, "item_codes": ["YJ-002"], "scope": {"industries": ["工贸"]}},
+    ).json()
     task_id = uuid.UUID(task["id"])
-    common = fetch(db_urls["admin"], "SELECT o.uscc FROM registry_objects o WHERE o.tenant_id = $1 AND EXISTS"
-                   " (SELECT 1 FROM registry_objects x WHERE x.uscc = o.uscc AND x.tenant_id = $2) AND EXISTS"
-                   " (SELECT 1 FROM registry_objects y WHERE y.uscc = o.uscc AND y.tenant_id = $3) LIMIT 1",
-                   YJJ, XF, SCJG)[0][0]
+    common = fetch(
+        db_urls["admin"],
+        "SELECT o.uscc FROM registry_objects o WHERE o.tenant_id = $1 AND EXISTS"
+        " (SELECT 1 FROM registry_objects x WHERE x.uscc = o.uscc AND x.tenant_id = $2) AND EXISTS"
+        " (SELECT 1 FROM registry_objects y WHERE y.uscc = o.uscc AND y.tenant_id = $3) LIMIT 1",
+        YJJ,
+        XF,
+        SCJG,
+    )[0][0]
     runtime = db_urls["runtime"]
     ids = {}
     for tenant in (YJJ, XF, SCJG):
         ids[tenant] = uuid.uuid4()
-        fetch(runtime, "INSERT INTO inspection_results (id, tenant_id, task_id, uscc, object_id, check_end, due_on,"
-              " entered_by, entered_by_name, summary) SELECT $1, $2, $3, $4::varchar, o.id, '2023-07-31', '2023-08-28', '00000000-0000-4000-8000-0000000000ee',"
-              " '测试', $5 FROM registry_objects o WHERE o.uscc = $4::varchar",
-              ids[tenant], tenant, task_id, common, f"草稿 {tenant}", tenant=tenant)
+        fetch(
+            runtime,
+            "INSERT INTO inspection_results (id, tenant_id, task_id, uscc, object_id, check_end, due_on,"
+            " entered_by, entered_by_name, summary) SELECT $1, $2, $3, $4::varchar, o.id, '2023-07-31', '2023-08-28', '00000000-0000-4000-8000-0000000000ee',"
+            " '测试', $5 FROM registry_objects o WHERE o.uscc = $4::varchar",
+            ids[tenant],
+            tenant,
+            task_id,
+            common,
+            f"草稿 {tenant}",
+            tenant=tenant,
+        )
     for tenant in (YJJ, XF, SCJG):
-        seen = fetch(runtime, "SELECT id, summary FROM inspection_results WHERE task_id = $1", task_id, tenant=tenant)
+        seen = fetch(
+            runtime, "SELECT id, summary FROM inspection_results WHERE task_id = $1", task_id, tenant=tenant
+        )
         assert [r["id"] for r in seen] == [ids[tenant]]
     assert as_user("xf-admin").get(f"/api/results/{ids[SCJG]}").status_code == 404
     assert as_user("scjg-admin").get(f"/api/results/{ids[XF]}").status_code == 404
@@ -264,10 +354,17 @@ def test_partner_cannot_read_another_partners_draft(as_user: Any, db_urls: dict[
     declined = _joint_plan(as_user, ["130528-xfjy"])
     other_task = lead.post(f"/api/plans/{declined['plan']['id']}/tasks", LIAN_TASK).json()
     try:
-        fetch(runtime, "INSERT INTO inspection_results (id, tenant_id, task_id, uscc, object_id, check_end, due_on,"
-              " entered_by, entered_by_name) SELECT $1, $2, $3, $4::varchar, o.id, '2023-07-31', '2023-08-28', '00000000-0000-4000-8000-0000000000ee', '测试'"
-              " FROM registry_objects o WHERE o.uscc = $4::varchar", uuid.uuid4(), XF, uuid.UUID(other_task["id"]), common,
-              tenant=XF)
+        fetch(
+            runtime,
+            "INSERT INTO inspection_results (id, tenant_id, task_id, uscc, object_id, check_end, due_on,"
+            " entered_by, entered_by_name) SELECT $1, $2, $3, $4::varchar, o.id, '2023-07-31', '2023-08-28', '00000000-0000-4000-8000-0000000000ee', '测试'"
+            " FROM registry_objects o WHERE o.uscc = $4::varchar",
+            uuid.uuid4(),
+            XF,
+            uuid.UUID(other_task["id"]),
+            common,
+            tenant=XF,
+        )
     except asyncpg.ForeignKeyViolationError:
         pass
     else:

@@ -28,7 +28,9 @@ async def _plant(admin_url: str) -> None:
         await conn.execute(
             "INSERT INTO registry_objects (id, tenant_id, uscc, name, industry) VALUES ($1, $2, '91130528PR0BE0000X',"
             " $3, '危化') ON CONFLICT (tenant_id, uscc) DO UPDATE SET active = true",
-            uuid.uuid4(), department_id("130528-yjj"), PROBE,
+            uuid.uuid4(),
+            department_id("130528-yjj"),
+            PROBE,
         )
     finally:
         await conn.close()
@@ -39,8 +41,10 @@ async def _retire(admin_url: str) -> None:
     Kept, not deleted: what the fuzzer created may refer to it."""
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
-        await conn.execute("UPDATE registry_objects SET active = false WHERE uscc = '91130528PR0BE0000X'"
-                           " AND tenant_id = $1", department_id("130528-yjj"))
+        await conn.execute(
+            "UPDATE registry_objects SET active = false WHERE uscc = '91130528PR0BE0000X' AND tenant_id = $1",
+            department_id("130528-yjj"),
+        )
     finally:
         await conn.close()
 
@@ -56,8 +60,13 @@ def test_no_server_error_and_no_leak(app_server: AppServer, sso: SSO, db_urls: d
             operation = result.ok()
             operations += 1
 
-            @settings(max_examples=5, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=5,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             @given(case=operation.as_strategy())
             def check(case: Any) -> None:
                 for username, department in USERS:
@@ -66,7 +75,9 @@ def test_no_server_error_and_no_leak(app_server: AppServer, sso: SSO, db_urls: d
                     where = f"{case.method} {case.formatted_path} as {username}"
                     body = response.content or b""
                     if response.status_code >= 500:
-                        problems.append(f"{where}: {response.status_code} {body[:200].decode(errors='replace')}")
+                        problems.append(
+                            f"{where}: {response.status_code} {body[:200].decode(errors='replace')}"
+                        )
                     if department != "130528-yjj" and PROBE.encode() in body:
                         problems.append(f"{where}: leaked another department's data")
 

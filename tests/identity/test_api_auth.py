@@ -15,8 +15,13 @@ from tests.support.stack import SSO, AppServer, start_app, start_dev_sso, stop
 
 
 @pytest.fixture(scope="module", params=["session-provider", "dev-provider"])
-def provider(request: pytest.FixtureRequest, app_server: AppServer, sso: SSO, app_env: dict[str, str],
-             service_dir: Path) -> Iterator[tuple[SSO, AppServer]]:
+def provider(
+    request: pytest.FixtureRequest,
+    app_server: AppServer,
+    sso: SSO,
+    app_env: dict[str, str],
+    service_dir: Path,
+) -> Iterator[tuple[SSO, AppServer]]:
     """The same contract runs against the session's provider (real Keycloak in CI) and against the development
     provider, each with its own SpotCheck process, so the two cannot drift apart."""
     if request.param == "session-provider" or sso.kind == "dev":
@@ -25,7 +30,9 @@ def provider(request: pytest.FixtureRequest, app_server: AppServer, sso: SSO, ap
     workdir = service_dir / "dev-contract"
     workdir.mkdir(exist_ok=True)
     dev, proc = start_dev_sso(workdir)
-    app = start_app(workdir, {**app_env, "SPOTCHECK_OIDC_ISSUER": dev.issuer, "SPOTCHECK_OIDC_DEV_PROVIDER": "1"})
+    app = start_app(
+        workdir, {**app_env, "SPOTCHECK_OIDC_ISSUER": dev.issuer, "SPOTCHECK_OIDC_DEV_PROVIDER": "1"}
+    )
     try:
         yield dev, app
     finally:
@@ -107,7 +114,10 @@ def test_overseer_reads_the_whole_county(api: httpx.Client, sso_under_test: SSO)
     codes = [d["code"] for d in api.get("/api/departments", headers=bearer(token)).json()]
     assert codes == sorted(codes) and all(code.startswith("130528-") for code in codes)
     assert [c for c in codes if c in ("130528-yjj", "130528-xfjy", "130528-scjg")] == [
-        "130528-scjg", "130528-xfjy", "130528-yjj"]
+        "130528-scjg",
+        "130528-xfjy",
+        "130528-yjj",
+    ]
 
 
 def test_no_token_is_401(api: httpx.Client) -> None:
@@ -134,7 +144,9 @@ def test_bad_tokens_are_401(api: httpx.Client, sso_under_test: SSO, kind: str) -
     elif kind == "id":
         token = str(tokens["id_token"])
     else:
-        provisioner = openid_client(sso_under_test.issuer, "spotcheck-provisioner", "spotcheck-provisioner-dev-secret")
+        provisioner = openid_client(
+            sso_under_test.issuer, "spotcheck-provisioner", "spotcheck-provisioner-dev-secret"
+        )
         token = provisioner.token(grant_type="client_credentials")["access_token"]
     response = api.get("/api/me", headers=bearer(token))
     assert response.status_code == 401, (kind, response.text)

@@ -18,8 +18,14 @@ from shared.settings import load_settings
 from tests.keycloak_fixtures import password_token
 from tests.support.stack import AppServer, start_app, stop
 
-DEFAULT_LIMIT = load_settings({"SPOTCHECK_MODE": "dev", "SPOTCHECK_DATABASE_URL": "x", "SPOTCHECK_REDIS_URL": "x",
-                               "SPOTCHECK_OIDC_ISSUER": "x"}).app.login_per_minute
+DEFAULT_LIMIT = load_settings(
+    {
+        "SPOTCHECK_MODE": "dev",
+        "SPOTCHECK_DATABASE_URL": "x",
+        "SPOTCHECK_REDIS_URL": "x",
+        "SPOTCHECK_OIDC_ISSUER": "x",
+    }
+).app.login_per_minute
 
 
 def _client(app: AppServer, source: str) -> httpx.Client:
@@ -44,8 +50,10 @@ def test_login_starts_are_limited_per_client(app_server: AppServer) -> None:
         assert over.json()["error"]["code"] == "rate_limited"
         assert "频繁" in over.json()["error"]["message"]
         # A client cannot buy a fresh bucket by claiming another address: the peer is not a trusted proxy.
-        spoofed = noisy.get("/login", headers={"X-Forwarded-For": f"10.{uuid.uuid4().int % 250}.1.1",
-                                               "Accept": "application/json"})
+        spoofed = noisy.get(
+            "/login",
+            headers={"X-Forwarded-For": f"10.{uuid.uuid4().int % 250}.1.1", "Accept": "application/json"},
+        )
         assert spoofed.status_code == 429
         # The browser gets a Chinese page, not a redirect loop.
         page = noisy.get("/login", headers={"Accept": "text/html"})
@@ -59,13 +67,18 @@ def test_a_trusted_proxy_names_the_client(app_env: dict[str, str], service_dir: 
     claim an address."""
     workdir = service_dir / "trusted-proxy"
     workdir.mkdir(exist_ok=True)
-    app = start_app(workdir, {**app_env, "SPOTCHECK_TRUSTED_PROXIES": "127.0.0.9", "SPOTCHECK_LOGIN_PER_MINUTE": "2"})
+    app = start_app(
+        workdir, {**app_env, "SPOTCHECK_TRUSTED_PROXIES": "127.0.0.9", "SPOTCHECK_LOGIN_PER_MINUTE": "2"}
+    )
     try:
         _wait_for_fresh_window()
         json = {"Accept": "application/json"}
         with _client(app, "127.0.0.9") as proxy, _client(app, "127.0.0.10") as stranger:
             for _ in range(2):
-                assert proxy.get("/login", headers={"X-Forwarded-For": "203.0.113.5"}).status_code in (302, 303)
+                assert proxy.get("/login", headers={"X-Forwarded-For": "203.0.113.5"}).status_code in (
+                    302,
+                    303,
+                )
             assert proxy.get("/login", headers={"X-Forwarded-For": "203.0.113.5", **json}).status_code == 429
             # Another visitor behind the same proxy still has a budget.
             assert proxy.get("/login", headers={"X-Forwarded-For": "203.0.113.6"}).status_code in (302, 303)
@@ -73,7 +86,9 @@ def test_a_trusted_proxy_names_the_client(app_env: dict[str, str], service_dir: 
             for _ in range(2):
                 response = stranger.get("/login", headers={"X-Forwarded-For": "203.0.113.6"})
                 assert response.status_code in (302, 303)
-            assert stranger.get("/login", headers={"X-Forwarded-For": "203.0.113.7", **json}).status_code == 429
+            assert (
+                stranger.get("/login", headers={"X-Forwarded-For": "203.0.113.7", **json}).status_code == 429
+            )
             assert proxy.get("/login", headers={"X-Forwarded-For": "203.0.113.6"}).status_code in (302, 303)
     finally:
         stop(app.proc)
@@ -88,11 +103,17 @@ async def test_keycloak_locks_an_account_after_repeated_wrong_passwords(
     assert 3 <= failures <= 10 and realm["waitIncrementSeconds"] >= 60
 
     username = f"lockout-{uuid.uuid4().hex[:8]}"
-    user_id = await master_admin.a_create_user({
-        "username": username, "enabled": True, "email": f"{username}@130528.spotcheck.test", "emailVerified": True,
-        "firstName": "测试", "lastName": "锁",
-        "credentials": [{"type": "password", "value": "right-password", "temporary": False}],
-    })
+    user_id = await master_admin.a_create_user(
+        {
+            "username": username,
+            "enabled": True,
+            "email": f"{username}@130528.spotcheck.test",
+            "emailVerified": True,
+            "firstName": "测试",
+            "lastName": "锁",
+            "credentials": [{"type": "password", "value": "right-password", "temporary": False}],
+        }
+    )
     try:
         assert password_token(real_keycloak.issuer, username, "right-password")["access_token"]
         for _ in range(failures):

@@ -42,7 +42,9 @@ async def test_create_sync_is_idempotent_and_repairs_drift(
 ) -> None:
     code = f"130528-z{uuid.uuid4().hex[:6]}"
     sections = [("zfjdg", "执法监督股"), ("gtkjg", "国土空间规划股")]
-    dept_id = await provisioning.ensure_department(db_urls["admin"], code, "130528", "宁晋县自然资源和规划局", "县自然资源和规划局")
+    dept_id = await provisioning.ensure_department(
+        db_urls["admin"], code, "130528", "宁晋县自然资源和规划局", "县自然资源和规划局"
+    )
     async with runtime.unit_of_work(system_scope(dept_id)) as session:
         assert await provisioning.ensure_sections(session, dept_id, sections) == 2
         assert await provisioning.ensure_sections(session, dept_id, sections) == 0

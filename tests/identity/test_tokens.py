@@ -38,8 +38,13 @@ class KeyServer:
 def mint(key: jwk.JWK, **overrides: Any) -> str:
     now = int(time.time())
     claims = {
-        "iss": ISSUER, "sub": "00000000-0000-4000-8000-000000000102", "aud": ["spotcheck-api", "account"],
-        "typ": "Bearer", "azp": "spotcheck-cli", "exp": now + 300, "iat": now,
+        "iss": ISSUER,
+        "sub": "00000000-0000-4000-8000-000000000102",
+        "aud": ["spotcheck-api", "account"],
+        "typ": "Bearer",
+        "azp": "spotcheck-cli",
+        "exp": now + 300,
+        "iat": now,
     }
     claims.update(overrides)
     claims = {k: v for k, v in claims.items() if v is not None}
@@ -115,7 +120,9 @@ async def test_forged_and_unsigned_tokens_are_refused(verifier: TokenVerifier, s
             await verifier.verify(garbage)
 
 
-async def test_key_rotation_refetches_once_for_unknown_kid(verifier: TokenVerifier, server: KeyServer) -> None:
+async def test_key_rotation_refetches_once_for_unknown_kid(
+    verifier: TokenVerifier, server: KeyServer
+) -> None:
     await verifier.verify(mint(server.keys[0]))
     new_key = jwk.JWK.generate(kty="RSA", size=2048, kid="k2")
     server.keys.append(new_key)

@@ -30,8 +30,15 @@ def admin_fetch(db_urls: dict[str, str], sql: str, *args: Any) -> list[Any]:
 def matched_task_with_inspector(as_user: Any, db_urls: dict[str, str]) -> dict[str, Any]:  # noqa: F811
     """Plan → task → announce → draw → match, then make sure 张伟 is on one team (by a recorded adjustment)."""
     planner = as_user("yjj-planner")
-    plan = planner.post("/api/plans", {"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg",
-                                       "joint_sections": ["whjgg", "whjcg"]}).json()
+    plan = planner.post(
+        "/api/plans",
+        {
+            "year": 2023,
+            "kind": "内部联合",
+            "initiating_section": "zfjdg",
+            "joint_sections": ["whjgg", "whjcg"],
+        },
+    ).json()
     task = planner.post(f"/api/plans/{plan['id']}/tasks", SEED_TASK_2023001).json()
     assert planner.post(f"/api/plans/{plan['id']}/publish").status_code == 200
     assert planner.post(f"/api/tasks/{task['id']}/announce", {}).status_code == 201
@@ -39,15 +46,29 @@ def matched_task_with_inspector(as_user: Any, db_urls: dict[str, str]) -> dict[s
     teams = planner.post(f"/api/tasks/{task['id']}/match", {})
     assert teams.status_code == 200, teams.text
     zhang = str(admin_fetch(db_urls, "SELECT id FROM inspectors WHERE user_id = $1", ZHANG_WEI)[0]["id"])
-    team = next((t for t in teams.json()["teams"] if zhang in {m["inspector_id"] for m in t["members"]}), None)
+    team = next(
+        (t for t in teams.json()["teams"] if zhang in {m["inspector_id"] for m in t["members"]}), None
+    )
     if team is None:
         team = teams.json()["teams"][0]
-        adjusted = planner.post(f"/api/tasks/{task['id']}/teams/adjust", {
-            "uscc": team["uscc"], "slot": 0, "inspector_id": zhang, "reason": "测试：指定张伟负责该企业的检查"})
+        adjusted = planner.post(
+            f"/api/tasks/{task['id']}/teams/adjust",
+            {
+                "uscc": team["uscc"],
+                "slot": 0,
+                "inspector_id": zhang,
+                "reason": "测试：指定张伟负责该企业的检查",
+            },
+        )
         assert adjusted.status_code == 200, adjusted.text
     others = [t["uscc"] for t in teams.json()["teams"] if t["uscc"] != team["uscc"]]
-    return {"task_id": task["id"], "uscc": team["uscc"], "name": team["name"], "plan_id": plan["id"],
-            "other_usccs": others}
+    return {
+        "task_id": task["id"],
+        "uscc": team["uscc"],
+        "name": team["name"],
+        "plan_id": plan["id"],
+        "other_usccs": others,
+    }
 
 
 def complete_draft(points: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -56,6 +77,8 @@ def complete_draft(points: list[dict[str, Any]], **extra: Any) -> dict[str, Any]
         # exclusion tests of later plans that share this session's database.
         "check_date": "2023-06-15",
         "points": [{"check_point_id": p["id"], "outcome": "符合"} for p in points],
-        "categories": ["未发现问题"], "follow_ups": [{"action": "无需后续处置"}], "summary": "现场检查未发现问题",
+        "categories": ["未发现问题"],
+        "follow_ups": [{"action": "无需后续处置"}],
+        "summary": "现场检查未发现问题",
         **extra,
     }

@@ -25,8 +25,14 @@ YEAR = 2097
 
 def _cli(base_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SPOTCHECK_")}, **base_env}
-    return subprocess.run([sys.executable, "-m", "shared.cli", "calendar", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", "calendar", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _write(path: Path, body: Any) -> str:
@@ -35,8 +41,11 @@ def _write(path: Path, body: Any) -> str:
 
 
 def _stored(db_urls: dict[str, str]) -> list[tuple[str, bool]]:
-    rows = admin_fetch(db_urls, "SELECT day::text, is_workday FROM calendar_days WHERE extract(year FROM day) = $1"
-                                " ORDER BY day", YEAR)
+    rows = admin_fetch(
+        db_urls,
+        "SELECT day::text, is_workday FROM calendar_days WHERE extract(year FROM day) = $1 ORDER BY day",
+        YEAR,
+    )
     return [(r["day"], r["is_workday"]) for r in rows]
 
 
@@ -47,18 +56,26 @@ def test_departments_cannot_change_the_calendar(as_user: Any, db_urls: dict[str,
     assert admin.get(f"/api/calendar/{YEAR}").json()["loaded"] is False
     # Raw SQL as the app role, in a department's scope: refused by privileges, whatever the scope.
     tenant = admin_fetch(db_urls, "SELECT id FROM departments WHERE code = '130528-yjj'")[0]["id"]
-    for sql in (f"INSERT INTO calendar_days (day, is_workday, loaded_by) VALUES ('{YEAR}-01-02', false, 'x')",
-                f"INSERT INTO calendar_years (year, loaded_by) VALUES ({YEAR}, 'x')",
-                "UPDATE calendar_days SET is_workday = NOT is_workday",
-                "DELETE FROM calendar_days"):
+    for sql in (
+        f"INSERT INTO calendar_days (day, is_workday, loaded_by) VALUES ('{YEAR}-01-02', false, 'x')",
+        f"INSERT INTO calendar_years (year, loaded_by) VALUES ({YEAR}, 'x')",
+        "UPDATE calendar_days SET is_workday = NOT is_workday",
+        "DELETE FROM calendar_days",
+    ):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             fetch(db_urls["runtime"], sql, tenant=tenant)
-    assert fetch(db_urls["runtime"], "SELECT count(*) FROM calendar_days", tenant=tenant)[0][0] >= 0  # still readable
+    assert (
+        fetch(db_urls["runtime"], "SELECT count(*) FROM calendar_days", tenant=tenant)[0][0] >= 0
+    )  # still readable
     assert _stored(db_urls) == []
 
 
-def test_operators_load_a_year_from_a_file(as_user: Any, db_urls: dict[str, str], base_env: dict[str, str],  # noqa: F811
-                                           tmp_path: Path) -> None:
+def test_operators_load_a_year_from_a_file(
+    as_user: Any,  # noqa: F811
+    db_urls: dict[str, str],
+    base_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
     # Bad files are refused with the field and the reason, and change nothing.
     bad = {
         "other year": ({"holidays": [f"{YEAR - 1}-12-31"]}, "holidays[0]"),
@@ -77,13 +94,20 @@ def test_operators_load_a_year_from_a_file(as_user: Any, db_urls: dict[str, str]
     assert missing.returncode == 2 and "cannot read" in missing.stderr
     assert _stored(db_urls) == []
 
-    schedule = {"holidays": [f"{YEAR}-10-01", f"{YEAR}-10-02", f"{YEAR}-10-03"], "workdays": [f"{YEAR}-09-29"],
-                "note": "国办发明电〔2096〕7号"}
+    schedule = {
+        "holidays": [f"{YEAR}-10-01", f"{YEAR}-10-02", f"{YEAR}-10-03"],
+        "workdays": [f"{YEAR}-09-29"],
+        "note": "国办发明电〔2096〕7号",
+    }
     loaded = _cli(base_env, str(YEAR), "--file", _write(tmp_path / "ok.json", schedule), "--by", "运维 李明")
     assert loaded.returncode == 0, loaded.stderr
     assert "3 holidays, 1 make-up working days" in loaded.stdout
-    assert _stored(db_urls) == [(f"{YEAR}-09-29", True), (f"{YEAR}-10-01", False), (f"{YEAR}-10-02", False),
-                                (f"{YEAR}-10-03", False)]
+    assert _stored(db_urls) == [
+        (f"{YEAR}-09-29", True),
+        (f"{YEAR}-10-01", False),
+        (f"{YEAR}-10-02", False),
+        (f"{YEAR}-10-03", False),
+    ]
     view = as_user("xf-admin").get(f"/api/calendar/{YEAR}").json()  # every department reads the same calendar
     assert view["loaded"] and view["loaded_by"] == "运维 李明" and view["workdays"] == [f"{YEAR}-09-29"]
 

@@ -36,8 +36,14 @@ def _jobs_loaded() -> None:
 async def _drain(runtime: Runtime) -> None:
     """A real arq worker in burst mode, until the queue is empty."""
     assert runtime.arq is not None
-    burst = Worker(functions=[worker.spotcheck_run_job], redis_pool=runtime.arq, burst=True,  # type: ignore[list-item]
-                   poll_delay=0.05, ctx={"runtime": runtime}, handle_signals=False)
+    burst = Worker(
+        functions=[worker.spotcheck_run_job],
+        redis_pool=runtime.arq,
+        burst=True,  # type: ignore[list-item]
+        poll_delay=0.05,
+        ctx={"runtime": runtime},
+        handle_signals=False,
+    )
     try:
         await burst.main()
     finally:
@@ -53,9 +59,13 @@ async def _run_job(runtime: Runtime, day: dt.date, times: int = 1) -> None:
 
 async def _reminders(runtime: Runtime, result_id: str) -> list[dict[str, Any]]:
     async with runtime.unit_of_work(system_scope(YJJ)) as session:
-        rows = await session.execute(text(
-            "SELECT dedupe_key, title, recipient_id, link FROM notifications WHERE dedupe_key LIKE :k"
-            " ORDER BY created_at, dedupe_key"), {"k": f"due:{result_id}:%"})
+        rows = await session.execute(
+            text(
+                "SELECT dedupe_key, title, recipient_id, link FROM notifications WHERE dedupe_key LIKE :k"
+                " ORDER BY created_at, dedupe_key"
+            ),
+            {"k": f"due:{result_id}:%"},
+        )
         return [dict(r._mapping) for r in rows]
 
 
@@ -71,7 +81,9 @@ def _day_with(due: dt.date, left: int) -> dt.date:
     return day
 
 
-async def test_reminders_once_a_day_until_published(as_user: Any, task: dict[str, Any], runtime: Runtime) -> None:
+async def test_reminders_once_a_day_until_published(
+    as_user: Any, task: dict[str, Any], runtime: Runtime
+) -> None:
     inspector, reviewer = as_user(INSPECTOR), as_user("yjj-reviewer")
     url = f"/api/tasks/{task['task_id']}/results/{task['uscc']}"
     points = inspector.get(url).json()["points"]
@@ -89,7 +101,9 @@ async def test_reminders_once_a_day_until_published(as_user: Any, task: dict[str
     first = await _reminders(runtime, result_id)
     assert len(first) == 1
     assert first[0]["dedupe_key"] == f"due:{result_id}:{two_left.isoformat()}"
-    assert first[0]["title"] == (f"检查结果将于 2 个工作日内到期公示：{task['name']}（期限 {due.isoformat()}，草稿）")
+    assert first[0]["title"] == (
+        f"检查结果将于 2 个工作日内到期公示：{task['name']}（期限 {due.isoformat()}，草稿）"
+    )
     assert str(first[0]["recipient_id"]) == str(ZHANG_WEI) and first[0]["link"] == f"/results/{result_id}"
 
     # The next day reminds again, once; the deadline day says so.
@@ -119,6 +133,7 @@ def test_daily_cron_defers_the_job_for_every_department(settings: Settings) -> N
     assert "disclosure.remind_due" in jobs.REGISTRY
     crons = worker.worker_settings(settings)["cron_jobs"]
     daily = next(c for c in crons if c.coroutine is worker.remind_results_due)
-    assert daily.hour == {settings.jobs.reminder_time.hour} and daily.minute == {settings.jobs.reminder_time.minute}
+    assert daily.hour == {settings.jobs.reminder_time.hour} and daily.minute == {
+        settings.jobs.reminder_time.minute
+    }
     assert daily.day is None  # every day
-

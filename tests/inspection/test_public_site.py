@@ -40,7 +40,9 @@ def clients(app_server: AppServer) -> Iterator[tuple[httpx.Client, httpx.Client]
         yield noisy, other
 
 
-def test_search_limit_per_client_address(clients: tuple[httpx.Client, httpx.Client], settings: Settings) -> None:
+def test_search_limit_per_client_address(
+    clients: tuple[httpx.Client, httpx.Client], settings: Settings
+) -> None:
     limit = settings.app.public_search_per_minute
     assert limit == 120  # the default, as the test app server runs it
     noisy, other = clients
@@ -51,13 +53,20 @@ def test_search_limit_per_client_address(clients: tuple[httpx.Client, httpx.Clie
         assert answer.status_code == 200, (i, answer.text)
     over = noisy.get("/api/public/results", params={"q": "测试企业"})
     assert over.status_code == 429
-    assert over.json()["error"] == {"code": "rate_limited", "message": "查询过于频繁，请一分钟后再试", "field": "q"}
+    assert over.json()["error"] == {
+        "code": "rate_limited",
+        "message": "查询过于频繁，请一分钟后再试",
+        "field": "q",
+    }
     # The browser's search page says it in Chinese too.
     page = noisy.get("/public", params={"q": "测试企业"}, headers={"Accept": "text/html"})
     assert page.status_code == 429 and "查询过于频繁" in page.text
     # Claiming another address does not buy a fresh bucket: this peer is not a trusted proxy.
-    spoofed = noisy.get("/api/public/results", params={"q": "测试企业"},
-                        headers={"X-Forwarded-For": f"10.{uuid.uuid4().int % 250}.1.1"})
+    spoofed = noisy.get(
+        "/api/public/results",
+        params={"q": "测试企业"},
+        headers={"X-Forwarded-For": f"10.{uuid.uuid4().int % 250}.1.1"},
+    )
     assert spoofed.status_code == 429
     # Browsing without searching is not limited.
     assert noisy.get("/public").status_code == 200
@@ -123,8 +132,9 @@ async def test_limiter_without_redis_still_limits_each_process() -> None:
 
 def test_name_query_plan_from_gram_statistics() -> None:
     """Few matches → the GIN index; many → the walk of the newest rows, bounded, with the GIN path behind it."""
-    stats = search.GramStats(rows=1_000_000, freqs={"宁晋": 1.0, "纺织": 0.0625, "织有": 0.03125, "苏康": 0.0003},
-                             floor=0.0015)
+    stats = search.GramStats(
+        rows=1_000_000, freqs={"宁晋": 1.0, "纺织": 0.0625, "织有": 0.03125, "苏康": 0.0003}, floor=0.0015
+    )
     assert search.plan_name_query(stats, search.query_grams("宁晋"), 20) == search.NamePlan(True, 1000)
     # Three common bigrams that travel together: the rarest bounds the matches (the planner would multiply them).
     common = search.plan_name_query(stats, search.query_grams("纺织有"), 20)
@@ -136,7 +146,9 @@ def test_name_query_plan_from_gram_statistics() -> None:
     assert not search.plan_name_query(search.GramStats(), ["宁晋"], 20).by_recency
 
 
-async def test_public_reader_is_read_only_unscoped_and_recovers(db_urls: dict[str, str], runtime: Runtime) -> None:
+async def test_public_reader_is_read_only_unscoped_and_recovers(
+    db_urls: dict[str, str], runtime: Runtime
+) -> None:
     """The public read path's own connections: no tenant rows, no writes, at most ``size`` connections, and a
     connection that is cancelled or killed is replaced rather than reused."""
     reader = await PublicReader.open(db_urls["runtime"], 2)
@@ -151,8 +163,9 @@ async def test_public_reader_is_read_only_unscoped_and_recovers(db_urls: dict[st
         with pytest.raises(asyncpg.PostgresError):
             await reader.fetch("SELECT 1/0")
         # Ten queries at once share the two connections.
-        pids = await asyncio.gather(*(reader.fetchrow("SELECT pg_backend_pid() AS pid, pg_sleep(0.05)")
-                                      for _ in range(10)))
+        pids = await asyncio.gather(
+            *(reader.fetchrow("SELECT pg_backend_pid() AS pid, pg_sleep(0.05)") for _ in range(10))
+        )
         assert len({r["pid"] for r in pids}) == 2
         # A query cancelled half-way: its connection is closed, the next query gets a working one.
         slow = asyncio.ensure_future(reader.fetch("SELECT pg_sleep(5)"))
@@ -163,8 +176,10 @@ async def test_public_reader_is_read_only_unscoped_and_recovers(db_urls: dict[st
         assert (await reader.fetchrow("SELECT 1 AS one"))["one"] == 1
         # The server ends the connections (restart, failover): the failure is a lost connection, then it recovers.
         # Only this reader's own connections: the test app's public reader has the same application name.
-        await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid",
-                            [conn.get_server_pid() for conn in reader._idle])
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid",
+            [conn.get_server_pid() for conn in reader._idle],
+        )
         await asyncio.sleep(0.2)
         for _ in range(3):
             try:
@@ -189,8 +204,9 @@ async def test_public_reader_when_the_server_ends_its_idle_connections(db_urls: 
     try:
         for trial in range(40):
             for _ in range(2):  # fill the reader with idle connections (the first round may meet ended ones)
-                await asyncio.gather(*(reader.fetchrow("SELECT pg_sleep(0.01)") for _ in range(4)),
-                                     return_exceptions=True)
+                await asyncio.gather(
+                    *(reader.fetchrow("SELECT pg_sleep(0.01)") for _ in range(4)), return_exceptions=True
+                )
             pids = [conn.get_server_pid() for conn in reader._idle]
             await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", pids)
             await asyncio.sleep([0, 0.0005, 0.001, 0.05][trial % 4])

@@ -27,8 +27,9 @@ def _entry(as_user: Any, task: dict[str, Any]) -> dict[str, Any]:
     return response.json()
 
 
-def test_full_flow_entry_return_resubmit_approve_publish(as_user: Any, http: httpx.Client, task: dict[str, Any],
-                                                        db_urls: dict[str, str]) -> None:
+def test_full_flow_entry_return_resubmit_approve_publish(
+    as_user: Any, http: httpx.Client, task: dict[str, Any], db_urls: dict[str, str]
+) -> None:
     inspector, reviewer, planner = as_user(INSPECTOR), as_user("yjj-reviewer"), as_user("yjj-planner")
     view = _entry(as_user, task)
     assert view["result"] is None and view["on_team"] and view["points"]
@@ -38,7 +39,9 @@ def test_full_flow_entry_return_resubmit_approve_publish(as_user: Any, http: htt
     assert planner.post(url, complete_draft(view["points"])).status_code == 403
 
     # A partial draft saves; the task moves 已匹配 → 实施中.
-    partial = inspector.post(url, {"points": [{"check_point_id": view["points"][0]["id"], "outcome": "符合"}]})
+    partial = inspector.post(
+        url, {"points": [{"check_point_id": view["points"][0]["id"], "outcome": "符合"}]}
+    )
     assert partial.status_code == 200, partial.text
     result = partial.json()
     assert result["status"] == "草稿"
@@ -57,17 +60,32 @@ def test_full_flow_entry_return_resubmit_approve_publish(as_user: Any, http: htt
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "points[0].outcome"
     bad = inspector.post(url, {"categories": ["很好"]})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "categories[0]"
-    bad = inspector.post(url, {**complete_draft(view["points"]), "hazards": [
-        {"description": "储罐区未设置防火堤", "severity": "重大隐患"}]})
+    bad = inspector.post(
+        url,
+        {
+            **complete_draft(view["points"]),
+            "hazards": [{"description": "储罐区未设置防火堤", "severity": "重大隐患"}],
+        },
+    )
     assert bad.status_code == 200  # a draft may be inconsistent …
     refused = inspector.post(f"/api/results/{result['id']}/submit")
-    assert refused.status_code == 422 and refused.json()["error"]["field"] == "categories"  # … a submission not
+    assert (
+        refused.status_code == 422 and refused.json()["error"]["field"] == "categories"
+    )  # … a submission not
 
     # Complete with a hazard and rectification, then submit.
-    draft = complete_draft(view["points"], categories=["发现问题已责令改正"],
-                           hazards=[{"description": "储罐区未设置防火堤", "severity": "重大隐患",
-                                     "rectify_by": dt.date.today().isoformat()}],
-                           follow_ups=[{"action": "责令改正并跟踪"}])
+    draft = complete_draft(
+        view["points"],
+        categories=["发现问题已责令改正"],
+        hazards=[
+            {
+                "description": "储罐区未设置防火堤",
+                "severity": "重大隐患",
+                "rectify_by": dt.date.today().isoformat(),
+            }
+        ],
+        follow_ups=[{"action": "责令改正并跟踪"}],
+    )
     assert inspector.post(url, draft).status_code == 200
     submitted = inspector.post(f"/api/results/{result['id']}/submit")
     assert submitted.status_code == 200 and submitted.json()["status"] == "待审核"
@@ -94,7 +112,12 @@ def test_full_flow_entry_return_resubmit_approve_publish(as_user: Any, http: htt
     approved = reviewer.post(f"/api/results/{result['id']}/approve")
     assert approved.status_code == 200, approved.text
     body = approved.json()
-    assert body["status"] == "已公示" and body["reviewed_by_name"] and body["reviewed_at"] and body["published_at"]
+    assert (
+        body["status"] == "已公示"
+        and body["reviewed_by_name"]
+        and body["reviewed_at"]
+        and body["published_at"]
+    )
     assert reviewer.post(f"/api/results/{result['id']}/approve").status_code == 409
     assert reviewer.post(f"/api/results/{result['id']}/return", {"reason": "再退回"}).status_code == 409
 
@@ -115,8 +138,12 @@ def test_full_flow_entry_return_resubmit_approve_publish(as_user: Any, http: htt
     assert task["uscc"] in http.get(f"/public/tasks/{task['task_id']}").text
 
     # The enterprise's last-checked date is updated (never moved back: another test may have recorded a later check).
-    checked = admin_fetch(db_urls, "SELECT o.last_checked_on FROM registry_objects o JOIN departments d ON d.id = o.tenant_id"
-                          " WHERE o.uscc = $1 AND d.code = '130528-yjj'", task["uscc"])
+    checked = admin_fetch(
+        db_urls,
+        "SELECT o.last_checked_on FROM registry_objects o JOIN departments d ON d.id = o.tenant_id"
+        " WHERE o.uscc = $1 AND d.code = '130528-yjj'",
+        task["uscc"],
+    )
     assert checked[0]["last_checked_on"] >= dt.date.fromisoformat(draft["check_date"])
 
     # Rectification is tracked to closure: the follow-up closes only once every hazard is rechecked as fixed.
@@ -124,8 +151,10 @@ def test_full_flow_entry_return_resubmit_approve_publish(as_user: Any, http: htt
     hazard, follow = detail["hazards"][0], detail["follow_ups"][0]
     close_url = f"/api/results/{result['id']}/followups/{follow['id']}/close"
     assert inspector.post(close_url, {}).status_code == 409
-    recheck = inspector.post(f"/api/results/{result['id']}/hazards/{hazard['id']}/recheck",
-                             {"rechecked_on": dt.date.today().isoformat(), "rectified": True, "note": "已砌筑防火堤"})
+    recheck = inspector.post(
+        f"/api/results/{result['id']}/hazards/{hazard['id']}/recheck",
+        {"rechecked_on": dt.date.today().isoformat(), "rectified": True, "note": "已砌筑防火堤"},
+    )
     assert recheck.status_code == 200 and recheck.json()["hazards"][0]["status"] == "已整改"
     closed = inspector.post(close_url, {"note": "整改完毕"})
     assert closed.status_code == 200 and closed.json()["follow_ups"][0]["status"] == "已办结"
@@ -142,26 +171,39 @@ def test_full_flow_entry_return_resubmit_approve_publish(as_user: Any, http: htt
 def test_attachments_checked_by_content_and_size(as_user: Any, task: dict[str, Any]) -> None:
     inspector = as_user(INSPECTOR)
     view = _entry(as_user, task)
-    result = inspector.post(f"/api/tasks/{task['task_id']}/results/{task['uscc']}",
-                            complete_draft(view["points"])).json()
+    result = inspector.post(
+        f"/api/tasks/{task['task_id']}/results/{task['uscc']}", complete_draft(view["points"])
+    ).json()
     url = f"/api/results/{result['id']}/attachments"
     headers = inspector.headers()
     ok = inspector.client.post(url, headers=headers, files={"file": ("现场照片.png", PNG, "image/png")})
     assert ok.status_code == 201, ok.text
     assert ok.json()["content_type"] == "image/png"
-    pdf = inspector.client.post(url, headers=headers, files={"file": ("责令整改通知书.pdf", PDF, "application/pdf")})
+    pdf = inspector.client.post(
+        url, headers=headers, files={"file": ("责令整改通知书.pdf", PDF, "application/pdf")}
+    )
     assert pdf.status_code == 201
     # A script claiming to be a JPEG is refused by its bytes.
-    fake = inspector.client.post(url, headers=headers, files={"file": ("photo.jpg", b"<script>x</script>", "image/jpeg")})
+    fake = inspector.client.post(
+        url, headers=headers, files={"file": ("photo.jpg", b"<script>x</script>", "image/jpeg")}
+    )
     assert fake.status_code == 415 and fake.json()["error"]["field"] == "file"
-    big = inspector.client.post(url, headers=headers,
-                                files={"file": ("big.png", PNG + b"\x00" * (10 * 1024 * 1024), "image/png")})
+    big = inspector.client.post(
+        url, headers=headers, files={"file": ("big.png", PNG + b"\x00" * (10 * 1024 * 1024), "image/png")}
+    )
     assert big.status_code == 413 and "过大" in big.json()["error"]["message"]
-    empty = inspector.client.post(url, headers=headers, data={"x": "1"}, files={"other": ("a.png", PNG, "image/png")})
+    empty = inspector.client.post(
+        url, headers=headers, data={"x": "1"}, files={"other": ("a.png", PNG, "image/png")}
+    )
     assert empty.status_code == 422
     # Someone outside the team cannot attach.
     planner = as_user("yjj-planner")
-    assert planner.client.post(url, headers=planner.headers(), files={"file": ("a.png", PNG, "image/png")}).status_code == 403
+    assert (
+        planner.client.post(
+            url, headers=planner.headers(), files={"file": ("a.png", PNG, "image/png")}
+        ).status_code
+        == 403
+    )
     download = inspector.get(f"/api/attachments/{ok.json()['id']}")
     assert download.status_code == 200 and download.content == PNG
     assert download.headers["x-content-type-options"] == "nosniff"
@@ -171,11 +213,16 @@ def test_attachments_checked_by_content_and_size(as_user: Any, task: dict[str, A
 def test_attachment_removal_by_the_team_while_editable(as_user: Any, task: dict[str, Any]) -> None:
     inspector, planner, reviewer = as_user(INSPECTOR), as_user("yjj-planner"), as_user("yjj-reviewer")
     view = _entry(as_user, task)
-    result = inspector.post(f"/api/tasks/{task['task_id']}/results/{task['uscc']}",
-                            complete_draft(view["points"])).json()
+    result = inspector.post(
+        f"/api/tasks/{task['task_id']}/results/{task['uscc']}", complete_draft(view["points"])
+    ).json()
     url = f"/api/results/{result['id']}/attachments"
-    photo, keep = (inspector.client.post(url, headers=inspector.headers(), files={"file": (name, PNG, "image/png")})
-                   .json() for name in ("多余的照片.png", "现场照片.png"))
+    photo, keep = (
+        inspector.client.post(
+            url, headers=inspector.headers(), files={"file": (name, PNG, "image/png")}
+        ).json()
+        for name in ("多余的照片.png", "现场照片.png")
+    )
     # Only the team, and only its own result's attachment.
     assert planner.client.delete(f"{url}/{photo['id']}", headers=planner.headers()).status_code == 403
     assert inspector.client.delete(f"{url}/{uuid.uuid4()}", headers=inspector.headers()).status_code == 404
@@ -183,7 +230,9 @@ def test_attachment_removal_by_the_team_while_editable(as_user: Any, task: dict[
     assert removed.status_code == 200 and removed.json()["deleted"] is True
     assert inspector.get(f"/api/attachments/{photo['id']}").status_code == 404
     detail = inspector.get(f"/api/results/{result['id']}").json()
-    assert [a["filename"] for a in detail["attachments"]] == ["现场照片.png"] and detail["attachments"][0]["removable"]
+    assert [a["filename"] for a in detail["attachments"]] == ["现场照片.png"] and detail["attachments"][0][
+        "removable"
+    ]
     assert "result.detach" in [e["action"] for e in detail["history"]]
     # Submitted: evidence under review, fixed.
     assert inspector.post(f"/api/results/{result['id']}/submit").status_code == 200
@@ -192,12 +241,15 @@ def test_attachment_removal_by_the_team_while_editable(as_user: Any, task: dict[
     assert reviewer.client.delete(f"{url}/{keep['id']}", headers=reviewer.headers()).status_code == 403
     assert inspector.get(f"/api/results/{result['id']}").json()["attachments"][0]["removable"] is False
 
-def test_other_department_cannot_read_or_change_results(as_user: Any, http: httpx.Client,
-                                                        task: dict[str, Any]) -> None:
+
+def test_other_department_cannot_read_or_change_results(
+    as_user: Any, http: httpx.Client, task: dict[str, Any]
+) -> None:
     inspector = as_user(INSPECTOR)
     view = _entry(as_user, task)
-    result = inspector.post(f"/api/tasks/{task['task_id']}/results/{task['uscc']}",
-                            complete_draft(view["points"])).json()
+    result = inspector.post(
+        f"/api/tasks/{task['task_id']}/results/{task['uscc']}", complete_draft(view["points"])
+    ).json()
     inspector.post(f"/api/results/{result['id']}/submit")
     fire = as_user("xf-admin")
     assert fire.get(f"/api/results/{result['id']}").status_code == 404
@@ -213,8 +265,10 @@ def test_other_department_cannot_read_or_change_results(as_user: Any, http: http
 def test_results_list_flags_overdue(as_user: Any, task: dict[str, Any]) -> None:
     inspector = as_user(INSPECTOR)
     view = _entry(as_user, task)
-    result = inspector.post(f"/api/tasks/{task['task_id']}/results/{task['uscc']}",
-                            {"points": [{"check_point_id": view["points"][0]["id"], "outcome": "符合"}]}).json()
+    result = inspector.post(
+        f"/api/tasks/{task['task_id']}/results/{task['uscc']}",
+        {"points": [{"check_point_id": view["points"][0]["id"], "outcome": "符合"}]},
+    ).json()
     # Checks of June 2023 were due on 28 July 2023: still unpublished, so overdue everywhere it is listed.
     assert result["overdue"] is True
     listed = {r["id"]: r for r in as_user("yjj-reviewer").get("/api/results").json()}
@@ -234,8 +288,10 @@ def test_concurrent_first_entries_neither_deadlock_nor_duplicate(
 
     zhang = str(admin_fetch(db_urls, "SELECT id FROM inspectors WHERE user_id = $1", ZHANG_WEI)[0]["id"])
     second = task["other_usccs"][0]
-    adjusted = as_user("yjj-planner").post(f"/api/tasks/{task['task_id']}/teams/adjust", {
-        "uscc": second, "slot": 0, "inspector_id": zhang, "reason": "测试：同时录入两家企业的检查结果"})
+    adjusted = as_user("yjj-planner").post(
+        f"/api/tasks/{task['task_id']}/teams/adjust",
+        {"uscc": second, "slot": 0, "inspector_id": zhang, "reason": "测试：同时录入两家企业的检查结果"},
+    )
     assert adjusted.status_code in (200, 409), adjusted.text  # 409: he already was on that team
     inspector = as_user(INSPECTOR)
     inspector.headers()  # fetch the token once, outside the threads
@@ -244,9 +300,15 @@ def test_concurrent_first_entries_neither_deadlock_nor_duplicate(
     with ThreadPoolExecutor(len(urls)) as pool:
         statuses = list(pool.map(lambda url: inspector.post(url, complete_draft(points)).status_code, urls))
     assert statuses == [200] * len(urls)
-    rows = admin_fetch(db_urls, "SELECT uscc, count(*) AS n FROM inspection_results WHERE task_id = $1 GROUP BY uscc",
-                       uuid.UUID(task["task_id"]))
+    rows = admin_fetch(
+        db_urls,
+        "SELECT uscc, count(*) AS n FROM inspection_results WHERE task_id = $1 GROUP BY uscc",
+        uuid.UUID(task["task_id"]),
+    )
     assert {r["uscc"]: r["n"] for r in rows} == {task["uscc"]: 1, second: 1}
-    starts = admin_fetch(db_urls, "SELECT count(*) AS n FROM audit_events WHERE action = 'task.start' "
-                                  "AND entity_id = $1", task["task_id"])
+    starts = admin_fetch(
+        db_urls,
+        "SELECT count(*) AS n FROM audit_events WHERE action = 'task.start' AND entity_id = $1",
+        task["task_id"],
+    )
     assert starts[0]["n"] == 1

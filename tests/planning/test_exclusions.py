@@ -28,9 +28,14 @@ def _published_task(planner: Any, year: int, **task: Any) -> dict[str, Any]:
 async def _recently_checked_in_scope(admin_url: str, since: dt.date) -> int:
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
-        return int(await conn.fetchval(
-            "SELECT count(*) FROM registry_objects WHERE tenant_id = $1 AND industry = '危化' AND status = '在营'"
-            " AND active AND direct_supervision AND last_checked_on >= $2", YJJ, since))
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM registry_objects WHERE tenant_id = $1 AND industry = '危化' AND status = '在营'"
+                " AND active AND direct_supervision AND last_checked_on >= $2",
+                YJJ,
+                since,
+            )
+        )
     finally:
         await conn.close()
 
@@ -43,7 +48,9 @@ async def _mark_checked(admin_url: str, count: int, when: dt.date) -> dict[str, 
             "UPDATE registry_objects o SET last_checked_on = $3 FROM (SELECT id, last_checked_on FROM registry_objects"
             " WHERE tenant_id = $1 AND industry = '危化' AND status = '在营' ORDER BY uscc LIMIT $2 FOR UPDATE) old"
             " WHERE o.id = old.id RETURNING o.uscc, old.last_checked_on",
-            YJJ, count, when,
+            YJJ,
+            count,
+            when,
         )
         return {r["uscc"]: r["last_checked_on"] for r in rows}
     finally:
@@ -54,8 +61,10 @@ async def _restore(admin_url: str, previous: dict[str, dt.date | None]) -> None:
     """Put the last-checked dates back: later tests draw from the same registry."""
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
-        await conn.executemany("UPDATE registry_objects SET last_checked_on = $3 WHERE tenant_id = $1 AND uscc = $2",
-                               [(YJJ, uscc, day) for uscc, day in previous.items()])
+        await conn.executemany(
+            "UPDATE registry_objects SET last_checked_on = $3 WHERE tenant_id = $1 AND uscc = $2",
+            [(YJJ, uscc, day) for uscc, day in previous.items()],
+        )
     finally:
         await conn.close()
 

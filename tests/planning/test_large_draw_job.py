@@ -52,7 +52,9 @@ def _wait_status(planner: Api, task_id: str, wanted: str, timeout: float = 60) -
 def test_announce_and_draw_run_as_jobs(job_stack: AppServer, sso: SSO) -> None:
     with httpx.Client(base_url=job_stack.url, timeout=30) as client:
         planner = Api(client, sso, "yjj-planner")
-        plan = planner.post("/api/plans", {"year": 2023, "kind": "本部门", "initiating_section": "zfjdg"}).json()
+        plan = planner.post(
+            "/api/plans", {"year": 2023, "kind": "本部门", "initiating_section": "zfjdg"}
+        ).json()
         task = planner.post(f"/api/plans/{plan['id']}/tasks", SEED_TASK_2023001).json()
         planner.post(f"/api/plans/{plan['id']}/publish")
 
@@ -71,23 +73,36 @@ def test_announce_and_draw_run_as_jobs(job_stack: AppServer, sso: SSO) -> None:
         assert notes.status_code == 200
 
 
-async def test_a_draw_job_that_keeps_failing_puts_the_task_back(job_stack: AppServer, sso: SSO, runtime: Runtime) -> None:
+async def test_a_draw_job_that_keeps_failing_puts_the_task_back(
+    job_stack: AppServer, sso: SSO, runtime: Runtime
+) -> None:
     """When a queued announcement or draw has failed every attempt, its give-up step returns the task to where the
     planner can try again and tells them; a task that has moved on meanwhile is left alone."""
     with httpx.Client(base_url=job_stack.url, timeout=30) as client:
         planner = Api(client, sso, "yjj-planner")
-        plan = planner.post("/api/plans", {"year": 2023, "kind": "本部门", "initiating_section": "zfjdg"}).json()
+        plan = planner.post(
+            "/api/plans", {"year": 2023, "kind": "本部门", "initiating_section": "zfjdg"}
+        ).json()
         task = planner.post(f"/api/plans/{plan['id']}/tasks", SEED_TASK_2023001).json()
     actor = {"user_id": str(uuid.uuid4())}
     async with runtime.unit_of_work(department_scope(YJJ)) as session:
         await planning_repo.set_task_status(session, uuid.UUID(task["id"]), "公告中")
-        await planning_jobs.give_up_announce(session, YJJ, task_id=task["id"], actor=actor, entropy_source="x")
+        await planning_jobs.give_up_announce(
+            session, YJJ, task_id=task["id"], actor=actor, entropy_source="x"
+        )
     async with runtime.unit_of_work(department_scope(YJJ)) as session:
-        status = (await session.execute(text("SELECT status FROM tasks WHERE id = :id"), {"id": task["id"]})).scalar()
-        note = (await session.execute(text("SELECT title FROM notifications WHERE recipient_id = :r"),
-                                      {"r": actor["user_id"]})).scalar()
+        status = (
+            await session.execute(text("SELECT status FROM tasks WHERE id = :id"), {"id": task["id"]})
+        ).scalar()
+        note = (
+            await session.execute(
+                text("SELECT title FROM notifications WHERE recipient_id = :r"), {"r": actor["user_id"]}
+            )
+        ).scalar()
         # Moved on (here: back in 草稿 already): a give-up of the draw step must not touch it.
         await planning_jobs.give_up_draw(session, YJJ, task_id=task["id"], actor=actor, public_entropy="")
-        after = (await session.execute(text("SELECT status FROM tasks WHERE id = :id"), {"id": task["id"]})).scalar()
+        after = (
+            await session.execute(text("SELECT status FROM tasks WHERE id = :id"), {"id": task["id"]})
+        ).scalar()
     assert status == "草稿" and after == "草稿"
     assert note is not None and "公告未完成" in note and "多次尝试均失败" in note

@@ -14,8 +14,10 @@ from tests.planning.conftest import SEED_TASK_2023001
 
 def _drawn_task(as_user: Any, joint: list[str], task: dict[str, Any] | None = None) -> dict[str, Any]:
     planner = as_user("yjj-planner")
-    plan = planner.post("/api/plans", {"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg",
-                                       "joint_sections": joint}).json()
+    plan = planner.post(
+        "/api/plans",
+        {"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg", "joint_sections": joint},
+    ).json()
     created = planner.post(f"/api/plans/{plan['id']}/tasks", task or SEED_TASK_2023001).json()
     assert planner.post(f"/api/plans/{plan['id']}/publish").status_code == 200
     assert planner.post(f"/api/tasks/{created['id']}/announce", {}).status_code == 201
@@ -68,18 +70,35 @@ def test_adjustment_needs_reason_respects_rules_and_is_public(as_user: Any, http
     teams = planner.post(f"/api/tasks/{task['id']}/match", {}).json()
     team = teams["teams"][0]
     on_team = {m["inspector_id"] for m in team["members"]}
-    inspectors = {m["inspector_id"]: m for t in teams["teams"] for m in t["members"] if m["section"] == "危化监察股"}
+    inspectors = {
+        m["inspector_id"]: m for t in teams["teams"] for m in t["members"] if m["section"] == "危化监察股"
+    }
     replacement = next(i for i in inspectors if i not in on_team)
 
-    short = planner.post(f"/api/tasks/{task['id']}/teams/adjust", {
-        "uscc": team["uscc"], "slot": 1, "inspector_id": replacement, "reason": "病"})
+    short = planner.post(
+        f"/api/tasks/{task['id']}/teams/adjust",
+        {"uscc": team["uscc"], "slot": 1, "inspector_id": replacement, "reason": "病"},
+    )
     assert short.status_code == 422 and short.json()["error"]["field"] == "reason"
-    duplicate = planner.post(f"/api/tasks/{task['id']}/teams/adjust", {
-        "uscc": team["uscc"], "slot": 1, "inspector_id": team["members"][0]["inspector_id"],
-        "reason": "原检查人员因病请假，改派同股室人员"})
+    duplicate = planner.post(
+        f"/api/tasks/{task['id']}/teams/adjust",
+        {
+            "uscc": team["uscc"],
+            "slot": 1,
+            "inspector_id": team["members"][0]["inspector_id"],
+            "reason": "原检查人员因病请假，改派同股室人员",
+        },
+    )
     assert duplicate.status_code == 409
-    ok = planner.post(f"/api/tasks/{task['id']}/teams/adjust", {
-        "uscc": team["uscc"], "slot": 1, "inspector_id": replacement, "reason": "原检查人员因病请假，改派同股室人员"})
+    ok = planner.post(
+        f"/api/tasks/{task['id']}/teams/adjust",
+        {
+            "uscc": team["uscc"],
+            "slot": 1,
+            "inspector_id": replacement,
+            "reason": "原检查人员因病请假，改派同股室人员",
+        },
+    )
     assert ok.status_code == 200, ok.text
     adjusted = next(t for t in ok.json()["teams"] if t["uscc"] == team["uscc"])
     assert adjusted["members"][1]["inspector_id"] == replacement and adjusted["members"][1]["adjusted"]
@@ -88,8 +107,13 @@ def test_adjustment_needs_reason_respects_rules_and_is_public(as_user: Any, http
     assert public.status_code == 200
 
     other = as_user("xf-planner")
-    assert other.post(f"/api/tasks/{task['id']}/teams/adjust", {
-        "uscc": team["uscc"], "slot": 1, "inspector_id": replacement, "reason": "越权调整检查人员"}).status_code == 404
+    assert (
+        other.post(
+            f"/api/tasks/{task['id']}/teams/adjust",
+            {"uscc": team["uscc"], "slot": 1, "inspector_id": replacement, "reason": "越权调整检查人员"},
+        ).status_code
+        == 404
+    )
     assert other.get(f"/api/tasks/{task['id']}/teams").status_code == 404
     assert as_user("yjj-insp-whjg").post(f"/api/tasks/{task['id']}/match", {}).status_code == 403
 
@@ -103,4 +127,5 @@ def test_inspectors_see_their_own_assignments(as_user: Any) -> None:
     assert {a["uscc"] for a in mine if a["task_id"] == task["id"]} == expected
     # Someone with no inspector record has no assignments, and another department sees none of these.
     assert as_user("xf-inspector").get("/api/my/assignments").json() == [] or all(
-        a["task_id"] != task["id"] for a in as_user("xf-inspector").get("/api/my/assignments").json())
+        a["task_id"] != task["id"] for a in as_user("xf-inspector").get("/api/my/assignments").json()
+    )

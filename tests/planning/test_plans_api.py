@@ -17,10 +17,16 @@ from tests.planning.conftest import SEED_TASK_2023001
 
 def _create_published_task(as_user: Any, task: dict[str, Any] | None = None) -> tuple[dict, dict]:
     planner = as_user("yjj-planner")
-    plan = planner.post("/api/plans", {
-        "year": 2023, "kind": "内部联合", "initiating_section": "zfjdg", "joint_sections": ["whjgg", "whjcg"],
-        "table_date": "2023-01-13",
-    })
+    plan = planner.post(
+        "/api/plans",
+        {
+            "year": 2023,
+            "kind": "内部联合",
+            "initiating_section": "zfjdg",
+            "joint_sections": ["whjgg", "whjcg"],
+            "table_date": "2023-01-13",
+        },
+    )
     assert plan.status_code == 201, plan.text
     created = planner.post(f"/api/plans/{plan.json()['id']}/tasks", task or SEED_TASK_2023001)
     assert created.status_code == 201, created.text
@@ -39,7 +45,9 @@ def test_seed_plan_2023001_runs_and_verifies(as_user: Any, http: httpx.Client) -
     assert re.fullmatch(r"\d{3}号", task["number"]) and task["period_label"] == "5月-6月"
     assert task["ratios"] == {"A": "0.05", "B": "0.05", "C": "0.05", "D": "0.05"}
 
-    announced = planner.post(f"/api/tasks/{task['id']}/announce", {"entropy_source": "见证人现场报出的三组数字"})
+    announced = planner.post(
+        f"/api/tasks/{task['id']}/announce", {"entropy_source": "见证人现场报出的三组数字"}
+    )
     assert announced.status_code == 201, announced.text
     a = announced.json()
     assert a["status"] == "已公告" and a["eligible_count"] > 0 and len(a["commitment"]) == 64
@@ -100,7 +108,9 @@ def test_void_needs_a_reason_and_stays_public(as_user: Any, http: httpx.Client) 
     planner.post(f"/api/tasks/{task['id']}/draw", {})
     short = planner.post(f"/api/tasks/{task['id']}/void", {"reason": "不要"})
     assert short.status_code == 400 and short.json()["error"]["field"] == "reason"
-    voided = planner.post(f"/api/tasks/{task['id']}/void", {"reason": "抽取范围误选了工贸行业，经局务会研究作废"})
+    voided = planner.post(
+        f"/api/tasks/{task['id']}/void", {"reason": "抽取范围误选了工贸行业，经局务会研究作废"}
+    )
     assert voided.status_code == 200 and voided.json()["status"] == "已作废"
     public = http.get(f"/api/public/draws/{draw['id']}").json()
     assert public["status"] == "已作废" and "局务会" in public["void_reason"]
@@ -118,8 +128,10 @@ def test_bad_inputs_name_the_field_and_change_nothing(as_user: Any) -> None:
         ({"year": 2023, "kind": "其他", "initiating_section": "zfjdg"}, "kind"),
         ({"year": 2023, "kind": "本部门", "initiating_section": "nosuch"}, "initiating_section"),
         ({"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg"}, "joint_sections"),
-        ({"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg", "joint_sections": ["zfjdg"]},
-         "joint_sections"),
+        (
+            {"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg", "joint_sections": ["zfjdg"]},
+            "joint_sections",
+        ),
         ({"year": 2023, "kind": "部门联合", "initiating_section": "zfjdg"}, "kind"),
         ({"year": 2023, "kind": "本部门", "initiating_section": "zfjdg", "extra": 1}, "extra"),
         ({"kind": "本部门", "initiating_section": "zfjdg"}, "year"),
@@ -172,7 +184,12 @@ def test_other_departments_and_roles_cannot_touch_the_plan(as_user: Any) -> None
     assert inspector.get(f"/api/plans/{plan['id']}").status_code == 200
     assert inspector.post(f"/api/tasks/{task['id']}/announce", {}).status_code == 403
     overseer = as_user("county-overseer")
-    assert overseer.post("/api/plans", {"year": 2023, "kind": "本部门", "initiating_section": "zfjdg"}).status_code == 403
+    assert (
+        overseer.post(
+            "/api/plans", {"year": 2023, "kind": "本部门", "initiating_section": "zfjdg"}
+        ).status_code
+        == 403
+    )
 
 
 def test_cli_draw_proof_and_verify_draw(as_user: Any, app_server: Any, tmp_path: Any) -> None:
@@ -185,16 +202,31 @@ def test_cli_draw_proof_and_verify_draw(as_user: Any, app_server: Any, tmp_path:
     assert planner.post(f"/api/tasks/{task['id']}/draw", {}).status_code == 200
     proof_file = tmp_path / "proof.json"
     env = app_server.env
-    fetched = subprocess.run([sys.executable, "-m", "shared.cli", "draw-proof", task["id"], "-o", str(proof_file)],
-                             env=env, capture_output=True, text=True, timeout=60)
+    fetched = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "draw-proof", task["id"], "-o", str(proof_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert fetched.returncode == 0, fetched.stderr
-    ok = subprocess.run([sys.executable, "-m", "shared.cli", "verify-draw", str(proof_file)],
-                        env=env, capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "verify-draw", str(proof_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0 and ok.stdout.startswith("VALID"), ok.stdout + ok.stderr
     tampered = proof_file.read_text().replace('"public_entropy":""', '"public_entropy":"1"')
     proof_file.write_text(tampered)
-    bad = subprocess.run([sys.executable, "-m", "shared.cli", "verify-draw", str(proof_file)],
-                         env=env, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "verify-draw", str(proof_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 1 and "INVALID" in bad.stdout and "seed" in bad.stdout
 
 
@@ -203,9 +235,13 @@ def test_task_numbers_run_per_department_and_year(as_user: Any) -> None:
     planner = as_user("yjj-planner")
     numbers = []
     for _ in range(2):
-        plan = planner.post("/api/plans", {"year": 2031, "kind": "本部门", "initiating_section": "zfjdg"}).json()
+        plan = planner.post(
+            "/api/plans", {"year": 2031, "kind": "本部门", "initiating_section": "zfjdg"}
+        ).json()
         body = {**SEED_TASK_2023001, "start_month": "2031-05", "end_month": "2031-06"}
-        numbers.append((plan["number"], planner.post(f"/api/plans/{plan['id']}/tasks", body).json()["number"]))
+        numbers.append(
+            (plan["number"], planner.post(f"/api/plans/{plan['id']}/tasks", body).json()["number"])
+        )
     # Other tests may have numbered 2031 plans of this department before: the two are consecutive.
     (first_plan, first_task), (second_plan, second_task) = numbers
     assert first_plan.startswith("2031") and int(second_plan) == int(first_plan) + 1

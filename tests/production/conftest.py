@@ -135,10 +135,21 @@ class Client:
     """An API user over one base URL (a new connection per request: no cookies, no keep-alive to a stopped
     process)."""
 
-    def __init__(self, base_url: str, sso: SSO, username: str | None, department: str | None = None,
-                 timeout: float = 30) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        sso: SSO,
+        username: str | None,
+        department: str | None = None,
+        timeout: float = 30,
+    ) -> None:
         self.base_url, self.sso, self.username, self.department, self.timeout = (
-            base_url, sso, username, department, timeout)
+            base_url,
+            sso,
+            username,
+            department,
+            timeout,
+        )
         if username:
             # Fetch the token now, not from racing threads: Keycloak's brute-force detection counts two logins of
             # one user within a second as an attack and refuses the second.

@@ -58,8 +58,11 @@ def stack(sso: SSO, service_dir: Path) -> Iterator[FaultStack]:
         run(pg.ensure_database, "spotcheck")
         admin_url = pg.url("spotcheck")
         env = local_deployment_env(
-            {"SPOTCHECK_DATABASE_URL": pg.url("spotcheck", RUNTIME_ROLE, RUNTIME_PASSWORD),
-             "SPOTCHECK_ADMIN_DATABASE_URL": admin_url, "SPOTCHECK_REDIS_URL": redis.url},
+            {
+                "SPOTCHECK_DATABASE_URL": pg.url("spotcheck", RUNTIME_ROLE, RUNTIME_PASSWORD),
+                "SPOTCHECK_ADMIN_DATABASE_URL": admin_url,
+                "SPOTCHECK_REDIS_URL": redis.url,
+            },
             sso,
             SPOTCHECK_JOB_SWEEP_SECONDS="2",
             SPOTCHECK_PUBLIC_SEARCH_PER_MINUTE="0",
@@ -110,12 +113,19 @@ class Load:
     def _request(self, client: httpx.Client, kind: str) -> tuple[str, httpx.Response]:
         with self._lock:
             n = next(self._numbers)
-        if kind == "search":  # a new query each time: an answer cached by the API would not reach the database
+        if (
+            kind == "search"
+        ):  # a new query each time: an answer cached by the API would not reach the database
             query = f"宁晋企业{n}"
             return query, client.get("/api/public/results", params={"q": query})
         code = uscc(n)
-        body = {"uscc": code, "name": f"故障演练企业{code[-6:]}有限公司", "industry": "工贸", "tags": ["一般单位"],
-                "risk_class": "C"}
+        body = {
+            "uscc": code,
+            "name": f"故障演练企业{code[-6:]}有限公司",
+            "industry": "工贸",
+            "tags": ["一般单位"],
+            "risk_class": "C",
+        }
         headers = {"Authorization": f"Bearer {self.sso.token('scjg-admin')}"}
         return code, client.post("/api/registry/objects", json=body, headers=headers)
 
@@ -150,7 +160,11 @@ class Load:
 
     def between(self, start: float, end: float, kind: str) -> list[Attempt]:
         with self._lock:
-            return [a for a in self.attempts if a.kind == kind and start <= a.started and a.started + a.elapsed <= end]
+            return [
+                a
+                for a in self.attempts
+                if a.kind == kind and start <= a.started and a.started + a.elapsed <= end
+            ]
 
 
 def _server_errors(stack: FaultStack) -> str:
@@ -158,7 +172,7 @@ def _server_errors(stack: FaultStack) -> str:
     log = stack.cluster.apis[0].log
     text = log.read_text(errors="replace") if log.exists() else ""
     at = text.find("request.failed")
-    return text[at:at + 6000] if at >= 0 else "no request.failed in the API log"
+    return text[at : at + 6000] if at >= 0 else "no request.failed in the API log"
 
 
 def _ready(url: str) -> tuple[int, dict[str, Any]]:
@@ -181,20 +195,30 @@ def test_postgres_then_redis_restarted_under_load(stack: FaultStack, sso: SSO) -
         pg_down = time.monotonic()
         stack.pg.stop()
         status, body = _ready(stack.url)
-        assert status == 503 and body["checks"]["postgres"].startswith("error") and body["checks"]["redis"] == "ok"
+        assert (
+            status == 503
+            and body["checks"]["postgres"].startswith("error")
+            and body["checks"]["redis"] == "ok"
+        )
         time.sleep(3)
         stack.pg.start()
         pg_up = time.monotonic()
         wait_for("/ready after PostgreSQL is back", lambda: _ready(stack.url)[0] == 200, 30, interval=0.2)
         recovered = time.monotonic()
         time.sleep(2)
-        assert any(a.status == 201 for a in load.between(recovered, time.monotonic(), "write")), "writes resumed"
+        assert any(a.status == 201 for a in load.between(recovered, time.monotonic(), "write")), (
+            "writes resumed"
+        )
 
         # ---- Redis down for a few seconds; a background job is committed meanwhile ----
         stack.redis.stop()
         redis_down = time.monotonic()
         status, body = _ready(stack.url)
-        assert status == 503 and body["checks"]["redis"].startswith("error") and body["checks"]["postgres"] == "ok"
+        assert (
+            status == 503
+            and body["checks"]["redis"].startswith("error")
+            and body["checks"]["postgres"] == "ok"
+        )
         queued = planner.post(f"/api/tasks/{task['id']}/announce", {})
         assert queued.status_code == 202, queued.text
         time.sleep(2)
@@ -205,15 +229,22 @@ def test_postgres_then_redis_restarted_under_load(stack: FaultStack, sso: SSO) -
     finally:
         attempts = load.stop()
 
-    summary = {kind: {str(status): sum(1 for a in attempts if a.kind == kind and a.status == status)
-                      for status in sorted({a.status for a in attempts if a.kind == kind}, key=str)}
-               for kind in ("write", "search")}
+    summary = {
+        kind: {
+            str(status): sum(1 for a in attempts if a.kind == kind and a.status == status)
+            for status in sorted({a.status for a in attempts if a.kind == kind}, key=str)
+        }
+        for kind in ("write", "search")
+    }
     print(f"\nload under faults: {summary}, slowest answer {max(a.elapsed for a in attempts):.2f}s")
     # Every request was answered, in bounded time, normally or with a clean 503.
     assert [a for a in attempts if a.failure] == []
     assert max(a.elapsed for a in attempts) < REQUEST_TIMEOUT
-    odd = [(a.kind, a.status, a.code) for a in attempts if a.status not in (200, 201) and
-           (a.status, a.code) != (503, "unavailable")]
+    odd = [
+        (a.kind, a.status, a.code)
+        for a in attempts
+        if a.status not in (200, 201) and (a.status, a.code) != (503, "unavailable")
+    ]
     assert odd == [], _server_errors(stack)
     # The outage was met under load: both kinds of request were refused with 503 while PostgreSQL was down...
     during_pg = [a for a in attempts if pg_down + 0.2 <= a.started and a.started + a.elapsed <= pg_up]
@@ -227,21 +258,31 @@ def test_postgres_then_redis_restarted_under_load(stack: FaultStack, sso: SSO) -
     # commit went through just as the connection died (at most one per writer).
     attempted = {a.key for a in attempts if a.kind == "write"}
     acknowledged = {a.key for a in attempts if a.kind == "write" and a.status == 201}
-    rows = stack.sql.fetch("SELECT uscc, id FROM registry_objects WHERE uscc = ANY($1::text[])", sorted(attempted))
+    rows = stack.sql.fetch(
+        "SELECT uscc, id FROM registry_objects WHERE uscc = ANY($1::text[])", sorted(attempted)
+    )
     stored = [r["uscc"] for r in rows]
     assert len(stored) == len(set(stored))
     assert acknowledged <= set(stored) <= attempted
     assert len(set(stored) - acknowledged) <= WRITERS
-    audited = stack.sql.fetch("SELECT entity_id, count(*) AS n FROM audit_events WHERE action = 'registry.object.create' "
-                              "AND entity_id = ANY($1::text[]) GROUP BY entity_id", [str(r["id"]) for r in rows])
+    audited = stack.sql.fetch(
+        "SELECT entity_id, count(*) AS n FROM audit_events WHERE action = 'registry.object.create' "
+        "AND entity_id = ANY($1::text[]) GROUP BY entity_id",
+        [str(r["id"]) for r in rows],
+    )
     assert len(audited) == len(rows) and all(r["n"] == 1 for r in audited)
 
     # The job committed while Redis was down reached the worker once Redis was back, and ran once.
     task_id = uuid.UUID(task["id"])
-    wait_for("the announcement job to run", lambda: planner.get(f"/api/tasks/{task_id}").json()["status"] == "已公告",
-             30, interval=0.3)
-    (job,) = stack.sql.fetch("SELECT completed_at, started_count FROM job_outbox WHERE kwargs->>'task_id' = $1",
-                             str(task_id))
+    wait_for(
+        "the announcement job to run",
+        lambda: planner.get(f"/api/tasks/{task_id}").json()["status"] == "已公告",
+        30,
+        interval=0.3,
+    )
+    (job,) = stack.sql.fetch(
+        "SELECT completed_at, started_count FROM job_outbox WHERE kwargs->>'task_id' = $1", str(task_id)
+    )
     assert job["completed_at"] is not None and job["started_count"] == 1
     assert stack.sql.value("SELECT count(*) FROM draws WHERE task_id = $1", task_id) == 1
     # Nobody had to restart anything.

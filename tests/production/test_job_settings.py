@@ -20,34 +20,56 @@ BASE = {
     "SPOTCHECK_OIDC_ISSUER": "https://sso.example.gov.cn/realms/county-130528",
 }
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-JOB_VARIABLES = {"SPOTCHECK_JOB_TIMEOUT_SECONDS", "SPOTCHECK_JOB_SWEEP_SECONDS",
-                 "SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS", "SPOTCHECK_REMINDER_TIME", "SPOTCHECK_JOB_MAX_ATTEMPTS"}
+JOB_VARIABLES = {
+    "SPOTCHECK_JOB_TIMEOUT_SECONDS",
+    "SPOTCHECK_JOB_SWEEP_SECONDS",
+    "SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS",
+    "SPOTCHECK_REMINDER_TIME",
+    "SPOTCHECK_JOB_MAX_ATTEMPTS",
+}
 
 
 def test_defaults_and_overrides() -> None:
     assert load_settings(BASE).jobs == JobSettings(600, 30, 90, dt.time(8, 5), 5)
-    jobs = load_settings({**BASE, "SPOTCHECK_JOB_TIMEOUT_SECONDS": "12", "SPOTCHECK_JOB_SWEEP_SECONDS": "5",
-                          "SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS": "0", "SPOTCHECK_REMINDER_TIME": "07:30:15",
-                          "SPOTCHECK_JOB_MAX_ATTEMPTS": "2"}).jobs
+    jobs = load_settings(
+        {
+            **BASE,
+            "SPOTCHECK_JOB_TIMEOUT_SECONDS": "12",
+            "SPOTCHECK_JOB_SWEEP_SECONDS": "5",
+            "SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS": "0",
+            "SPOTCHECK_REMINDER_TIME": "07:30:15",
+            "SPOTCHECK_JOB_MAX_ATTEMPTS": "2",
+        }
+    ).jobs
     assert jobs == JobSettings(12, 5, 0, dt.time(7, 30, 15), 2)
 
 
-@pytest.mark.parametrize(("name", "value", "message"), [
-    ("JOB_TIMEOUT_SECONDS", "ten", "whole number"),
-    ("JOB_TIMEOUT_SECONDS", "0", "between 1 and"),
-    ("JOB_SWEEP_SECONDS", "7200", "between 1 and 3600"),
-    ("WORKER_SHUTDOWN_GRACE_SECONDS", "-1", "between 0 and"),
-    ("REMINDER_TIME", "8点", "time of day"),
-    ("JOB_MAX_ATTEMPTS", "0", "between 1 and 100"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("JOB_TIMEOUT_SECONDS", "ten", "whole number"),
+        ("JOB_TIMEOUT_SECONDS", "0", "between 1 and"),
+        ("JOB_SWEEP_SECONDS", "7200", "between 1 and 3600"),
+        ("WORKER_SHUTDOWN_GRACE_SECONDS", "-1", "between 0 and"),
+        ("REMINDER_TIME", "8点", "time of day"),
+        ("JOB_MAX_ATTEMPTS", "0", "between 1 and 100"),
+    ],
+)
 def test_bad_values_are_refused_by_name(name: str, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=f"SPOTCHECK_{name}.*{message}"):
         load_settings({**BASE, f"SPOTCHECK_{name}": value})
 
 
 def test_the_worker_uses_them() -> None:
-    settings = load_settings({**BASE, "SPOTCHECK_JOB_TIMEOUT_SECONDS": "42", "SPOTCHECK_JOB_SWEEP_SECONDS": "5",
-                              "SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS": "17", "SPOTCHECK_REMINDER_TIME": "23:55"})
+    settings = load_settings(
+        {
+            **BASE,
+            "SPOTCHECK_JOB_TIMEOUT_SECONDS": "42",
+            "SPOTCHECK_JOB_SWEEP_SECONDS": "5",
+            "SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS": "17",
+            "SPOTCHECK_REMINDER_TIME": "23:55",
+        }
+    )
     config = worker_settings(settings)
     assert (config["job_timeout"], config["job_completion_wait"]) == (42, 17)
     (run_job,) = config["functions"]
@@ -57,8 +79,10 @@ def test_the_worker_uses_them() -> None:
     assert (crons["cron:remind_results_due"].hour, crons["cron:remind_results_due"].minute) == ({23}, {55})
     # Later ones wrap past midnight.
     assert (crons["cron:remind_invitations"].hour, crons["cron:remind_invitations"].minute) == ({0}, {15})
-    assert all(crons[n].unique for n in ("cron:remind_results_due", "cron:remind_invitations",
-                                         "cron:remind_monthly_reports"))
+    assert all(
+        crons[n].unique
+        for n in ("cron:remind_results_due", "cron:remind_invitations", "cron:remind_monthly_reports")
+    )
     assert config["redis_settings"].retry is not None and config["redis_settings"].retry_on_error
 
 

@@ -27,7 +27,9 @@ from tests.support.stack import SSO, AppServer, start_app, stop
 @pytest.fixture(scope="module")
 def standby(postgres: PostgresHandle, runtime: Runtime, service_dir: Path) -> Iterator[EmbeddedStandby]:
     if postgres.embedded is None:
-        pytest.skip("SPOTCHECK_TEST_DATABASE_URL names an external server: no standby can be built from it here")
+        pytest.skip(
+            "SPOTCHECK_TEST_DATABASE_URL names an external server: no standby can be built from it here"
+        )
     server = EmbeddedStandby(postgres.embedded, service_dir / "replica" / "standby").start()
     try:
         yield server
@@ -89,8 +91,12 @@ def test_public_pages_are_read_from_the_replica(
         assert public.get(f"/api/public/draws/{draw_id}").status_code == 404
     finally:
         superuser.value("SELECT pg_wal_replay_resume()")
-    shown = wait_for("the announcement to reach the replica",
-                     lambda: public.get(f"/api/public/draws/{draw_id}").status_code == 200, 30, interval=0.3)
+    shown = wait_for(
+        "the announcement to reach the replica",
+        lambda: public.get(f"/api/public/draws/{draw_id}").status_code == 200,
+        30,
+        interval=0.3,
+    )
     assert shown
     assert public.get(f"/api/public/draws/{draw_id}").json()["task_id"] == task_id
     assert draw_id in public.get("/public/draws").text
@@ -102,8 +108,12 @@ def test_replica_down_is_a_clean_503_on_the_public_path_only(
     planner = Client(replica_app.url, sso, "yjj-planner")
     public = Client(replica_app.url, sso, None, timeout=15)
     task_id, draw_id = _announced_draw(planner)
-    wait_for("the announcement to reach the replica",
-             lambda: public.get(f"/api/public/draws/{draw_id}").status_code == 200, 30, interval=0.3)
+    wait_for(
+        "the announcement to reach the replica",
+        lambda: public.get(f"/api/public/draws/{draw_id}").status_code == 200,
+        30,
+        interval=0.3,
+    )
     standby.stop()
     try:
         for path in (f"/api/public/draws/{draw_id}", "/api/public/results?q=宁晋"):
@@ -118,6 +128,10 @@ def test_replica_down_is_a_clean_503_on_the_public_path_only(
         assert planner.get(f"/api/tasks/{task_id}").json()["status"] == "已公告"
     finally:
         standby.start()
-    wait_for("the public site to recover", lambda: public.get(f"/api/public/draws/{draw_id}").status_code == 200, 30)
+    wait_for(
+        "the public site to recover",
+        lambda: public.get(f"/api/public/draws/{draw_id}").status_code == 200,
+        30,
+    )
     assert public.get("/api/public/results", params={"q": "宁晋"}).status_code == 200
     assert public.get("/ready").status_code == 200

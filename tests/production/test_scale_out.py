@@ -79,7 +79,8 @@ def _drain_backlog(redis_url: str, limit: float = 240) -> None:
 def cluster(base_env: dict[str, str], sso: SSO, runtime: Runtime, service_dir: Path) -> Iterator[Cluster]:
     reminder_at = _reminder_time(REMINDER_LEAD)
     env = local_deployment_env(
-        base_env, sso,
+        base_env,
+        sso,
         SPOTCHECK_JOB_TIMEOUT_SECONDS=str(JOB_TIMEOUT),
         SPOTCHECK_JOB_SWEEP_SECONDS="5",
         SPOTCHECK_WORKER_SHUTDOWN_GRACE_SECONDS=str(GRACE),
@@ -136,29 +137,40 @@ def test_one_task_announced_and_drawn_through_both_apis_at_once(cluster: Cluster
     assert one.post(f"/api/plans/{plan['id']}/publish").status_code == 200
     task_id = uuid.UUID(task["id"])
 
-    announced = race(lambda: one.post(f"/api/tasks/{task_id}/announce", {}),
-                     lambda: two.post(f"/api/tasks/{task_id}/announce", {}))
+    announced = race(
+        lambda: one.post(f"/api/tasks/{task_id}/announce", {}),
+        lambda: two.post(f"/api/tasks/{task_id}/announce", {}),
+    )
     assert sorted(r.status_code for r in announced) == [201, 409], [r.text for r in announced]
     _conflict(next(r for r in announced if r.status_code == 409))
     assert sql.value("SELECT count(*) FROM draws WHERE task_id = $1", task_id) == 1
     assert sql.value("SELECT count(*) FROM public_draws WHERE task_id = $1", task_id) == 1
 
-    drawn = race(lambda: one.post(f"/api/tasks/{task_id}/draw", {"public_entropy": ""}),
-                 lambda: two.post(f"/api/tasks/{task_id}/draw", {"public_entropy": ""}))
+    drawn = race(
+        lambda: one.post(f"/api/tasks/{task_id}/draw", {"public_entropy": ""}),
+        lambda: two.post(f"/api/tasks/{task_id}/draw", {"public_entropy": ""}),
+    )
     assert sorted(r.status_code for r in drawn) == [200, 409], [r.text for r in drawn]
     _conflict(next(r for r in drawn if r.status_code == 409))
     won = next(r for r in drawn if r.status_code == 200).json()
     draw_id = uuid.UUID(won["id"])
     row = sql.fetch("SELECT status, selected_count FROM draws WHERE id = $1", draw_id)[0]
     assert row["status"] == "已抽取" and row["selected_count"] == won["selected_count"] > 0
-    assert sql.value("SELECT count(*) FROM draw_selected WHERE draw_id = $1", draw_id) == row["selected_count"]
-    actions = sql.fetch("SELECT action, count(*) AS n FROM audit_events WHERE entity_type = 'task' AND entity_id = $1 "
-                        "AND action LIKE 'draw.%' GROUP BY action", str(task_id))
+    assert (
+        sql.value("SELECT count(*) FROM draw_selected WHERE draw_id = $1", draw_id) == row["selected_count"]
+    )
+    actions = sql.fetch(
+        "SELECT action, count(*) AS n FROM audit_events WHERE entity_type = 'task' AND entity_id = $1 "
+        "AND action LIKE 'draw.%' GROUP BY action",
+        str(task_id),
+    )
     assert {r["action"]: r["n"] for r in actions} == {"draw.announce": 1, "draw.run": 1}
 
 
 def _import(client: Client, rows: list[dict[str, str]], name: str = "对象.csv") -> httpx.Response:
-    return client.post("/api/registry/objects/imports", files={"file": (name, csv_bytes("objects", rows), "text/csv")})
+    return client.post(
+        "/api/registry/objects/imports", files={"file": (name, csv_bytes("objects", rows), "text/csv")}
+    )
 
 
 def _rows(start: int, count: int, **overrides: str) -> list[dict[str, str]]:
@@ -166,8 +178,11 @@ def _rows(start: int, count: int, **overrides: str) -> list[dict[str, str]]:
 
 
 def _objects(sql: Sql, rows: list[dict[str, str]]) -> dict[str, str]:
-    found = sql.fetch("SELECT uscc, name FROM registry_objects WHERE tenant_id = $1 AND uscc = ANY($2::text[])",
-                      SCJG_ID, [r["uscc"] for r in rows])
+    found = sql.fetch(
+        "SELECT uscc, name FROM registry_objects WHERE tenant_id = $1 AND uscc = ANY($2::text[])",
+        SCJG_ID,
+        [r["uscc"] for r in rows],
+    )
     return {r["uscc"]: r["name"] for r in found}
 
 
@@ -205,8 +220,10 @@ def test_concurrent_imports_are_all_or_nothing_and_serialised(cluster: Cluster, 
     assert rbad.status_code == 422 and rbad.json()["error"]["error_count"] == 1, rbad.text
     assert len(_objects(sql, good)) == 60 and _objects(sql, bad) == {}
     batch_ids = [str(r.json()["id"]) for r in (first, second, ra, rb, rgood)]
-    audited = sql.value("SELECT count(*) FROM audit_events WHERE action = 'registry.import' AND entity_id = ANY($1)",
-                        batch_ids)
+    audited = sql.value(
+        "SELECT count(*) FROM audit_events WHERE action = 'registry.import' AND entity_id = ANY($1)",
+        batch_ids,
+    )
     assert audited == 5
 
 
@@ -215,7 +232,9 @@ def test_reminder_cron_of_both_workers_runs_once(cluster: Cluster, sql: Sql) -> 
     once."""
     reminder_at: dt.datetime = cluster.info["reminder_at"]
     assert len(cluster.live_workers()) == 2
-    assert dt.datetime.now() < reminder_at, "the cluster took too long to start for the reminder time it was given"
+    assert dt.datetime.now() < reminder_at, (
+        "the cluster took too long to start for the reminder time it was given"
+    )
     since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     today = reminder_at.date().isoformat()
     departments = sql.value("SELECT count(*) FROM departments WHERE active")
@@ -224,18 +243,24 @@ def test_reminder_cron_of_both_workers_runs_once(cluster: Cluster, sql: Sql) -> 
         row = sql.fetch(
             "SELECT count(*) AS jobs, count(completed_at) AS done, coalesce(sum(started_count), 0) AS runs, "
             "count(DISTINCT tenant_id) AS tenants FROM job_outbox WHERE function = 'disclosure.remind_due' "
-            "AND kwargs->>'day' = $1 AND created_at >= $2", today, since,
+            "AND kwargs->>'day' = $1 AND created_at >= $2",
+            today,
+            since,
         )[0]
         return row if row["jobs"] >= departments and row["done"] == row["jobs"] else None
 
     timeout = (reminder_at - dt.datetime.now()).total_seconds() + 30
     try:
-        row = wait_for("the reminder cron to fire and its jobs to complete", fanned_out, timeout, interval=0.5)
+        row = wait_for(
+            "the reminder cron to fire and its jobs to complete", fanned_out, timeout, interval=0.5
+        )
     except AssertionError as exc:
         state = sql.fetch(
             "SELECT count(*) AS jobs, count(completed_at) AS done, coalesce(sum(started_count), 0) AS runs "
             "FROM job_outbox WHERE function = 'disclosure.remind_due' AND kwargs->>'day' = $1 AND created_at >= $2",
-            today, since)[0]
+            today,
+            since,
+        )[0]
         raise AssertionError(f"{exc}: {dict(state)} of {departments} departments") from None
     time.sleep(1.5)  # a second firing (the other worker's) would have added rows by now
     row = fanned_out()
@@ -246,8 +271,16 @@ def test_reminder_cron_of_both_workers_runs_once(cluster: Cluster, sql: Sql) -> 
 
 def _big_file(start: int, rows: int = 3000) -> tuple[list[dict[str, str]], bytes]:
     """Over the 4 MiB job threshold with few rows (long names and addresses): a background import job."""
-    made = [object_row(start + i, industry="工贸", tags="一般单位", name=f"规模测试企业{start + i}" + "有限公司" * 38,
-                       address="河北省邢台市宁晋县凤凰镇" + "工业园区" * 68) for i in range(rows)]
+    made = [
+        object_row(
+            start + i,
+            industry="工贸",
+            tags="一般单位",
+            name=f"规模测试企业{start + i}" + "有限公司" * 38,
+            address="河北省邢台市宁晋县凤凰镇" + "工业园区" * 68,
+        )
+        for i in range(rows)
+    ]
     data = csv_bytes("objects", made)
     assert len(data) > 4 * MiB
     return made, data
@@ -260,8 +293,9 @@ def _queue_big_import(client: Client, data: bytes) -> str:
 
 
 def _job_of(sql: Sql, batch_id: str) -> Any:
-    return sql.fetch("SELECT id, completed_at, started_count FROM job_outbox WHERE kwargs->>'batch_id' = $1",
-                     batch_id)
+    return sql.fetch(
+        "SELECT id, completed_at, started_count FROM job_outbox WHERE kwargs->>'batch_id' = $1", batch_id
+    )
 
 
 def _assert_imported_once(sql: Sql, batch_id: str, rows: list[dict[str, str]]) -> uuid.UUID:
@@ -270,8 +304,12 @@ def _assert_imported_once(sql: Sql, batch_id: str, rows: list[dict[str, str]]) -
     (job,) = _job_of(sql, batch_id)
     assert job["completed_at"] is not None and job["started_count"] == 1
     assert len(_objects(sql, rows)) == len(rows)
-    assert sql.value("SELECT count(*) FROM audit_events WHERE action = 'registry.import' AND entity_id = $1",
-                     batch_id) == 1
+    assert (
+        sql.value(
+            "SELECT count(*) FROM audit_events WHERE action = 'registry.import' AND entity_id = $1", batch_id
+        )
+        == 1
+    )
     return uuid.UUID(str(job["id"]))
 
 
@@ -325,7 +363,9 @@ def test_worker_sigterm_lets_the_running_job_finish(
     assert stopping.proc.wait(GRACE + 20) == 0
     job_id = _assert_imported_once(sql, batch_id, rows)
     assert f"← {job_id}:spotcheck_run_job" in stopping.log_text()
-    assert all(f"{job_id}:spotcheck_run_job" not in w.log_text() for w in cluster.workers if w is not stopping)
+    assert all(
+        f"{job_id}:spotcheck_run_job" not in w.log_text() for w in cluster.workers if w is not stopping
+    )
 
 
 def test_worker_sigterm_past_the_grace_requeues_the_job_for_the_other_worker(
@@ -342,7 +382,9 @@ def test_worker_sigterm_past_the_grace_requeues_the_job_for_the_other_worker(
         # The job outlives the grace: it is cancelled (rolled back) and re-queued at once, and the other worker
         # takes it up (and waits for the same lock) long before arq's in-progress mark would have expired.
         assert stopping.proc.wait(GRACE + 20) == 0
-        other = wait_for("the other worker to take the job up", lambda: _waiting_process(sql, exclude=pid), 15)
+        other = wait_for(
+            "the other worker to take the job up", lambda: _waiting_process(sql, exclude=pid), 15
+        )
         assert other in [w.pid for w in cluster.workers if w is not stopping]
         release()
     wait_for("the re-queued job to complete", lambda: _succeeded(sql, batch_id), 40)
@@ -383,5 +425,9 @@ def test_api_sigterm_lets_the_request_in_flight_finish(
     assert api.proc.wait(25) in (0, -signal.SIGTERM)
     assert len(_objects(sql, rows)) == 40
     # The other API process still serves.
-    assert Client(cluster.apis[0].url, sso, "scjg-admin").get("/api/registry/objects",
-                                                             params={"uscc": uscc(3_500_000)}).json()["total"] == 1
+    assert (
+        Client(cluster.apis[0].url, sso, "scjg-admin")
+        .get("/api/registry/objects", params={"uscc": uscc(3_500_000)})
+        .json()["total"]
+        == 1
+    )

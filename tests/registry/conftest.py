@@ -27,9 +27,17 @@ from tests.support.stack import SSO, AppServer
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 # Licences in test rows stay valid whenever the suite runs (the app refuses active inspectors with expired ones).
 VALID_UNTIL_YEAR = dt.date.today().year + 5
-TAGS = [("行业", "危化"), ("行业", "工贸"), ("分类标注", "直接监管"), ("分类标注", "危险化学品"),
-        ("分类标注", "重大危险源"), ("分类标注", "粉尘涉爆"), ("专业特长", "危险化学品"), ("专业特长", "工贸安全"),
-        ("资质", "行政执法证")]
+TAGS = [
+    ("行业", "危化"),
+    ("行业", "工贸"),
+    ("分类标注", "直接监管"),
+    ("分类标注", "危险化学品"),
+    ("分类标注", "重大危险源"),
+    ("分类标注", "粉尘涉爆"),
+    ("专业特长", "危险化学品"),
+    ("专业特长", "工贸安全"),
+    ("资质", "行政执法证"),
+]
 
 
 def uscc(n: int, region: str = "130528") -> str:
@@ -38,27 +46,57 @@ def uscc(n: int, region: str = "130528") -> str:
 
 
 def object_row(n: int, **overrides: str) -> dict[str, str]:
-    row = {"uscc": uscc(n), "name": f"测试企业{n}有限公司", "address": f"宁晋县凤凰镇{n}号", "region_code": "130528",
-           "industry": "危化", "object_type": "企业", "tags": "直接监管；危险化学品", "hazard_level": "",
-           "direct": "是", "risk_class": "B", "status": "在营", "licence_no": f"冀危化〔2023〕{n}",
-           "licence_expiry": f"{VALID_UNTIL_YEAR}-01-31"}
+    row = {
+        "uscc": uscc(n),
+        "name": f"测试企业{n}有限公司",
+        "address": f"宁晋县凤凰镇{n}号",
+        "region_code": "130528",
+        "industry": "危化",
+        "object_type": "企业",
+        "tags": "直接监管；危险化学品",
+        "hazard_level": "",
+        "direct": "是",
+        "risk_class": "B",
+        "status": "在营",
+        "licence_no": f"冀危化〔2023〕{n}",
+        "licence_expiry": f"{VALID_UNTIL_YEAR}-01-31",
+    }
     row.update(overrides)
     return row
 
 
 def inspector_row(n: int, **overrides: str) -> dict[str, str]:
-    row = {"licence_no": f"T{n:06d}", "name": f"测试员{n}", "section": "危化监管股", "licence_expiry": f"{VALID_UNTIL_YEAR}-12-31",
-           "specialties": "危险化学品", "qualifications": "行政执法证", "is_expert": "否", "is_team_leader": "是",
-           "phone": "13800000000", "conflicts": "", "status": "在岗"}
+    row = {
+        "licence_no": f"T{n:06d}",
+        "name": f"测试员{n}",
+        "section": "危化监管股",
+        "licence_expiry": f"{VALID_UNTIL_YEAR}-12-31",
+        "specialties": "危险化学品",
+        "qualifications": "行政执法证",
+        "is_expert": "否",
+        "is_team_leader": "是",
+        "phone": "13800000000",
+        "conflicts": "",
+        "status": "在岗",
+    }
     row.update(overrides)
     return row
 
 
 def item_row(n: int, **overrides: str) -> dict[str, str]:
-    row = {"code": f"T-{n:03d}", "name": f"测试事项{n}", "category": "重点", "item_type": "安全生产",
-           "object_type": "生产经营单位", "check_points": "第一条\n第二条；含分号", "check_methods": "现场检查；书面检查",
-           "legal_basis": "《安全生产法》", "subject": "测试局", "ratio_frequency": "每年不少于1次",
-           "specialties": "危险化学品"}
+    row = {
+        "code": f"T-{n:03d}",
+        "name": f"测试事项{n}",
+        "category": "重点",
+        "item_type": "安全生产",
+        "object_type": "生产经营单位",
+        "check_points": "第一条\n第二条；含分号",
+        "check_methods": "现场检查；书面检查",
+        "legal_basis": "《安全生产法》",
+        "subject": "测试局",
+        "ratio_frequency": "每年不少于1次",
+        "specialties": "危险化学品",
+    }
     row.update(overrides)
     return row
 
@@ -87,10 +125,20 @@ def xlsx_bytes(kind: str, rows: list[dict[str, Any]]) -> bytes:
     return out.getvalue()
 
 
-async def do_import(runtime: Runtime, dept: uuid.UUID, kind: str, data: bytes, *, replace: bool = False) -> ImportReport:
+async def do_import(
+    runtime: Runtime, dept: uuid.UUID, kind: str, data: bytes, *, replace: bool = False
+) -> ImportReport:
     async with runtime.unit_of_work(system_scope(dept)) as session:
-        return await import_file(session, dept, audit.Actor("test", "测试"), kind, io.BytesIO(data), len(data),  # type: ignore[arg-type]
-                                 filename="test", replace=replace)
+        return await import_file(
+            session,
+            dept,
+            audit.Actor("test", "测试"),
+            kind,
+            io.BytesIO(data),
+            len(data),  # type: ignore[arg-type]
+            filename="test",
+            replace=replace,
+        )
 
 
 async def count(runtime: Runtime, dept: uuid.UUID, sql: str) -> int:
@@ -110,7 +158,8 @@ async def make_department(admin_url: str, code: str) -> uuid.UUID:
         )
         await conn.execute(
             "INSERT INTO sections (id, tenant_id, code, name) VALUES ($1, $2, 'whjgg', '危化监管股') ON CONFLICT DO NOTHING",
-            uuid.uuid4(), dept,
+            uuid.uuid4(),
+            dept,
         )
     finally:
         await conn.close()

@@ -13,8 +13,14 @@ from tests.support.stack import ROOT
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     full = {**{k: v for k, v in os.environ.items() if not k.startswith("SPOTCHECK_")}, **env}
-    return subprocess.run([sys.executable, "-m", "shared.cli", "import", *args], env=full, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", "import", *args],
+        env=full,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_import(app_env: dict[str, str], tmp_path: Path) -> None:

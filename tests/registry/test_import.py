@@ -122,19 +122,34 @@ async def test_import_failing_halfway_stores_nothing(runtime: Runtime, dept: uui
 
 
 async def test_inspector_rows(runtime: Runtime, dept: uuid.UUID) -> None:
-    rows = [inspector_row(1, conflicts=f"{uscc(5)}；{uscc(6)}"), inspector_row(2), inspector_row(3, status="停用",
-                                                                                        licence_expiry="2020-01-01")]
+    rows = [
+        inspector_row(1, conflicts=f"{uscc(5)}；{uscc(6)}"),
+        inspector_row(2),
+        inspector_row(3, status="停用", licence_expiry="2020-01-01"),
+    ]
     report = await do_import(runtime, dept, "inspectors", csv_bytes("inspectors", rows))
     assert report.added == 3
     assert await count(runtime, dept, "SELECT count(*) FROM inspector_conflicts") == 2
     assert await count(runtime, dept, "SELECT count(*) FROM inspectors WHERE active") == 2
 
-    bad = [inspector_row(1), inspector_row(2, licence_expiry="2021-06-30"), inspector_row(1, name="重复"),
-           inspector_row(4, section="不存在股"), inspector_row(5, specialties="飞行"),
-           inspector_row(6, conflicts="91130528XXXXXXXXX1"), inspector_row(7, name="")]
+    bad = [
+        inspector_row(1),
+        inspector_row(2, licence_expiry="2021-06-30"),
+        inspector_row(1, name="重复"),
+        inspector_row(4, section="不存在股"),
+        inspector_row(5, specialties="飞行"),
+        inspector_row(6, conflicts="91130528XXXXXXXXX1"),
+        inspector_row(7, name=""),
+    ]
     errors = await _rejected(runtime, dept, "inspectors", csv_bytes("inspectors", bad))
-    assert [(r, c) for r, c, _ in errors] == [(3, "执法证有效期至"), (4, "执法证号"), (5, "所属股室"), (6, "专业特长"),
-                                              (7, "回避企业统一社会信用代码"), (8, "姓名")]
+    assert [(r, c) for r, c, _ in errors] == [
+        (3, "执法证有效期至"),
+        (4, "执法证号"),
+        (5, "所属股室"),
+        (6, "专业特长"),
+        (7, "回避企业统一社会信用代码"),
+        (8, "姓名"),
+    ]
     assert "已于2021-06-30过期" in errors[0][2]
     assert "与第2行重复" in errors[1][2]
 
@@ -153,7 +168,9 @@ async def test_items_with_check_points(runtime: Runtime, dept: uuid.UUID) -> Non
     again = await do_import(runtime, dept, "items", csv_bytes("items", [changed, item_row(2)]))
     assert (again.updated, again.unchanged) == (1, 1)
     assert await count(runtime, dept, "SELECT count(*) FROM check_points") == 3
-    errors = await _rejected(runtime, dept, "items", csv_bytes("items", [item_row(3, category="特别", check_methods="飞检")]))
+    errors = await _rejected(
+        runtime, dept, "items", csv_bytes("items", [item_row(3, category="特别", check_methods="飞检")])
+    )
     assert [(r, c) for r, c, _ in errors] == [(2, "抽查类别"), (2, "检查方式")]
 
 
@@ -161,12 +178,29 @@ async def test_items_with_check_points(runtime: Runtime, dept: uuid.UUID) -> Non
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 async def test_round_trip_changes_nothing(runtime: Runtime, dept: uuid.UUID, kind: str, fmt: str) -> None:
     rows = {
-        "objects": [object_row(1), object_row(2, hazard_level="二级", tags="", risk_class="", licence_expiry="",
-                                              region_code="", direct="否", status="停业"), object_row(3, name="引号\"与,逗号")],
-        "inspectors": [inspector_row(1, conflicts=uscc(9)), inspector_row(2, section="", specialties="", is_expert="是")],
+        "objects": [
+            object_row(1),
+            object_row(
+                2,
+                hazard_level="二级",
+                tags="",
+                risk_class="",
+                licence_expiry="",
+                region_code="",
+                direct="否",
+                status="停业",
+            ),
+            object_row(3, name='引号"与,逗号'),
+        ],
+        "inspectors": [
+            inspector_row(1, conflicts=uscc(9)),
+            inspector_row(2, section="", specialties="", is_expert="是"),
+        ],
         "items": [item_row(1), item_row(2, check_points="", check_methods="", specialties="")],
     }[kind]
-    first = await do_import(runtime, dept, kind, xlsx_bytes(kind, rows) if fmt == "xlsx" else csv_bytes(kind, rows))
+    first = await do_import(
+        runtime, dept, kind, xlsx_bytes(kind, rows) if fmt == "xlsx" else csv_bytes(kind, rows)
+    )
     assert first.added == len(rows)
     async with runtime.unit_of_work(system_scope(dept)) as session:
         if fmt == "csv":
@@ -182,7 +216,9 @@ async def test_gb18030_csv_and_bom_and_blank_rows(runtime: Runtime, dept: uuid.U
     report = await do_import(runtime, dept, "objects", data)
     assert report.added == 2 and report.total_rows == 2
     async with runtime.unit_of_work(system_scope(dept)) as session:
-        names = (await session.execute(text("SELECT name FROM registry_objects ORDER BY name"))).scalars().all()
+        names = (
+            (await session.execute(text("SELECT name FROM registry_objects ORDER BY name"))).scalars().all()
+        )
     assert names == ["测试企业1有限公司", "测试企业2有限公司"]
 
 
@@ -198,7 +234,9 @@ async def test_gb18030_csv_and_bom_and_blank_rows(runtime: Runtime, dept: uuid.U
         (csv_bytes("objects", []), "没有数据行"),
     ],
 )
-async def test_files_that_are_not_importable(runtime: Runtime, dept: uuid.UUID, data: bytes, message: str) -> None:
+async def test_files_that_are_not_importable(
+    runtime: Runtime, dept: uuid.UUID, data: bytes, message: str
+) -> None:
     with pytest.raises((FileRejected, ImportRejected)) as caught:
         await do_import(runtime, dept, "objects", data)
     assert message in caught.value.message
@@ -213,7 +251,9 @@ async def test_column_count_mismatch_names_the_row(runtime: Runtime, dept: uuid.
 
 
 async def test_fifty_megabytes(runtime: Runtime, dept: uuid.UUID) -> None:
-    rows = [object_row(i, address="河北省邢台市宁晋县凤凰镇工业园区经济开发区" * 3) for i in range(1, 190_001)]
+    rows = [
+        object_row(i, address="河北省邢台市宁晋县凤凰镇工业园区经济开发区" * 3) for i in range(1, 190_001)
+    ]
     data = csv_bytes("objects", rows)
     assert len(data) > 50_000_000
     report = await do_import(runtime, dept, "objects", data)
@@ -230,14 +270,23 @@ async def test_an_import_job_given_up_marks_its_batch_failed(runtime: Runtime, d
     data = csv_bytes("objects", [object_row(1)])
     async with runtime.unit_of_work(system_scope(dept)) as session:
         batch = await registry_jobs.enqueue_import(
-            session, dept, audit.SYSTEM, "objects", io.BytesIO(data), len(data), "企业.csv", False)
+            session, dept, audit.SYSTEM, "objects", io.BytesIO(data), len(data), "企业.csv", False
+        )
     async with runtime.unit_of_work(system_scope(dept)) as session:
         await registry_jobs.give_up_import(session, dept, batch_id=str(batch))
-        await registry_jobs.give_up_import(session, dept, batch_id=str(batch))  # twice: no change the second time
+        await registry_jobs.give_up_import(
+            session, dept, batch_id=str(batch)
+        )  # twice: no change the second time
     async with runtime.unit_of_work(system_scope(dept)) as session:
-        row = (await session.execute(text("SELECT status, message FROM import_batches WHERE id = :id"),
-                                     {"id": batch})).one()
-        chunks = (await session.execute(text("SELECT count(*) FROM import_chunks WHERE batch_id = :id"),
-                                        {"id": batch})).scalar_one()
+        row = (
+            await session.execute(
+                text("SELECT status, message FROM import_batches WHERE id = :id"), {"id": batch}
+            )
+        ).one()
+        chunks = (
+            await session.execute(
+                text("SELECT count(*) FROM import_chunks WHERE batch_id = :id"), {"id": batch}
+            )
+        ).scalar_one()
         objects = (await session.execute(text("SELECT count(*) FROM registry_objects"))).scalar_one()
     assert row.status == "failed" and "多次未能完成" in row.message and chunks == 0 and objects == 0

@@ -23,29 +23,90 @@ SEED_TASK_2023002 = {
 }
 
 # The seed's tables (附件2, 附件3), copied cell by cell from the source document.
-ANNEX2_HEADER = ["抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "抽查类型", "抽查比例", "抽查事项",
-                 "抽查对象范围", "发起科（股）室", "联合科（股）室", "抽查时间"]
-ANNEX2_ROWS = [
-    ["2023001", "2023年宁晋县应急管理局内部门联合抽查001", "001号", "宁晋县应急管理局2023年度危化企业“双随机”内部联合抽查",
-     "定向", "5%（运用企业信用风险分级分类开展）", "对危化企业安全生产的检查", "2023年直接监管危化行业", "执法监督股",
-     "危化监管股、危化监察股", "5月-6月"],
-    ["2023002", "2023年宁晋县应急管理局内部门联合抽查002", "002号", "宁晋县应急管理局2023年度工贸企业“双随机”内部联合抽查",
-     "定向", "5%（运用企业信用风险分级分类开展）", "对工贸企业安全生产的检查", "2023年直接监管工贸行业", "执法监督股",
-     "工贸监管股、工贸监察股", "9月-10月"],
+ANNEX2_HEADER = [
+    "抽查计划编号",
+    "抽查计划名称",
+    "抽查任务编号",
+    "抽查任务名称",
+    "抽查类型",
+    "抽查比例",
+    "抽查事项",
+    "抽查对象范围",
+    "发起科（股）室",
+    "联合科（股）室",
+    "抽查时间",
 ]
-ANNEX3_HEADER = ["抽查计划编号", "抽查计划名称", "抽查任务编号", "抽查任务名称", "抽查类型", "抽查比例", "抽查事项",
-                 "抽查对象范围", "发起部门", "联合部门", "抽查时间", "备注"]
+ANNEX2_ROWS = [
+    [
+        "2023001",
+        "2023年宁晋县应急管理局内部门联合抽查001",
+        "001号",
+        "宁晋县应急管理局2023年度危化企业“双随机”内部联合抽查",
+        "定向",
+        "5%（运用企业信用风险分级分类开展）",
+        "对危化企业安全生产的检查",
+        "2023年直接监管危化行业",
+        "执法监督股",
+        "危化监管股、危化监察股",
+        "5月-6月",
+    ],
+    [
+        "2023002",
+        "2023年宁晋县应急管理局内部门联合抽查002",
+        "002号",
+        "宁晋县应急管理局2023年度工贸企业“双随机”内部联合抽查",
+        "定向",
+        "5%（运用企业信用风险分级分类开展）",
+        "对工贸企业安全生产的检查",
+        "2023年直接监管工贸行业",
+        "执法监督股",
+        "工贸监管股、工贸监察股",
+        "9月-10月",
+    ],
+]
+ANNEX3_HEADER = [
+    "抽查计划编号",
+    "抽查计划名称",
+    "抽查任务编号",
+    "抽查任务名称",
+    "抽查类型",
+    "抽查比例",
+    "抽查事项",
+    "抽查对象范围",
+    "发起部门",
+    "联合部门",
+    "抽查时间",
+    "备注",
+]
 ANNEX3_ROWS = [
-    ["联2023001", "2023年宁晋县部门联合抽查001", "联001", "2023年宁晋县危化行业重大危险源企业部门联合随机抽查", "定向",
-     "10% (运用企业信用风险分级分类开展)",
-     "1、人员和资质管理情况。 2、工艺管理情况。 3、设备设施管理情况。 4、重大危险源安全管理情况。",
-     "2023年直接监管危化行业企业", "县应急管理局", "县消防救援大队", "2023年5月至7月", "县本级开展"],
+    [
+        "联2023001",
+        "2023年宁晋县部门联合抽查001",
+        "联001",
+        "2023年宁晋县危化行业重大危险源企业部门联合随机抽查",
+        "定向",
+        "10% (运用企业信用风险分级分类开展)",
+        "1、人员和资质管理情况。 2、工艺管理情况。 3、设备设施管理情况。 4、重大危险源安全管理情况。",
+        "2023年直接监管危化行业企业",
+        "县应急管理局",
+        "县消防救援大队",
+        "2023年5月至7月",
+        "县本级开展",
+    ],
 ]
 
 
 def _internal_plan(planner: Any, joint_sections: list[str], task: dict[str, Any]) -> tuple[dict, dict]:
-    plan = planner.post("/api/plans", {"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg",
-                                       "joint_sections": joint_sections, "table_date": "2023-01-13"})
+    plan = planner.post(
+        "/api/plans",
+        {
+            "year": 2023,
+            "kind": "内部联合",
+            "initiating_section": "zfjdg",
+            "joint_sections": joint_sections,
+            "table_date": "2023-01-13",
+        },
+    )
     assert plan.status_code == 201, plan.text
     created = planner.post(f"/api/plans/{plan.json()['id']}/tasks", task)
     assert created.status_code == 201, created.text
@@ -74,22 +135,30 @@ def test_seed_plans_reproduce_annex2_and_annex3(as_user: Any) -> None:
     p2, t2 = _internal_plan(planner, ["gmjgg", "gmjcg"], SEED_TASK_2023002)
     # One task sequence per department and year, as in the seed (001号 then 002号).
     assert int(t2["number"][:3]) == int(t1["number"][:3]) + 1
-    joint = planner.post("/api/federation/plans", {"year": 2023, "partners": ["130528-xfjy"],
-                                                  "table_date": "2023-01-13"})
+    joint = planner.post(
+        "/api/federation/plans", {"year": 2023, "partners": ["130528-xfjy"], "table_date": "2023-01-13"}
+    )
     assert joint.status_code == 201, joint.text
     p3 = joint.json()["plan"]
     task = planner.post(f"/api/plans/{p3['id']}/tasks", LIAN_TASK)
     assert task.status_code == 201, task.text
     t3 = task.json()
 
-    rows = _sheet(planner.get("/api/reports/plan-tables/2023/2", params={"plans": f"{p1['number']},{p2['number']}"}))
+    rows = _sheet(
+        planner.get("/api/reports/plan-tables/2023/2", params={"plans": f"{p1['number']},{p2['number']}"})
+    )
     assert rows[0][0] == "2023年内部联合“双随机、一公开”抽查工作计划表"
     assert rows[1][0] == "单位（盖章）：宁晋县应急管理局" and rows[1][10] == "制表时间：2023年1月13日"
     assert list(rows[2]) == ANNEX2_HEADER
-    assert [list(r) for r in rows[3:5]] == [_numbered(ANNEX2_ROWS[0], p1, t1), _numbered(ANNEX2_ROWS[1], p2, t2)]
+    assert [list(r) for r in rows[3:5]] == [
+        _numbered(ANNEX2_ROWS[0], p1, t1),
+        _numbered(ANNEX2_ROWS[1], p2, t2),
+    ]
     notes = [r[0] for r in rows[5:] if r[0]]
-    assert notes == ["备注：1. 抽查计划名称为：年度+行政区划+部门+随机抽查+序号，抽查任务名称以实施方案名称为准。",
-                     "2. 抽查时间必须填到月份。"]
+    assert notes == [
+        "备注：1. 抽查计划名称为：年度+行政区划+部门+随机抽查+序号，抽查任务名称以实施方案名称为准。",
+        "2. 抽查时间必须填到月份。",
+    ]
 
     rows = _sheet(planner.get("/api/reports/plan-tables/2023/3", params={"plans": p3["number"]}))
     assert rows[0][0] == "县有关部门2023年拟发起的部门联合抽查工作计划"

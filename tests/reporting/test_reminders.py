@@ -25,8 +25,15 @@ async def test_reminder_for_last_month(runtime: Runtime) -> None:
         assert await service.remind_monthly(session, dept, dt.date(2024, 3, 19)) is False  # before the 20th
         assert await service.remind_monthly(session, dept, dt.date(2024, 3, 20)) is True
         assert await service.remind_monthly(session, dept, dt.date(2024, 3, 21)) is True  # deduplicated below
-        titles = (await session.execute(text(
-            "SELECT title FROM notifications WHERE dedupe_key = 'monthly-report:2024-02'"))).scalars().all()
+        titles = (
+            (
+                await session.execute(
+                    text("SELECT title FROM notifications WHERE dedupe_key = 'monthly-report:2024-02'")
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert titles == ["2024年2月“双随机、一公开”监管工作月报尚未提交（2024年3月23日前报执法监督股）"]
         # January rolls back to December of the year before.
         assert service.last_month(dt.date(2024, 1, 20)) == (2023, 12)

@@ -11,15 +11,37 @@ from openpyxl import load_workbook
 from tests.inspection.conftest import INSPECTOR, admin_fetch, complete_draft, matched_task_with_inspector
 from tests.planning.conftest import SEED_TASK_2023001
 
-OWN_HEADER = [4, "部门名称", "检查事项数", "检查主体数量", "抽查结果公示网站及公示结果数量", "抽查实施方案文件"]
-JOINT_HEADER = [5, "牵头部门", "参与部门名称", "检查主体数量", "抽查结果公示网站及公示结果数量", "抽查实施文件"]
+OWN_HEADER = [
+    4,
+    "部门名称",
+    "检查事项数",
+    "检查主体数量",
+    "抽查结果公示网站及公示结果数量",
+    "抽查实施方案文件",
+]
+JOINT_HEADER = [
+    5,
+    "牵头部门",
+    "参与部门名称",
+    "检查主体数量",
+    "抽查结果公示网站及公示结果数量",
+    "抽查实施文件",
+]
 CONTACT = {"contact_person": "李明", "contact_phone": "0319-5812345", "mobile": "13800000000"}
 
 
 def _published_plan(as_user: Any) -> dict[str, Any]:
     planner = as_user("yjj-planner")
-    plan = planner.post("/api/plans", {"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg",
-                                       "joint_sections": ["whjgg", "whjcg"], "table_date": "2023-01-13"}).json()
+    plan = planner.post(
+        "/api/plans",
+        {
+            "year": 2023,
+            "kind": "内部联合",
+            "initiating_section": "zfjdg",
+            "joint_sections": ["whjgg", "whjcg"],
+            "table_date": "2023-01-13",
+        },
+    ).json()
     task = planner.post(f"/api/plans/{plan['id']}/tasks", SEED_TASK_2023001).json()
     assert planner.post(f"/api/plans/{plan['id']}/publish").status_code == 200
     return {"plan": plan, "task": task}
@@ -50,8 +72,10 @@ def test_monthly_report_draft_submit_export(as_user: Any) -> None:
     assert bad.status_code in (400, 422) and "unknown" in bad.text
     assert planner.get("/api/reports/monthly/2023/6").json()["status"] == "未填报"
 
-    saved = planner.post("/api/reports/monthly/2023/6", {"meetings": "6月5日召开股室会议部署双随机工作",
-                                                         "documents": "宁应急〔2023〕2号", "trainings": ""})
+    saved = planner.post(
+        "/api/reports/monthly/2023/6",
+        {"meetings": "6月5日召开股室会议部署双随机工作", "documents": "宁应急〔2023〕2号", "trainings": ""},
+    )
     assert saved.status_code == 200, saved.text
     assert saved.json()["status"] == "草稿" and saved.json()["fields"]["meetings"].startswith("6月5日")
     missing = planner.post("/api/reports/monthly/2023/6/submit")
@@ -71,8 +95,10 @@ def test_monthly_report_draft_submit_export(as_user: Any) -> None:
     rows = [list(r) for r in load_workbook(io.BytesIO(exported.content)).active.iter_rows(values_only=True)]
     assert rows[0][0] == "宁晋县应急管理局“双随机、一公开”监管工作月报表"
     assert rows[1][0] == "单位名称（盖章）：宁晋县应急管理局"
-    assert rows[2][0] == f"填表时间：{dt.date.fromisoformat(s['filled_on']).year}年" \
+    assert (
+        rows[2][0] == f"填表时间：{dt.date.fromisoformat(s['filled_on']).year}年"
         f"{dt.date.fromisoformat(s['filled_on']).month}月{dt.date.fromisoformat(s['filled_on']).day}日"
+    )
     assert rows[3][0] == "一、“双随机、一公开”监管工作安排部署情况"
     assert rows[4][:3] == [1, "本月召开会议部署双随机工作", "6月5日召开股室会议部署双随机工作"]
     assert rows[5][:3] == [2, "本月有关双随机工作文件", "宁应急〔2023〕2号"]
@@ -83,8 +109,11 @@ def test_monthly_report_draft_submit_export(as_user: Any) -> None:
     assert any(r[5] and created["plan"]["number"] in r[5] for r in rows[10:])
     caption = next(i for i, r in enumerate(rows) if r[0] == "本月本级参与跨部门联合抽查情况")
     assert rows[caption + 1] == JOINT_HEADER
-    assert rows[-1][0].startswith("联系人：李明") and "联系电话：0319-5812345" in rows[-1][0] \
+    assert (
+        rows[-1][0].startswith("联系人：李明")
+        and "联系电话：0319-5812345" in rows[-1][0]
         and "手机：13800000000" in rows[-1][0]
+    )
 
     # Another department never sees it: by id → 404; its own report of the month is its own.
     report_id = s["id"]
@@ -95,7 +124,11 @@ def test_monthly_report_draft_submit_export(as_user: Any) -> None:
     assert as_user("county-overseer").get(f"/api/reports/monthly/by-id/{report_id}").status_code == 403
     # The overseer reads it, as submitted, through the dashboard's drill-down; another department still cannot.
     seen = as_user("county-overseer").get(f"/api/oversight/reports/{report_id}")
-    assert seen.status_code == 200 and seen.json()["status"] == "已提交" and seen.json()["department"] == "宁晋县应急管理局"
+    assert (
+        seen.status_code == 200
+        and seen.json()["status"] == "已提交"
+        and seen.json()["department"] == "宁晋县应急管理局"
+    )
     assert seen.json()["own"] == s["own"] and seen.json()["fields"]["contact_person"] == "李明"
     assert as_user("xf-admin").get(f"/api/oversight/reports/{report_id}").status_code == 404
     county = as_user("county-overseer").get("/api/oversight/dashboard", params={"year": 2023}).json()
@@ -110,10 +143,12 @@ def test_post_implementation_report(as_user: Any, db_urls: dict[str, str]) -> No
     assert empty.status_code == 409 and empty.json()["error"]["field"] == "task_id"
     url = f"/api/tasks/{task['task_id']}/results/{task['uscc']}"
     points = inspector.get(url).json()["points"]
-    draft = complete_draft(points, categories=["发现问题已责令改正"],
-                           hazards=[{"description": "储罐区未设置防火堤", "severity": "重大隐患",
-                                     "rectify_by": "2023-07-15"}],
-                           follow_ups=[{"action": "责令改正并跟踪"}])
+    draft = complete_draft(
+        points,
+        categories=["发现问题已责令改正"],
+        hazards=[{"description": "储罐区未设置防火堤", "severity": "重大隐患", "rectify_by": "2023-07-15"}],
+        follow_ups=[{"action": "责令改正并跟踪"}],
+    )
     assert inspector.post(url, draft).status_code == 200
     report = planner.get(f"/api/reports/tasks/{task['task_id']}").json()
     assert report["checked"] == 1 and report["hazards"] == 1 and report["status"] == "未报送"
@@ -128,20 +163,33 @@ def test_post_implementation_report(as_user: Any, db_urls: dict[str, str]) -> No
     assert sent.status_code == 200, sent.text
     assert sent.json()["status"] == "已报送" and sent.json()["recipient"] == "执法监督股"
     assert planner.post(f"/api/reports/tasks/{task['task_id']}/submit").status_code == 409
-    notes = admin_fetch(db_urls, "SELECT title FROM notifications WHERE dedupe_key = $1",
-                        f"task-report:{task['task_id']}")
+    notes = admin_fetch(
+        db_urls, "SELECT title FROM notifications WHERE dedupe_key = $1", f"task-report:{task['task_id']}"
+    )
     assert len(notes) == 1 and "已报送执法监督股" in notes[0]["title"]
     xlsx = planner.get(f"/api/reports/tasks/{task['task_id']}/xlsx")
     rows = [list(r) for r in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True)]
-    assert rows[3] == ["序号", "检查对象名称", "统一社会信用代码", "检查日期", "检查结果", "发现的问题", "依法处理情况", "状态"]
+    assert rows[3] == [
+        "序号",
+        "检查对象名称",
+        "统一社会信用代码",
+        "检查日期",
+        "检查结果",
+        "发现的问题",
+        "依法处理情况",
+        "状态",
+    ]
     assert rows[4][1] == task["name"] and "储罐区未设置防火堤" in rows[4][5]
 
 
 def test_overseer_writes_nothing(as_user: Any) -> None:
     overseer = as_user("county-overseer")
     some_task = "00000000-0000-4000-8000-000000000001"
-    for path in ("/api/reports/monthly/2023/6", "/api/reports/monthly/2023/6/submit",
-                 f"/api/reports/tasks/{some_task}/submit"):
+    for path in (
+        "/api/reports/monthly/2023/6",
+        "/api/reports/monthly/2023/6/submit",
+        f"/api/reports/tasks/{some_task}/submit",
+    ):
         response = overseer.post(path, {"meetings": "x", **CONTACT} if "monthly" in path else {})
         assert response.status_code == 403, (path, response.text)
     # It reads the county dashboard; a department user only its own department.

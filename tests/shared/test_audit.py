@@ -42,7 +42,9 @@ async def test_runtime_role_cannot_rewrite_history(runtime: Runtime, db_urls: di
 
 async def test_tampering_by_the_owner_is_detected(runtime: Runtime, db_urls: dict[str, str]) -> None:
     # A department of its own: the broken chain must not stay in a department other tests (or a rerun) verify.
-    dept = await ensure_department(db_urls["admin"], f"130528-a{uuid.uuid4().hex[:8]}", "130528", "审计测试部门", "审计测试")
+    dept = await ensure_department(
+        db_urls["admin"], f"130528-a{uuid.uuid4().hex[:8]}", "130528", "审计测试部门", "审计测试"
+    )
     async with runtime.unit_of_work(department_scope(dept)) as session:
         event = await audit.record(session, dept, ACTOR, "draw.run", "task", "t-9", {"selected": 5})
     owner = await asyncpg.connect(asyncpg_dsn(db_urls["admin"]))
@@ -54,7 +56,8 @@ async def test_tampering_by_the_owner_is_detected(runtime: Runtime, db_urls: dic
             await owner.execute("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change")
             await owner.execute(
                 "UPDATE audit_events SET data = '{\"selected\": 6}' WHERE tenant_id = $1 AND seq = $2",
-                dept, event.seq,
+                dept,
+                event.seq,
             )
             await owner.execute("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_change")
     finally:

@@ -12,7 +12,9 @@ from shared.cli import build_parser
 from shared.settings import load_settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-KNOWN = set(re.findall(r'_(?:get|require)\(env, "([A-Z_]+)"', (DEPLOY.parent / "shared/settings.py").read_text()))
+KNOWN = set(
+    re.findall(r'_(?:get|require)\(env, "([A-Z_]+)"', (DEPLOY.parent / "shared/settings.py").read_text())
+)
 
 
 def _fill(value: str) -> str:
@@ -54,8 +56,13 @@ def test_compose_environment_is_known_and_loads_in_production() -> None:
 def test_kubernetes_manifests() -> None:
     docs = _k8s()
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
-    assert {("Deployment", "spotcheck-api"), ("Deployment", "spotcheck-worker"), ("Job", "spotcheck-migrate"),
-            ("ConfigMap", "spotcheck-config"), ("Service", "spotcheck-api")} <= kinds
+    assert {
+        ("Deployment", "spotcheck-api"),
+        ("Deployment", "spotcheck-worker"),
+        ("Job", "spotcheck-migrate"),
+        ("ConfigMap", "spotcheck-config"),
+        ("Service", "spotcheck-api"),
+    } <= kinds
     for doc in docs:
         if doc["kind"] in ("Deployment", "Job"):
             for container in doc["spec"]["template"]["spec"]["containers"]:

@@ -48,13 +48,17 @@ async def _set_outbox(runtime: Runtime, job_id: uuid.UUID, assignments: str, **p
     """Move an outbox row's clock (or counters) as if time had passed; XF's scope, committed."""
     async with runtime.db.sessionmaker() as session, session.begin():
         await session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(XF)})
-        await session.execute(text(f"UPDATE job_outbox SET {assignments} WHERE id = :id"), {"id": job_id, **params})
+        await session.execute(
+            text(f"UPDATE job_outbox SET {assignments} WHERE id = :id"), {"id": job_id, **params}
+        )
 
 
 async def _notifications(runtime: Runtime, key: str) -> int:
     async with runtime.unit_of_work(department_scope(XF, read_only=True)) as session:
         return (
-            await session.execute(text("SELECT count(*) FROM notifications WHERE dedupe_key = :k"), {"k": key})
+            await session.execute(
+                text("SELECT count(*) FROM notifications WHERE dedupe_key = :k"), {"k": key}
+            )
         ).scalar_one()
 
 
@@ -71,7 +75,10 @@ async def test_committed_job_runs_once(runtime: Runtime) -> None:
     assert await _notifications(runtime, key) == 1
     # A second delivery of the same job (retry, duplicate) finds it completed and does nothing.
     result = await spotcheck_run_job(
-        {"runtime": runtime}, str(job_id), str(XF), "shared.notify",
+        {"runtime": runtime},
+        str(job_id),
+        str(XF),
+        "shared.notify",
         {"kind": "test", "title": "提醒", "dedupe_key": key + "-again"},
     )
     assert result.startswith("skipped")
@@ -92,7 +99,9 @@ async def test_job_in_rolled_back_transaction_never_runs(runtime: Runtime) -> No
     assert await _notifications(runtime, key) == 0
     async with runtime.unit_of_work(department_scope(XF, read_only=True)) as session:
         pending = (
-            await session.execute(text("SELECT count(*) FROM job_outbox WHERE kwargs->>'dedupe_key' = :k"), {"k": key})
+            await session.execute(
+                text("SELECT count(*) FROM job_outbox WHERE kwargs->>'dedupe_key' = :k"), {"k": key}
+            )
         ).scalar_one()
     assert pending == 0
 
@@ -130,15 +139,20 @@ async def _give_up(session: AsyncSession, tenant_id: uuid.UUID, *, key: str) -> 
 
 @jobs.tenant_job(FAILS, give_up=_give_up)
 async def _always_fails(session: AsyncSession, tenant_id: uuid.UUID, *, key: str) -> None:
-    await notifications.create(session, tenant_id, "test", "不应留下", dedupe_key=key)  # rolled back with the error
+    await notifications.create(
+        session, tenant_id, "test", "不应留下", dedupe_key=key
+    )  # rolled back with the error
     raise RuntimeError(f"坏数据 {key}")
 
 
 async def _outbox(runtime: Runtime, job_id: uuid.UUID) -> Any:
     async with runtime.unit_of_work(department_scope(XF, read_only=True)) as session:
-        return (await session.execute(
-            text("SELECT attempts, failed_at, last_error, enqueued_at FROM job_outbox WHERE id = :id"), {"id": job_id}
-        )).one()
+        return (
+            await session.execute(
+                text("SELECT attempts, failed_at, last_error, enqueued_at FROM job_outbox WHERE id = :id"),
+                {"id": job_id},
+            )
+        ).one()
 
 
 async def _defer_failing(runtime: Runtime, key: str) -> uuid.UUID:
@@ -168,7 +182,9 @@ async def test_a_job_that_keeps_failing_ends_failed_and_is_never_resent(runtime:
     assert await _notifications(runtime, f"{key}-gave-up") == 1
     assert await _notifications(runtime, key) == 0
     # A late duplicate delivery does nothing, and the sweeper does not send it again, however old it is.
-    assert (await spotcheck_run_job(ctx, str(job_id), str(XF), FAILS, {"key": key})).startswith("skipped: failed")
+    assert (await spotcheck_run_job(ctx, str(job_id), str(XF), FAILS, {"key": key})).startswith(
+        "skipped: failed"
+    )
     await _set_outbox(runtime, job_id, "created_at = now() - interval '1 day', enqueued_at = NULL")
     await sweep_outbox(ctx)
     row = await _outbox(runtime, job_id)
@@ -182,16 +198,27 @@ async def test_a_job_resent_again_and_again_ends_failed(runtime: Runtime) -> Non
     key = f"lost-{uuid.uuid4()}"
     job_id = await _defer_failing(runtime, key)
     limit, lost = runtime.settings.jobs.max_attempts, runtime.settings.jobs.timeout_seconds + 120
-    await _set_outbox(runtime, job_id, "created_at = now() - make_interval(secs => :s), "
-                      "enqueued_at = now() - make_interval(secs => :s), attempts = :a", s=lost, a=limit - 2)
+    await _set_outbox(
+        runtime,
+        job_id,
+        "created_at = now() - make_interval(secs => :s), "
+        "enqueued_at = now() - make_interval(secs => :s), attempts = :a",
+        s=lost,
+        a=limit - 2,
+    )
     ctx: dict[str, Any] = {"runtime": runtime}
     await sweep_outbox(ctx)  # sent long ago, never started: re-sent, not counted
     row = await _outbox(runtime, job_id)
     assert row.attempts == limit - 2 and row.failed_at is None
 
     async def started_and_vanished() -> None:
-        await _set_outbox(runtime, job_id, "enqueued_at = now() - make_interval(secs => :s), "
-                          "started_at = now() - make_interval(secs => :s) + interval '1 second'", s=lost)
+        await _set_outbox(
+            runtime,
+            job_id,
+            "enqueued_at = now() - make_interval(secs => :s), "
+            "started_at = now() - make_interval(secs => :s) + interval '1 second'",
+            s=lost,
+        )
 
     await started_and_vanished()
     await sweep_outbox(ctx)  # started after it was sent, never finished: counted
@@ -206,8 +233,14 @@ async def test_a_job_resent_again_and_again_ends_failed(runtime: Runtime) -> Non
 
 def _cli(base_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SPOTCHECK_")}, **base_env}
-    return subprocess.run([sys.executable, "-m", "shared.cli", "jobs", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "shared.cli", "jobs", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 async def test_operators_list_and_retry_failed_jobs(runtime: Runtime, base_env: dict[str, str]) -> None:

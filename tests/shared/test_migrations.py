@@ -24,7 +24,14 @@ def test_up_down_up(postgres: PostgresHandle) -> None:
 
     in_thread(migrate.upgrade, admin, runtime)
     first = run(_tables, admin)
-    assert {"departments", "sections", "registry_objects", "inspectors", "audit_events", "job_outbox"} <= first
+    assert {
+        "departments",
+        "sections",
+        "registry_objects",
+        "inspectors",
+        "audit_events",
+        "job_outbox",
+    } <= first
 
     in_thread(migrate.downgrade, admin, "base")
     assert run(_tables, admin) == {"alembic_version"}

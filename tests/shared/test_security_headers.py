@@ -26,7 +26,9 @@ def test_headers_on_pages_api_and_errors(app_server: AppServer) -> None:
 
 
 def test_hsts_in_production(settings: Settings) -> None:
-    production = msgspec.structs.replace(settings, app=msgspec.structs.replace(settings.app, mode="production"))
+    production = msgspec.structs.replace(
+        settings, app=msgspec.structs.replace(settings.app, mode="production")
+    )
     sent: list[dict[str, Any]] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -42,9 +44,12 @@ def test_hsts_in_production(settings: Settings) -> None:
 
 def test_oversized_request_is_refused(app_server: AppServer, sso: SSO) -> None:
     body = b"x" * (65 * 1024 * 1024)
-    response = httpx.post(app_server.url + "/api/plans", content=body, timeout=60,
-                          headers={"Content-Type": "application/json",
-                                   "Authorization": f"Bearer {sso.token('yjj-planner')}"})
+    response = httpx.post(
+        app_server.url + "/api/plans",
+        content=body,
+        timeout=60,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {sso.token('yjj-planner')}"},
+    )
     assert response.status_code == 413
     assert response.json()["error"]["message"] == "请求内容过大"
 

@@ -34,7 +34,8 @@ async def app_conn(runtime: Runtime, db_urls: dict[str, str]) -> asyncpg.Connect
 async def _scope(conn: asyncpg.Connection, tenant: uuid.UUID | None, region: str | None = None) -> None:
     await conn.execute(
         "SELECT set_config('app.tenant_id', $1, true), set_config('app.overseer_region', $2, true)",
-        str(tenant) if tenant else "", region or "",
+        str(tenant) if tenant else "",
+        region or "",
     )
 
 
@@ -42,7 +43,12 @@ async def test_runtime_role_is_not_privileged(app_conn: asyncpg.Connection) -> N
     row = await app_conn.fetchrow(
         "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
     )
-    assert dict(row) == {"rolsuper": False, "rolbypassrls": False, "rolcreaterole": False, "rolcreatedb": False}
+    assert dict(row) == {
+        "rolsuper": False,
+        "rolbypassrls": False,
+        "rolcreaterole": False,
+        "rolcreatedb": False,
+    }
     owned = await app_conn.fetchval("SELECT count(*) FROM pg_tables WHERE tableowner = current_user")
     assert owned == 0
 
@@ -78,7 +84,9 @@ async def test_raw_writes_on_another_department_touch_nothing(
 ) -> None:
     admin = await asyncpg.connect(asyncpg_dsn(db_urls["admin"]))
     try:
-        xf_object = await admin.fetchrow("SELECT id, name FROM registry_objects WHERE tenant_id = $1 LIMIT 1", XF)
+        xf_object = await admin.fetchrow(
+            "SELECT id, name FROM registry_objects WHERE tenant_id = $1 LIMIT 1", XF
+        )
         xf_count = await admin.fetchval("SELECT count(*) FROM registry_objects WHERE tenant_id = $1", XF)
     finally:
         await admin.close()
@@ -86,11 +94,20 @@ async def test_raw_writes_on_another_department_touch_nothing(
 
     async with app_conn.transaction():
         await _scope(app_conn, YJJ)
-        assert await app_conn.fetchval("SELECT count(*) FROM registry_objects WHERE id = $1", xf_object["id"]) == 0
-        assert await app_conn.execute(
-            "UPDATE registry_objects SET name = 'hijacked' WHERE id = $1", xf_object["id"]
-        ) == "UPDATE 0"
-        assert await app_conn.execute("UPDATE registry_objects SET name = name WHERE tenant_id = $1", XF) == "UPDATE 0"
+        assert (
+            await app_conn.fetchval("SELECT count(*) FROM registry_objects WHERE id = $1", xf_object["id"])
+            == 0
+        )
+        assert (
+            await app_conn.execute(
+                "UPDATE registry_objects SET name = 'hijacked' WHERE id = $1", xf_object["id"]
+            )
+            == "UPDATE 0"
+        )
+        assert (
+            await app_conn.execute("UPDATE registry_objects SET name = name WHERE tenant_id = $1", XF)
+            == "UPDATE 0"
+        )
         assert await app_conn.execute("DELETE FROM registry_objects WHERE tenant_id = $1", XF) == "DELETE 0"
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         async with app_conn.transaction():
@@ -98,21 +115,25 @@ async def test_raw_writes_on_another_department_touch_nothing(
             await app_conn.execute(
                 "INSERT INTO registry_objects (id, tenant_id, uscc, name, industry) "
                 "VALUES ($1, $2, '91130528MA0000000X', 'planted', '危化')",
-                uuid.uuid4(), XF,
+                uuid.uuid4(),
+                XF,
             )
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         async with app_conn.transaction():
             await _scope(app_conn, YJJ)
             # Moving an own row into another department is refused by WITH CHECK.
             await app_conn.execute(
-                "UPDATE registry_objects SET tenant_id = $1 WHERE id = (SELECT id FROM registry_objects LIMIT 1)", XF
+                "UPDATE registry_objects SET tenant_id = $1 WHERE id = (SELECT id FROM registry_objects LIMIT 1)",
+                XF,
             )
 
     admin = await asyncpg.connect(asyncpg_dsn(db_urls["admin"]))
     try:
         after = await admin.fetchrow("SELECT name FROM registry_objects WHERE id = $1", xf_object["id"])
         assert after["name"] == xf_object["name"]
-        assert await admin.fetchval("SELECT count(*) FROM registry_objects WHERE tenant_id = $1", XF) == xf_count
+        assert (
+            await admin.fetchval("SELECT count(*) FROM registry_objects WHERE tenant_id = $1", XF) == xf_count
+        )
     finally:
         await admin.close()
 
@@ -127,7 +148,9 @@ async def test_child_rows_cannot_reference_another_departments_parent(app_conn: 
             await app_conn.execute(
                 "INSERT INTO inspector_conflicts (id, tenant_id, inspector_id, uscc, reason) "
                 "VALUES ($1, $2, $3, '91130528MA0000000X', 'x')",
-                uuid.uuid4(), YJJ, xf_inspector,
+                uuid.uuid4(),
+                YJJ,
+                xf_inspector,
             )
 
 

@@ -62,7 +62,9 @@ def deployment_env(local: dict[str, str], service: str = "api") -> dict[str, str
         elif "${" in value or any(host in value for host in ("//postgres", "//redis", "//keycloak")):
             if key == "SPOTCHECK_OIDC_INTERNAL_URL":
                 continue  # the test's SSO is reached at its public issuer
-            raise KeyError(f"{key} is set by deploy/compose.yaml ({value!r}) but the test has no value for it")
+            raise KeyError(
+                f"{key} is set by deploy/compose.yaml ({value!r}) but the test has no value for it"
+            )
         else:
             env[key] = value
     extra = set(local) - set(env)
@@ -74,8 +76,13 @@ def deployment_env(local: dict[str, str], service: str = "api") -> dict[str, str
 
 
 # Variables a test may set that the deployment leaves at their defaults.
-TEST_ONLY = {"SPOTCHECK_OIDC_DEV_PROVIDER", "SPOTCHECK_PUBLIC_SEARCH_PER_MINUTE", "SPOTCHECK_LARGE_DRAW_THRESHOLD",
-             "SPOTCHECK_READ_DATABASE_URL", "SPOTCHECK_LOGIN_PER_MINUTE"}
+TEST_ONLY = {
+    "SPOTCHECK_OIDC_DEV_PROVIDER",
+    "SPOTCHECK_PUBLIC_SEARCH_PER_MINUTE",
+    "SPOTCHECK_LARGE_DRAW_THRESHOLD",
+    "SPOTCHECK_READ_DATABASE_URL",
+    "SPOTCHECK_LOGIN_PER_MINUTE",
+}
 
 
 def _full_env(env: dict[str, str]) -> dict[str, str]:
@@ -86,8 +93,11 @@ def spawn_api(workdir: Path, env: dict[str, str], name: str) -> AppServer:
     """Start one API process with the compose ``api`` command (on a free loopback port, one uvicorn worker)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = with_option(with_option(with_option(compose_command("api"), "--host", "127.0.0.1"), "--port", str(port)),
-                       "--workers", "1")
+    args = with_option(
+        with_option(with_option(compose_command("api"), "--host", "127.0.0.1"), "--port", str(port)),
+        "--workers",
+        "1",
+    )
     full_env = {**_full_env(env), "SPOTCHECK_PUBLIC_URL": url}
     log = workdir / f"{name}.log"
     return AppServer(url, full_env, spawn(args, full_env, log), log)
@@ -122,7 +132,9 @@ def wait_worker(worker: Worker, timeout: float = 90) -> Worker:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.proc.poll() is not None:
-            raise RuntimeError(f"worker {worker.name} exited ({worker.proc.returncode}):\n{worker.log_text()[-4000:]}")
+            raise RuntimeError(
+                f"worker {worker.name} exited ({worker.proc.returncode}):\n{worker.log_text()[-4000:]}"
+            )
         if "Starting worker for" in worker.log_text():
             return worker
         time.sleep(0.2)

@@ -13,8 +13,13 @@ import pytest
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--shuffle-modules", type=int, default=None, metavar="SEED",
-                     help="run test modules in a random order fixed by SEED, within the plain/e2e/fuzz groups")
+    parser.addoption(
+        "--shuffle-modules",
+        type=int,
+        default=None,
+        metavar="SEED",
+        help="run test modules in a random order fixed by SEED, within the plain/e2e/fuzz groups",
+    )
 
 
 def group(item: pytest.Item) -> int:

@@ -38,7 +38,11 @@ def wait_http(url: str, proc: subprocess.Popen[bytes] | None, log: Path | None, 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "shared.cli", *args],
-        env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
         start_new_session=True,
     )
 
@@ -62,7 +66,9 @@ class SSO:
     # some of several simultaneous password logins of one user with "Invalid user credentials").
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def tokens(self, username: str, client_id: str = "spotcheck-cli", password: str = "demo") -> dict[str, Any]:
+    def tokens(
+        self, username: str, client_id: str = "spotcheck-cli", password: str = "demo"
+    ) -> dict[str, Any]:
         key = (username, client_id)
         with self._lock:
             cached = self._cache.get(key)
@@ -83,9 +89,19 @@ def start_dev_sso(workdir: Path) -> tuple[SSO, subprocess.Popen[bytes]]:
     public = f"http://127.0.0.1:{port}"
     log = workdir / "dev-sso.log"
     proc = spawn(
-        ["dev-sso", "--port", str(port), "--data-dir", str(workdir / "dev-sso"), "--realm-file", str(REALM_FILE),
-         "--public-url", public],
-        dict(os.environ), log,
+        [
+            "dev-sso",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(workdir / "dev-sso"),
+            "--realm-file",
+            str(REALM_FILE),
+            "--public-url",
+            public,
+        ],
+        dict(os.environ),
+        log,
     )
     issuer = f"{public}/realms/county-130528"
     wait_http(f"{issuer}/.well-known/openid-configuration", proc, log)
@@ -103,8 +119,11 @@ class AppServer:
 def start_app(workdir: Path, env: dict[str, str], *, workers: int = 1) -> AppServer:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    full_env = {**{k: v for k, v in os.environ.items() if not k.startswith("SPOTCHECK_")}, **env,
-                "SPOTCHECK_PUBLIC_URL": url}
+    full_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SPOTCHECK_")},
+        **env,
+        "SPOTCHECK_PUBLIC_URL": url,
+    }
     log = workdir / f"app-{port}.log"
     proc = spawn(["serve", "--port", str(port), "--workers", str(workers)], full_env, log)
     wait_http(f"{url}/health", proc, log)

@@ -32,16 +32,22 @@ def render(p: DevProvider, status: int = 200, **context: Any) -> Response[str]:
 
 def _issue_code(p: DevProvider, pending: PendingLogin, sid: str, user_id: str, auth_time: int) -> str:
     code = IssuedCode(
-        client_id=pending.client_id, redirect_uri=pending.redirect_uri, user_id=user_id, sid=sid,
-        nonce=pending.nonce, scope=pending.scope, code_challenge=pending.code_challenge,
+        client_id=pending.client_id,
+        redirect_uri=pending.redirect_uri,
+        user_id=user_id,
+        sid=sid,
+        nonce=pending.nonce,
+        scope=pending.scope,
+        code_challenge=pending.code_challenge,
         auth_time=auth_time,
     )
     return p.codes.add(code)
 
 
 def _code_redirect(p: DevProvider, pending: PendingLogin, code: str, sid: str) -> str:
-    return add_query(pending.redirect_uri,
-                     {"state": pending.state, "session_state": sid, "iss": p.issuer, "code": code})
+    return add_query(
+        pending.redirect_uri, {"state": pending.state, "session_state": sid, "iss": p.issuer, "code": code}
+    )
 
 
 def browser_logout(p: DevProvider, request: Request[Any, Any, Any], params: dict[str, str]) -> Response[Any]:
@@ -87,8 +93,12 @@ def build_browser_handlers(p: DevProvider) -> list[HTTPRouteHandler]:
         state = q.get("state")
 
         def fail(error: str, description: str) -> Response[Any]:
-            return redirect(add_query(redirect_uri, {"error": error, "error_description": description,
-                                                     "state": state, "iss": p.issuer}))
+            return redirect(
+                add_query(
+                    redirect_uri,
+                    {"error": error, "error_description": description, "state": state, "iss": p.issuer},
+                )
+            )
 
         if not client.standard_flow:
             return fail("unauthorized_client", "Client is not allowed to initiate browser login")
@@ -106,8 +116,13 @@ def build_browser_handlers(p: DevProvider) -> list[HTTPRouteHandler]:
 
         binding = request.cookies.get(BINDING_COOKIE) or secrets.token_urlsafe(24)
         pending = PendingLogin(
-            client_id=client.client_id, redirect_uri=redirect_uri, state=state, nonce=q.get("nonce"),
-            scope=effective_scope(q.get("scope"), client), code_challenge=challenge, browser_binding=binding,
+            client_id=client.client_id,
+            redirect_uri=redirect_uri,
+            state=state,
+            nonce=q.get("nonce"),
+            scope=effective_scope(q.get("scope"), client),
+            code_challenge=challenge,
+            browser_binding=binding,
         )
         prompt = q.get("prompt", "")
         session = p.sso_session(request)

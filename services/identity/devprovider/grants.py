@@ -74,8 +74,9 @@ def build_grant_handlers(p: DevProvider) -> list[HTTPRouteHandler]:
         if user is None or not user.enabled or p.ended.is_ended(sid):
             return oauth_error("invalid_grant", "Session not active")
         client = p.realm.clients[client_id]
-        return p.token_response(user, client, sid, str(claims.get("scope", "")), None,
-                                int(claims.get("auth_time", claims["iat"])))
+        return p.token_response(
+            user, client, sid, str(claims.get("scope", "")), None, int(claims.get("auth_time", claims["iat"]))
+        )
 
     def client_credentials(form: dict[str, str], client_id: str) -> Response[Any]:
         client = p.realm.clients[client_id]
@@ -128,8 +129,12 @@ def build_grant_handlers(p: DevProvider) -> list[HTTPRouteHandler]:
                 continue
             if claims.get("sid") and p.ended.is_ended(str(claims["sid"])):
                 break
-            extra = {"client_id": claims.get("azp"), "username": claims.get("preferred_username"),
-                     "token_type": claims.get("typ"), "active": True}
+            extra = {
+                "client_id": claims.get("azp"),
+                "username": claims.get("preferred_username"),
+                "token_type": claims.get("typ"),
+                "active": True,
+            }
             return Response({**claims, **extra}, headers=NO_STORE)
         return Response({"active": False}, headers=NO_STORE)
 

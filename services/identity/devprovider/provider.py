@@ -134,8 +134,15 @@ class DevProvider:
         return self._cookie(BINDING_COOKIE, value, LOGIN_FORM_SECONDS)
 
     def _cookie(self, key: str, value: str, max_age: int) -> Cookie:
-        return Cookie(key=key, value=value, max_age=max_age, path=self.base_path + "/",
-                      httponly=True, secure=self.secure_cookies, samesite="lax")
+        return Cookie(
+            key=key,
+            value=value,
+            max_age=max_age,
+            path=self.base_path + "/",
+            httponly=True,
+            secure=self.secure_cookies,
+            samesite="lax",
+        )
 
     def sso_session(self, request: Request[Any, Any, Any]) -> tuple[str, User, int] | None:
         """The browser's live SSO session as (sid, user, auth_time), if any."""
@@ -161,8 +168,9 @@ class DevProvider:
 
     # --- token responses ----------------------------------------------------------------
 
-    def token_response(self, user: User, client: Client, sid: str, scope: str,
-                       nonce: str | None, auth_time: int) -> Response[Any]:
+    def token_response(
+        self, user: User, client: Client, sid: str, scope: str, nonce: str | None, auth_time: int
+    ) -> Response[Any]:
         access = self.tokens.access_token(user, client, sid, scope)
         body: dict[str, Any] = {
             "access_token": access,

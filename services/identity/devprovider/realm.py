@@ -93,10 +93,20 @@ class Realm(msgspec.Struct, frozen=True):
 
     def bare_user(self, user_id: str, username: str) -> User:
         """A role-less stand-in, e.g. for a service account the realm file does not list."""
-        return User(id=user_id, username=username, first_name="", last_name="", email="",
-                    email_verified=False, enabled=False, password=None,
-                    realm_roles=(self.default_role, *sorted(_BUILTIN_ROLES)), client_roles={},
-                    groups=(), organizations=())
+        return User(
+            id=user_id,
+            username=username,
+            first_name="",
+            last_name="",
+            email="",
+            email_verified=False,
+            enabled=False,
+            password=None,
+            realm_roles=(self.default_role, *sorted(_BUILTIN_ROLES)),
+            client_roles={},
+            groups=(),
+            organizations=(),
+        )
 
     def service_account_id(self, client_id: str) -> str:
         found = self.service_account_ids.get(client_id)

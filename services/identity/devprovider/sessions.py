@@ -47,8 +47,9 @@ class IssuedCode(msgspec.Struct, frozen=True):
 class ExpiringStore(Generic[T]):
     """A bounded in-memory map whose entries expire; `pop` makes single use trivial."""
 
-    def __init__(self, ttl_seconds: int, max_entries: int = 10_000,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, ttl_seconds: int, max_entries: int = 10_000, clock: Callable[[], float] = time.time
+    ) -> None:
         self._ttl = ttl_seconds
         self._max = max_entries
         self._clock = clock

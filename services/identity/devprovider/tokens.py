@@ -34,8 +34,9 @@ class TokenError(Exception):
 
 
 class TokenService:
-    def __init__(self, realm: Realm, keys: RealmKeys, issuer: str,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, realm: Realm, keys: RealmKeys, issuer: str, clock: Callable[[], float] = time.time
+    ) -> None:
         self.realm = realm
         self.keys = keys
         self.issuer = issuer
@@ -71,8 +72,10 @@ class TokenService:
         aud = list(client.audiences)
         if client.resolve_audience:
             aud += [cid for cid in resource if cid != client.client_id]
-        claims: dict[str, Any] = {"realm_access": {"roles": list(user.realm_roles)},
-                                  "resource_access": {k: {"roles": v} for k, v in resource.items()}}
+        claims: dict[str, Any] = {
+            "realm_access": {"roles": list(user.realm_roles)},
+            "resource_access": {k: {"roles": v} for k, v in resource.items()},
+        }
         aud = list(dict.fromkeys(aud))
         if aud:
             # Keycloak writes a one-element aud as a bare string; consumers must accept both.
@@ -97,8 +100,9 @@ class TokenService:
         }
         return self._sign_rs256(claims)
 
-    def id_token(self, user: User, client: Client, sid: str, nonce: str | None,
-                 auth_time: int, access_token: str) -> str:
+    def id_token(
+        self, user: User, client: Client, sid: str, nonce: str | None, auth_time: int, access_token: str
+    ) -> str:
         now = self.now()
         digest = hashlib.sha256(access_token.encode()).digest()
         claims: dict[str, Any] = {
@@ -142,7 +146,9 @@ class TokenService:
     def service_account_token(self, client: Client, scope: str) -> str:
         now = self.now()
         sa_id = self.realm.service_account_id(client.client_id)
-        sa_user = self.realm.users.get(sa_id) or self.realm.bare_user(sa_id, f"service-account-{client.client_id}")
+        sa_user = self.realm.users.get(sa_id) or self.realm.bare_user(
+            sa_id, f"service-account-{client.client_id}"
+        )
         claims: dict[str, Any] = {
             "exp": now + ACCESS_TOKEN_SECONDS,
             "iat": now,

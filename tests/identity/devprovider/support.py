@@ -26,10 +26,16 @@ def _uid(n: int) -> str:
 
 def _user(name: str, n: int, first: str, last: str, roles: list[str], groups: list[str]) -> dict[str, Any]:
     return {
-        "id": _uid(n), "username": name, "firstName": first, "lastName": last,
-        "email": f"{name}@example.test", "emailVerified": True, "enabled": True,
+        "id": _uid(n),
+        "username": name,
+        "firstName": first,
+        "lastName": last,
+        "email": f"{name}@example.test",
+        "emailVerified": True,
+        "enabled": True,
         "credentials": [{"type": "password", "value": "demo", "temporary": False}],
-        "realmRoles": roles, "groups": groups,
+        "realmRoles": roles,
+        "groups": groups,
     }
 
 
@@ -47,50 +53,103 @@ def fixture_realm() -> dict[str, Any]:
         _user("xf-inspector", 203, "磊", "黄", ["inspector"], ["/130528-xfjy/fhjdk"]),
         _user("scjg-admin", 301, "敏", "周", ["dept-admin"], ["/130528-scjg/zfjck"]),
         _user("county-overseer", 401, "强", "孙", ["county-overseer"], []),
-        _user("multi-dept", 501, "静", "吴", ["planner", "inspector"],
-              ["/130528-yjj/whjcg", "/130528-xfjy/fhjdk"]),
-        {"id": _uid(901), "username": "service-account-spotcheck-provisioner", "enabled": True,
-         "serviceAccountClientId": "spotcheck-provisioner", "realmRoles": [],
-         "clientRoles": {"realm-management": ["manage-users", "view-users"]}},
+        _user(
+            "multi-dept",
+            501,
+            "静",
+            "吴",
+            ["planner", "inspector"],
+            ["/130528-yjj/whjcg", "/130528-xfjy/fhjdk"],
+        ),
+        {
+            "id": _uid(901),
+            "username": "service-account-spotcheck-provisioner",
+            "enabled": True,
+            "serviceAccountClientId": "spotcheck-provisioner",
+            "realmRoles": [],
+            "clientRoles": {"realm-management": ["manage-users", "view-users"]},
+        },
     ]
 
     def org(alias: str, name: str, members: list[str]) -> dict[str, Any]:
-        return {"alias": alias, "name": name, "enabled": True,
-                "members": [{"username": m, "membershipType": "UNMANAGED"} for m in members]}
+        return {
+            "alias": alias,
+            "name": name,
+            "enabled": True,
+            "members": [{"username": m, "membershipType": "UNMANAGED"} for m in members],
+        }
 
-    audience = [{"name": "audience spotcheck-api", "protocolMapper": "oidc-audience-mapper",
-                 "config": {"included.client.audience": "spotcheck-api", "access.token.claim": "true"}}]
+    audience = [
+        {
+            "name": "audience spotcheck-api",
+            "protocolMapper": "oidc-audience-mapper",
+            "config": {"included.client.audience": "spotcheck-api", "access.token.claim": "true"},
+        }
+    ]
     scopes = ["acr", "basic", "email", "organization:*", "profile", "roles", "web-origins"]
     return {
-        "realm": REALM, "displayName": "宁晋县", "enabled": True, "organizationsEnabled": True,
-        "roles": {"realm": [{"name": r} for r in
-                            ["dept-admin", "planner", "inspector", "reviewer", "county-overseer"]]},
+        "realm": REALM,
+        "displayName": "宁晋县",
+        "enabled": True,
+        "organizationsEnabled": True,
+        "roles": {
+            "realm": [
+                {"name": r} for r in ["dept-admin", "planner", "inspector", "reviewer", "county-overseer"]
+            ]
+        },
         "groups": [
-            {"name": "130528-yjj", "path": "/130528-yjj",
-             "subGroups": [{"name": g, "path": f"/130528-yjj/{g}"} for g in yjj]},
+            {
+                "name": "130528-yjj",
+                "path": "/130528-yjj",
+                "subGroups": [{"name": g, "path": f"/130528-yjj/{g}"} for g in yjj],
+            },
             {"name": "130528-xfjy", "subGroups": [{"name": "fhjdk"}]},
             {"name": "130528-scjg", "subGroups": [{"name": "zfjck"}]},
         ],
-        "clientScopes": [{"name": n, "attributes": {"include.in.token.scope": "false"}}
-                         for n in ("acr", "basic", "roles", "web-origins")],
+        "clientScopes": [
+            {"name": n, "attributes": {"include.in.token.scope": "false"}}
+            for n in ("acr", "basic", "roles", "web-origins")
+        ],
         "users": users,
         "clients": [
-            {"clientId": "spotcheck-web", "secret": "spotcheck-web-dev-secret", "publicClient": False,
-             "standardFlowEnabled": True, "directAccessGrantsEnabled": False,
-             "redirectUris": ["http://localhost:8000/*"],
-             "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": "+"},
-             "protocolMappers": audience, "defaultClientScopes": scopes},
-            {"clientId": "spotcheck-cli", "publicClient": True, "standardFlowEnabled": False,
-             "directAccessGrantsEnabled": True, "protocolMappers": audience, "defaultClientScopes": scopes},
+            {
+                "clientId": "spotcheck-web",
+                "secret": "spotcheck-web-dev-secret",
+                "publicClient": False,
+                "standardFlowEnabled": True,
+                "directAccessGrantsEnabled": False,
+                "redirectUris": ["http://localhost:8000/*"],
+                "attributes": {"pkce.code.challenge.method": "S256", "post.logout.redirect.uris": "+"},
+                "protocolMappers": audience,
+                "defaultClientScopes": scopes,
+            },
+            {
+                "clientId": "spotcheck-cli",
+                "publicClient": True,
+                "standardFlowEnabled": False,
+                "directAccessGrantsEnabled": True,
+                "protocolMappers": audience,
+                "defaultClientScopes": scopes,
+            },
             {"clientId": "spotcheck-api", "bearerOnly": True},
-            {"clientId": "spotcheck-provisioner", "secret": "spotcheck-provisioner-dev-secret",
-             "publicClient": False, "standardFlowEnabled": False, "serviceAccountsEnabled": True,
-             "defaultClientScopes": ["acr", "basic", "profile", "roles", "service_account"]},
+            {
+                "clientId": "spotcheck-provisioner",
+                "secret": "spotcheck-provisioner-dev-secret",
+                "publicClient": False,
+                "standardFlowEnabled": False,
+                "serviceAccountsEnabled": True,
+                "defaultClientScopes": ["acr", "basic", "profile", "roles", "service_account"],
+            },
         ],
         "organizations": [
-            org("130528-yjj", "宁晋县应急管理局",
-                ["yjj-admin", "yjj-planner", "yjj-reviewer", "yjj-insp-whjg", "yjj-insp-whjc", "multi-dept"]),
-            org("130528-xfjy", "宁晋县消防救援大队", ["xf-admin", "xf-planner", "xf-inspector", "multi-dept"]),
+            org(
+                "130528-yjj",
+                "宁晋县应急管理局",
+                ["yjj-admin", "yjj-planner", "yjj-reviewer", "yjj-insp-whjg", "yjj-insp-whjc", "multi-dept"],
+            ),
+            org(
+                "130528-xfjy", "宁晋县消防救援大队", ["xf-admin", "xf-planner", "xf-inspector", "multi-dept"]
+            ),
             org("130528-scjg", "宁晋县市场监督管理局", ["scjg-admin"]),
         ],
     }

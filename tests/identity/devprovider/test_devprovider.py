@@ -95,7 +95,8 @@ def test_discovery_uses_keycloak_paths(base_url: str) -> None:
     assert doc["code_challenge_methods_supported"] == ["S256"]
     assert doc["id_token_signing_alg_values_supported"] == ["RS256"]
     assert {"authorization_code", "password", "refresh_token", "client_credentials"} <= set(
-        doc["grant_types_supported"])
+        doc["grant_types_supported"]
+    )
     assert cli(base_url).public_key()  # realm info endpoint
 
 
@@ -161,16 +162,24 @@ def test_client_authentication_and_grant_permissions(base_url: str, realm: Realm
 
 def test_client_credentials_service_account(base_url: str, realm: Realm) -> None:
     secret = realm.clients["spotcheck-provisioner"].secret
-    kc = KeycloakOpenID(server_url=base_url, realm_name=REALM, client_id="spotcheck-provisioner",
-                        client_secret_key=secret)
+    kc = KeycloakOpenID(
+        server_url=base_url, realm_name=REALM, client_id="spotcheck-provisioner", client_secret_key=secret
+    )
     resp = kc.token(grant_type="client_credentials")
     assert "refresh_token" not in resp
     keys = jwk.JWKSet.from_json(json.dumps(kc.certs()))
-    c = kc.decode_token(resp["access_token"], key=keys,
-                        check_claims={"iss": f"{base_url}/realms/{REALM}", "exp": None, "typ": "Bearer"})
+    c = kc.decode_token(
+        resp["access_token"],
+        key=keys,
+        check_claims={"iss": f"{base_url}/realms/{REALM}", "exp": None, "typ": "Bearer"},
+    )
     assert c["preferred_username"] == "service-account-spotcheck-provisioner" and c["client_id"]
-    assert "realm-management" in c["aud"] and "manage-users" in c["resource_access"]["realm-management"]["roles"]
-    assert c["sub"] == realm.service_account_id("spotcheck-provisioner") and c["azp"] == "spotcheck-provisioner"
+    assert (
+        "realm-management" in c["aud"] and "manage-users" in c["resource_access"]["realm-management"]["roles"]
+    )
+    assert (
+        c["sub"] == realm.service_account_id("spotcheck-provisioner") and c["azp"] == "spotcheck-provisioner"
+    )
 
 
 def test_refresh_userinfo_introspect_and_logout(base_url: str) -> None:
@@ -190,8 +199,12 @@ def test_refresh_userinfo_introspect_and_logout(base_url: str) -> None:
         kc.refresh_token(second["access_token"])  # and an access token is not a refresh token
     assert err.value.response_code == 400
 
-    web = KeycloakOpenID(server_url=base_url, realm_name=REALM, client_id="spotcheck-web",
-                         client_secret_key="spotcheck-web-dev-secret")
+    web = KeycloakOpenID(
+        server_url=base_url,
+        realm_name=REALM,
+        client_id="spotcheck-web",
+        client_secret_key="spotcheck-web-dev-secret",
+    )
     active = web.introspect(second["access_token"])
     assert active["active"] is True and active["sub"] == MULTI_ID and active["client_id"] == "spotcheck-cli"
     assert web.introspect("garbage") == {"active": False}
@@ -203,8 +216,10 @@ def test_refresh_userinfo_introspect_and_logout(base_url: str) -> None:
         with pytest.raises(KeycloakError) as err:
             kc.refresh_token(refresh)
         assert err.value.response_code == 400
-    assert httpx.get(userinfo_url, headers={"Authorization": f"Bearer {second['access_token']}"}
-                     ).status_code == 401
+    assert (
+        httpx.get(userinfo_url, headers={"Authorization": f"Bearer {second['access_token']}"}).status_code
+        == 401
+    )
     assert web.introspect(second["access_token"]) == {"active": False}
 
 
@@ -237,12 +252,21 @@ def test_router_mounts_inside_a_host_app(realm_path: Path, tmp_path: Path) -> No
     from services.identity.devprovider import create_dev_provider_router
 
     host = "http://testserver.local"
-    app = Litestar(route_handlers=[create_dev_provider_router(realm_path, tmp_path, host)],
-                   csrf_config=CSRFConfig(secret="x" * 32))
+    app = Litestar(
+        route_handlers=[create_dev_provider_router(realm_path, tmp_path, host)],
+        csrf_config=CSRFConfig(secret="x" * 32),
+    )
     with TestClient(app, base_url=host) as client:
         doc = client.get(f"/realms/{REALM}/.well-known/openid-configuration").json()
         assert doc["issuer"] == f"{host}/realms/{REALM}"
-        resp = client.post(doc["token_endpoint"].removeprefix(host), data={
-            "grant_type": "password", "client_id": "spotcheck-cli", "username": "xf-admin", "password": "demo"})
+        resp = client.post(
+            doc["token_endpoint"].removeprefix(host),
+            data={
+                "grant_type": "password",
+                "client_id": "spotcheck-cli",
+                "username": "xf-admin",
+                "password": "demo",
+            },
+        )
         assert resp.status_code == 200, resp.text
         assert claims_of(resp.json()["access_token"])["organization"] == ["130528-xfjy"]

@@ -33,8 +33,9 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
 
 
 def web(base_url: str) -> KeycloakOpenID:
-    return KeycloakOpenID(server_url=base_url, realm_name=REALM, client_id="spotcheck-web",
-                          client_secret_key=SECRET)
+    return KeycloakOpenID(
+        server_url=base_url, realm_name=REALM, client_id="spotcheck-web", client_secret_key=SECRET
+    )
 
 
 def pkce() -> tuple[str, str]:
@@ -43,10 +44,17 @@ def pkce() -> tuple[str, str]:
     return verifier, challenge
 
 
-def start(browser: httpx.Client, base_url: str, callback: str, challenge: str | None,
-          **extra: str) -> httpx.Response:
-    url = web(base_url).auth_url(redirect_uri=callback, scope="openid", state="st-1", nonce="n-1",
-                                 code_challenge=challenge, code_challenge_method="S256" if challenge else None)
+def start(
+    browser: httpx.Client, base_url: str, callback: str, challenge: str | None, **extra: str
+) -> httpx.Response:
+    url = web(base_url).auth_url(
+        redirect_uri=callback,
+        scope="openid",
+        state="st-1",
+        nonce="n-1",
+        code_challenge=challenge,
+        code_challenge_method="S256" if challenge else None,
+    )
     return browser.get(url + "".join(f"&{k}={v}" for k, v in extra.items()))
 
 
@@ -56,12 +64,15 @@ def form_token(page: httpx.Response) -> str:
     return match.group(1)
 
 
-def login(browser: httpx.Client, base_url: str, callback: str, challenge: str,
-          username: str = "yjj-admin") -> dict[str, list[str]]:
+def login(
+    browser: httpx.Client, base_url: str, callback: str, challenge: str, username: str = "yjj-admin"
+) -> dict[str, list[str]]:
     page = start(browser, base_url, callback, challenge)
     assert page.status_code == 200 and "用户名" in page.text and "登录" in page.text
-    done = browser.post(page.url.copy_with(query=None),
-                        data={"auth_session": form_token(page), "username": username, "password": "demo"})
+    done = browser.post(
+        page.url.copy_with(query=None),
+        data={"auth_session": form_token(page), "username": username, "password": "demo"},
+    )
     assert done.status_code == 302, done.text
     location = done.headers["location"]
     assert location.startswith(callback)
@@ -73,15 +84,18 @@ def test_auth_code_pkce_flow(env: tuple[str, str]) -> None:
     verifier, challenge = pkce()
     with httpx.Client() as browser:
         page = start(browser, base_url, callback, challenge)
-        bad = browser.post(page.url.copy_with(query=None),
-                           data={"auth_session": form_token(page), "username": "yjj-admin", "password": "x"})
+        bad = browser.post(
+            page.url.copy_with(query=None),
+            data={"auth_session": form_token(page), "username": "yjj-admin", "password": "x"},
+        )
         assert bad.status_code == 200 and "用户名或密码错误" in bad.text
         params = login(browser, base_url, callback, challenge)
     assert params["state"] == ["st-1"] and params["iss"] == [f"{base_url}/realms/{REALM}"]
     code = params["code"][0]
     kc = web(base_url)
-    tokens = kc.token(grant_type="authorization_code", code=code, redirect_uri=callback,
-                      code_verifier=verifier)
+    tokens = kc.token(
+        grant_type="authorization_code", code=code, redirect_uri=callback, code_verifier=verifier
+    )
     claims = kc.decode_token(tokens["id_token"])
     assert claims["typ"] == "ID" and claims["nonce"] == "n-1" and claims["aud"] == "spotcheck-web"
     access = kc.decode_token(tokens["access_token"])
@@ -99,14 +113,17 @@ def test_wrong_verifier_and_wrong_client_secret_are_refused(env: tuple[str, str]
     with httpx.Client() as other_browser:  # a fresh browser, so no SSO cookie
         code2 = login(other_browser, base_url, callback, challenge, username="xf-admin")["code"][0]
     with pytest.raises(KeycloakError) as err:
-        web(base_url).token(grant_type="authorization_code", code=code, redirect_uri=callback,
-                            code_verifier=pkce()[0])
+        web(base_url).token(
+            grant_type="authorization_code", code=code, redirect_uri=callback, code_verifier=pkce()[0]
+        )
     assert err.value.response_code == 400 and b"PKCE" in err.value.response_body
-    stranger = KeycloakOpenID(server_url=base_url, realm_name=REALM, client_id="spotcheck-web",
-                              client_secret_key="guess")
+    stranger = KeycloakOpenID(
+        server_url=base_url, realm_name=REALM, client_id="spotcheck-web", client_secret_key="guess"
+    )
     with pytest.raises(KeycloakError) as err:
-        stranger.token(grant_type="authorization_code", code=code2, redirect_uri=callback,
-                       code_verifier=verifier)
+        stranger.token(
+            grant_type="authorization_code", code=code2, redirect_uri=callback, code_verifier=verifier
+        )
     assert err.value.response_code == 401
 
 
@@ -120,13 +137,16 @@ def test_bad_authorization_requests(env: tuple[str, str]) -> None:
         assert no_pkce.status_code == 302
         assert parse_qs(urlsplit(no_pkce.headers["location"]).query)["error"] == ["invalid_request"]
         auth = f"{base_url}/realms/{REALM}/protocol/openid-connect/auth"
-        blind = browser.post(auth, data={"auth_session": "forged", "username": "yjj-admin", "password": "demo"})
+        blind = browser.post(
+            auth, data={"auth_session": "forged", "username": "yjj-admin", "password": "demo"}
+        )
         assert blind.status_code == 400 and "location" not in blind.headers
     # A real form token replayed from another browser (no binding cookie) is refused too.
     with httpx.Client() as victim_browser, httpx.Client() as attacker:
         token = form_token(start(attacker, base_url, callback, challenge))
-        posted = victim_browser.post(auth, data={"auth_session": token, "username": "yjj-admin",
-                                                 "password": "demo"})
+        posted = victim_browser.post(
+            auth, data={"auth_session": token, "username": "yjj-admin", "password": "demo"}
+        )
         assert posted.status_code == 400
 
 
@@ -136,19 +156,29 @@ def test_sso_cookie_and_rp_initiated_logout(env: tuple[str, str]) -> None:
     kc = web(base_url)
     with httpx.Client() as browser:
         code = login(browser, base_url, callback, challenge, username="multi-dept")["code"][0]
-        tokens = kc.token(grant_type="authorization_code", code=code, redirect_uri=callback,
-                          code_verifier=verifier)
+        tokens = kc.token(
+            grant_type="authorization_code", code=code, redirect_uri=callback, code_verifier=verifier
+        )
         again = start(browser, base_url, callback, challenge)  # SSO: no form the second time
         assert again.status_code == 302 and "code=" in again.headers["location"]
 
         logout = f"{base_url}/realms/{REALM}/protocol/openid-connect/logout"
-        off = browser.get(logout, params={"id_token_hint": tokens["id_token"], "client_id": "spotcheck-web",
-                                          "post_logout_redirect_uri": callback, "state": "bye"})
+        off = browser.get(
+            logout,
+            params={
+                "id_token_hint": tokens["id_token"],
+                "client_id": "spotcheck-web",
+                "post_logout_redirect_uri": callback,
+                "state": "bye",
+            },
+        )
         assert off.status_code == 302 and off.headers["location"] == f"{callback}?state=bye"
         relogin = start(browser, base_url, callback, challenge)
         assert relogin.status_code == 200 and 'name="auth_session"' in relogin.text
-        refused = browser.get(logout, params={"id_token_hint": tokens["id_token"],
-                                              "post_logout_redirect_uri": "https://evil.example/"})
+        refused = browser.get(
+            logout,
+            params={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "https://evil.example/"},
+        )
         assert refused.status_code == 400 and "location" not in refused.headers
     with pytest.raises(KeycloakError):
         kc.refresh_token(tokens["refresh_token"])  # the browser session ended with it

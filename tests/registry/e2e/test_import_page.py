@@ -30,12 +30,27 @@ def test_admin_imports_objects_from_the_template(page: Page, app_server: AppServ
     assert headers[0] == "统一社会信用代码" and "分类标注" in headers
 
     # Fill it in as a user would in Excel: the second row has a wrong check character.
-    rows = [object_row(990001, industry="工贸", tags="一般单位", name="浏览器导入甲有限公司"),
-            object_row(990002, industry="工贸", tags="一般单位", name="浏览器导入乙有限公司")]
+    rows = [
+        object_row(990001, industry="工贸", tags="一般单位", name="浏览器导入甲有限公司"),
+        object_row(990002, industry="工贸", tags="一般单位", name="浏览器导入乙有限公司"),
+    ]
     good_code = rows[1]["uscc"]
     rows[1]["uscc"] = good_code[:-1] + ("0" if good_code[-1] != "0" else "1")
-    keys = ["uscc", "name", "address", "region_code", "industry", "object_type", "tags", "hazard_level", "direct",
-            "risk_class", "status", "licence_no", "licence_expiry"]
+    keys = [
+        "uscc",
+        "name",
+        "address",
+        "region_code",
+        "industry",
+        "object_type",
+        "tags",
+        "hazard_level",
+        "direct",
+        "risk_class",
+        "status",
+        "licence_no",
+        "licence_expiry",
+    ]
     for r, row in enumerate(rows, start=2):
         for c, key in enumerate(keys, start=1):
             sheet.cell(row=r, column=c, value=row[key])
@@ -73,7 +88,10 @@ def test_admin_imports_objects_from_the_template(page: Page, app_server: AppServ
         page.click("#export-xlsx")
     exported = load_workbook(io.BytesIO(Path(export_info.value.path()).read_bytes())).active
     assert [c.value for c in exported[1]] == headers
-    assert {exported.cell(row=r, column=1).value for r in range(2, exported.max_row + 1)} >= {uscc(990001), good_code}
+    assert {exported.cell(row=r, column=1).value for r in range(2, exported.max_row + 1)} >= {
+        uscc(990001),
+        good_code,
+    }
 
 
 def test_planner_sees_registry_read_only(page: Page, app_server: AppServer) -> None:
