@@ -24,6 +24,7 @@ from services.disclosure import public as disclosure_public
 from services.disclosure import routes as disclosure_routes
 from services.federation import pages as federation_pages
 from services.federation import routes as federation_routes
+from services.identity import pages as identity_pages
 from services.identity import routes as identity_routes
 from services.identity import web as identity_web
 from services.identity.auth import AuthMiddleware
@@ -47,7 +48,6 @@ from shared.migrate import check_runtime_role
 from shared.runtime import Runtime
 from shared.security import security_headers
 from shared.settings import Settings, get_settings
-from shared.web import pages
 from shared.worker import load_job_modules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             reporting_routes.oversight_router,
             reporting_pages.router,
             reporting_pages.oversight_router,
-            pages.router,
+            identity_pages.router,
             create_static_files_router(path="/static", directories=[ROOT / "shared" / "web" / "static"]),
         ],
         lifespan=[lifespan],

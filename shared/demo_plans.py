@@ -16,11 +16,11 @@ import structlog
 from sqlalchemy import text
 
 from services.identity.departments import department_of
-from services.identity.principal import Principal
 from services.identity.provisioning import department_id
 from services.planning import service
 from services.planning.schemas import AnnounceRequest, DrawRequest, PlanCreate, TaskCreate
 from services.planning.teams import AdjustRequest, MatchRequest, adjust_team, match_task
+from shared.context import Ctx, Principal
 from shared.runtime import Runtime
 from shared.tenancy import department_scope
 
@@ -81,7 +81,7 @@ async def load(runtime: Runtime) -> bool:
     async with runtime.unit_of_work(department_scope(tenant)) as session:
         if (await session.execute(text("SELECT count(*) FROM plans"))).scalar_one():
             return False
-        ctx = service.Ctx(session, PLANNER, await department_of(session, tenant))
+        ctx = Ctx(session, PLANNER, await department_of(session, tenant))
         tasks = []
         for joint, task in PLANS:
             plan = await service.create_plan(

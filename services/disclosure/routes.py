@@ -11,9 +11,8 @@ from litestar.di import Provide
 from litestar.response import Template
 
 from services.disclosure import deadlines, service
-from services.identity.auth import provide_db_session, requires_department, requires_login
-from services.planning.deps import provide_ctx
-from services.planning.service import Ctx
+from shared.context import Ctx
+from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
 from shared.web.pages import page_context
 
 

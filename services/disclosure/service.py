@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disclosure import deadlines, export
 from services.disclosure import repository as repo
-from services.planning.service import Ctx
 from shared import notifications, workdays
+from shared.context import Ctx
 from shared.errors import InvalidInput
 
 REMIND_WITHIN = 3  # working days before the deadline

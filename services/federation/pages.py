@@ -13,11 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.federation import repository as frepo
 from services.federation import results, service, visits
-from services.identity.auth import current_principal, provide_db_session, requires_login, requires_roles
-from services.planning.deps import WRITERS, provide_ctx
-from services.planning.service import Ctx
+from shared.context import WRITERS, Ctx
 from shared.errors import DomainError
 from shared.web.forms import clean, to_struct
+from shared.web.guards import (
+    current_principal,
+    provide_ctx,
+    provide_db_session,
+    requires_login,
+    requires_roles,
+)
 from shared.web.pages import page_context
 
 

@@ -19,8 +19,8 @@ from services.disclosure import repository as public_repo
 from services.disclosure.search import name_grams, normalise
 from services.federation import repository as frepo
 from services.inspection import repository as irepo
-from services.planning.service import Ctx
 from shared import audit, notifications
+from shared.context import Ctx
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.tenancy import acting_for
 

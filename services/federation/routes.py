@@ -10,15 +10,15 @@ from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.federation import results, service, visits
-from services.identity.auth import (
+from shared.context import WRITERS, Ctx
+from shared.web.guards import (
     current_principal,
+    provide_ctx,
     provide_db_session,
     requires_department,
     requires_login,
     requires_roles,
 )
-from services.planning.deps import WRITERS, provide_ctx
-from services.planning.service import Ctx
 
 write = [requires_department, requires_roles(*WRITERS)]
 dept = [requires_department]

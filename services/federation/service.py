@@ -20,8 +20,9 @@ from services.planning import repository as prepo
 from services.planning import teams as pteams
 from services.planning import teams_repository as trepo
 from services.planning.schemas import PlanOut
-from services.planning.service import Ctx, _plan_or_404, _task_or_404, plan_detail, plan_name, plan_number
+from services.planning.service import _plan_or_404, _task_or_404, plan_detail, plan_name, plan_number
 from shared import audit, notifications
+from shared.context import Ctx
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.tenancy import acting_for
 from shared.workdays import add_workdays

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.federation import repository as frepo
 from services.federation.results import _json, _plain
-from services.planning.service import Ctx
 from shared import audit, notifications
+from shared.context import Ctx
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.tenancy import acting_for
 

@@ -5,19 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 
-import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-
-class Department(msgspec.Struct, frozen=True):
-    id: uuid.UUID
-    code: str
-    region_code: str
-    name: str
-    short_name: str
-    active: bool
-
+from shared.context import Department
 
 _COLUMNS = "id, code, region_code, name, short_name, active"
 

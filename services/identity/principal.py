@@ -1,4 +1,4 @@
-"""The authenticated person, built from a verified access token only."""
+"""The authenticated person (``shared.context.Principal``), built from a verified access token only."""
 
 from __future__ import annotations
 
@@ -6,45 +6,9 @@ import re
 import uuid
 from typing import Any
 
-import msgspec
+from shared.context import ROLES, Principal
 
-ROLES = ("dept-admin", "planner", "inspector", "reviewer", "county-overseer")
-ROLE_LABELS = {
-    "dept-admin": "部门管理员",
-    "planner": "计划制定",
-    "inspector": "执法检查",
-    "reviewer": "审核",
-    "county-overseer": "县级监督",
-}
-WRITE_ROLES = frozenset({"dept-admin", "planner", "inspector", "reviewer"})
 _REALM = re.compile(r"/realms/county-(\d{6})$")
-
-
-class Principal(msgspec.Struct, frozen=True):
-    user_id: uuid.UUID
-    username: str
-    name: str
-    region_code: str
-    departments: tuple[str, ...]  # department codes = Keycloak organization aliases
-    groups: tuple[str, ...]  # full group paths, "/<department code>/<section code>"
-    roles: frozenset[str]
-    active_department: str | None = None
-
-    @property
-    def is_overseer(self) -> bool:
-        return "county-overseer" in self.roles
-
-    def has_any_role(self, *roles: str) -> bool:
-        return any(r in self.roles for r in roles)
-
-    def sections_in(self, department_code: str) -> tuple[str, ...]:
-        prefix = f"/{department_code}/"
-        return tuple(
-            g[len(prefix) :] for g in self.groups if g.startswith(prefix) and "/" not in g[len(prefix) :]
-        )
-
-    def with_active(self, department_code: str | None) -> Principal:
-        return msgspec.structs.replace(self, active_department=department_code)
 
 
 def region_from_issuer(issuer: str) -> str:

@@ -11,8 +11,8 @@ from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity import repository
-from services.identity.auth import current_principal, provide_db_session, requires_login
-from services.identity.principal import ROLE_LABELS
+from shared.context import ROLE_LABELS
+from shared.web.guards import current_principal, provide_db_session, requires_login
 
 
 class DepartmentOut(msgspec.Struct):

@@ -11,12 +11,13 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 from litestar.response import Redirect
 
-from services.identity.auth import BINDING_COOKIE, SESSION_BINDING, SESSION_PRINCIPAL, current_principal
+from services.identity.auth import BINDING_COOKIE, SESSION_BINDING, SESSION_PRINCIPAL
 from services.identity.oidc import OIDCClient, pkce_pair
 from services.identity.principal import principal_from_claims
 from services.identity.tokens import TokenVerifier
 from shared.errors import Forbidden, InvalidInput, Unauthenticated
 from shared.ratelimit import enforce
+from shared.web.guards import current_principal
 
 LOGIN_STATE = "oidc_login"
 

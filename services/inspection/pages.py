@@ -11,15 +11,14 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.auth import provide_db_session, requires_login
 from services.inspection import service
 from services.inspection.routes import attachment_response
 from services.inspection.schemas import ACTIONS, CATEGORIES, ResultDraft, ReturnRequest
 from services.planning import teams
-from services.planning.deps import provide_ctx
-from services.planning.service import Ctx
+from shared.context import Ctx
 from shared.errors import DomainError, InvalidInput
 from shared.web.forms import to_struct
+from shared.web.guards import provide_ctx, provide_db_session, requires_login
 from shared.web.pages import page_context
 
 

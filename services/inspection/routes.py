@@ -10,12 +10,11 @@ from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 
-from services.identity.auth import provide_db_session, requires_department, requires_login
 from services.inspection import service
 from services.inspection.schemas import CloseRequest, RecheckRequest, ResultDraft, ReturnRequest
-from services.planning.deps import provide_ctx
-from services.planning.service import Ctx
+from shared.context import Ctx
 from shared.errors import InvalidInput
+from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
 
 UPLOAD_LIMIT = service.max_attachment_bytes() + 1024 * 1024  # our own check answers first, in Chinese
 

@@ -26,8 +26,8 @@ from services.inspection.schemas import (
     ReturnRequest,
 )
 from services.planning import service as planning
-from services.planning.service import Ctx
 from shared import audit, notifications, workdays
+from shared.context import Ctx
 from shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 REVIEWERS = ("reviewer", "dept-admin")

@@ -9,17 +9,17 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.departments import department_of
-from services.identity.principal import Principal
 from services.planning import repository as repo
 from services.planning import service
 from services.planning.schemas import AnnounceRequest, DrawRequest
 from shared import notifications
+from shared.context import Ctx, Principal
 from shared.errors import DomainError
 from shared.jobs import tenant_job
 
 
-async def _ctx(session: AsyncSession, tenant_id: uuid.UUID, actor: dict[str, Any]) -> service.Ctx:
-    return service.Ctx(session, msgspec.convert(actor, Principal), await department_of(session, tenant_id))
+async def _ctx(session: AsyncSession, tenant_id: uuid.UUID, actor: dict[str, Any]) -> Ctx:
+    return Ctx(session, msgspec.convert(actor, Principal), await department_of(session, tenant_id))
 
 
 async def _run(

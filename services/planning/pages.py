@@ -11,15 +11,14 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.auth import provide_db_session, requires_login
 from services.planning import repository as repo
 from services.planning import service, teams
 from services.planning import teams_repository as trepo
-from services.planning.deps import WRITERS, provide_ctx
 from services.planning.schemas import AnnounceRequest, DrawRequest, PlanCreate, TaskCreate, VoidRequest
-from services.planning.service import Ctx
+from shared.context import WRITERS, Ctx
 from shared.errors import DomainError, NotFound
 from shared.web.forms import clean, to_struct
+from shared.web.guards import provide_ctx, provide_db_session, requires_login
 from shared.web.pages import page_context
 
 

@@ -8,9 +8,7 @@ from typing import Any
 from litestar import Response, Router, get, post
 from litestar.di import Provide
 
-from services.identity.auth import provide_db_session, requires_department, requires_login, requires_roles
 from services.planning import service, teams
-from services.planning.deps import WRITERS, provide_ctx
 from services.planning.schemas import (
     AnnounceRequest,
     DrawOut,
@@ -22,7 +20,14 @@ from services.planning.schemas import (
     TaskOut,
     VoidRequest,
 )
-from services.planning.service import Ctx
+from shared.context import WRITERS, Ctx
+from shared.web.guards import (
+    provide_ctx,
+    provide_db_session,
+    requires_department,
+    requires_login,
+    requires_roles,
+)
 
 write = [requires_roles(*WRITERS)]
 

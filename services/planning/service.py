@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import re
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,8 +14,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.draw import fast, protocol
-from services.identity.departments import Department
-from services.identity.principal import Principal
 from services.planning import repository as repo
 from services.planning.schemas import (
     AnnounceRequest,
@@ -31,9 +28,8 @@ from services.planning.schemas import (
     VoidRequest,
 )
 from shared import audit, jobs
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-
-WRITERS = ("planner", "dept-admin")
+from shared.context import Ctx
+from shared.errors import Conflict, InvalidInput, NotFound
 
 
 def large_draw_threshold() -> int:
@@ -43,25 +39,6 @@ def large_draw_threshold() -> int:
 
 KIND_WORD = {"本部门": "随机抽查", "内部联合": "内部门联合抽查", "部门联合": "部门联合抽查"}
 RISK_CLASSES = ("A", "B", "C", "D")
-
-
-@dataclass(frozen=True)
-class Ctx:
-    session: AsyncSession
-    principal: Principal
-    department: Department
-
-    @property
-    def tenant_id(self) -> uuid.UUID:
-        return self.department.id
-
-    @property
-    def actor(self) -> audit.Actor:
-        return audit.Actor(id=str(self.principal.user_id), name=self.principal.name)
-
-    def require_writer(self) -> None:
-        if not self.principal.has_any_role(*WRITERS):
-            raise Forbidden("只有计划制定人员或部门管理员可以执行此操作")
 
 
 # ---- small pure helpers ---------------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ import msgspec
 from services.draw import matching
 from services.planning import repository as repo
 from services.planning import teams_repository as trepo
-from services.planning.service import Ctx, _plan_or_404, _task_or_404
+from services.planning.service import _plan_or_404, _task_or_404
 from shared import audit
+from shared.context import Ctx
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
 
 MATCHABLE = ("已抽取",)

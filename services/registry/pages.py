@@ -11,12 +11,12 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.auth import current_principal, provide_db_session
 from services.registry import exporter, jobs, routes, service
 from services.registry import repository as repo
 from services.registry import values as v
 from services.registry.columns import COLUMNS, KIND_LABELS, KINDS
 from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from shared.web.guards import current_principal, provide_db_session
 from shared.web.pages import page_context
 
 PAGE_SIZE = 20

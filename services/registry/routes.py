@@ -19,18 +19,13 @@ from litestar.params import Parameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.auth import (
-    current_principal,
-    provide_db_session,
-    requires_department,
-    scope_for_principal,
-)
 from services.registry import exporter, imports, jobs, schemas, service
 from services.registry import repository as repo
 from services.registry.columns import Kind
 from services.registry.importer_source import open_table
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.runtime import Runtime
+from shared.web.guards import current_principal, provide_db_session, requires_department, scope_for_principal
 
 READ_ROLES = ("dept-admin", "planner", "reviewer", "inspector", "county-overseer")
 MAX_UPLOAD = 1 << 30

@@ -14,11 +14,11 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.principal import Principal
 from services.registry import repository as repo
 from services.registry import values as v
 from services.registry.importer_kinds import split_points
 from shared import audit
+from shared.context import Principal
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 LABELS = {

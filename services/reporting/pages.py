@@ -11,13 +11,12 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.auth import provide_db_session, requires_department, requires_login
-from services.planning.deps import WRITERS, provide_ctx
-from services.planning.service import Ctx
 from services.reporting import charts, service, xlsx
 from services.reporting.routes import dashboard_view, dashboard_view_guard, download, monthly_filename
 from services.reporting.service import MonthlyFields
+from shared.context import WRITERS, Ctx
 from shared.errors import DomainError
+from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
 from shared.web.pages import page_context
 
 

@@ -14,18 +14,18 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.identity.auth import (
+from services.reporting import service, xlsx
+from services.reporting.service import MonthlyFields
+from shared.context import Ctx
+from shared.errors import Forbidden
+from shared.web.guards import (
     active_department,
     current_principal,
+    provide_ctx,
     provide_db_session,
     requires_department,
     requires_login,
 )
-from services.planning.deps import provide_ctx
-from services.planning.service import Ctx
-from services.reporting import service, xlsx
-from services.reporting.service import MonthlyFields
-from shared.errors import Forbidden
 
 
 def download(body: bytes, filename: str, media_type: str = xlsx.MEDIA_TYPE) -> Response[bytes]:

@@ -17,11 +17,10 @@ from typing import Any
 
 import msgspec
 
-from services.identity.departments import Department
-from services.identity.principal import Principal
-from services.planning.service import Ctx, period_label
+from services.planning.service import period_label
 from services.reporting import repository as repo
 from shared import audit, notifications
+from shared.context import Ctx, Department, Principal
 from shared.errors import Conflict, InvalidInput, NotFound
 
 REPORT_DUE_DAY = 23

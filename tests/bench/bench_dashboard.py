@@ -27,11 +27,9 @@ from pathlib import Path
 
 import asyncpg
 
-from services.identity.departments import Department
-from services.identity.principal import Principal
-from services.planning.service import Ctx
 from services.reporting import service
 from shared import migrate
+from shared.context import Ctx, Department, Principal
 from shared.db import asyncpg_dsn
 from shared.embedded import EmbeddedPostgres
 from shared.runtime import Runtime

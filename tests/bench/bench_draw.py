@@ -38,13 +38,12 @@ import numpy as np
 from services.draw import fast
 from services.draw.proof import load_proof
 from services.draw.verify import verify_proof
-from services.identity.departments import Department
-from services.identity.principal import Principal
 from services.identity.provisioning import ensure_department, ensure_region_chain
 from services.planning import public_repository, service
 from services.planning.public import proof_bytes
 from services.planning.schemas import AnnounceRequest, DrawRequest, PlanCreate, QueuedOut, TaskCreate
 from shared import migrate
+from shared.context import Ctx, Department, Principal
 from shared.db import asyncpg_dsn
 from shared.demo import REGIONS
 from shared.runtime import Runtime
@@ -270,7 +269,7 @@ async def main(n: int, *, as_job: bool, data_dir: Path | None, verify: bool) -> 
             )
             department = Department(dept_id, CODE, "130528", "宁晋县测试局", "县测试局", True)
             async with runtime.unit_of_work(system_scope(dept_id)) as session:
-                ctx = service.Ctx(session, principal, department)
+                ctx = Ctx(session, principal, department)
                 plan = await service.create_plan(
                     ctx, PlanCreate(year=2023, kind="本部门", initiating_section="zfjdg")
                 )
@@ -298,7 +297,7 @@ async def main(n: int, *, as_job: bool, data_dir: Path | None, verify: bool) -> 
                 with fast.recording(cpu.sample) as phases:
                     started = time.perf_counter()
                     async with runtime.unit_of_work(system_scope(dept_id)) as session:
-                        out = await call(service.Ctx(session, principal, department))
+                        out = await call(Ctx(session, principal, department))
                     if isinstance(out, QueuedOut):
                         phases.clear()
                         phases["request (queues the job)"] = time.perf_counter() - started
@@ -319,11 +318,11 @@ async def main(n: int, *, as_job: bool, data_dir: Path | None, verify: bool) -> 
                 )
 
             async with runtime.unit_of_work(system_scope(dept_id)) as session:
-                detail = await service.task_detail(service.Ctx(session, principal, department), task.id)
+                detail = await service.task_detail(Ctx(session, principal, department), task.id)
                 draw_id = detail[0].draw_id
                 assert draw_id is not None
                 out = await service.draw_detail(
-                    service.Ctx(session, principal, department), draw_id, with_selected=False
+                    Ctx(session, principal, department), draw_id, with_selected=False
                 )
             report = None
             t = time.perf_counter()
