@@ -1,4 +1,4 @@
-"""Database engine, ORM base and URL helpers.
+"""Database engine and URL helpers (SQLAlchemy Core with ``text()`` SQL in repositories; no ORM models).
 
 Engines are created by ``Database.connect`` at start-up (app lifespan, worker start-up, CLI), never at import time.
 """
@@ -7,42 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import MetaData, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import DateTime, Uuid
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class TenantOwned:
-    """Mixin for tenant tables. ``tenant_id`` is filled from the session's scope, never from a request body."""
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
-
-
-class Timestamped:
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
-    )
 
 
 def async_url(url: str) -> str:
@@ -129,11 +99,8 @@ class Database:
 
 __all__ = [
     "AsyncSession",
-    "Base",
     "Database",
     "DatabaseUnavailable",
-    "TenantOwned",
-    "Timestamped",
     "async_url",
     "asyncpg_dsn",
     "connector",

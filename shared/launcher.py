@@ -291,8 +291,7 @@ async def provision_department(
 
 async def fetch_proof(draw_or_task_id: uuid.UUID) -> bytes | None:
     """The same bytes as /public/draws/{id}/proof.json, read through the public path (no tenant scope)."""
-    from services.planning import public_repository
-    from services.planning.public import proof_bytes
+    from services.planning.public import proof_of
     from shared.runtime import Runtime
     from shared.settings import get_settings
     from shared.tenancy import empty_scope
@@ -300,7 +299,6 @@ async def fetch_proof(draw_or_task_id: uuid.UUID) -> bytes | None:
     runtime = await Runtime.start(get_settings(), with_redis=False)
     try:
         async with runtime.unit_of_work(empty_scope(), read_replica=True) as session:
-            parts = await public_repository.get_proof_parts(session, draw_or_task_id)
-        return proof_bytes(parts) if parts else None
+            return await proof_of(session, draw_or_task_id)
     finally:
         await runtime.close()

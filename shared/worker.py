@@ -47,7 +47,7 @@ JOB_MODULES = (
     "services.identity.jobs",
     "services.planning.jobs",
     "services.registry.jobs",
-    "services.disclosure.jobs",
+    "services.inspection.jobs",
     "services.reporting.jobs",
     "services.federation.jobs",
 )
@@ -217,7 +217,7 @@ async def resync_departments(ctx: dict[str, Any]) -> int:
 
 async def remind_results_due(ctx: dict[str, Any]) -> int:
     """Daily: disclosure-deadline reminders."""
-    return await defer_for_every_department(ctx, "disclosure.remind_due", day=dt.date.today().isoformat())
+    return await defer_for_every_department(ctx, "inspection.remind_due", day=dt.date.today().isoformat())
 
 
 async def remind_invitations(ctx: dict[str, Any]) -> int:

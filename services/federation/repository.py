@@ -218,16 +218,6 @@ async def item_names(session: AsyncSession, item_ids: list[uuid.UUID]) -> list[s
     return [r[0] for r in rows]
 
 
-async def set_part_published(session: AsyncSession, result_id: uuid.UUID, at: Any) -> None:
-    await session.execute(
-        text(
-            "UPDATE inspection_results SET status = '已公示', published_at = :at, updated_at = now()"
-            " WHERE id = :id AND status = '已通过'"
-        ),
-        {"at": at, "id": result_id},
-    )
-
-
 async def public_joint_record(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> dict[str, Any] | None:
     row = (
         await session.execute(

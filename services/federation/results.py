@@ -15,10 +15,11 @@ from typing import Any
 
 import msgspec
 
-from services.disclosure import repository as public_repo
-from services.disclosure.search import name_grams, normalise
+from services.disclosure import service as disclosure
+from services.disclosure.schemas import DepartmentPart, PublicRecord
 from services.federation import repository as frepo
-from services.inspection import repository as irepo
+from services.inspection import records as inspection
+from services.registry import service as registry
 from shared import audit, notifications
 from shared.context import Ctx
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -84,11 +85,11 @@ async def _part(
             "entered_by": part["entered_by_name"],
             "reviewed_by": part["reviewed_by_name"],
             "points": await frepo.part_points(ctx.session, part["id"]),
-            "hazards": await irepo.hazards(ctx.session, part["id"]),
-            "follow_ups": await irepo.followups(ctx.session, part["id"]),
+            "hazards": await inspection.hazards(ctx, part["id"]),
+            "follow_ups": await inspection.followups(ctx, part["id"]),
             "attachments": [
                 {k: a[k] for k in ("id", "filename", "content_type", "size", "sha256")}
-                for a in await irepo.attachments(ctx.session, part["id"])
+                for a in await inspection.attachments(ctx, part["id"])
             ],
         }
     )
@@ -170,61 +171,56 @@ async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, 
     if await frepo.public_joint_record(ctx.session, task_id, uscc) is not None:
         raise Conflict("该企业的联合检查记录已公示", field="uscc")
     lead = parts[0]
-    result = await irepo.get_result(ctx.session, lead["result_id"])
+    result = await inspection.result(ctx, lead["result_id"])
     assert result is not None
-    task = await irepo.task_info(ctx.session, task_id)
+    task = await inspection.task_info(ctx, task_id)
     assert task is not None
     now = dt.datetime.now(dt.UTC)
-    departments = []
-    for p in parts:
-        follow = [f["action"] for f in p["follow_ups"]]
-        departments.append(
-            {
-                "department_code": p["department_code"],
-                "department_name": p["department_name"],
-                "items": p["items"],
-                "check_date": p["check_date"].isoformat(),
-                "categories": p["categories"],
-                "hazard_count": len(p["hazards"]),
-                "follow_up": "、".join(follow),
-            }
-        )
-    await public_repo.insert_public_result(
+    await disclosure.publish(
         ctx.session,
-        {
-            "id": lead["result_id"],
-            "task_id": task_id,
-            "draw_id": task["draw_id"],
-            "department_code": ctx.department.code,
-            "department_name": "、".join(p["department_name"] for p in parts),
-            "region_code": ctx.department.region_code,
-            "plan_number": result["plan_number"],
-            "plan_name": result["plan_name"],
-            "task_number": result["task_number"],
-            "task_name": result["task_name"],
-            "uscc": uscc,
-            "enterprise_name": result["object_name"],
-            "name_key": normalise(result["object_name"]),
-            "name_grams": name_grams(result["object_name"]),
-            "address": result["address"],
-            "items": "；".join(dict.fromkeys(i for p in parts for i in p["items"])),
-            "check_date": min(p["check_date"] for p in parts),
-            "categories": _merge_categories(parts),
-            "hazard_count": sum(len(p["hazards"]) for p in parts),
-            "follow_up": "、".join(dict.fromkeys(f["action"] for p in parts for f in p["follow_ups"])),
-            "published_at": now,
-            "departments": json.dumps(departments, ensure_ascii=False),
-        },
+        PublicRecord(
+            id=lead["result_id"],
+            task_id=task_id,
+            draw_id=task["draw_id"],
+            department_code=ctx.department.code,
+            department_name="、".join(p["department_name"] for p in parts),
+            region_code=ctx.department.region_code,
+            plan_number=result["plan_number"],
+            plan_name=result["plan_name"],
+            task_number=result["task_number"],
+            task_name=result["task_name"],
+            uscc=uscc,
+            enterprise_name=result["object_name"],
+            address=result["address"],
+            items="；".join(dict.fromkeys(i for p in parts for i in p["items"])),
+            check_date=min(p["check_date"] for p in parts),
+            categories=_merge_categories(parts),
+            hazard_count=sum(len(p["hazards"]) for p in parts),
+            follow_up="、".join(dict.fromkeys(f["action"] for p in parts for f in p["follow_ups"])),
+            published_at=now,
+            departments=[
+                DepartmentPart(
+                    department_code=p["department_code"],
+                    department_name=p["department_name"],
+                    items=p["items"],
+                    check_date=p["check_date"].isoformat(),
+                    categories=p["categories"],
+                    hazard_count=len(p["hazards"]),
+                    follow_up="、".join(f["action"] for f in p["follow_ups"]),
+                )
+                for p in parts
+            ],
+        ),
     )
     for p in parts:
         scope = acting_for(ctx.session, p["tenant_id"]) if "tenant_id" in p else None
         if scope is None:
-            await frepo.set_part_published(ctx.session, p["result_id"], now)
-            await irepo.mark_object_checked(ctx.session, p["object_id"], p["check_date"])
+            await inspection.set_part_published(ctx, p["result_id"], now)
+            await registry.mark_checked(ctx.session, p["object_id"], p["check_date"])
             continue
         async with scope:
-            await frepo.set_part_published(ctx.session, p["result_id"], now)
-            await irepo.mark_object_checked(ctx.session, p["object_id"], p["check_date"])
+            await inspection.set_part_published(ctx, p["result_id"], now)
+            await registry.mark_checked(ctx.session, p["object_id"], p["check_date"])
             await notifications.create(
                 ctx.session,
                 p["tenant_id"],
@@ -266,13 +262,13 @@ class ReferralHandle(msgspec.Struct, forbid_unknown_fields=True):
 
 
 async def create_referral(ctx: Ctx, data: ReferralCreate) -> dict[str, Any]:
-    result = await irepo.get_result(ctx.session, data.result_id)
+    result = await inspection.result(ctx, data.result_id)
     if result is None:
         raise NotFound("检查结果不存在", field="result_id")
     if result["status"] in ("草稿", "退回"):
         raise Conflict("检查结果提交审核后才能抄告或移送", field="result_id")
     followup = next(
-        (f for f in await irepo.followups(ctx.session, data.result_id) if f["id"] == data.followup_id), None
+        (f for f in await inspection.followups(ctx, data.result_id) if f["id"] == data.followup_id), None
     )
     if followup is None:
         raise NotFound("后续处置不存在", field="followup_id")
@@ -285,7 +281,7 @@ async def create_referral(ctx: Ctx, data: ReferralCreate) -> dict[str, Any]:
     if target is None:
         raise InvalidInput(f"本县没有编码为 {data.department} 的部门", field="department")
     points = [p for p in await frepo.part_points(ctx.session, data.result_id) if p["outcome"] == "不符合"]
-    hazards = await irepo.hazards(ctx.session, data.result_id)
+    hazards = await inspection.hazards(ctx, data.result_id)
     evidence = "\n".join(
         [f"检查结论：{'、'.join(result['categories'])}", f"情况说明：{result['summary']}"]
         + [f"不符合：{p['item_name']} {p['content']}（{p['note']}）" for p in points]
@@ -301,7 +297,7 @@ async def create_referral(ctx: Ctx, data: ReferralCreate) -> dict[str, Any]:
             "size": a["size"],
             "sha256": a["sha256"],
         }
-        for a in await irepo.attachments(ctx.session, data.result_id)
+        for a in await inspection.attachments(ctx, data.result_id)
         if a["followup_id"] in (None, data.followup_id)
     ]
     referral_id = uuid.uuid4()

@@ -16,11 +16,10 @@ import msgspec
 
 from services.draw import matching
 from services.federation import repository as frepo
-from services.planning import repository as prepo
+from services.planning import records
 from services.planning import teams as pteams
-from services.planning import teams_repository as trepo
 from services.planning.schemas import PlanOut
-from services.planning.service import _plan_or_404, _task_or_404, plan_detail, plan_name, plan_number
+from services.planning.service import plan_detail, plan_row, task_row
 from shared import audit, notifications
 from shared.context import Ctx
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -61,25 +60,7 @@ async def create_joint_plan(ctx: Ctx, data: JointPlanCreate) -> dict[str, Any]:
         partner_ids.append(departments[code]["id"])
     if len(set(partner_ids)) != len(partner_ids):
         raise InvalidInput("联合部门不能重复", field="partners")
-    seq = await prepo.next_number(ctx.session, ctx.tenant_id, data.year, "joint")
-    county = await prepo_county(ctx)
-    plan_id = uuid.uuid4()
-    await prepo.insert_plan(
-        ctx.session,
-        {
-            "id": plan_id,
-            "tenant_id": ctx.tenant_id,
-            "number": plan_number(data.year, "部门联合", seq),
-            "seq": seq,
-            "name": plan_name(data.year, county, ctx.department.name, "部门联合", seq),
-            "year": data.year,
-            "kind": "部门联合",
-            "initiating_section_id": None,
-            "joint_section_ids": [],
-            "table_date": data.table_date or dt.date.today(),
-            "created_by": ctx.principal.name,
-        },
-    )
+    plan_id = await records.create_joint_plan(ctx, data.year, data.table_date)
     deadline = add_workdays(dt.date.today(), 2)
     for partner_id in partner_ids:
         await frepo.invite(ctx.session, ctx.tenant_id, plan_id, partner_id, deadline.due)
@@ -103,21 +84,12 @@ async def create_joint_plan(ctx: Ctx, data: JointPlanCreate) -> dict[str, Any]:
     return await joint_view(ctx, plan_id)
 
 
-async def prepo_county(ctx: Ctx) -> str:
-    from sqlalchemy import text
-
-    row = await ctx.session.execute(
-        text("SELECT name FROM regions WHERE code = :c"), {"c": ctx.department.region_code}
-    )
-    return str(row.scalar_one())
-
-
 async def joint_view(ctx: Ctx, plan_id: uuid.UUID) -> dict[str, Any]:
     plan: PlanOut = await plan_detail(ctx, plan_id)
     if plan.kind != "部门联合":
         raise NotFound("不是部门联合抽查计划", field="plan_id")
     participants = await frepo.participants(ctx.session, plan_id)
-    lead = await _plan_or_404(ctx, plan_id)
+    lead = await plan_row(ctx, plan_id)
     mine = next((p for p in participants if p["tenant_id"] == ctx.tenant_id), None)
     return {
         "plan": msgspec.to_builtins(plan),
@@ -154,9 +126,7 @@ async def respond(ctx: Ctx, plan_id: uuid.UUID, data: Respond) -> dict[str, Any]
     if data.action != "accept" and not (data.reason or "").strip():
         raise InvalidInput("拒绝或退出须说明理由", field="reason")
     if data.action == "withdraw":
-        drawn = [
-            t for t in await prepo.list_tasks(ctx.session, plan_id) if t["status"] not in ("草稿", "已作废")
-        ]
+        drawn = [t for t in await records.plan_tasks(ctx, plan_id) if t["status"] not in ("草稿", "已作废")]
         if drawn:
             raise Conflict("联合抽查已开始抽取，不能退出；请与牵头部门协商", field="action")
     await frepo.respond(
@@ -191,7 +161,7 @@ async def set_partner_items(ctx: Ctx, plan_id: uuid.UUID, data: PartnerItems) ->
     mine = await frepo.my_participation(ctx.session, plan_id, ctx.tenant_id, lock=True)
     if mine is None or mine["status"] != "已接受":
         raise Forbidden("接受邀请后才能添加本部门的检查事项", field="plan_id")
-    items = await prepo.items_by_code(ctx.session, data.item_codes)
+    items = await records.items_by_code(ctx, data.item_codes)
     for index, code in enumerate(data.item_codes):
         if code not in items:
             raise InvalidInput(f"检查事项 {code} 不在本部门事项清单中", field=f"item_codes[{index}]")
@@ -238,17 +208,14 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> dic
     """Merged teams: a specialist of the lead plus one inspector of every accepted partner, each drawn from its own
     department's registry by `spotcheck-match-v1` from the shared draw's seed."""
     ctx.require_writer()
-    task = await _task_or_404(ctx, task_id, lock=True)
+    task = await task_row(ctx, task_id, lock=True)
     if task["status"] != "已抽取":
         raise Conflict(f"任务当前状态为“{task['status']}”，抽取完成后才能匹配", field="status")
-    plan = await _plan_or_404(ctx, task["plan_id"])
+    plan = await plan_row(ctx, task["plan_id"])
     partners = await accepted_partners(ctx, plan["id"])
-    draw = await prepo.get_draw(ctx.session, task["draw_id"])
+    draw = await records.draw_row(ctx, task["draw_id"])
     assert draw is not None and draw["seed"]
-    selected: dict[str, list[str]] = {}
-    for row in await prepo.selected_objects(ctx.session, draw["id"]):
-        selected.setdefault(row["stratum"], []).append(row["uscc"])
-    order = matching.draw_order(selected)
+    order = matching.draw_order(await records.selected_by_stratum(ctx, draw["id"]))
 
     departments = [(ctx.tenant_id, ctx.department.code, ctx.department.name)] + [
         (p["tenant_id"], p["department_code"], p["department_name"]) for p in partners
@@ -258,7 +225,7 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> dic
     excluded: dict[str, set[str]] = {}
     for dept_id, code, _ in departments:
         async with acting_for(ctx.session, dept_id):
-            for r in await trepo.active_inspectors(ctx.session):
+            for r in await records.active_inspectors(ctx):
                 inspectors.append(
                     matching.Inspector(
                         id=str(r["id"]),
@@ -269,12 +236,12 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> dic
                     )
                 )
                 facts[str(r["id"])] = {**r, "tenant_id": dept_id, "department_code": code}
-            for uscc, ids in (await trepo.conflicts(ctx.session, order)).items():
+            for uscc, ids in (await records.conflicts(ctx, order)).items():
                 excluded.setdefault(uscc, set()).update(ids)
     objects = [
         matching.MatchObject(uscc=u, excluded=sorted(excluded.get(u, set()) & set(facts))) for u in order
     ]
-    items = await prepo.items_by_id(ctx.session, list(task["item_ids"]))
+    items = await records.items_by_id(ctx, list(task["item_ids"]))
     specialty = next((s for item in items for s in item["specialties"]), None)
     end = pteams.check_end(task)
     slots = []
@@ -321,11 +288,11 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> dic
     for dept_id, rows in by_department.items():
         async with acting_for(ctx.session, dept_id):
             await frepo.insert_members(ctx.session, dept_id, task_id, rows)
-    await prepo.set_task_status(ctx.session, task_id, "已匹配")
+    await records.set_task_status(ctx, task_id, "已匹配")
     proof = matching.matching_proof(
         seed, objects, slots, inspectors, result, check_end=end.isoformat(), load_slack=load_slack
     )
-    await trepo.publish_matching(ctx.session, draw["id"], msgspec.to_builtins(proof))
+    await records.publish_matching(ctx, draw["id"], msgspec.to_builtins(proof))
     await audit.record(
         ctx.session,
         ctx.tenant_id,
@@ -340,7 +307,7 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> dic
 
 async def joint_teams(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
     """The lead sees whole teams; a partner sees only its own members (row-level security decides)."""
-    await _task_or_404(ctx, task_id)
+    await task_row(ctx, task_id)
     teams: dict[str, list[dict[str, Any]]] = {}
     for row in await frepo.members(ctx.session, task_id):
         teams.setdefault(row["uscc"], []).append({**row, "inspector_id": str(row["inspector_id"])})

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.inspection import service
+from services.inspection.extension import joint_parts
 from services.inspection.routes import attachment_response
 from services.inspection.schemas import ACTIONS, CATEGORIES, ResultDraft, ReturnRequest
 from services.planning import teams
@@ -30,9 +31,7 @@ async def _render(request: Request[Any, Any, Any], template: str, **context: Any
 async def results_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
     mine = await teams.my_assignments(ctx)
     # Joint tasks (部门联合抽查): the department's own members of merged teams enter their part here too.
-    from services.federation.results import my_joint_assignments
-
-    mine = mine + await my_joint_assignments(ctx)
+    mine = mine + await joint_parts().my_assignments(ctx)
     return await _render(
         request,
         "results.html",

@@ -333,16 +333,29 @@ async def attachment_data(session: AsyncSession, attachment_id: uuid.UUID) -> di
     return dict(row._mapping) if row else None
 
 
-async def mark_object_checked(session: AsyncSession, object_id: uuid.UUID, on: dt.date) -> None:
-    await session.execute(
-        text(
-            "UPDATE registry_objects SET last_checked_on = GREATEST(COALESCE(last_checked_on, :d), :d),"
-            " updated_at = now() WHERE id = :id"
-        ),
-        {"d": on, "id": object_id},
-    )
-
-
 async def department_ids_by_code(session: AsyncSession) -> dict[str, dict[str, Any]]:
     rows = await session.execute(text("SELECT id, code, name FROM departments WHERE active"))
     return {r.code: dict(r._mapping) for r in rows}
+
+
+async def unpublished_due_by(session: AsyncSession, horizon: dt.date) -> list[Any]:
+    """Results not yet published whose deadline falls on or before ``horizon`` (reminders)."""
+    rows = await session.execute(
+        text(
+            "SELECT r.id, r.due_on, r.status, r.entered_by, o.name FROM inspection_results r"
+            " JOIN registry_objects o ON o.id = r.object_id WHERE r.status <> '已公示'"
+            " AND r.due_on <= :horizon ORDER BY r.due_on"
+        ),
+        {"horizon": horizon},
+    )
+    return list(rows)
+
+
+async def set_part_published(session: AsyncSession, result_id: uuid.UUID, at: dt.datetime) -> None:
+    await session.execute(
+        text(
+            "UPDATE inspection_results SET status = '已公示', published_at = :at, updated_at = now()"
+            " WHERE id = :id AND status = '已通过'"
+        ),
+        {"at": at, "id": result_id},
+    )

@@ -11,10 +11,10 @@ from typing import Any
 import msgspec
 
 from services.disclosure import deadlines
-from services.disclosure import repository as public_repo
-from services.disclosure.search import name_grams, normalise
-from services.federation import repository as frepo
+from services.disclosure import service as disclosure
+from services.disclosure.schemas import PublicRecord
 from services.inspection import repository as repo
+from services.inspection.extension import joint_parts
 from services.inspection.schemas import (
     ACTIONS,
     CATEGORIES,
@@ -26,6 +26,7 @@ from services.inspection.schemas import (
     ReturnRequest,
 )
 from services.planning import service as planning
+from services.registry import service as registry
 from shared import audit, notifications, workdays
 from shared.context import Ctx
 from shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -450,33 +451,31 @@ async def approve(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
     items = await planning_items(ctx, task)
     hazards = await repo.hazards(ctx.session, result_id)
     follow = [f["action"] for f in await repo.followups(ctx.session, result_id)]
-    await public_repo.insert_public_result(
+    await disclosure.publish(
         ctx.session,
-        {
-            "id": result_id,
-            "task_id": result["task_id"],
-            "draw_id": task["draw_id"],
-            "department_code": ctx.department.code,
-            "department_name": ctx.department.name,
-            "region_code": ctx.department.region_code,
-            "plan_number": result["plan_number"],
-            "plan_name": result["plan_name"],
-            "task_number": result["task_number"],
-            "task_name": result["task_name"],
-            "uscc": result["uscc"],
-            "enterprise_name": result["object_name"],
-            "name_key": normalise(result["object_name"]),
-            "name_grams": name_grams(result["object_name"]),
-            "address": result["address"],
-            "items": items,
-            "check_date": result["check_date"],
-            "categories": list(result["categories"]),
-            "hazard_count": len(hazards),
-            "follow_up": "、".join(follow),
-            "published_at": now,
-        },
+        PublicRecord(
+            id=result_id,
+            task_id=result["task_id"],
+            draw_id=task["draw_id"],
+            department_code=ctx.department.code,
+            department_name=ctx.department.name,
+            region_code=ctx.department.region_code,
+            plan_number=result["plan_number"],
+            plan_name=result["plan_name"],
+            task_number=result["task_number"],
+            task_name=result["task_name"],
+            uscc=result["uscc"],
+            enterprise_name=result["object_name"],
+            address=result["address"],
+            items=items,
+            check_date=result["check_date"],
+            categories=list(result["categories"]),
+            hazard_count=len(hazards),
+            follow_up="、".join(follow),
+            published_at=now,
+        ),
     )
-    await repo.mark_object_checked(ctx.session, result["object_id"], result["check_date"])
+    await registry.mark_checked(ctx.session, result["object_id"], result["check_date"])
     late = now.date() > result["due_on"]
     await audit.record(
         ctx.session,
@@ -705,7 +704,7 @@ async def attachment(ctx: Ctx, attachment_id: uuid.UUID) -> dict[str, Any]:
 
 
 async def _joint_task(ctx: Ctx, task: dict[str, Any]) -> dict[str, Any]:
-    joint = await frepo.joint_task(ctx.session, task["id"])
+    joint = await joint_parts().joint_task(ctx.session, task["id"])
     if joint is None:
         return task
     if joint["is_lead"]:
@@ -719,12 +718,14 @@ async def _joint_task(ctx: Ctx, task: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _joint_members(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> list[dict[str, Any]]:
-    return await frepo.my_joint_members(ctx.session, task_id, uscc)
+    return await joint_parts().my_members(ctx.session, task_id, uscc)
 
 
 async def _object(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, Any] | None:
     """The enterprise in the department's own registry (a joint team row carries no object of ours)."""
-    return await repo.team_object(ctx.session, task_id, uscc) or await frepo.own_object(ctx.session, uscc)
+    return await repo.team_object(ctx.session, task_id, uscc) or await joint_parts().own_object(
+        ctx.session, uscc
+    )
 
 
 async def _approve_joint_part(ctx: Ctx, result: dict[str, Any]) -> dict[str, Any]:

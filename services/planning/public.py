@@ -48,6 +48,12 @@ def proof_bytes(parts: dict[str, Any]) -> bytes:
     return data
 
 
+async def proof_of(session: AsyncSession, draw_or_task_id: uuid.UUID) -> bytes | None:
+    """The proof file of a draw (or of a task's current draw), None before the draw; read on the public path."""
+    parts = await repo.get_proof_parts(session, draw_or_task_id)
+    return proof_bytes(parts) if parts else None
+
+
 async def provide_public_session(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
     """Read-only, no tenant scope, on the read replica when one is configured."""
     runtime: Runtime = request.app.state.runtime
@@ -72,11 +78,11 @@ async def draw_page(public_db: AsyncSession, draw_id: uuid.UUID) -> Template:
 
 @get("/public/draws/{draw_id:uuid}/proof.json", exclude_from_auth=True)
 async def proof_file(public_db: AsyncSession, draw_id: uuid.UUID) -> Response[bytes]:
-    parts = await repo.get_proof_parts(public_db, draw_id)
-    if parts is None:
+    proof = await proof_of(public_db, draw_id)
+    if proof is None:
         raise NotFound("该抽取尚未完成或不存在，没有可下载的证明文件", field="draw_id")
     return Response(
-        proof_bytes(parts),
+        proof,
         media_type="application/json",
         headers={
             "Content-Disposition": f'attachment; filename="draw-proof-{draw_id}.json"',

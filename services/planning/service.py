@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.draw import fast, protocol
 from services.planning import repository as repo
+from services.planning.extension import joint_plans
 from services.planning.schemas import (
     AnnounceRequest,
     DrawOut,
@@ -90,7 +91,7 @@ def task_number(kind: str, seq: int) -> str:
 # ---- plans ----------------------------------------------------------------------------------------------------
 
 
-async def _county_name(session: AsyncSession, region_code: str) -> str:
+async def county_name(session: AsyncSession, region_code: str) -> str:
     return str(
         (
             await session.execute(text("SELECT name FROM regions WHERE code = :c"), {"c": region_code})
@@ -124,7 +125,7 @@ async def create_plan(ctx: Ctx, data: PlanCreate) -> PlanOut:
     elif joint:
         raise InvalidInput("本部门抽查不设联合股室", field="joint_sections")
     seq = await repo.next_number(ctx.session, ctx.tenant_id, data.year, "plan")
-    county = await _county_name(ctx.session, ctx.department.region_code)
+    county = await county_name(ctx.session, ctx.department.region_code)
     plan_id = uuid.uuid4()
     values = {
         "id": plan_id,
@@ -152,7 +153,8 @@ async def create_plan(ctx: Ctx, data: PlanCreate) -> PlanOut:
     return await plan_detail(ctx, plan_id)
 
 
-async def _plan_or_404(ctx: Ctx, plan_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+async def plan_row(ctx: Ctx, plan_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+    """A plan of the current department (or visible to it as a partner); 404 otherwise."""
     plan = await repo.get_plan(ctx.session, plan_id, lock=lock)
     if plan is None:
         raise NotFound("抽查计划不存在", field="plan_id")
@@ -193,7 +195,7 @@ async def _task_out(ctx: Ctx, task: dict[str, Any], by_id: dict[uuid.UUID, dict[
 
 
 async def plan_detail(ctx: Ctx, plan_id: uuid.UUID) -> PlanOut:
-    plan = await _plan_or_404(ctx, plan_id)
+    plan = await plan_row(ctx, plan_id)
     by_id = await repo.sections_by_id(ctx.session)
     tasks = [await _task_out(ctx, t, by_id) for t in await repo.list_tasks(ctx.session, plan_id)]
     initiating = _refs([plan["initiating_section_id"]], by_id) if plan["initiating_section_id"] else []
@@ -220,7 +222,7 @@ async def list_plans(ctx: Ctx, year: int | None = None) -> list[PlanOut]:
 
 async def publish_plan(ctx: Ctx, plan_id: uuid.UUID) -> PlanOut:
     ctx.require_writer()
-    plan = await _plan_or_404(ctx, plan_id, lock=True)
+    plan = await plan_row(ctx, plan_id, lock=True)
     if plan["status"] != "草稿":
         raise Conflict(f"计划当前状态为“{plan['status']}”，不能发布", field="status")
     if not await repo.list_tasks(ctx.session, plan_id):
@@ -248,7 +250,7 @@ def _ratios(data: TaskCreate) -> tuple[str, dict[str, str]]:
 
 async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
     ctx.require_writer()
-    plan = await _plan_or_404(ctx, plan_id, lock=True)
+    plan = await plan_row(ctx, plan_id, lock=True)
     if plan["status"] != "草稿":
         raise Conflict("只有草稿状态的计划可以添加任务", field="status")
     ratio_mode, ratios = _ratios(data)
@@ -325,7 +327,8 @@ def _scope_dict(data: TaskCreate) -> dict[str, Any]:
     return scope
 
 
-async def _task_or_404(ctx: Ctx, task_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+async def task_row(ctx: Ctx, task_id: uuid.UUID, *, lock: bool = False) -> dict[str, Any]:
+    """A task visible to the current department; 404 otherwise."""
     task = await repo.get_task(ctx.session, task_id, lock=lock)
     if task is None:
         raise NotFound("抽查任务不存在", field="task_id")
@@ -333,7 +336,7 @@ async def _task_or_404(ctx: Ctx, task_id: uuid.UUID, *, lock: bool = False) -> d
 
 
 async def task_detail(ctx: Ctx, task_id: uuid.UUID) -> tuple[TaskOut, PlanOut]:
-    task = await _task_or_404(ctx, task_id)
+    task = await task_row(ctx, task_id)
     return await _task_out(ctx, task, await repo.sections_by_id(ctx.session)), await plan_detail(
         ctx, task["plan_id"]
     )
@@ -358,14 +361,12 @@ async def announce(
 
     Large populations are handed to a background job (the request returns 202 and the task shows 公告中)."""
     ctx.require_writer()
-    task = await _task_or_404(ctx, task_id, lock=True)
-    plan = await _plan_or_404(ctx, task["plan_id"])
+    task = await task_row(ctx, task_id, lock=True)
+    plan = await plan_row(ctx, task["plan_id"])
     if plan["status"] != "已发布":
         raise Conflict("计划发布后才能公告抽取", field="plan_status")
     if plan["kind"] == "部门联合":
-        from services.federation.service import accepted_partners
-
-        await accepted_partners(ctx, plan["id"])
+        await joint_plans().require_partners(ctx, plan["id"])
     if task["status"] != ("公告中" if in_job else "草稿"):
         raise Conflict(f"任务当前状态为“{task['status']}”，每个任务只能抽取一次", field="status")
     per_class = task["ratio_mode"] == "per_class"
@@ -387,9 +388,7 @@ async def announce(
             field="risk_class",
         )
     if plan["kind"] == "部门联合":
-        from services.federation.service import shared_population
-
-        lines = await shared_population(ctx, plan["id"], task["scope"], lines)
+        lines = await joint_plans().shared_population(ctx, plan["id"], task["scope"], lines)
     with fast.phase("announce.canonical"):
         canonical = fast.canonicalize(lines)
         del lines
@@ -490,7 +489,7 @@ async def run_draw(
     ctx: Ctx, task_id: uuid.UUID, data: DrawRequest, *, in_job: bool = False
 ) -> DrawOut | QueuedOut:
     ctx.require_writer()
-    task = await _task_or_404(ctx, task_id, lock=True)
+    task = await task_row(ctx, task_id, lock=True)
     if task["draw_id"] is None:
         raise Conflict("请先公告抽取（冻结名单并公布承诺值）", field="status")
     draw = await repo.get_draw(ctx.session, task["draw_id"], lock=True)
@@ -557,7 +556,7 @@ async def run_draw(
 
 async def void_draw(ctx: Ctx, task_id: uuid.UUID, data: VoidRequest) -> DrawOut:
     ctx.require_writer()
-    task = await _task_or_404(ctx, task_id, lock=True)
+    task = await task_row(ctx, task_id, lock=True)
     if task["draw_id"] is None:
         raise Conflict("该任务尚未公告抽取，无可作废的抽取", field="status")
     draw = await repo.get_draw(ctx.session, task["draw_id"], lock=True)

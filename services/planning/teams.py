@@ -10,9 +10,11 @@ from typing import Any
 import msgspec
 
 from services.draw import matching
+from services.planning import records
 from services.planning import repository as repo
 from services.planning import teams_repository as trepo
-from services.planning.service import _plan_or_404, _task_or_404
+from services.planning.extension import joint_plans
+from services.planning.service import plan_row, task_row
 from shared import audit
 from shared.context import Ctx
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -86,17 +88,15 @@ async def match_task(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest) -> dict[s
     ctx.require_writer()
     if not 0 <= data.load_slack <= 5:
         raise InvalidInput("工作量浮动上限应在 0–5 之间", field="load_slack")
-    task = await _task_or_404(ctx, task_id, lock=True)
-    plan = await _plan_or_404(ctx, task["plan_id"])
+    task = await task_row(ctx, task_id, lock=True)
+    plan = await plan_row(ctx, task["plan_id"])
     if plan["kind"] == "部门联合":
-        from services.federation.service import match_joint_task
-
-        return await match_joint_task(ctx, task_id, data.load_slack)
+        return await joint_plans().match(ctx, task_id, data.load_slack)
     if task["status"] not in MATCHABLE:
         raise Conflict(f"任务当前状态为“{task['status']}”，抽取完成后才能匹配检查人员", field="status")
     draw = await repo.get_draw(ctx.session, task["draw_id"])
     assert draw is not None and draw["seed"]
-    selected = await _selected(ctx, draw["id"])
+    selected = await records.selected_by_stratum(ctx, draw["id"])
     order = matching.draw_order(selected)
     rows = await trepo.active_inspectors(ctx.session)
     inspectors = [
@@ -171,19 +171,10 @@ async def match_task(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest) -> dict[s
     return await teams_view(ctx, task_id)
 
 
-async def _selected(ctx: Ctx, draw_id: uuid.UUID) -> dict[str, list[str]]:
-    selected: dict[str, list[str]] = {}
-    for row in await repo.selected_objects(ctx.session, draw_id):
-        selected.setdefault(row["stratum"], []).append(row["uscc"])
-    return selected
-
-
 async def teams_view(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
-    task = await _task_or_404(ctx, task_id)
-    if (await _plan_or_404(ctx, task["plan_id"]))["kind"] == "部门联合":
-        from services.federation.service import joint_teams
-
-        return await joint_teams(ctx, task_id)
+    task = await task_row(ctx, task_id)
+    if (await plan_row(ctx, task["plan_id"]))["kind"] == "部门联合":
+        return await joint_plans().teams(ctx, task_id)
     matched = await trepo.get_matching(ctx.session, task_id)
     if matched is None:
         return {"matched": False, "teams": [], "adjustments": []}
@@ -226,7 +217,7 @@ async def adjust_team(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> dict
     reason = data.reason.strip()
     if len(reason) < 5:
         raise InvalidInput("调整理由至少 5 个字", field="reason")
-    task = await _task_or_404(ctx, task_id, lock=True)
+    task = await task_row(ctx, task_id, lock=True)
     if task["status"] not in ADJUSTABLE:
         raise Conflict(f"任务当前状态为“{task['status']}”，不能调整检查人员", field="status")
     current = await trepo.member(ctx.session, task_id, data.uscc, data.slot)

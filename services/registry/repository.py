@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -380,3 +381,14 @@ async def vocabulary_all(session: AsyncSession) -> dict[str, set[str]]:
     for category, name in rows:
         result.setdefault(category, set()).add(name)
     return result
+
+
+async def mark_checked(session: AsyncSession, object_id: uuid.UUID, on: dt.date) -> None:
+    """Remember the latest check of an enterprise (a later check by another task is kept)."""
+    await session.execute(
+        text(
+            "UPDATE registry_objects SET last_checked_on = GREATEST(COALESCE(last_checked_on, :d), :d),"
+            " updated_at = now() WHERE id = :id"
+        ),
+        {"d": on, "id": object_id},
+    )

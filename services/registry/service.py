@@ -479,3 +479,8 @@ async def update_tag(
 
 def _missing() -> str:
     raise ValueError("必填")
+
+
+async def mark_checked(session: AsyncSession, object_id: uuid.UUID, on: date) -> None:
+    """A published check of an enterprise: its last-checked date feeds the "checked within N months" exclusion."""
+    await repo.mark_checked(session, object_id, on)

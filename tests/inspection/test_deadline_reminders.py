@@ -11,8 +11,8 @@ import pytest
 from arq.worker import Worker
 from sqlalchemy import text
 
-from services.disclosure import service
 from services.identity.provisioning import department_id
+from services.inspection import reminders
 from shared import jobs, worker
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -53,7 +53,7 @@ async def _drain(runtime: Runtime) -> None:
 async def _run_job(runtime: Runtime, day: dt.date, times: int = 1) -> None:
     async with runtime.unit_of_work(system_scope(YJJ)) as session:
         for _ in range(times):
-            await jobs.defer(session, "disclosure.remind_due", YJJ, day=day.isoformat())
+            await jobs.defer(session, "inspection.remind_due", YJJ, day=day.isoformat())
     await _drain(runtime)
 
 
@@ -108,9 +108,9 @@ async def test_reminders_once_a_day_until_published(
 
     # The next day reminds again, once; the deadline day says so.
     async with runtime.unit_of_work(system_scope(YJJ)) as session:
-        await service.remind_department(session, YJJ, _day_with(due, 1))
-        await service.remind_department(session, YJJ, _day_with(due, 1))
-        await service.remind_department(session, YJJ, due)
+        await reminders.remind_department(session, YJJ, _day_with(due, 1))
+        await reminders.remind_department(session, YJJ, _day_with(due, 1))
+        await reminders.remind_department(session, YJJ, due)
     titles = [r["title"] for r in await _reminders(runtime, result_id)]
     assert len(titles) == 3 and titles[2] == f"检查结果今天到期公示：{task['name']}（草稿）"
 
@@ -129,8 +129,8 @@ async def test_reminders_once_a_day_until_published(
 
 
 def test_daily_cron_defers_the_job_for_every_department(settings: Settings) -> None:
-    assert "services.disclosure.jobs" in worker.JOB_MODULES
-    assert "disclosure.remind_due" in jobs.REGISTRY
+    assert "services.inspection.jobs" in worker.JOB_MODULES
+    assert "inspection.remind_due" in jobs.REGISTRY
     crons = worker.worker_settings(settings)["cron_jobs"]
     daily = next(c for c in crons if c.coroutine is worker.remind_results_due)
     assert daily.hour == {settings.jobs.reminder_time.hour} and daily.minute == {

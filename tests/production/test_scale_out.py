@@ -242,7 +242,7 @@ def test_reminder_cron_of_both_workers_runs_once(cluster: Cluster, sql: Sql) -> 
     def fanned_out() -> Any:
         row = sql.fetch(
             "SELECT count(*) AS jobs, count(completed_at) AS done, coalesce(sum(started_count), 0) AS runs, "
-            "count(DISTINCT tenant_id) AS tenants FROM job_outbox WHERE function = 'disclosure.remind_due' "
+            "count(DISTINCT tenant_id) AS tenants FROM job_outbox WHERE function = 'inspection.remind_due' "
             "AND kwargs->>'day' = $1 AND created_at >= $2",
             today,
             since,
@@ -257,7 +257,7 @@ def test_reminder_cron_of_both_workers_runs_once(cluster: Cluster, sql: Sql) -> 
     except AssertionError as exc:
         state = sql.fetch(
             "SELECT count(*) AS jobs, count(completed_at) AS done, coalesce(sum(started_count), 0) AS runs "
-            "FROM job_outbox WHERE function = 'disclosure.remind_due' AND kwargs->>'day' = $1 AND created_at >= $2",
+            "FROM job_outbox WHERE function = 'inspection.remind_due' AND kwargs->>'day' = $1 AND created_at >= $2",
             today,
             since,
         )[0]

@@ -1,0 +1,45 @@
+"""What other services hand to disclosure: the public record of one enterprise's check (一企一表)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import msgspec
+
+
+class DepartmentPart(msgspec.Struct, frozen=True):
+    """One department's part of a joint record (部门联合抽查): its own items and findings."""
+
+    department_code: str
+    department_name: str
+    items: list[str]
+    check_date: str
+    categories: list[str]
+    hazard_count: int
+    follow_up: str
+
+
+class PublicRecord(msgspec.Struct, frozen=True):
+    """A published result as the public sees it; ``id`` is the (lead's) result id, written once."""
+
+    id: uuid.UUID
+    task_id: uuid.UUID
+    draw_id: uuid.UUID | None
+    department_code: str
+    department_name: str
+    region_code: str
+    plan_number: str
+    plan_name: str
+    task_number: str
+    task_name: str
+    uscc: str
+    enterprise_name: str
+    address: str | None
+    items: str
+    check_date: dt.date
+    categories: list[str]
+    hazard_count: int
+    follow_up: str
+    published_at: dt.datetime
+    departments: list[DepartmentPart] = msgspec.field(default_factory=list)

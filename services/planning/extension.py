@@ -1,0 +1,46 @@
+"""How cross-department joint checks (``services.federation``) extend planning without planning importing them.
+
+Planning owns plans, tasks, draws and the draw ceremony; a 部门联合 plan additionally needs its partners (who must
+have answered the invitation, whose registries may narrow the population, whose inspectors join the teams).
+Federation sits above planning and registers an implementation of ``JointPlans`` when it is imported (every
+composition root imports it: the app, the worker's job modules). Planning asks ``joint_plans()`` for it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Protocol
+
+from shared.context import Ctx
+
+
+class JointPlans(Protocol):
+    async def require_partners(self, ctx: Ctx, plan_id: uuid.UUID) -> None:
+        """Refuse (409) while an invited department has not answered, or when none accepted."""
+
+    async def shared_population(
+        self, ctx: Ctx, plan_id: uuid.UUID, scope: dict[str, Any], lines: bytes
+    ) -> bytes:
+        """The eligible lines narrowed to the enterprises in every accepted partner's registry, if asked to."""
+
+    async def match(self, ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> dict[str, Any]:
+        """Merged teams for a joint task (one inspector of each department), saved and published."""
+
+    async def teams(self, ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
+        """The joint task's teams as the current department may see them."""
+
+
+_registered: JointPlans | None = None
+
+
+def register_joint_plans(implementation: JointPlans) -> None:
+    global _registered
+    _registered = implementation
+
+
+def joint_plans() -> JointPlans:
+    if _registered is None:
+        raise RuntimeError(
+            "services.federation is not loaded: joint plans need it (import it in the composition root)"
+        )
+    return _registered
