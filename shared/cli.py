@@ -51,7 +51,7 @@ def _worker(args: argparse.Namespace) -> int:
         started = time.monotonic()
         try:
             # Returns when a SIGINT/SIGTERM shut the worker down gracefully.
-            run_worker(type("WorkerSettings", (), worker_settings(settings)))  # type: ignore[arg-type]
+            run_worker(type("WorkerSettings", (), worker_settings(settings)))
             return 0
         except (RedisError, OSError) as exc:
             # Redis failing at the wrong moment (e.g. while a job is claimed) escapes arq's own reconnects; nothing
@@ -83,6 +83,7 @@ def _migrate(args: argparse.Namespace) -> int:
     settings = _settings("migrate")
     if settings is None:
         return 2
+    assert settings.db.admin_url  # _settings("migrate") made sure of it
     if args.revision.startswith("-") or args.down:
         migrate.downgrade(settings.db.admin_url, args.revision)
     else:
@@ -196,6 +197,7 @@ def _calendar(args: argparse.Namespace) -> int:
             return 2
         print(json.dumps(shown, ensure_ascii=False, indent=2, default=str))
         return 0
+    assert settings.db.admin_url  # _settings required it, a file being given
     try:
         data = msgspec.json.decode(Path(args.file).read_bytes(), type=deadlines.CalendarYear)
         loaded = asyncio.run(deadlines.load_year(settings.db.admin_url, args.year, data, args.by))
@@ -229,6 +231,7 @@ def _county_cap(args: argparse.Namespace) -> int:
     settings = _settings("county-cap")
     if settings is None:
         return 2
+    assert settings.db.admin_url  # _settings("county-cap") made sure of it
     try:
         asyncio.run(set_county_cap(settings.db.admin_url, args.region, None if args.clear else args.cap))
     except LookupError:

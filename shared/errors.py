@@ -83,10 +83,10 @@ def _html(request: Request[Any, Any, Any], status: int, message: str) -> Respons
 
     if status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return Redirect(f"/login?{urlencode({'next': target})}")  # type: ignore[return-value]
+        return Redirect(f"/login?{urlencode({'next': target})}")
     return Template(
         "error.html",
-        context={"status": status, "message": message, "user": None},  # type: ignore[return-value]
+        context={"status": status, "message": message, "user": None},
         status_code=status,
     )
 

@@ -70,7 +70,8 @@ async def defer(session: AsyncSession, name: str, tenant_id: uuid.UUID, **kwargs
 
 
 def take_deferred(session: AsyncSession) -> list[tuple[uuid.UUID, uuid.UUID, str, dict[str, Any]]]:
-    return session.info.pop(_DEFERRED, [])
+    deferred: list[tuple[uuid.UUID, uuid.UUID, str, dict[str, Any]]] = session.info.pop(_DEFERRED, [])
+    return deferred
 
 
 def drop_deferred(session: AsyncSession) -> None:

@@ -68,6 +68,7 @@ async def check_runtime_role(runtime_url: str) -> list[str]:
         )
     finally:
         await conn.close()
+    assert row is not None  # current_user always has its pg_roles row
     problems = []
     if row["rolsuper"]:
         problems.append("runtime role is a superuser")

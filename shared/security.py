@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.settings import Settings
@@ -29,7 +31,7 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
-def security_headers(settings: Settings) -> object:
+def security_headers(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
     headers = [
         (b"content-security-policy", content_security_policy(settings).encode()),
         (b"x-content-type-options", b"nosniff"),
@@ -42,7 +44,7 @@ def security_headers(settings: Settings) -> object:
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
+            if scope["type"] != ScopeType.HTTP:  # a str enum: equal to "http"
                 await app(scope, receive, send)
                 return
 

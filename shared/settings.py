@@ -10,7 +10,7 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, cast
 
 import msgspec
 
@@ -184,7 +184,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     return Settings(
         app=AppSettings(
-            mode=mode,  # type: ignore[arg-type]
+            mode=cast(Mode, mode),  # checked above to be one of Mode's values
             secret_key=secret_key,
             public_url=(_get(env, "PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/"),
             log_level=_get(env, "LOG_LEVEL", "INFO") or "INFO",

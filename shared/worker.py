@@ -22,7 +22,7 @@ import dataclasses
 import datetime as dt
 import importlib
 import uuid
-from typing import Any
+from typing import Any, TypedDict
 
 import structlog
 from arq import Retry, cron, func
@@ -247,14 +247,22 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await runtime.close()
 
 
-def every(seconds: int) -> dict[str, set[int]]:
+class CronTimes(TypedDict, total=False):
+    """The time fields of an arq ``cron`` schedule (spread into its keyword arguments)."""
+
+    hour: set[int]
+    minute: set[int]
+    second: set[int]
+
+
+def every(seconds: int) -> CronTimes:
     """A cron schedule firing every ``seconds`` (rounded to whole minutes above one minute)."""
     if seconds < 60:
         return {"second": set(range(0, 60, seconds))}
     return {"minute": set(range(0, 60, max(1, min(seconds // 60, 60)))), "second": {0}}
 
 
-def daily_at(time: dt.time, plus_minutes: int = 0) -> dict[str, set[int]]:
+def daily_at(time: dt.time, plus_minutes: int = 0) -> CronTimes:
     total = (time.hour * 3600 + time.minute * 60 + time.second + plus_minutes * 60) % 86400
     return {"hour": {total // 3600}, "minute": {total // 60 % 60}, "second": {total % 60}}
 
@@ -279,11 +287,11 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         # job that failed in arq under the same id (cron jobs keep theirs: it makes each firing run once).
         "functions": [func(spotcheck_run_job, name="spotcheck_run_job", keep_result=0)],
         "cron_jobs": [
-            cron(sweep_outbox, **every(timing.sweep_seconds), run_at_startup=True),  # type: ignore[arg-type]
+            cron(sweep_outbox, **every(timing.sweep_seconds), run_at_startup=True),
             cron(resync_departments, hour={3}, minute={17}, second={0}, unique=True),
-            cron(remind_results_due, **daily_at(timing.reminder_time), unique=True),  # type: ignore[arg-type]
-            cron(remind_invitations, **daily_at(timing.reminder_time, 20), unique=True),  # type: ignore[arg-type]
-            cron(remind_monthly_reports, day={20}, **daily_at(timing.reminder_time, 10), unique=True),  # type: ignore[arg-type]
+            cron(remind_results_due, **daily_at(timing.reminder_time), unique=True),
+            cron(remind_invitations, **daily_at(timing.reminder_time, 20), unique=True),
+            cron(remind_monthly_reports, day={20}, **daily_at(timing.reminder_time, 10), unique=True),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -194,15 +194,15 @@ def compute_levels(n: int, pools: Sequence[Iterable[str]]) -> Levels:
     Inspectors who belong to a denser (scarcer) round are kept out of later slots' working pools, so an
     extra slot cannot use up the only inspectors a required slot can take.
     """
-    pools = [frozenset(p) for p in pools]
-    level = [Fraction(0)] * len(pools)
-    working: list[frozenset[str]] = [frozenset()] * len(pools)
+    frozen = [frozenset(p) for p in pools]
+    level = [Fraction(0)] * len(frozen)
+    working: list[frozenset[str]] = [frozenset()] * len(frozen)
     if n == 0:
-        return Levels(level, list(pools))
-    ids = sorted(set().union(*pools))
+        return Levels(level, list(frozen))
+    ids = sorted(set().union(*frozen))
     bit = {inspector: 1 << k for k, inspector in enumerate(ids)}
-    masks = [sum(bit[i] for i in p) for p in pools]
-    remaining = [i for i, p in enumerate(pools) if p]
+    masks = [sum(bit[i] for i in p) for p in frozen]
+    remaining = [i for i, p in enumerate(frozen) if p]
     taken = 0
     while remaining:
         r = len(remaining)
@@ -226,7 +226,7 @@ def compute_levels(n: int, pools: Sequence[Iterable[str]]) -> Levels:
             if best_slots >> k & 1:
                 i = remaining[k]
                 level[i] = best
-                working[i] = frozenset(x for x in pools[i] if bit[x] & group)
+                working[i] = frozenset(x for x in frozen[i] if bit[x] & group)
         taken |= group
         remaining = [i for k, i in enumerate(remaining) if not best_slots >> k & 1]
     return Levels(level, working)
@@ -566,9 +566,9 @@ def _check_claimed_teams(mp: MatchingProof, caps: dict[str, int], out: list[Find
             broken.append(Finding(where, f"has {len(team)} members for {len(mp.slots)} slots"))
         members = [x for x in team if x is not None]
         counted.update(members)
-        for x, c in Counter(members).items():
+        for member, c in Counter(members).items():
             if c > 1:
-                broken.append(Finding(where, f"{x} appears {c} times"))
+                broken.append(Finding(where, f"{member} appears {c} times"))
         for i, x in enumerate(team[: len(mp.slots)]):
             if x is None:
                 continue

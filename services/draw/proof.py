@@ -8,7 +8,7 @@ an unreadable file. Only structural problems (not JSON, wrong types, unknown key
 from __future__ import annotations
 
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -59,7 +59,8 @@ def build_proof(
     file, so that a built proof and the same proof read back compare equal).
     """
     if isinstance(matching, msgspec.Struct):
-        matching = msgspec.to_builtins(matching)
+        # A (non-array_like) Struct converts to a JSON object; to_builtins is typed as returning Any.
+        matching = cast("dict[str, Any]", msgspec.to_builtins(matching))
     population = prepare_population(eligible)
     if population.population_hash != result.population_hash:
         raise DrawInputError("eligible list does not match the draw's population_hash")

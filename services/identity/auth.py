@@ -55,7 +55,9 @@ async def _authenticate_bearer(connection: ASGIConnection[Any, Any, Any, Any]) -
 
 def _authenticate_session(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
     session = connection.scope.get("session") or {}
-    raw = session.get(SESSION_PRINCIPAL) if isinstance(session, dict) else None
+    if not isinstance(session, dict):
+        return AuthenticationResult(user=None, auth=None)
+    raw = session.get(SESSION_PRINCIPAL)
     if not raw:
         return AuthenticationResult(user=None, auth=None)
     binding = connection.cookies.get(BINDING_COOKIE, "")

@@ -7,9 +7,10 @@ written inside that department's scope like any other tenant data.
 from __future__ import annotations
 
 import uuid
+from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import asyncpg_dsn
@@ -74,7 +75,7 @@ async def ensure_sections(
             ),
             {"id": uuid.uuid4(), "t": tenant_id, "code": code, "name": name},
         )
-        created += result.rowcount or 0
+        created += cast("CursorResult[Any]", result).rowcount or 0  # DML: execute() returns a CursorResult
     return created
 
 

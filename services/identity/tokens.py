@@ -54,7 +54,7 @@ class JWKSCache:
         if self._keys is None:
             return None
         if kid is None:
-            keys = list(self._keys)
+            keys = list(self._keys["keys"])  # the set of the JWKSet's keys (what iterating it yields)
             return keys[0] if len(keys) == 1 else None
         return self._keys.get_key(kid)
 
@@ -87,7 +87,7 @@ class TokenVerifier:
         except JWException as exc:
             raise Unauthenticated("令牌签名无效") from exc
         try:
-            claims = json.loads(signed.payload)
+            claims: dict[str, Any] = json.loads(signed.payload)
         except ValueError as exc:
             raise Unauthenticated("令牌内容无效") from exc
         self._check_claims(claims, expected_typ, audience or self.audience)

@@ -142,9 +142,11 @@ def xlsx_template(kind: Kind, vocab: dict[str, set[str]], section_names: list[st
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.worksheet.worksheet import Worksheet
 
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new Workbook's active sheet; typed as Optional
     sheet.title = "导入模板"
     columns = COLUMNS[kind]
     for index, column in enumerate(columns, start=1):

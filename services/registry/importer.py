@@ -225,6 +225,7 @@ async def _fetch_keys(conn: asyncpg.Connection, stage: str, key: str) -> tuple[l
     row = await conn.fetchrow(
         f"SELECT array_agg(row_no) AS rows, string_agg(coalesce({key}, ''), E'\\n') AS keys FROM {stage}"
     )
+    assert row is not None  # an aggregate without GROUP BY returns exactly one row
     rows: list[int] = row["rows"] or []
     keys = row["keys"].split("\n") if rows else []
     if len(keys) != len(rows):  # a line break inside a key: rare, so only then pay for translate()
@@ -232,6 +233,7 @@ async def _fetch_keys(conn: asyncpg.Connection, stage: str, key: str) -> tuple[l
             f"SELECT array_agg(row_no) AS rows, "
             f"string_agg(coalesce(translate({key}, E'\\n\\r', '  '), ''), E'\\n') AS keys FROM {stage}"
         )
+        assert row is not None  # as above
         rows, keys = row["rows"], row["keys"].split("\n")
     return rows, keys
 

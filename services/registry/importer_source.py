@@ -15,7 +15,7 @@ import io
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import BinaryIO
+from typing import IO
 
 from services.registry.columns import COLUMNS, Kind, header_map
 from shared.errors import InvalidInput
@@ -45,7 +45,7 @@ class Table:
     body: Callable[[Progress | None], AsyncIterator[bytes]] = field(repr=False)
 
 
-def open_table(kind: Kind, file: BinaryIO, size: int) -> Table:
+def open_table(kind: Kind, file: IO[bytes], size: int) -> Table:
     """``file`` must be seekable (an uploaded file is spooled to disk; jobs and the CLI use real files)."""
     if size == 0:
         raise FileRejected("文件为空")
@@ -109,7 +109,7 @@ def _detect_encoding(head: bytes) -> tuple[str, str, int]:
         raise FileRejected("无法识别的文件编码：请保存为 UTF-8 或 GBK 编码的 CSV，或使用 .xlsx") from None
 
 
-def _csv(kind: Kind, file: BinaryIO, size: int, head: bytes) -> Table:
+def _csv(kind: Kind, file: IO[bytes], size: int, head: bytes) -> Table:
     if _looks_binary(head):
         raise FileRejected("不是电子表格文件：请上传 .xlsx 或 .csv 文件")
     codec, copy_encoding, skip = _detect_encoding(head)
@@ -157,7 +157,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _xlsx(kind: Kind, file: BinaryIO, size: int) -> Table:
+def _xlsx(kind: Kind, file: IO[bytes], size: int) -> Table:
     from python_calamine import CalamineWorkbook
 
     try:

@@ -7,7 +7,7 @@ million rows is one decision by one person; per-row audit events would drown the
 from __future__ import annotations
 
 import uuid
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import msgspec
 from sqlalchemy import text
@@ -59,7 +59,7 @@ async def import_file(
     tenant_id: uuid.UUID,
     actor: audit.Actor,
     kind: Kind,
-    file: BinaryIO,
+    file: IO[bytes],
     size: int,
     *,
     filename: str = "",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import msgspec
 import structlog
@@ -120,7 +120,7 @@ async def enqueue_import(
     tenant_id: uuid.UUID,
     actor: audit.Actor,
     kind: Kind,
-    file: BinaryIO,
+    file: IO[bytes],
     size: int,
     filename: str,
     replace: bool,
@@ -192,7 +192,10 @@ async def import_job(session: AsyncSession, tenant_id: uuid.UUID, *, batch_id: s
     ).first()
     if batch is None or batch.status in ("succeeded", "failed"):
         return
-    progress = _ProgressWriter(session.bind, tenant_id, batch_uuid)  # type: ignore[arg-type]
+    # Job sessions come from the engine's sessionmaker; progress is written through the engine in its own
+    # transactions, so it is visible while the import's transaction is still open.
+    assert isinstance(session.bind, AsyncEngine)
+    progress = _ProgressWriter(session.bind, tenant_id, batch_uuid)
     await progress("读取文件", 0.0, force=True)
     report: ImportReport | None = None
     message = ""

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry import exporter, jobs, routes, service
 from services.registry import repository as repo
 from services.registry import values as v
-from services.registry.columns import COLUMNS, KIND_LABELS, KINDS
+from services.registry.columns import COLUMNS, KIND_LABELS, KINDS, Kind
 from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from shared.web.guards import current_principal, provide_db_session
 from shared.web.pages import page_context
@@ -242,7 +242,7 @@ async def _save(
     form.pop("_csrf_token", None)
     try:
         async with db.begin_nested():
-            row = await SAVERS[kind](db, current_principal(request), form, row_id)  # type: ignore[operator]
+            row = await SAVERS[kind](db, current_principal(request), form, row_id)
     except (InvalidInput, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
@@ -341,7 +341,7 @@ async def update_tag(request: Request[Any, Any, Any], db: AsyncSession, row_id: 
 
 # ---- import / export ----------------------------------------------------------------------------------------------
 # Static paths per kind: "/objects/import" must not be taken for "/objects/{row_id}".
-def _io_pages(kind: str) -> list[Any]:
+def _io_pages(kind: Kind) -> list[Any]:
     @get(f"/{kind}/import", name=f"page-{kind}-import")
     async def import_page(request: Request[Any, Any, Any], db: AsyncSession) -> Template:
         _require_write(request)
@@ -351,7 +351,7 @@ def _io_pages(kind: str) -> list[Any]:
     async def import_upload(request: Request[Any, Any, Any], db: AsyncSession) -> Template | Redirect:
         _require_write(request)
         try:
-            status, batch, _ = await routes.start_import(request, db, kind)  # type: ignore[arg-type]
+            status, batch, _ = await routes.start_import(request, db, kind)
         except InvalidInput as exc:
             return _render(
                 "import.html", await _import_context(request, db, kind, error=exc), status=exc.status_code
@@ -364,10 +364,10 @@ def _io_pages(kind: str) -> list[Any]:
     async def export_download(request: Request[Any, Any, Any]) -> Response[Any]:
         _require_read(request)
         q = request.query_params
-        fmt = q.get("format") if q.get("format") in ("csv", "xlsx") else "xlsx"
+        fmt = "csv" if q.get("format") == "csv" else "xlsx"
         filters: dict[str, Any] = {k: val for k, val in q.items() if val}
         filters["active"] = _active(q.get("active"))
-        return await routes.export_response(request, kind, fmt, filters)  # type: ignore[arg-type]
+        return await routes.export_response(request, kind, fmt, filters)
 
     @get(f"/{kind}/template", name=f"page-{kind}-template")
     async def template_download(request: Request[Any, Any, Any], db: AsyncSession) -> Response[bytes]:
@@ -375,22 +375,22 @@ def _io_pages(kind: str) -> list[Any]:
         fmt = "csv" if request.query_params.get("format") == "csv" else "xlsx"
         return Response(
             await routes.template_bytes(db, kind, fmt),
-            media_type=exporter.MEDIA[fmt],  # type: ignore[arg-type]
+            media_type=exporter.MEDIA[fmt],
             headers={"Content-Disposition": exporter.disposition(kind, fmt, template=True)},
-        )  # type: ignore[arg-type]
+        )
 
     return [import_page, import_upload, export_download, template_download]
 
 
 async def _import_context(
-    request: Request[Any, Any, Any], db: AsyncSession, kind: str, **extra: Any
+    request: Request[Any, Any, Any], db: AsyncSession, kind: Kind, **extra: Any
 ) -> dict[str, Any]:
     return await _context(
         request,
         db,
         kind=kind,
         columns=COLUMNS[kind],
-        tab=kind,  # type: ignore[index]
+        tab=kind,
         batches=await jobs.recent_batches(db, kind, 10),
         **extra,
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 TABLES = {
@@ -36,7 +36,8 @@ ITEM_SELECT = (
 
 
 async def scope_tenant(session: AsyncSession) -> uuid.UUID | None:
-    return (await session.execute(text("SELECT app_tenant()"))).scalar_one()
+    tenant: uuid.UUID | None = (await session.execute(text("SELECT app_tenant()"))).scalar_one()
+    return tenant
 
 
 def _like(value: str) -> str:
@@ -140,7 +141,7 @@ async def update(session: AsyncSession, table: str, row_id: uuid.UUID, values: d
         text(f"UPDATE {table} SET {sets}{stamp} WHERE id = :id AND tenant_id = app_tenant()"),
         {"id": row_id, **values},
     )
-    return bool(result.rowcount)
+    return bool(cast("CursorResult[Any]", result).rowcount)  # DML: execute() returns a CursorResult
 
 
 async def exists(session: AsyncSession, table: str, row_id: uuid.UUID) -> bool:
@@ -230,7 +231,7 @@ async def add_conflict(session: AsyncSession, inspector_id: uuid.UUID, uscc: str
         ),
         {"id": uuid.uuid4(), "i": inspector_id, "u": uscc, "r": reason},
     )
-    return bool(result.rowcount)
+    return bool(cast("CursorResult[Any]", result).rowcount)  # DML: execute() returns a CursorResult
 
 
 async def remove_conflict(session: AsyncSession, inspector_id: uuid.UUID, uscc: str) -> bool:
@@ -240,7 +241,7 @@ async def remove_conflict(session: AsyncSession, inspector_id: uuid.UUID, uscc: 
         ),
         {"i": inspector_id, "u": uscc},
     )
-    return bool(result.rowcount)
+    return bool(cast("CursorResult[Any]", result).rowcount)  # DML: execute() returns a CursorResult
 
 
 async def section_exists(session: AsyncSession, section_id: uuid.UUID) -> bool:
@@ -303,7 +304,8 @@ async def replace_check_points(session: AsyncSession, item_id: uuid.UUID, points
 
 # ---- tags -------------------------------------------------------------------------------------------------------
 async def list_tags(session: AsyncSession, category: str | None, active: bool | None) -> list[dict[str, Any]]:
-    where, params = [], {}
+    where: list[str] = []
+    params: dict[str, Any] = {}
     if category:
         where.append("t.category = :c")
         params["c"] = category

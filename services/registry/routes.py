@@ -416,7 +416,7 @@ async def get_import(db: AsyncSession, batch_id: str) -> schemas.ImportBatchOut:
 KIND_HANDLERS = [
     handler
     for kind in ("objects", "inspectors", "items")
-    for handler in (_import_handler(kind), _export_handler(kind), _template_handler(kind))  # type: ignore[arg-type]
+    for handler in (_import_handler(kind), _export_handler(kind), _template_handler(kind))
 ] + [_activation(kind, flag) for kind in ("objects", "inspectors", "items", "tags") for flag in (True, False)]
 
 router = Router(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -143,9 +144,9 @@ async def oversight_page(
     )
     disclosure_chart = charts.target_bars(
         [(d["short_name"], d["disclosure_rate"]) for d in shown],
-        1,
+        Decimal(1),
         title="抽查结果公示率（目标100%）",
-        scale=service.Decimal(1),
+        scale=Decimal(1),
     )
     joint = [
         (f"{d['short_name']} {t['plan_number']}/{t['task_number']}", t["share"])

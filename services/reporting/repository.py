@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import CursorResult, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,7 +78,8 @@ async def monthly_reports_of_year(session: AsyncSession, year: int) -> list[dict
 
 async def upsert_monthly_report(
     session: AsyncSession, tenant_id: uuid.UUID, year: int, month: int, fields: dict[str, str], actor: str
-) -> uuid.UUID:
+) -> uuid.UUID | None:
+    """The report's id, or None when it is already submitted (the upsert then changes nothing)."""
     row = (
         await session.execute(
             text(
@@ -93,7 +94,8 @@ async def upsert_monthly_report(
             {"id": uuid.uuid4(), "t": tenant_id, "y": year, "m": month, "actor": actor, **fields},
         )
     ).first()
-    return row[0] if row else None  # type: ignore[return-value]
+    report_id: uuid.UUID | None = row[0] if row else None
+    return report_id
 
 
 async def submit_monthly_report(
@@ -107,7 +109,7 @@ async def submit_monthly_report(
         ).bindparams(bindparam("snapshot", type_=JSONB)),
         {"id": report_id, "snapshot": snapshot, "by": actor_id, "name": actor_name},
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return cast("CursorResult[Any]", result).rowcount == 1  # DML: execute() returns a CursorResult
 
 
 async def own_plan_rows(session: AsyncSession, start: dt.date, end: dt.date) -> list[dict[str, Any]]:

@@ -86,8 +86,9 @@ def pct(value: Decimal | None) -> str:
 
 
 def ratio_text(row: dict[str, Any]) -> str:
-    if row["ratio_note"]:
-        return row["ratio_note"]
+    note: str | None = row["ratio_note"]
+    if note:
+        return note
     ratios = row["ratios"]
     values = sorted(set(ratios.values()))
     if len(values) == 1:
@@ -156,8 +157,10 @@ async def monthly_report(ctx: Ctx, year: int, month: int, today: dt.date | None 
     check_period(year, month)
     today = today or dt.date.today()
     stored = await repo.monthly_report(ctx.session, year, month)
-    submitted = stored is not None and stored["status"] == "已提交"
-    data = stored["snapshot"] if submitted and stored["snapshot"] else await monthly_data(ctx, year, month)
+    # The stored report once submitted (its snapshot and stamps are final), else None.
+    sub = stored if stored is not None and stored["status"] == "已提交" else None
+    submitted = sub is not None
+    data = sub["snapshot"] if sub is not None and sub["snapshot"] else await monthly_data(ctx, year, month)
     due = monthly_due(year, month)
     return {
         "id": str(stored["id"]) if stored else None,
@@ -171,9 +174,9 @@ async def monthly_report(ctx: Ctx, year: int, month: int, today: dt.date | None 
         "joint": data["joint"],
         "due_on": due.isoformat(),
         "overdue": not submitted and today > due,
-        "submitted_at": stored["submitted_at"].isoformat() if submitted else None,
-        "submitted_by": stored["submitted_by_name"] if submitted else None,
-        "filled_on": (stored["submitted_at"].date() if submitted else today).isoformat(),
+        "submitted_at": sub["submitted_at"].isoformat() if sub is not None else None,
+        "submitted_by": sub["submitted_by_name"] if sub is not None else None,
+        "filled_on": (sub["submitted_at"].date() if sub is not None else today).isoformat(),
     }
 
 
@@ -254,7 +257,10 @@ async def submit_monthly(
         if not fields[name]:
             raise InvalidInput("提交前请填写联系人和联系电话", field=name)
     snapshot = await monthly_data(ctx, year, month)
-    if not await repo.submit_monthly_report(ctx.session, report_id, snapshot, ctx.actor.id, ctx.actor.name):
+    # No id: the upsert found the report already submitted (the UPDATE would match no row either).
+    if report_id is None or not await repo.submit_monthly_report(
+        ctx.session, report_id, snapshot, ctx.actor.id, ctx.actor.name
+    ):
         raise Conflict("月报已提交", field="status")
     await audit.record(
         ctx.session,
@@ -291,8 +297,9 @@ async def remind_monthly(session: Any, tenant_id: uuid.UUID, today: dt.date) -> 
 
 
 def _implementation_end(header: dict[str, Any]) -> dt.date:
-    if header["last_check"] is not None:
-        return header["last_check"]
+    last_check: dt.date | None = header["last_check"]
+    if last_check is not None:
+        return last_check
     _, end = month_bounds(header["end_month"].year, header["end_month"].month)
     return end - dt.timedelta(days=1)
 
@@ -476,17 +483,17 @@ async def dashboard(
     )
     monthly: dict[uuid.UUID, dict[int, dict[str, int]]] = {}
     sums: dict[uuid.UUID, dict[str, int]] = {}
-    for m in raw["monthly"]:
-        monthly.setdefault(m["tenant_id"], {})[m["month"]] = {
-            "results": m["results"],
-            "published": m["published"],
-            "on_time": m["on_time"],
+    for row in raw["monthly"]:
+        monthly.setdefault(row["tenant_id"], {})[row["month"]] = {
+            "results": row["results"],
+            "published": row["published"],
+            "on_time": row["on_time"],
         }
         total = sums.setdefault(
-            m["tenant_id"], {"results": 0, "published": 0, "on_time": 0, "overdue_results": 0}
+            row["tenant_id"], {"results": 0, "published": 0, "on_time": 0, "overdue_results": 0}
         )
         for key in total:
-            total[key] += m[key]
+            total[key] += row[key]
     reports: dict[uuid.UUID, dict[int, str]] = {}
     report_ids: dict[uuid.UUID, dict[int, str]] = {}
     for r in raw["reports"]:
@@ -601,4 +608,5 @@ def dashboard_json(view: dict[str, Any]) -> dict[str, Any]:
             return [conv(v) for v in value]
         return value
 
-    return conv(view)
+    converted: dict[str, Any] = conv(view)  # a dict converts to a dict
+    return converted

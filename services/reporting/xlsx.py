@@ -8,6 +8,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -86,6 +87,7 @@ def cn_date(day: dt.date) -> str:
 def monthly_report(report: dict[str, Any]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new Workbook's active sheet; typed as Optional
     sheet.title = f"{report['year']}年{report['month']}月"
     for col, width in zip("ABCDEF", (6, 36, 14, 14, 36, 48), strict=True):
         sheet.column_dimensions[col].width = width
@@ -148,9 +150,10 @@ def plan_table(table: dict[str, Any]) -> bytes:
     width = len(columns)
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new Workbook's active sheet; typed as Optional
     sheet.title = f"附件{annex}"
     for index, col_width in enumerate((12, 30, 10, 36, 8, 20, 30, 22, 14, 20, 14, 12)[:width], start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = col_width
+        sheet.column_dimensions[get_column_letter(index)].width = col_width
     title = (
         f"{year}年内部联合“双随机、一公开”抽查工作计划表"
         if annex == 2
@@ -196,6 +199,7 @@ TASK_COLUMNS = (
 def task_report(report: dict[str, Any]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new Workbook's active sheet; typed as Optional
     sheet.title = "实施情况"
     width = len(TASK_COLUMNS)
     _line(sheet, 1, f"{report['department']}随机抽查实施情况报告", width, bold=True, size=16)
