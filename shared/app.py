@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -51,7 +52,10 @@ from shared.settings import Settings, get_settings
 from shared.worker import load_job_modules
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE_DIRS = [ROOT / "shared" / "web" / "templates", *sorted(ROOT.glob("services/*/templates"))]
+TEMPLATE_DIRS: list[Path | os.PathLike[Any] | str] = [
+    ROOT / "shared" / "web" / "templates",
+    *sorted(ROOT.glob("services/*/templates")),
+]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

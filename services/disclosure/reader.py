@@ -96,7 +96,7 @@ class PublicReader:
             waiter: asyncio.Future[asyncpg.Connection | None] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
-                conn = await waiter
+                handed_to_us = await waiter
             except BaseException:
                 # Cancelled, possibly just after being handed a connection or a free slot: pass it on.
                 if waiter.done() and not waiter.cancelled():
@@ -106,8 +106,8 @@ class PublicReader:
                     else:
                         self._release(handed, reusable=True)
                 raise
-            if conn is not None:
-                return conn
+            if handed_to_us is not None:
+                return handed_to_us
             # A connection was closed: its slot is free, loop round and open one.
 
     def _hand(self, conn: asyncpg.Connection | None) -> bool:
@@ -182,13 +182,13 @@ class PublicReader:
 
 
 async def public_reader(runtime: Runtime) -> PublicReader:
-    reader = runtime.extras.get(EXTRA_KEY)
+    reader: PublicReader | None = runtime.extras.get(EXTRA_KEY)
     if reader is not None:
-        return reader  # type: ignore[no-any-return]
+        return reader
     async with _lock:
         reader = runtime.extras.get(EXTRA_KEY)
         if reader is None:
             settings = runtime.settings.db
             reader = await PublicReader.open(settings.read_url or settings.url, settings.pool_size)
             runtime.extras[EXTRA_KEY] = reader
-    return reader  # type: ignore[no-any-return]
+    return reader

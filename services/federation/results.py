@@ -42,6 +42,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _plain_dict(value: dict[str, Any]) -> dict[str, Any]:
+    plain: dict[str, Any] = _plain(value)
+    return plain
+
+
+def _plain_list(value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    plain: list[dict[str, Any]] = _plain(value)
+    return plain
+
+
 def _json(value: Any) -> Any:
     """jsonb read through text() arrives as a string."""
     return json.loads(value) if isinstance(value, str) else value
@@ -135,7 +145,7 @@ async def unified_record(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, A
     joint, parts = await _parts(ctx, task_id, uscc)
     published = await frepo.public_joint_record(ctx.session, task_id, uscc)
     ready = joint["is_lead"] and all(p["status"] == "已通过" for p in parts)
-    return _plain(
+    return _plain_dict(
         {
             "task_id": task_id,
             "uscc": uscc,
@@ -243,7 +253,7 @@ async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, 
 
 async def my_joint_assignments(ctx: Ctx) -> list[dict[str, Any]]:
     """Joint teams the current user sits on for the current department (谁检查、谁录入)."""
-    return _plain(await frepo.joint_assignments_for_user(ctx.session, ctx.principal.user_id))
+    return _plain_list(await frepo.joint_assignments_for_user(ctx.session, ctx.principal.user_id))
 
 
 # ---- referrals (抄告 / 移送) -----------------------------------------------------------------------------------------
@@ -348,7 +358,7 @@ async def referral(ctx: Ctx, referral_id: uuid.UUID) -> dict[str, Any]:
     found = await frepo.get_referral(ctx.session, referral_id)
     if found is None:
         raise NotFound("抄告/移送记录不存在", field="referral_id")
-    return _plain(_referral_out(ctx, found))
+    return _plain_dict(_referral_out(ctx, found))
 
 
 def _referral_out(ctx: Ctx, row: dict[str, Any]) -> dict[str, Any]:
@@ -367,7 +377,7 @@ async def referrals(ctx: Ctx, direction: str | None = None) -> list[dict[str, An
     if direction not in (None, "in", "out"):
         raise InvalidInput("direction 应为 in 或 out", field="direction")
     out = [_referral_out(ctx, r) for r in await frepo.list_referrals(ctx.session)]
-    return _plain([r for r in out if direction is None or r["direction"] == direction])
+    return _plain_list([r for r in out if direction is None or r["direction"] == direction])
 
 
 async def handle_referral(ctx: Ctx, referral_id: uuid.UUID, data: ReferralHandle) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.federation import repository as frepo
-from services.federation.results import _json, _plain
+from services.federation.results import _json, _plain_dict, _plain_list
 from shared import audit, notifications
 from shared.context import Ctx
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -163,7 +163,7 @@ async def visit(ctx: Ctx, visit_id: uuid.UUID) -> dict[str, Any]:
     row = (await ctx.session.execute(text(f"{VISIT_SQL} WHERE v.id = :id"), {"id": visit_id})).first()
     if row is None:
         raise NotFound("联合检查约定不存在", field="visit_id")
-    return _plain(dict(row._mapping))
+    return _plain_dict(dict(row._mapping))
 
 
 VISIT_SQL = (
@@ -219,7 +219,7 @@ async def task_visits(ctx: Ctx, task_id: uuid.UUID) -> list[dict[str, Any]]:
         text(f"{VISIT_SQL} WHERE v.task_id = :t OR v.partner_task_id = :t ORDER BY v.visit_date, v.uscc"),
         {"t": task_id},
     )
-    return _plain([dict(r._mapping) for r in rows])
+    return _plain_list([dict(r._mapping) for r in rows])
 
 
 async def set_county_cap(admin_url: str, region: str, cap: int | None) -> None:

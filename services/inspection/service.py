@@ -70,8 +70,10 @@ def sniff(content: bytes) -> tuple[str, str] | None:
 
 def is_overdue(result: dict[str, Any], today: dt.date) -> bool:
     if result["status"] == "已公示":
-        return result["published_at"] is not None and result["published_at"].date() > result["due_on"]
-    return today > result["due_on"]
+        published: dt.datetime | None = result["published_at"]
+        return published is not None and published.date() > result["due_on"]
+    due: dt.date = result["due_on"]
+    return today > due
 
 
 def _out(result: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
@@ -147,7 +149,7 @@ async def entry_view(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, Any]:
             for a in attachments
         ],
         # Photos and documents of the result itself are added by its team while it is editable.
-        "can_attach": bool(result) and on_team and result["status"] in EDITABLE,
+        "can_attach": result is not None and on_team and result["status"] in EDITABLE,
         "attachment_max_bytes": max_attachment_bytes(),
     }
 

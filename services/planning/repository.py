@@ -279,19 +279,19 @@ async def eligible_population(
     if len(data) % record:
         raise ValueError("eligible rows are not all of one width")
     rows = np.frombuffer(data, dtype=np.uint8).reshape(-1, record)
-    line = record - 2 * len(flags)  # USCC, TAB, stratum, LF
+    width = record - 2 * len(flags)  # USCC, TAB, stratum, LF
     counts["in_scope"] = len(rows)
     if per_class:
-        counts["unclassified"] = int(np.count_nonzero(rows[:, line - 2] == ord("-")))
+        counts["unclassified"] = int(np.count_nonzero(rows[:, width - 2] == ord("-")))
     if not flags:
         return data, counts
     excluded = np.zeros(len(rows), dtype=bool)
     for position, (name, _) in enumerate(flags):
-        hit = rows[:, line + 2 * position] == ord("1")
+        hit = rows[:, width + 2 * position] == ord("1")
         counts[name] = int(np.count_nonzero(hit))
         excluded |= hit
-    kept = rows[~excluded, :line]
-    kept[:, line - 1] = ord("\n")
+    kept = rows[~excluded, :width]
+    kept[:, width - 1] = ord("\n")
     return kept.tobytes(), counts
 
 
@@ -378,7 +378,8 @@ async def mark_drawn(
         ),
         {"e": public_entropy, "s": seed, "n": selected_count, "a": actor, "id": draw_id},
     )
-    return row.scalar_one()
+    drawn_at: dt.datetime = row.scalar_one()
+    return drawn_at
 
 
 async def mark_voided(session: AsyncSession, draw_id: uuid.UUID, reason: str, actor: str) -> dt.datetime:
@@ -389,7 +390,8 @@ async def mark_voided(session: AsyncSession, draw_id: uuid.UUID, reason: str, ac
         ),
         {"r": reason, "a": actor, "id": draw_id},
     )
-    return row.scalar_one()
+    voided_at: dt.datetime = row.scalar_one()
+    return voided_at
 
 
 async def selected_objects(session: AsyncSession, draw_id: uuid.UUID) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from services.planning.schemas import (
     PlanCreate,
     PlanOut,
     QueuedOut,
+    RiskClass,
     SectionRef,
     TaskCreate,
     TaskOut,
@@ -39,7 +40,7 @@ def large_draw_threshold() -> int:
 
 
 KIND_WORD = {"本部门": "随机抽查", "内部联合": "内部门联合抽查", "部门联合": "部门联合抽查"}
-RISK_CLASSES = ("A", "B", "C", "D")
+RISK_CLASSES: tuple[RiskClass, ...] = ("A", "B", "C", "D")
 
 
 # ---- small pure helpers ---------------------------------------------------------------------------------------
@@ -319,7 +320,7 @@ async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
 
 
 def _scope_dict(data: TaskCreate) -> dict[str, Any]:
-    scope = msgspec.to_builtins(data.scope)
+    scope: dict[str, Any] = msgspec.to_builtins(data.scope)
     if data.draw_type == "不定向" and scope:
         raise InvalidInput("不定向抽查面向整个检查对象名录库，不能设置筛选条件", field="scope")
     if data.draw_type == "定向" and not scope:

@@ -77,8 +77,8 @@ def build_slots(
     while len(specs) < task["min_inspectors"]:
         specs.append((f"检查人员{len(specs) + 1}", None, None))
     slots = []
-    for label, section, spec in specs:
-        draft = matching.Slot(label=label, pool=[], department=code, section=section, specialty=spec)
+    for label, section_code, spec in specs:
+        draft = matching.Slot(label=label, pool=[], department=code, section=section_code, specialty=spec)
         pool = [i.id for i in inspectors if matching._eligible(i, draft, end)]
         slots.append(msgspec.structs.replace(draft, pool=pool))
     return slots
