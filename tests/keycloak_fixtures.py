@@ -3,7 +3,7 @@
 Load it with ``pytest_plugins = ["tests.keycloak_fixtures"]`` (or ``-p tests.keycloak_fixtures``).
 
 * ``keycloak_server`` (session): fetches the distribution once (cached, see
-  :mod:`services.identity.keycloak_server`), starts ``kc.sh start-dev`` with the county realm imported, and stops
+  :mod:`devtools.keycloak_server`), starts ``kc.sh start-dev`` with the county realm imported, and stops
   it at the end of the session. When Java, Maven or the distribution cannot be had it yields ``None``, sets
   :data:`KEYCLOAK_STATE` and prints a loud warning (callers then route to a development provider); with
   ``SPOTCHECK_REQUIRE_KEYCLOAK=1`` (CI) that is a hard failure instead. A server that is available but fails to
@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from keycloak import KeycloakOpenID
 
-from services.identity.keycloak_server import (
+from devtools.keycloak_server import (
     REALM,
     KeycloakServer,
     KeycloakUnavailableError,
@@ -95,7 +95,7 @@ def master_admin(real_keycloak: KeycloakServer) -> Any:
     """The county realm's admin API as the bootstrap admin of the master realm (python-keycloak ``KeycloakAdmin``)."""
     from keycloak import KeycloakAdmin
 
-    from services.identity.keycloak_server import REALM
+    from devtools.keycloak_server import REALM
 
     return KeycloakAdmin(
         server_url=real_keycloak.base_url + "/",

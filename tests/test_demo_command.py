@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from shared.embedded import free_port
+from devtools.embedded import free_port
 from tests.support.stack import ROOT
 
 

@@ -1,7 +1,7 @@
 """Benchmark: the county monthly report and dashboard over 1,000,000 inspection records.
 
 Run by hand: ``uv run python -m tests.bench.bench_dashboard [ROWS] [REPEATS]``. It starts its own embedded PostgreSQL
-(``shared.embedded.EmbeddedPostgres``), migrates (``shared.migrate.upgrade``), and generates with
+(``devtools.embedded.EmbeddedPostgres``), migrates (``shared.migrate.upgrade``), and generates with
 ``INSERT … SELECT generate_series`` three departments of the county, 40,000 registry entries each, twelve monthly
 tasks per department, ROWS inspection results over this year (~85 % published, some late, some overdue drafts),
 a hazard on every tenth result and some monthly reports. It then measures, in the same run, warm, median of REPEATS:
@@ -27,11 +27,11 @@ from pathlib import Path
 
 import asyncpg
 
+from devtools.embedded import EmbeddedPostgres
 from services.reporting import service
 from shared import migrate
 from shared.context import Ctx, Department, Principal
 from shared.db import asyncpg_dsn
-from shared.embedded import EmbeddedPostgres
 from shared.runtime import Runtime
 from shared.settings import load_settings
 from shared.tenancy import department_scope, overseer_scope

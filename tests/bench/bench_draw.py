@@ -35,6 +35,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from devtools.demo.seed import REGIONS
 from services.draw import fast
 from services.draw.proof import load_proof
 from services.draw.verify import verify_proof
@@ -45,7 +46,6 @@ from services.planning.schemas import AnnounceRequest, DrawRequest, PlanCreate, 
 from shared import migrate
 from shared.context import Ctx, Department, Principal
 from shared.db import asyncpg_dsn
-from shared.demo import REGIONS
 from shared.runtime import Runtime
 from shared.settings import load_settings
 from shared.tenancy import empty_scope, system_scope

@@ -29,12 +29,12 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy import text
 
+from devtools.embedded import EmbeddedPostgres
 from services.identity.provisioning import ensure_department, ensure_region_chain
 from services.registry.columns import OBJECT_COLUMNS
 from services.registry.imports import import_file
 from shared import audit, migrate
 from shared.db import Database, asyncpg_dsn
-from shared.embedded import EmbeddedPostgres
 from shared.tenancy import apply_scope, system_scope
 from tests.bench import server
 from tests.bench.server import start_reference_postgres

@@ -35,7 +35,8 @@ from typing import Any
 
 import httpx
 
-from shared import demo, migrate
+from devtools.demo import seed
+from shared import migrate
 from shared.db import asyncpg_dsn
 from shared.runtime import Runtime
 from shared.settings import load_settings
@@ -54,7 +55,7 @@ SHARES = {"public": 0.60, "inspector": 0.25, "planner": 0.15}
 async def _load_seed(env: dict[str, str]) -> None:
     runtime = await Runtime.start(load_settings(env))
     try:
-        await demo.load(env["SPOTCHECK_ADMIN_DATABASE_URL"], runtime)
+        await seed.load(env["SPOTCHECK_ADMIN_DATABASE_URL"], runtime)
     finally:
         await runtime.close()
 

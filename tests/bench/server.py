@@ -13,8 +13,8 @@ from pathlib import Path
 
 import asyncpg
 
+from devtools.embedded import EmbeddedPostgres
 from shared.db import asyncpg_dsn
-from shared.embedded import EmbeddedPostgres
 
 SERVER_SETTINGS = {"shared_buffers": "1GB", "max_wal_size": "4GB"}
 

@@ -8,8 +8,8 @@ import random
 import numpy as np
 import pytest
 
+from devtools.demo.registries import make_uscc
 from services.draw import fast, protocol
-from services.registry.demo_data import make_uscc
 
 
 def _lines(rng: random.Random, n: int, strata: str) -> tuple[bytes, list[protocol.EligibleEntry]]:

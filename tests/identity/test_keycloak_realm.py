@@ -17,7 +17,7 @@ import pytest
 from keycloak import KeycloakAdmin, KeycloakOpenIDConnection
 from keycloak.exceptions import KeycloakError
 
-from services.identity.keycloak_server import REALM, KeycloakServer
+from devtools.keycloak_server import REALM, KeycloakServer
 from tests.keycloak_fixtures import openid_client, password_token, unverified_claims
 
 API_AUDIENCE = "spotcheck-api"

@@ -13,7 +13,7 @@ import pytest
 from keycloak import KeycloakAdmin
 from keycloak.exceptions import KeycloakError
 
-from services.identity.keycloak_server import REALM, KeycloakServer
+from devtools.keycloak_server import REALM, KeycloakServer
 from shared.settings import load_settings
 from tests.keycloak_fixtures import password_token
 from tests.support.stack import AppServer, start_app, stop

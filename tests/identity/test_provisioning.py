@@ -10,9 +10,9 @@ import pytest
 from keycloak import KeycloakAdmin
 from keycloak.exceptions import KeycloakGetError
 
+from devtools.keycloak_server import KeycloakServer
 from services.identity import provisioning
 from services.identity.jobs import keycloak_resync
-from services.identity.keycloak_server import KeycloakServer
 from services.identity.keycloak_sync import DepartmentSpec, admin_client, sync_department
 from shared import jobs
 from shared.runtime import Runtime

@@ -21,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from shared import demo, migrate
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis
+from devtools.demo import seed
+from devtools.embedded import EmbeddedPostgres, EmbeddedRedis
+from shared import migrate
 from shared.runtime import Runtime
 from shared.settings import load_settings
 from tests.planning.conftest import SEED_TASK_2023001
@@ -73,7 +74,7 @@ def stack(sso: SSO, service_dir: Path) -> Iterator[FaultStack]:
         async def load_demo() -> None:
             runtime = await Runtime.start(load_settings(env), with_redis=False)
             try:
-                await demo.load(admin_url, runtime)
+                await seed.load(admin_url, runtime)
             finally:
                 await runtime.close()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from shared.embedded import EmbeddedStandby
+from devtools.embedded import EmbeddedStandby
 from shared.runtime import Runtime
 from tests.conftest import TEST_DB
 from tests.planning.conftest import SEED_TASK_2023001

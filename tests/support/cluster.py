@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import yaml
 
-from shared.embedded import free_port
+from devtools.embedded import free_port
 from tests.support.stack import ROOT, AppServer, spawn, stop, wait_http
 
 COMPOSE = ROOT / "deploy" / "compose.yaml"

@@ -17,8 +17,8 @@ from typing import TypeVar
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from devtools.embedded import EmbeddedPostgres, EmbeddedRedis, create_database_sql
 from shared.db import asyncpg_dsn
-from shared.embedded import EmbeddedPostgres, EmbeddedRedis, create_database_sql
 
 T = TypeVar("T")
 RUNTIME_ROLE = "spotcheck_test_app"

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from shared.embedded import free_port
+from devtools.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REALM_FILE = ROOT / "deploy" / "keycloak" / "realm-county-130528.json"

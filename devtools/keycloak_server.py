@@ -40,7 +40,7 @@ import httpx
 DEFAULT_VERSION = "26.7.3"
 ARTIFACT = "org.keycloak:keycloak-quarkus-dist"
 REALM = "county-130528"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 REALM_FILE = REPO_ROOT / "deploy" / "keycloak" / f"realm-{REALM}.json"
 CACHE_ENV = "SPOTCHECK_KEYCLOAK_CACHE"
 DEFAULT_CACHE_DIR = Path("~/.cache/spotcheck/keycloak")

@@ -13,7 +13,7 @@ from typing import Any
 
 import uvicorn
 
-from services.identity.devprovider import create_dev_provider_app
+from devtools.devprovider import create_dev_provider_app
 
 REPO = Path(__file__).resolve().parents[3]
 REAL_REALM_FILE = REPO / "deploy" / "keycloak" / "realm-county-130528.json"

@@ -14,9 +14,9 @@ from jwcrypto import jwk
 from keycloak import KeycloakOpenID
 from keycloak.exceptions import KeycloakError
 
-from services.identity.devprovider import RealmFileError, load_realm
-from services.identity.devprovider.realm import Realm, parse_realm
-from services.identity.devprovider.sessions import ExpiringStore
+from devtools.devprovider import RealmFileError, load_realm
+from devtools.devprovider.realm import Realm, parse_realm
+from devtools.devprovider.sessions import ExpiringStore
 
 from .support import REALM, fixture_realm, live_provider, realm_file
 
@@ -249,7 +249,7 @@ def test_router_mounts_inside_a_host_app(realm_path: Path, tmp_path: Path) -> No
     from litestar.config.csrf import CSRFConfig
     from litestar.testing import TestClient
 
-    from services.identity.devprovider import create_dev_provider_router
+    from devtools.devprovider import create_dev_provider_router
 
     host = "http://testserver.local"
     app = Litestar(

@@ -14,8 +14,8 @@ import pytest
 from keycloak import KeycloakOpenID
 from keycloak.exceptions import KeycloakError
 
-from services.identity.devprovider import load_realm
-from services.identity.devprovider.provider import uri_allowed
+from devtools.devprovider import load_realm
+from devtools.devprovider.provider import uri_allowed
 
 from .support import REALM, live_provider, realm_file
 

@@ -8,8 +8,8 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from devtools.demo import registries
 from services.identity.provisioning import ensure_department, ensure_region_chain
-from services.registry import demo_data
 from shared.runtime import Runtime
 from shared.tenancy import system_scope
 
@@ -82,7 +82,7 @@ async def load(admin_url: str, runtime: Runtime) -> bool:
     """Returns True when anything was loaded."""
     await ensure_region_chain(admin_url, REGIONS)
     loaded = False
-    for dept in demo_data.build():
+    for dept in registries.build():
         dept_id = await ensure_department(admin_url, dept.code, "130528", dept.name, dept.short_name)
         async with runtime.unit_of_work(system_scope(dept_id)) as session:
             has = (await session.execute(text("SELECT count(*) FROM sections"))).scalar_one()
@@ -99,7 +99,9 @@ async def load(admin_url: str, runtime: Runtime) -> bool:
     return loaded
 
 
-async def _load_department(session: AsyncSession, dept_id: uuid.UUID, dept: demo_data.DemoDepartment) -> None:
+async def _load_department(
+    session: AsyncSession, dept_id: uuid.UUID, dept: registries.DemoDepartment
+) -> None:
     section_ids = {code: uuid.uuid4() for code, _ in dept.sections}
     await session.execute(
         text("INSERT INTO sections (id, tenant_id, code, name) VALUES (:id, :t, :code, :name)"),
