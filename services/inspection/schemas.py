@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 
 import msgspec
 
@@ -23,6 +24,27 @@ CATEGORIES = (
     "已注销",
     "违反其他部门相关规定",
 )
+
+
+class ResultStatus(StrEnum):
+    """States of a result (谁检查、谁录入 → review → publication); 已通过 only for a joint part awaiting the lead."""
+
+    DRAFT = "草稿"
+    SUBMITTED = "待审核"
+    RETURNED = "退回"
+    APPROVED = "已通过"
+    PUBLISHED = "已公示"
+
+
+class HazardStatus(StrEnum):
+    OPEN = "整改中"
+    RECTIFIED = "已整改"
+    OVERDUE = "逾期未整改"
+
+
+class FollowUpStatus(StrEnum):
+    OPEN = "办理中"
+    CLOSED = "已办结"
 
 
 class PointIn(msgspec.Struct, forbid_unknown_fields=True):

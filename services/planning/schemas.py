@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Annotated, Literal
 
 import msgspec
@@ -13,6 +14,35 @@ DrawType = Literal["定向", "不定向"]
 RiskClass = Literal["A", "B", "C", "D"]
 Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份，如 2023-05")]
 SectionCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]{2,20}$")]
+
+
+class PlanStatus(StrEnum):
+    """States of a plan; the values are the words users see and the database stores."""
+
+    DRAFT = "草稿"
+    PUBLISHED = "已发布"
+    COMPLETED = "已完成"
+    CANCELLED = "已撤销"
+
+
+class TaskStatus(StrEnum):
+    """States of a task through the draw ceremony and its implementation."""
+
+    DRAFT = "草稿"
+    ANNOUNCING = "公告中"  # a large announcement running as a job
+    ANNOUNCED = "已公告"
+    DRAWING = "抽取中"  # a large draw running as a job
+    DRAWN = "已抽取"
+    MATCHED = "已匹配"
+    IN_PROGRESS = "实施中"
+    COMPLETED = "已完成"
+    VOIDED = "已作废"
+
+
+class DrawStatus(StrEnum):
+    ANNOUNCED = "已公告"
+    DRAWN = "已抽取"
+    VOIDED = "已作废"
 
 
 class PlanCreate(msgspec.Struct, forbid_unknown_fields=True):

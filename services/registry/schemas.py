@@ -4,9 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 import msgspec
 from msgspec import UNSET, UnsetType
+
+
+class ObjectStatus(StrEnum):
+    OPERATING = "在营"
+    SUSPENDED = "停业"
+    DEREGISTERED = "注销"
+
+
+class ImportStatus(StrEnum):
+    """States of an import batch (stored in English: never shown; pages map them to Chinese)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
