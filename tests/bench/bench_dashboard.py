@@ -11,7 +11,7 @@ a hazard on every tenth result and some monthly reports. It then measures, in th
 * baseline: one hand-written SQL aggregate of the same per-department numbers, as the superuser (no RLS), over
   asyncpg.
 
-It prints both figures and the ratio app/baseline. Target (SPEC §9): ≤ 500 ms.
+It prints both figures and the ratio app/baseline. Target: ≤ 500 ms.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ embedded PostgreSQL and Redis and migrates, then:
   answer is checked to be 200 with a JSON body.
 
 It prints requests/s, p50/p99 latency and errors of both, the ratio app/baseline, and the machine's load average
-(the 2 cores are shared: the database, the app, the client and anything else running). Targets (issue 7 / SPEC §9):
+(the 2 cores are shared: the database, the app, the client and anything else running). Targets (the product's public-site targets):
 ≥ 1,000 requests/s, p99 ≤ 50 ms.
 """
 
