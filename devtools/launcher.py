@@ -85,9 +85,9 @@ def _stop_process(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
 def _start_sso(mode: str, data_dir: Path, port: int, env: dict[str, str], logs: Path) -> tuple[str, object]:
     """Returns (issuer, handle with stop())."""
     if mode in ("auto", "keycloak"):
-        from devtools import keycloak_server
+        from devtools import keycloak_dist, keycloak_server
 
-        home = keycloak_server.find_distribution()
+        home = keycloak_dist.find_distribution()
         java = shutil.which("java")
         if home is not None and java is not None:
             print("启动 Keycloak（首次启动约需一分钟）…", flush=True)

@@ -166,7 +166,7 @@ def _draw_proof(args: argparse.Namespace) -> int:
 def _keycloak_fetch(args: argparse.Namespace) -> int:
     if _missing_devtools("keycloak-fetch"):
         return 2
-    from devtools.keycloak_server import fetch_distribution
+    from devtools.keycloak_dist import fetch_distribution
 
     print(fetch_distribution())
     return 0

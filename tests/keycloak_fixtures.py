@@ -27,12 +27,8 @@ from typing import Any
 import pytest
 from keycloak import KeycloakOpenID
 
-from devtools.keycloak_server import (
-    REALM,
-    KeycloakServer,
-    KeycloakUnavailableError,
-    fetch_distribution,
-)
+from devtools.keycloak_dist import KeycloakUnavailableError, fetch_distribution
+from devtools.keycloak_server import REALM, KeycloakServer
 
 REQUIRE_ENV = "SPOTCHECK_REQUIRE_KEYCLOAK"
 
