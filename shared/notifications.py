@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from typing import Any
 
+import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,7 +55,17 @@ async def create(
     )
 
 
-async def for_user(session: AsyncSession, user_id: uuid.UUID, limit: int = 50) -> list[dict[str, Any]]:
+class Notification(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    kind: str
+    title: str
+    body: str
+    link: str | None
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+async def for_user(session: AsyncSession, user_id: uuid.UUID, limit: int = 50) -> list[Notification]:
     rows = await session.execute(
         text(
             "SELECT id, kind, title, body, link, created_at, read_at FROM notifications "
@@ -62,4 +73,4 @@ async def for_user(session: AsyncSession, user_id: uuid.UUID, limit: int = 50) -
         ),
         {"u": user_id, "limit": limit},
     )
-    return [dict(r._mapping) for r in rows]
+    return [Notification(**r._mapping) for r in rows]
