@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.registry import exporter, jobs, routes, service
+from services.registry import exporter, imports, service
 from services.registry import repository as repo
+from services.registry import repository_imports as batches_repo
 from services.registry import values as v
 from services.registry.columns import COLUMNS, KIND_LABELS, KINDS, Kind
+from services.registry.schemas import InspectorFilter, ItemFilter, ObjectFilter
+from services.registry.service import Row
+from services.registry.validation import Raw
+from services.registry.web import (
+    MAX_UPLOAD,
+    READ_ROLES,
+    export_response,
+    parse_id,
+    read_upload,
+    template_response,
+)
+from shared.context import Principal
 from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
 from shared.web.guards import current_principal, provide_db_session
 from shared.web.pages import page_context
 
 PAGE_SIZE = 20
+# A page's form as posted: one text per field, a list for the multi-valued ones (tags, specialties …).
+Form = dict[str, str | list[str]]
 
 
 async def _context(request: Request[Any, Any, Any], db: AsyncSession, **extra: Any) -> dict[str, Any]:
+    """The Jinja context of a registry page (a template context is a dict of whatever the templates read)."""
     context = await page_context(request)
     user = context["user"]
     context.update(
@@ -44,7 +62,9 @@ def _render(name: str, context: dict[str, Any], status: int = 200) -> Template:
     return Template(f"registry/{name}", context=context, status_code=status)
 
 
-def _page_links(request: Request[Any, Any, Any], page: int, total: int) -> dict[str, Any]:
+def _page_links(
+    request: Request[Any, Any, Any], page: int, total: int
+) -> dict[str, object]:  # for the template
     params = {k: val for k, val in request.query_params.items() if k != "page" and val}
     last = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
 
@@ -80,17 +100,17 @@ def _require_write(request: Request[Any, Any, Any]) -> None:
 
 def _require_read(request: Request[Any, Any, Any]) -> None:
     principal = current_principal(request)
-    if not principal.has_any_role(*routes.READ_ROLES):
+    if not principal.has_any_role(*READ_ROLES):
         raise Forbidden("您的角色无权查看名录库")
     if principal.active_department is None and not principal.is_overseer:
         raise Forbidden("请先在页面右上角选择部门")
 
 
-async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def _form(request: Request[Any, Any, Any]) -> Form:
     form = await request.form()
-    data: dict[str, Any] = {}
+    data: Form = {}
     for key in form:
-        values = form.getall(key)
+        values: list[str] = form.getall(key)
         data[key] = (
             values
             if len(values) > 1 or key in ("tags", "specialties", "qualifications", "check_methods")
@@ -109,16 +129,16 @@ async def index() -> Redirect:
 async def objects_page(request: Request[Any, Any, Any], db: AsyncSession) -> Template:
     _require_read(request)
     q = request.query_params
-    filters = {
-        "q": q.get("q"),
-        "uscc": (q.get("uscc") or "").upper() or None,
-        "industry": q.get("industry"),
-        "tag": q.get("tag"),
-        "risk_class": q.get("risk_class"),
-        "status": q.get("status"),
-        "active": _active(q.get("active")),
-        "department": q.get("department"),
-    }
+    filters = ObjectFilter(
+        q=q.get("q"),
+        uscc=(q.get("uscc") or "").upper() or None,
+        industry=q.get("industry"),
+        tag=q.get("tag"),
+        risk_class=q.get("risk_class"),
+        status=q.get("status"),
+        active=_active(q.get("active")),
+        department=q.get("department"),
+    )
     page = _page_number(q.get("page"))
     rows, total = await repo.list_objects(db, filters, page, PAGE_SIZE)
     return _render(
@@ -131,17 +151,17 @@ async def objects_page(request: Request[Any, Any, Any], db: AsyncSession) -> Tem
 async def inspectors_page(request: Request[Any, Any, Any], db: AsyncSession) -> Template:
     _require_read(request)
     q = request.query_params
-    filters = {
-        "q": q.get("q"),
-        "section": q.get("section"),
-        "specialty": q.get("specialty"),
-        "qualification": q.get("qualification"),
-        "licence": q.get("licence"),
-        "is_expert": True if q.get("is_expert") == "1" else None,
-        "is_team_leader": True if q.get("is_team_leader") == "1" else None,
-        "active": _active(q.get("active")),
-        "department": q.get("department"),
-    }
+    filters = InspectorFilter(
+        q=q.get("q"),
+        section=q.get("section"),
+        specialty=q.get("specialty"),
+        qualification=q.get("qualification"),
+        licence=q.get("licence"),
+        is_expert=True if q.get("is_expert") == "1" else None,
+        is_team_leader=True if q.get("is_team_leader") == "1" else None,
+        active=_active(q.get("active")),
+        department=q.get("department"),
+    )
     page = _page_number(q.get("page"))
     rows, total = await repo.list_inspectors(db, filters, page, PAGE_SIZE)
     return _render(
@@ -162,12 +182,12 @@ async def inspectors_page(request: Request[Any, Any, Any], db: AsyncSession) -> 
 async def items_page(request: Request[Any, Any, Any], db: AsyncSession) -> Template:
     _require_read(request)
     q = request.query_params
-    filters = {
-        "q": q.get("q"),
-        "category": q.get("category"),
-        "active": _active(q.get("active")),
-        "department": q.get("department"),
-    }
+    filters = ItemFilter(
+        q=q.get("q"),
+        category=q.get("category"),
+        active=_active(q.get("active")),
+        department=q.get("department"),
+    )
     page = _page_number(q.get("page"))
     rows, total = await repo.list_items(db, filters, page, PAGE_SIZE)
     return _render(
@@ -184,19 +204,30 @@ async def tags_page(request: Request[Any, Any, Any], db: AsyncSession) -> Templa
 
 
 # ---- forms ------------------------------------------------------------------------------------------------------
-GETTERS = {"objects": repo.get_object, "inspectors": repo.get_inspector, "items": repo.get_item}
-SAVERS = {"objects": service.save_object, "inspectors": service.save_inspector, "items": service.save_item}
+Saver = Callable[[AsyncSession, Principal, Raw, uuid.UUID | None], Awaitable[Row]]
+GETTERS = service.GETTERS
+SAVERS: dict[str, Saver] = {
+    "objects": service.save_object,
+    "inspectors": service.save_inspector,
+    "items": service.save_item,
+}
 FORMS = {"objects": "object_form.html", "inspectors": "inspector_form.html", "items": "item_form.html"}
 
 
 async def _form_context(
-    request: Request[Any, Any, Any], db: AsyncSession, kind: str, row: dict[str, Any] | None, **extra: Any
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    kind: str,
+    row: Row | Mapping[str, object] | None,
+    **extra: Any,
 ) -> dict[str, Any]:
+    """``row`` is the stored record, or what the user typed (a mapping) when the form comes back with an error."""
     context = await _context(request, db, row=row or {}, tab=kind, **extra)
     if kind == "inspectors":
         context["sections"] = await repo.sections(db)
-        if row and row.get("id"):
-            context["conflicts"] = await repo.conflicts(db, row["id"])
+        row_id = row.get("id") if isinstance(row, Mapping) else row.id if row else None
+        if row_id:
+            context["conflicts"] = await repo.conflicts(db, parse_id(str(row_id)))
     return context
 
 
@@ -209,7 +240,7 @@ def _form_pages(kind: str) -> list[Any]:
     @get(f"/{kind}/{{row_id:str}}", name=f"page-{kind}-show")
     async def show(request: Request[Any, Any, Any], db: AsyncSession, row_id: str) -> Template:
         _require_read(request)
-        row = await GETTERS[kind](db, routes._uuid(row_id))
+        row = await GETTERS[kind](db, parse_id(row_id))
         if row is None:
             raise NotFound(service.NOT_FOUND[kind], field="id")
         return _render(FORMS[kind], await _form_context(request, db, kind, row))
@@ -220,14 +251,14 @@ def _form_pages(kind: str) -> list[Any]:
 
     @post(f"/{kind}/{{row_id:str}}", name=f"page-{kind}-update")
     async def update(request: Request[Any, Any, Any], db: AsyncSession, row_id: str) -> Template | Redirect:
-        return await _save(request, db, kind, routes._uuid(row_id))
+        return await _save(request, db, kind, parse_id(row_id))
 
     @post(f"/{kind}/{{row_id:str}}/active", name=f"page-{kind}-active")
     async def toggle(request: Request[Any, Any, Any], db: AsyncSession, row_id: str) -> Redirect:
         _require_write(request)
         form = await _form(request)
         await service.set_active(
-            db, current_principal(request), kind, routes._uuid(row_id), form.get("active") == "1"
+            db, current_principal(request), kind, parse_id(row_id), form.get("active") == "1"
         )
         return Redirect(f"/registry/{kind}/{row_id}")
 
@@ -246,21 +277,21 @@ async def _save(
     except (InvalidInput, DomainError) as exc:
         if isinstance(exc, NotFound):
             raise
-        current = (await GETTERS[kind](db, row_id) if row_id else None) or {}
-        shown = {**current, **form}
+        current = await GETTERS[kind](db, row_id) if row_id else None
+        shown: dict[str, object] = {**(msgspec.structs.asdict(current) if current else {}), **form}
         if row_id:
             shown["id"] = row_id
         return _render(
             FORMS[kind], await _form_context(request, db, kind, shown, error=exc), status=exc.status_code
         )
-    return Redirect(f"/registry/{kind}/{row['id']}?saved=1")
+    return Redirect(f"/registry/{kind}/{row.id}?saved=1")
 
 
 @post("/inspectors/{row_id:str}/conflicts")
 async def add_conflict(request: Request[Any, Any, Any], db: AsyncSession, row_id: str) -> Template | Redirect:
     _require_write(request)
     form = await _form(request)
-    target = routes._uuid(row_id)
+    target = parse_id(row_id)
     try:
         async with db.begin_nested():
             await service.declare_conflict(
@@ -281,7 +312,7 @@ async def remove_conflict(
     request: Request[Any, Any, Any], db: AsyncSession, row_id: str, uscc: str
 ) -> Redirect:
     _require_write(request)
-    await service.withdraw_conflict(db, current_principal(request), routes._uuid(row_id), uscc)
+    await service.withdraw_conflict(db, current_principal(request), parse_id(row_id), uscc)
     return Redirect(f"/registry/inspectors/{row_id}#conflicts")
 
 
@@ -319,13 +350,13 @@ async def update_tag(request: Request[Any, Any, Any], db: AsyncSession, row_id: 
         async with db.begin_nested():
             if "active" in form:
                 await service.set_active(
-                    db, current_principal(request), "tags", routes._uuid(row_id), form["active"] == "1"
+                    db, current_principal(request), "tags", parse_id(row_id), form["active"] == "1"
                 )
             else:
                 await service.update_tag(
                     db,
                     current_principal(request),
-                    routes._uuid(row_id),
+                    parse_id(row_id),
                     {"name": form.get("name"), "description": form.get("description", "")},
                 )
     except (InvalidInput, DomainError) as exc:
@@ -347,37 +378,39 @@ def _io_pages(kind: Kind) -> list[Any]:
         _require_write(request)
         return _render("import.html", await _import_context(request, db, kind))
 
-    @post(f"/{kind}/import", request_max_body_size=routes.MAX_UPLOAD, name=f"page-{kind}-upload")
+    @post(f"/{kind}/import", request_max_body_size=MAX_UPLOAD, name=f"page-{kind}-upload")
     async def import_upload(request: Request[Any, Any, Any], db: AsyncSession) -> Template | Redirect:
         _require_write(request)
         try:
-            status, batch, _ = await routes.start_import(request, db, kind)
+            actor = service.actor_of(current_principal(request))
+            outcome = await imports.start_import(db, actor, kind, await read_upload(request))
         except InvalidInput as exc:
             return _render(
                 "import.html", await _import_context(request, db, kind, error=exc), status=exc.status_code
             )
-        if status == 202 and batch:
-            return Redirect(f"/registry/imports/{batch['id']}")
-        return _render("import.html", await _import_context(request, db, kind, result=batch), status=status)
+        if outcome.status_code == 202:
+            return Redirect(f"/registry/imports/{outcome.batch.id}")
+        return _render(
+            "import.html",
+            await _import_context(request, db, kind, result=outcome.batch),
+            status=outcome.status_code,
+        )
 
     @get(f"/{kind}/export", name=f"page-{kind}-export")
     async def export_download(request: Request[Any, Any, Any]) -> Response[Any]:
         _require_read(request)
         q = request.query_params
         fmt = "csv" if q.get("format") == "csv" else "xlsx"
-        filters: dict[str, Any] = {k: val for k, val in q.items() if val}
-        filters["active"] = _active(q.get("active"))
-        return await routes.export_response(request, kind, fmt, filters)
+        query = {k: val for k, val in q.items() if val}
+        return await export_response(
+            request, kind, fmt, exporter.export_filter(kind, query, _active(q.get("active")))
+        )
 
     @get(f"/{kind}/template", name=f"page-{kind}-template")
     async def template_download(request: Request[Any, Any, Any], db: AsyncSession) -> Response[bytes]:
         _require_read(request)
         fmt = "csv" if request.query_params.get("format") == "csv" else "xlsx"
-        return Response(
-            await routes.template_bytes(db, kind, fmt),
-            media_type=exporter.MEDIA[fmt],
-            headers={"Content-Disposition": exporter.disposition(kind, fmt, template=True)},
-        )
+        return template_response(await exporter.template(db, kind, fmt), kind, fmt)
 
     return [import_page, import_upload, export_download, template_download]
 
@@ -391,7 +424,7 @@ async def _import_context(
         kind=kind,
         columns=COLUMNS[kind],
         tab=kind,
-        batches=await jobs.recent_batches(db, kind, 10),
+        batches=await batches_repo.recent_batches(db, kind, 10),
         **extra,
     )
 
@@ -399,10 +432,10 @@ async def _import_context(
 @get("/imports/{batch_id:str}")
 async def batch_page(request: Request[Any, Any, Any], db: AsyncSession, batch_id: str) -> Template:
     _require_read(request)
-    batch = await jobs.get_batch(db, routes._uuid(batch_id))
+    batch = await batches_repo.get_batch(db, parse_id(batch_id))
     if batch is None:
         raise NotFound("导入记录不存在", field="id")
-    return _render("batch.html", await _context(request, db, batch=batch, tab=batch["kind"]))
+    return _render("batch.html", await _context(request, db, batch=batch, tab=batch.kind))
 
 
 def login_redirect(request: Request[Any, Any, Any], _: Unauthenticated) -> Redirect:
