@@ -17,6 +17,7 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import repository as repo
+from services.registry import repository_tags as tags_repo
 from services.registry import values as v
 from services.registry.columns import COLUMNS, KIND_LABELS, Kind
 from services.registry.repository_export import ExportFilter, export_rows
@@ -113,7 +114,7 @@ async def template(session: AsyncSession, kind: Kind, fmt: str) -> bytes:
     if fmt == "csv":
         return csv_template(kind)
     sections = [s.name for s in await repo.sections(session)]
-    return xlsx_template(kind, await repo.vocabulary(session), sections)
+    return xlsx_template(kind, await tags_repo.vocabulary(session), sections)
 
 
 def csv_template(kind: Kind) -> bytes:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry import exporter, imports, schemas, service
 from services.registry import repository as repo
 from services.registry import repository_imports as batches_repo
+from services.registry import repository_tags as tags_repo
 from services.registry.columns import Kind
 from services.registry.web import (
     MAX_UPLOAD,
@@ -57,7 +58,7 @@ def active_filter(active: str) -> bool | None:
 async def list_tags(
     db: AsyncSession, category: str | None = None, active: Active = "all"
 ) -> list[schemas.TagOut]:
-    return await repo.list_tags(db, category, active_filter(active))
+    return await tags_repo.list_tags(db, category, active_filter(active))
 
 
 @post("/tags", guards=[can_write], status_code=201)

@@ -16,6 +16,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import repository as repo
+from services.registry import repository_tags as tags_repo
 from services.registry import values as v
 from services.registry.schemas import InspectorOut, ItemOut, ObjectOut, TagIn, TagOut, TagPatch
 from services.registry.validation import (
@@ -117,7 +118,7 @@ async def save_object(
         current = await repo.get_object(session, object_id)
         if current is None:
             raise NotFound(NOT_FOUND["objects"], field="id")
-    values = object_values(_merge(current, data), await repo.vocabulary(session))
+    values = object_values(_merge(current, data), await tags_repo.vocabulary(session))
     if await repo.key_taken(session, "registry_objects", "uscc", values.uscc, object_id):
         raise Conflict(f"统一社会信用代码 {values.uscc} 已在本部门名录库中", field="uscc")
     changed = _changes(current, values)
@@ -153,7 +154,7 @@ async def save_inspector(
         current = await repo.get_inspector(session, inspector_id)
         if current is None:
             raise NotFound(NOT_FOUND["inspectors"], field="id")
-    values = await inspector_values(session, _merge(current, data), await repo.vocabulary(session))
+    values = await inspector_values(session, _merge(current, data), await tags_repo.vocabulary(session))
     if await repo.key_taken(session, "inspectors", "licence_no", values.licence_no, inspector_id):
         raise Conflict(f"执法证号 {values.licence_no} 已存在", field="licence_no")
     changed = _changes(current, values)
@@ -228,7 +229,7 @@ async def save_item(
         current = await repo.get_item(session, item_id)
         if current is None:
             raise NotFound(NOT_FOUND["items"], field="id")
-    values = item_values(_merge(current, data), await repo.vocabulary(session))
+    values = item_values(_merge(current, data), await tags_repo.vocabulary(session))
     if await repo.key_taken(session, "inspection_items", "code", values.code, item_id):
         raise Conflict(f"事项编码 {values.code} 已存在", field="code")
     changed = _changes(current, values)
@@ -261,7 +262,7 @@ GETTERS: dict[str, Callable[[AsyncSession, uuid.UUID], Awaitable[Row | None]]] =
     "objects": repo.get_object,
     "inspectors": repo.get_inspector,
     "items": repo.get_item,
-    "tags": repo.get_tag,
+    "tags": tags_repo.get_tag,
 }
 
 
@@ -302,7 +303,7 @@ async def create_tag(session: AsyncSession, principal: Principal, data: TagIn | 
     )
     name = field("name", tag_name, raw.get("name"))
     description = field("description", lambda x: v.parse_optional_text(x, 200), raw.get("description"))
-    if name in (await repo.vocabulary_all(session)).get(category, set()):
+    if name in (await tags_repo.vocabulary_all(session)).get(category, set()):
         raise Conflict(f"标签“{name}”已在“{category}”类中", field="name")
     tag_id = await repo.insert(
         session, "tags", {"category": category, "name": name, "description": description}
@@ -316,14 +317,14 @@ async def create_tag(session: AsyncSession, principal: Principal, data: TagIn | 
         tag_id,
         {"category": category, "name": name},
     )
-    return await _required(repo.get_tag(session, tag_id))
+    return await _required(tags_repo.get_tag(session, tag_id))
 
 
 async def update_tag(
     session: AsyncSession, principal: Principal, tag_id: uuid.UUID, patch: TagPatch | Raw
 ) -> TagOut:
     tenant = await _tenant(session)
-    current = await repo.get_tag(session, tag_id)
+    current = await tags_repo.get_tag(session, tag_id)
     if current is None or not await repo.exists(session, "tags", tag_id):
         raise NotFound(NOT_FOUND["tags"], field="id")
     merged = _merge(current, patch)
@@ -333,9 +334,9 @@ async def update_tag(
         k: val for k, val in (("name", name), ("description", description)) if getattr(current, k) != val
     }
     if "name" in changed:
-        if name in (await repo.vocabulary_all(session)).get(current.category, set()):
+        if name in (await tags_repo.vocabulary_all(session)).get(current.category, set()):
             raise Conflict(f"标签“{name}”已在“{current.category}”类中", field="name")
-        await repo.rename_tag_usage(session, current.category, current.name, name)
+        await tags_repo.rename_tag_usage(session, current.category, current.name, name)
     if changed:
         await repo.update(session, "tags", tag_id, changed)
         await audit.record(
@@ -347,7 +348,7 @@ async def update_tag(
             tag_id,
             _audit_data(current, changed),
         )
-    return await _required(repo.get_tag(session, tag_id))
+    return await _required(tags_repo.get_tag(session, tag_id))
 
 
 async def mark_checked(session: AsyncSession, object_id: uuid.UUID, on: date) -> None:
