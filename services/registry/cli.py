@@ -5,11 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sqlalchemy import text
-
+from services.registry import repository_imports as batches_repo
 from services.registry.columns import Kind
-from services.registry.importer_source import FileRejected
-from services.registry.imports import ImportRejected, import_file, summary
+from services.registry.imports import FileRejected, ImportRejected, import_file, summary
 from shared import audit
 from shared.db import Database
 from shared.settings import SettingsError, get_settings
@@ -31,11 +29,7 @@ async def run_import(kind: Kind, path: Path, department: str, *, replace: bool =
     try:
         async with db.sessionmaker() as session, session.begin():
             await apply_scope(session, empty_scope())
-            dept = (
-                await session.execute(
-                    text("SELECT id FROM departments WHERE code = :c AND active"), {"c": department}
-                )
-            ).scalar_one_or_none()
+            dept = await batches_repo.active_department_id(session, department)
         if dept is None:
             print(f"部门不存在或已停用：{department}", file=sys.stderr)
             return 2

@@ -9,83 +9,64 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import repository as repo
+from services.registry import repository_tags as tags_repo
 from services.registry import values as v
 from services.registry.columns import COLUMNS, KIND_LABELS, Kind
+from services.registry.repository_export import ExportFilter, export_rows
+from services.registry.schemas import InspectorFilter, ItemFilter, ObjectFilter
 
 BOM = "\ufeff"
-_BOOL = "CASE WHEN {c} THEN '是' ELSE '否' END"
-EXPORT_SQL: dict[Kind, str] = {
-    "objects": (
-        "SELECT o.uscc, o.name, o.address, coalesce(o.region_code, ''), o.industry, o.object_type,"
-        " array_to_string(o.tags, '；'), CASE o.major_hazard_level WHEN 1 THEN '一级' WHEN 2 THEN '二级'"
-        " WHEN 3 THEN '三级' WHEN 4 THEN '四级' ELSE '' END, " + _BOOL.format(c="o.direct_supervision") + ","
-        " coalesce(o.risk_class, ''), o.status, o.licence_no, coalesce(to_char(o.licence_expiry, 'YYYY-MM-DD'), '')"
-        " FROM registry_objects o JOIN departments d ON d.id = o.tenant_id"
-    ),
-    "inspectors": (
-        "SELECT i.licence_no, i.name, coalesce(s.name, ''), coalesce(to_char(i.licence_expiry, 'YYYY-MM-DD'), ''),"
-        " array_to_string(i.specialties, '；'), array_to_string(i.qualifications, '；'), "
-        + _BOOL.format(c="i.is_expert")
-        + ", "
-        + _BOOL.format(c="i.is_team_leader")
-        + ", i.phone,"
-        " array_to_string(ARRAY(SELECT c.uscc::text FROM inspector_conflicts c WHERE c.inspector_id = i.id"
-        " ORDER BY c.uscc), '；'), CASE WHEN i.active THEN '在岗' ELSE '停用' END"
-        " FROM inspectors i JOIN departments d ON d.id = i.tenant_id LEFT JOIN sections s ON s.id = i.section_id"
-    ),
-    "items": (
-        "SELECT t.code, t.name, t.category, t.item_type, t.object_type,"
-        " array_to_string(ARRAY(SELECT p.content FROM check_points p WHERE p.item_id = t.id ORDER BY p.seq), E'\\n'),"
-        " array_to_string(t.check_methods, '；'), t.legal_basis, t.subject, t.ratio_frequency,"
-        " array_to_string(t.specialties, '；') FROM inspection_items t JOIN departments d ON d.id = t.tenant_id"
-    ),
-}
-ORDER = {"objects": "o.uscc", "inspectors": "i.licence_no", "items": "t.code"}
 
 
-def _filters(kind: Kind, f: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+def export_filter(kind: Kind, query: Mapping[str, str], active: bool | None) -> ExportFilter:
+    """The export's filter from the query string: the text filters of the list, and the state.
+
+    The flags of the inspector list (是否专家, 可任组长) arrive as text and are not applied, as before.
+    """
+    given = {k: val for k, val in query.items() if val}
     if kind == "objects":
-        return repo.object_filters(f)
+        return ObjectFilter(
+            q=given.get("q"),
+            uscc=given.get("uscc"),
+            industry=given.get("industry"),
+            tag=given.get("tag"),
+            risk_class=given.get("risk_class"),
+            status=given.get("status"),
+            active=active,
+            department=given.get("department"),
+        )
     if kind == "inspectors":
-        return repo.inspector_filters(f)
-    where, params = [], {}
-    if f.get("active") in (True, False):
-        where.append("t.active = :active")
-        params["active"] = f["active"]
-    if f.get("category"):
-        where.append("t.category = :category")
-        params["category"] = f["category"]
-    return where, params
-
-
-async def rows(session: AsyncSession, kind: Kind, f: dict[str, Any]) -> AsyncIterator[list[tuple[str, ...]]]:
-    where, params = _filters(kind, f)
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
-    result = await session.stream(text(f"{EXPORT_SQL[kind]}{clause} ORDER BY {ORDER[kind]}"), params)
-    async for part in result.partitions(2000):
-        yield [tuple(r) for r in part]
+        return InspectorFilter(
+            q=given.get("q"),
+            section=given.get("section"),
+            specialty=given.get("specialty"),
+            qualification=given.get("qualification"),
+            licence=given.get("licence"),
+            active=active,
+            department=given.get("department"),
+        )
+    return ItemFilter(category=given.get("category"), active=active)
 
 
 def headers(kind: Kind) -> list[str]:
     return [c.header for c in COLUMNS[kind]]
 
 
-async def csv_chunks(session: AsyncSession, kind: Kind, f: dict[str, Any]) -> AsyncIterator[bytes]:
+async def csv_chunks(session: AsyncSession, kind: Kind, f: ExportFilter) -> AsyncIterator[bytes]:
     """UTF-8 with BOM, so that Excel on Chinese Windows opens it with the right characters."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow(headers(kind))
-    async for part in rows(session, kind, f):
+    async for part in export_rows(session, kind, f):
         writer.writerows(part)
         yield buffer.getvalue().encode()
         buffer.seek(0)
@@ -95,7 +76,7 @@ async def csv_chunks(session: AsyncSession, kind: Kind, f: dict[str, Any]) -> As
 
 
 async def xlsx_file(
-    session: AsyncSession, kind: Kind, f: dict[str, Any]
+    session: AsyncSession, kind: Kind, f: ExportFilter
 ) -> tempfile.SpooledTemporaryFile[bytes]:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -107,7 +88,7 @@ async def xlsx_file(
         sheet.column_dimensions[_letter(index)].width = column.width
     bold = Font(bold=True)
     sheet.append([_styled(WriteOnlyCell(sheet, value=h), bold) for h in headers(kind)])
-    async for part in rows(session, kind, f):
+    async for part in export_rows(session, kind, f):
         for row in part:
             sheet.append(list(row))
     out: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=8 << 20)
@@ -128,6 +109,14 @@ def _letter(index: int) -> str:
 
 
 # ---- templates --------------------------------------------------------------------------------------------------
+async def template(session: AsyncSession, kind: Kind, fmt: str) -> bytes:
+    """The import template of ``kind``: CSV (the header row) or XLSX (with the department's vocabulary)."""
+    if fmt == "csv":
+        return csv_template(kind)
+    sections = [s.name for s in await repo.sections(session)]
+    return xlsx_template(kind, await tags_repo.vocabulary(session), sections)
+
+
 def csv_template(kind: Kind) -> bytes:
     buffer = io.StringIO()
     buffer.write(BOM)

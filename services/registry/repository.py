@@ -1,13 +1,36 @@
-"""SQL of the registries. Every statement runs under the request's RLS scope; inserts take ``app_tenant()``."""
+"""SQL of the registries. Every statement runs under the request's RLS scope; inserts take ``app_tenant()``.
+
+Rows leave as the schemas' Structs (converted here, once). Tags (the vocabulary), import batches and the export's
+statements are in ``repository_tags``, ``repository_imports`` and ``repository_export``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, text
+import msgspec
+from sqlalchemy import CursorResult, RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry.schemas import (
+    ConflictOut,
+    InspectorFilter,
+    InspectorOut,
+    ItemFilter,
+    ItemOut,
+    ObjectFilter,
+    ObjectOut,
+    SectionOut,
+)
+
+T = TypeVar("T", bound=msgspec.Struct)
+# Column → value of a validated row, for the generic INSERT/UPDATE below (the names are the table's columns).
+Columns = Mapping[str, object]
+# Bind parameters of a statement built from filters.
+Params = dict[str, object]
 
 TABLES = {
     "objects": "registry_objects",
@@ -40,6 +63,11 @@ async def scope_tenant(session: AsyncSession) -> uuid.UUID | None:
     return tenant
 
 
+def convert(row: RowMapping, out: type[T]) -> T:
+    """A result row as its schema (the one place rows become Structs)."""
+    return msgspec.convert(row, out)
+
+
 def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -48,64 +76,68 @@ async def _page(
     session: AsyncSession,
     select: str,
     where: list[str],
-    params: dict[str, Any],
+    params: Params,
     order: str,
     page: int,
     size: int,
-) -> tuple[list[dict[str, Any]], int]:
+    out: type[T],
+) -> tuple[list[T], int]:
     clause = (" WHERE " + " AND ".join(where)) if where else ""
-    total = (await session.execute(text(f"SELECT count(*) FROM ({select}{clause}) c"), params)).scalar_one()
+    total: int = (
+        await session.execute(text(f"SELECT count(*) FROM ({select}{clause}) c"), params)
+    ).scalar_one()
     rows = await session.execute(
         text(f"{select}{clause} ORDER BY {order} LIMIT :limit OFFSET :offset"),
         {**params, "limit": size, "offset": (page - 1) * size},
     )
-    return [dict(r._mapping) for r in rows], total
+    return [convert(r._mapping, out) for r in rows], total
 
 
 # ---- objects ----------------------------------------------------------------------------------------------------
-def object_filters(f: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+def object_filters(f: ObjectFilter) -> tuple[list[str], Params]:
     where: list[str] = []
-    params: dict[str, Any] = {}
-    if f.get("q"):
+    params: Params = {}
+    if f.q:
         where.append("(o.name ILIKE :q OR o.uscc LIKE :qu OR o.address ILIKE :q)")
-        params["q"], params["qu"] = _like(f["q"]), f["q"].upper() + "%"
-    for key, column in (
-        ("uscc", "o.uscc"),
-        ("industry", "o.industry"),
-        ("risk_class", "o.risk_class"),
-        ("status", "o.status"),
-        ("department", "d.code"),
+        params["q"], params["qu"] = _like(f.q), f.q.upper() + "%"
+    for key, column, value in (
+        ("uscc", "o.uscc", f.uscc),
+        ("industry", "o.industry", f.industry),
+        ("risk_class", "o.risk_class", f.risk_class),
+        ("status", "o.status", f.status),
+        ("department", "d.code", f.department),
     ):
-        if f.get(key):
+        if value:
             where.append(f"{column} = :{key}")
-            params[key] = f[key]
-    if f.get("tag"):
+            params[key] = value
+    if f.tag:
         where.append("o.tags @> ARRAY[CAST(:tag AS text)]")
-        params["tag"] = f["tag"]
-    if f.get("active") in (True, False):
+        params["tag"] = f.tag
+    if f.active is not None:
         where.append("o.active = :active")
-        params["active"] = f["active"]
+        params["active"] = f.active
     return where, params
 
 
 async def list_objects(
-    session: AsyncSession, f: dict[str, Any], page: int, size: int
-) -> tuple[list[dict[str, Any]], int]:
+    session: AsyncSession, f: ObjectFilter, page: int, size: int
+) -> tuple[list[ObjectOut], int]:
     where, params = object_filters(f)
-    return await _page(session, OBJECT_SELECT, where, params, "o.name, o.id", page, size)
+    return await _page(session, OBJECT_SELECT, where, params, "o.name, o.id", page, size, ObjectOut)
 
 
-async def get_object(session: AsyncSession, object_id: uuid.UUID) -> dict[str, Any] | None:
+async def get_object(session: AsyncSession, object_id: uuid.UUID) -> ObjectOut | None:
     row = (await session.execute(text(OBJECT_SELECT + " WHERE o.id = :id"), {"id": object_id})).first()
-    return dict(row._mapping) if row else None
+    return convert(row._mapping, ObjectOut) if row else None
 
 
 async def object_id_by_uscc(session: AsyncSession, uscc: str) -> uuid.UUID | None:
-    return (
+    found: uuid.UUID | None = (
         await session.execute(
             text("SELECT id FROM registry_objects WHERE tenant_id = app_tenant() AND uscc = :u"), {"u": uscc}
         )
     ).scalar_one_or_none()
+    return found
 
 
 async def other_departments_with(session: AsyncSession, uscc: str) -> list[str]:
@@ -121,7 +153,7 @@ async def other_departments_with(session: AsyncSession, uscc: str) -> list[str]:
 
 
 # ---- generic writes ---------------------------------------------------------------------------------------------
-async def insert(session: AsyncSession, table: str, values: dict[str, Any]) -> uuid.UUID:
+async def insert(session: AsyncSession, table: str, values: Columns) -> uuid.UUID:
     new_id = uuid.uuid4()
     columns = ", ".join(values)
     params = ", ".join(f":{k}" for k in values)
@@ -132,7 +164,7 @@ async def insert(session: AsyncSession, table: str, values: dict[str, Any]) -> u
     return new_id
 
 
-async def update(session: AsyncSession, table: str, row_id: uuid.UUID, values: dict[str, Any]) -> bool:
+async def update(session: AsyncSession, table: str, row_id: uuid.UUID, values: Columns) -> bool:
     if not values:
         return await exists(session, table, row_id)
     sets = ", ".join(f"{k} = :{k}" for k in values)
@@ -170,48 +202,51 @@ async def key_taken(
 
 
 # ---- inspectors -------------------------------------------------------------------------------------------------
-def inspector_filters(f: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+def inspector_filters(f: InspectorFilter) -> tuple[list[str], Params]:
     where: list[str] = []
-    params: dict[str, Any] = {}
-    if f.get("q"):
+    params: Params = {}
+    if f.q:
         where.append("(i.name ILIKE :q OR i.licence_no ILIKE :q)")
-        params["q"] = _like(f["q"])
-    if f.get("section"):
+        params["q"] = _like(f.q)
+    if f.section:
         where.append("(s.code = :section OR s.name = :section)")
-        params["section"] = f["section"]
-    for key, column in (("specialty", "i.specialties"), ("qualification", "i.qualifications")):
-        if f.get(key):
+        params["section"] = f.section
+    for key, column, value in (
+        ("specialty", "i.specialties", f.specialty),
+        ("qualification", "i.qualifications", f.qualification),
+    ):
+        if value:
             where.append(f"{column} @> ARRAY[CAST(:{key} AS text)]")
-            params[key] = f[key]
-    for key in ("is_expert", "is_team_leader", "active"):
-        if f.get(key) in (True, False):
+            params[key] = value
+    for key, flag in (("is_expert", f.is_expert), ("is_team_leader", f.is_team_leader), ("active", f.active)):
+        if flag is not None:
             where.append(f"i.{key} = :{key}")
-            params[key] = f[key]
-    if f.get("licence") == "expired":
+            params[key] = flag
+    if f.licence == "expired":
         where.append("i.licence_expiry < current_date")
-    elif f.get("licence") == "expiring":
+    elif f.licence == "expiring":
         where.append("i.licence_expiry BETWEEN current_date AND current_date + 90")
-    elif f.get("licence") == "valid":
+    elif f.licence == "valid":
         where.append("i.licence_expiry >= current_date")
-    if f.get("department"):
+    if f.department:
         where.append("d.code = :department")
-        params["department"] = f["department"]
+        params["department"] = f.department
     return where, params
 
 
 async def list_inspectors(
-    session: AsyncSession, f: dict[str, Any], page: int, size: int
-) -> tuple[list[dict[str, Any]], int]:
+    session: AsyncSession, f: InspectorFilter, page: int, size: int
+) -> tuple[list[InspectorOut], int]:
     where, params = inspector_filters(f)
-    return await _page(session, INSPECTOR_SELECT, where, params, "i.name, i.id", page, size)
+    return await _page(session, INSPECTOR_SELECT, where, params, "i.name, i.id", page, size, InspectorOut)
 
 
-async def get_inspector(session: AsyncSession, inspector_id: uuid.UUID) -> dict[str, Any] | None:
+async def get_inspector(session: AsyncSession, inspector_id: uuid.UUID) -> InspectorOut | None:
     row = (await session.execute(text(INSPECTOR_SELECT + " WHERE i.id = :id"), {"id": inspector_id})).first()
-    return dict(row._mapping) if row else None
+    return convert(row._mapping, InspectorOut) if row else None
 
 
-async def conflicts(session: AsyncSession, inspector_id: uuid.UUID) -> list[dict[str, Any]]:
+async def conflicts(session: AsyncSession, inspector_id: uuid.UUID) -> list[ConflictOut]:
     rows = await session.execute(
         text(
             "SELECT c.uscc, c.reason, c.declared_on, o.name AS enterprise_name FROM inspector_conflicts c "
@@ -220,7 +255,7 @@ async def conflicts(session: AsyncSession, inspector_id: uuid.UUID) -> list[dict
         ),
         {"i": inspector_id},
     )
-    return [dict(r._mapping) for r in rows]
+    return [convert(r._mapping, ConflictOut) for r in rows]
 
 
 async def add_conflict(session: AsyncSession, inspector_id: uuid.UUID, uscc: str, reason: str) -> bool:
@@ -255,37 +290,40 @@ async def section_exists(session: AsyncSession, section_id: uuid.UUID) -> bool:
     )
 
 
-async def sections(session: AsyncSession) -> list[dict[str, Any]]:
+async def sections(session: AsyncSession) -> list[SectionOut]:
     rows = await session.execute(
         text("SELECT id, code, name FROM sections WHERE tenant_id = app_tenant() AND active ORDER BY name")
     )
-    return [dict(r._mapping) for r in rows]
+    return [convert(r._mapping, SectionOut) for r in rows]
 
 
 # ---- items ------------------------------------------------------------------------------------------------------
-async def list_items(
-    session: AsyncSession, f: dict[str, Any], page: int, size: int
-) -> tuple[list[dict[str, Any]], int]:
+def item_filters(f: ItemFilter) -> tuple[list[str], Params]:
     where: list[str] = []
-    params: dict[str, Any] = {}
-    if f.get("q"):
+    params: Params = {}
+    if f.q:
         where.append("(t.name ILIKE :q OR t.code ILIKE :q)")
-        params["q"] = _like(f["q"])
-    if f.get("category"):
+        params["q"] = _like(f.q)
+    if f.category:
         where.append("t.category = :category")
-        params["category"] = f["category"]
-    if f.get("active") in (True, False):
+        params["category"] = f.category
+    if f.active is not None:
         where.append("t.active = :active")
-        params["active"] = f["active"]
-    if f.get("department"):
+        params["active"] = f.active
+    if f.department:
         where.append("d.code = :department")
-        params["department"] = f["department"]
-    return await _page(session, ITEM_SELECT, where, params, "t.code, t.id", page, size)
+        params["department"] = f.department
+    return where, params
 
 
-async def get_item(session: AsyncSession, item_id: uuid.UUID) -> dict[str, Any] | None:
+async def list_items(session: AsyncSession, f: ItemFilter, page: int, size: int) -> tuple[list[ItemOut], int]:
+    where, params = item_filters(f)
+    return await _page(session, ITEM_SELECT, where, params, "t.code, t.id", page, size, ItemOut)
+
+
+async def get_item(session: AsyncSession, item_id: uuid.UUID) -> ItemOut | None:
     row = (await session.execute(text(ITEM_SELECT + " WHERE t.id = :id"), {"id": item_id})).first()
-    return dict(row._mapping) if row else None
+    return convert(row._mapping, ItemOut) if row else None
 
 
 async def replace_check_points(session: AsyncSession, item_id: uuid.UUID, points: list[str]) -> None:
@@ -300,89 +338,6 @@ async def replace_check_points(session: AsyncSession, item_id: uuid.UUID, points
             ),
             [{"id": uuid.uuid4(), "i": item_id, "seq": n, "content": p} for n, p in enumerate(points, 1)],
         )
-
-
-# ---- tags -------------------------------------------------------------------------------------------------------
-async def list_tags(session: AsyncSession, category: str | None, active: bool | None) -> list[dict[str, Any]]:
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    if category:
-        where.append("t.category = :c")
-        params["c"] = category
-    if active is not None:
-        where.append("t.active = :a")
-        params["a"] = active
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
-    rows = await session.execute(
-        text(
-            "SELECT t.id, t.category, t.name, t.description, t.active, d.code AS department_code FROM tags t "
-            f"JOIN departments d ON d.id = t.tenant_id{clause} ORDER BY d.code, t.category, t.name"
-        ),
-        params,
-    )
-    return [dict(r._mapping) for r in rows]
-
-
-async def get_tag(session: AsyncSession, tag_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (
-        await session.execute(
-            text(
-                "SELECT t.id, t.category, t.name, t.description, t.active, d.code AS department_code FROM tags t "
-                "JOIN departments d ON d.id = t.tenant_id WHERE t.id = :id"
-            ),
-            {"id": tag_id},
-        )
-    ).first()
-    return dict(row._mapping) if row else None
-
-
-async def vocabulary(session: AsyncSession) -> dict[str, set[str]]:
-    rows = await session.execute(
-        text("SELECT category, name FROM tags WHERE tenant_id = app_tenant() AND active")
-    )
-    result: dict[str, set[str]] = {}
-    for category, name in rows:
-        result.setdefault(category, set()).add(name)
-    return result
-
-
-async def rename_tag_usage(session: AsyncSession, category: str, old: str, new: str) -> None:
-    """A renamed tag keeps its meaning on every row that carries it."""
-    targets = {
-        "行业": [("registry_objects", "industry", False)],
-        "分类标注": [("registry_objects", "tags", True)],
-        "专业特长": [("inspectors", "specialties", True), ("inspection_items", "specialties", True)],
-        "资质": [("inspectors", "qualifications", True)],
-    }[category]
-    for table, column, is_array in targets:
-        if is_array:
-            sql = (
-                f"UPDATE {table} SET {column} = array_replace({column}, :old, :new), updated_at = now() "
-                f"WHERE tenant_id = app_tenant() AND {column} @> ARRAY[CAST(:old AS text)]"
-            )
-        else:
-            sql = f"UPDATE {table} SET {column} = :new, updated_at = now() WHERE tenant_id = app_tenant() AND {column} = :old"
-        await session.execute(text(sql), {"old": old, "new": new})
-
-
-async def tag_usage(session: AsyncSession, category: str, name: str) -> int:
-    sql = {
-        "行业": "SELECT count(*) FROM registry_objects WHERE tenant_id = app_tenant() AND industry = :n",
-        "分类标注": "SELECT count(*) FROM registry_objects WHERE tenant_id = app_tenant() AND tags @> ARRAY[CAST(:n AS text)]",
-        "专业特长": "SELECT (SELECT count(*) FROM inspectors WHERE tenant_id = app_tenant() AND specialties @> ARRAY[CAST(:n AS text)])"
-        " + (SELECT count(*) FROM inspection_items WHERE tenant_id = app_tenant() AND specialties @> ARRAY[CAST(:n AS text)])",
-        "资质": "SELECT count(*) FROM inspectors WHERE tenant_id = app_tenant() AND qualifications @> ARRAY[CAST(:n AS text)]",
-    }[category]
-    return int((await session.execute(text(sql), {"n": name})).scalar_one())
-
-
-async def vocabulary_all(session: AsyncSession) -> dict[str, set[str]]:
-    """Including deactivated tags: a name stays taken in its category."""
-    rows = await session.execute(text("SELECT category, name FROM tags WHERE tenant_id = app_tenant()"))
-    result: dict[str, set[str]] = {}
-    for category, name in rows:
-        result.setdefault(category, set()).add(name)
-    return result
 
 
 async def mark_checked(session: AsyncSession, object_id: uuid.UUID, on: dt.date) -> None:

@@ -63,7 +63,7 @@ class ObjectIn(Input):
     major_hazard_level: int | None = None
     direct_supervision: bool = True
     risk_class: str | None = None
-    status: str = "在营"
+    status: str = ObjectStatus.OPERATING.value
     licence_no: str = ""
     licence_expiry: date | None = None
 
@@ -96,7 +96,7 @@ class ObjectOut(msgspec.Struct):
     major_hazard_level: int | None
     direct_supervision: bool
     risk_class: str | None
-    status: str
+    status: ObjectStatus
     licence_no: str
     licence_expiry: date | None
     last_checked_on: date | None
@@ -238,7 +238,7 @@ class RowErrorOut(msgspec.Struct):
 class ImportBatchOut(msgspec.Struct):
     id: uuid.UUID
     kind: str
-    status: str  # queued | running | succeeded | failed
+    status: ImportStatus
     phase: str
     progress: float
     filename: str
@@ -254,3 +254,56 @@ class ImportBatchOut(msgspec.Struct):
     created_by_name: str
     created_at: datetime
     finished_at: datetime | None
+
+
+class ImportErrorDetail(msgspec.Struct):
+    """The 422 of an import with bad rows: the error body of ``ImportRejected`` and the batch that records it."""
+
+    code: str
+    message: str
+    field: str | None
+    rows: list[RowErrorOut]
+    error_count: int
+    total_rows: int
+    batch_id: str | None
+
+
+class ImportErrorOut(msgspec.Struct):
+    error: ImportErrorDetail
+
+
+# ---- list filters (API query, page query, export) -------------------------------------------------------------------
+class ObjectFilter(msgspec.Struct, kw_only=True):
+    q: str | None = None
+    uscc: str | None = None
+    industry: str | None = None
+    tag: str | None = None
+    risk_class: str | None = None
+    status: str | None = None
+    active: bool | None = None
+    department: str | None = None
+
+
+class InspectorFilter(msgspec.Struct, kw_only=True):
+    q: str | None = None
+    section: str | None = None
+    specialty: str | None = None
+    qualification: str | None = None
+    is_expert: bool | None = None
+    is_team_leader: bool | None = None
+    licence: str | None = None  # valid | expiring | expired; anything else does not filter
+    active: bool | None = None
+    department: str | None = None
+
+
+class ItemFilter(msgspec.Struct, kw_only=True):
+    q: str | None = None
+    category: str | None = None
+    active: bool | None = None
+    department: str | None = None
+
+
+class SectionOut(msgspec.Struct):
+    id: uuid.UUID
+    code: str
+    name: str

@@ -14,12 +14,14 @@ import numpy as np
 from stdnum.cn import uscc as uscc_lib
 from stdnum.exceptions import InvalidChecksum, InvalidLength, ValidationError
 
+from services.registry.schemas import ObjectStatus
+
 # Spaces Excel users leave around values, including the ideographic space (全角空格). The SQL side trims the same set.
 TRIM = " \t\r\n\u3000\u00a0"
 LIST_SEPARATORS = re.compile(r"[；;、，,\n]+")
 TAG_CATEGORIES = ("行业", "分类标注", "专业特长", "资质")
 RISK_CLASSES = ("A", "B", "C", "D")
-OBJECT_STATUSES = ("在营", "停业", "注销")
+OBJECT_STATUSES: tuple[str, ...] = tuple(ObjectStatus)
 ITEM_CATEGORIES = ("重点", "一般")
 CHECK_METHODS = ("现场检查", "书面检查", "网络监测", "抽样检测", "信息核查")
 INSPECTOR_STATUSES = ("在岗", "停用")
@@ -140,6 +142,15 @@ def parse_tags(raw: str | None, vocabulary: set[str], label: str = "标签") -> 
     if unknown:
         raise ValueError(f"{label}“{'、'.join(unknown)}”不在本部门标签字库中")
     return values
+
+
+def split_points(raw: str) -> list[str]:
+    """Check points: one per line in the cell (Alt+Enter in Excel); a point may itself contain ；."""
+    lines = [clean(p) for p in (raw or "").splitlines()]
+    points = [p for p in lines if p]
+    if any(len(p) > 500 for p in points):
+        raise ValueError("每条检查要点不能超过500个字")
+    return points
 
 
 def parse_methods(raw: str | None) -> list[str]:

@@ -16,8 +16,7 @@ from stdnum.cn import uscc as uscc_lib
 
 from services.identity.provisioning import ensure_department
 from services.registry.columns import COLUMNS
-from services.registry.importer import ImportReport
-from services.registry.imports import import_file
+from services.registry.imports import ImportReport, import_file
 from shared import audit
 from shared.db import asyncpg_dsn
 from shared.runtime import Runtime

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from services.registry import exporter
-from services.registry.importer_source import FileRejected
-from services.registry.imports import ImportRejected
+from services.registry.imports import FileRejected, ImportRejected
 from shared.runtime import Runtime
 from shared.tenancy import system_scope
 from tests.registry.conftest import (
@@ -204,9 +203,13 @@ async def test_round_trip_changes_nothing(runtime: Runtime, dept: uuid.UUID, kin
     assert first.added == len(rows)
     async with runtime.unit_of_work(system_scope(dept)) as session:
         if fmt == "csv":
-            exported = b"".join([c async for c in exporter.csv_chunks(session, kind, {"active": True})])  # type: ignore[arg-type]
+            exported = b"".join(
+                [c async for c in exporter.csv_chunks(session, kind, exporter.export_filter(kind, {}, True))]
+            )
         else:
-            exported = (await exporter.xlsx_file(session, kind, {"active": True})).read()  # type: ignore[arg-type]
+            exported = (
+                await exporter.xlsx_file(session, kind, exporter.export_filter(kind, {}, True))
+            ).read()
     again = await do_import(runtime, dept, kind, exported)
     assert (again.total_rows, again.added, again.updated, again.unchanged) == (len(rows), 0, 0, len(rows))
 
@@ -265,11 +268,12 @@ async def test_an_import_job_given_up_marks_its_batch_failed(runtime: Runtime, d
     """An import whose job never finished (killed by its timeout again and again) ends as a failed batch with a
     message and no stored file, never as 'running' for ever; a finished batch is left as it is."""
     from services.registry import jobs as registry_jobs
+    from services.registry.imports import enqueue_import
     from shared import audit
 
     data = csv_bytes("objects", [object_row(1)])
     async with runtime.unit_of_work(system_scope(dept)) as session:
-        batch = await registry_jobs.enqueue_import(
+        batch = await enqueue_import(
             session, dept, audit.SYSTEM, "objects", io.BytesIO(data), len(data), "企业.csv", False
         )
     async with runtime.unit_of_work(system_scope(dept)) as session:

@@ -27,21 +27,15 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from services.registry.columns import COLUMNS, KEYS, Kind, header_of
-from services.registry.importer_kinds import SPECS, Context, KindSpec, load_context
-from services.registry.importer_source import Table
+from services.registry.imports.kinds import SPECS, Context, KindSpec, load_context
+from services.registry.imports.source import FileRejected, Table
+from services.registry.schemas import RowErrorOut
 from services.registry.values import TRIM
 
+RowError = RowErrorOut  # a bad cell, reported as the API reports it (row, column, reason, value)
 MAX_REPORTED_ERRORS = 1000
 TRIM_SQL = "E'" + "".join(f"\\u{ord(c):04x}" for c in TRIM) + "'"  # the same characters as values.TRIM
 Progress = Callable[[str, float], Awaitable[None]]
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    reason: str
-    value: str = ""
 
 
 @dataclass
@@ -184,8 +178,6 @@ class _Clock:
 
 
 async def _copy(conn: asyncpg.Connection, stage: str, table: Table, progress: Progress | None) -> None:
-    from services.registry.importer_source import FileRejected
-
     async def load_progress(fraction: float) -> None:
         if progress:
             await progress("读取文件", fraction)

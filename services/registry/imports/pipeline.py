@@ -7,15 +7,16 @@ million rows is one decision by one person; per-row audit events would drown the
 from __future__ import annotations
 
 import uuid
-from typing import IO, Any
+from typing import IO, Any, cast
 
-import msgspec
-from sqlalchemy import text
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.registry import repository_imports as batches_repo
 from services.registry.columns import KIND_LABELS, Kind
-from services.registry.importer import ImportReport, Progress, RowError, run_import
-from services.registry.importer_source import open_table
+from services.registry.imports.bulk import ImportReport, Progress, RowError, run_import
+from services.registry.imports.source import open_table
+from services.registry.schemas import ImportErrorDetail, ImportErrorOut
 from shared import audit
 from shared.errors import InvalidInput
 
@@ -36,10 +37,24 @@ class ImportRejected(InvalidInput):
         super().__init__(message, field="file")
         self.report = report
 
-    def body(self) -> dict[str, Any]:
+    def out(self, batch_id: uuid.UUID | None = None) -> ImportErrorOut:
+        """The 422 body: the error, every reported row and the batch that records the attempt."""
+        return ImportErrorOut(
+            ImportErrorDetail(
+                code=self.code,
+                message=self.message,
+                field=self.field,
+                rows=self.report.errors,
+                error_count=self.report.error_count,
+                total_rows=self.report.total_rows,
+                batch_id=str(batch_id) if batch_id else None,
+            )
+        )
+
+    def body(self) -> dict[str, Any]:  # the shared error contract (DomainError.body), as JSON builtins
         body = super().body()
         body["error"]["rows"] = [
-            msgspec.structs.asdict(e) if isinstance(e, msgspec.Struct) else e.__dict__
+            {"row": e.row, "column": e.column, "reason": e.reason, "value": e.value}
             for e in self.report.errors
         ]
         body["error"]["error_count"] = self.report.error_count
@@ -47,11 +62,11 @@ class ImportRejected(InvalidInput):
         return body
 
 
-async def raw_connection(session: AsyncSession) -> Any:
+async def raw_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under the session's transaction (COPY is not available through SQLAlchemy)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    return raw.driver_connection
+    return cast("asyncpg.Connection", raw.driver_connection)  # the asyncpg dialect's driver connection
 
 
 async def import_file(
@@ -71,9 +86,7 @@ async def import_file(
     back) when any row is bad; the file itself being unreadable raises ``FileRejected``."""
     # One import per registry and department at a time: two concurrent full replacements would each deactivate
     # the other's rows.
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 11))"), {"k": f"{tenant_id}:{kind}"}
-    )
+    await batches_repo.lock_registry(session, tenant_id, kind)
     table = open_table(kind, file, size)
     conn = await raw_connection(session)
     report = await run_import(conn, kind, table, replace=replace, progress=progress)

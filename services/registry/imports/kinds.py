@@ -10,9 +10,10 @@ from typing import Any
 
 import asyncpg
 
-from services.registry import importer_merge as merge
 from services.registry import values as v
 from services.registry.columns import Kind
+from services.registry.imports import merge
+from services.registry.schemas import ObjectStatus
 
 
 @dataclass
@@ -113,7 +114,7 @@ def _object_rules(context: Context) -> dict[str, DistinctRule]:
         "direct": DistinctRule(lambda raw: v.parse_bool(raw, True), "boolean"),
         "risk_class": DistinctRule(lambda raw: v.parse_choice(raw, v.RISK_CLASSES), "text"),
         "status": DistinctRule(
-            lambda raw: v.parse_choice(raw, v.OBJECT_STATUSES, "在营"),
+            lambda raw: v.parse_choice(raw, v.OBJECT_STATUSES, ObjectStatus.OPERATING),
             "text",
             "coalesce(nullif({t}, ''), '在营')",
         ),
@@ -158,19 +159,10 @@ def _inspector_rules(context: Context) -> dict[str, DistinctRule]:
     }
 
 
-def split_points(raw: str) -> list[str]:
-    """Check points: one per line in the cell (Alt+Enter in Excel); a point may itself contain ；."""
-    lines = [v.clean(p) for p in (raw or "").splitlines()]
-    points = [p for p in lines if p]
-    if any(len(p) > 500 for p in points):
-        raise ValueError("每条检查要点不能超过500个字")
-    return points
-
-
 def _item_rules(context: Context) -> dict[str, DistinctRule]:
     return {
         "category": DistinctRule(lambda raw: v.parse_choice(raw, v.ITEM_CATEGORIES) or _missing(), "text"),
-        "check_points": DistinctRule(split_points, "text[]"),
+        "check_points": DistinctRule(v.split_points, "text[]"),
         "check_methods": DistinctRule(v.parse_methods, "text[]"),
         "specialties": DistinctRule(_vocabulary(context, "专业特长", "所需专业"), "text[]"),
     }

@@ -1,0 +1,94 @@
+"""Registry pages for files: import (with the batch page that follows a queued one), export and templates.
+
+Static paths per kind: "/objects/import" must not be taken for "/objects/{row_id}", so ``pages`` mounts these
+before the form pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.registry import exporter, imports, service
+from services.registry import repository_imports as batches_repo
+from services.registry.columns import COLUMNS, Kind
+from services.registry.pages_support import (
+    Context,
+    active_param,
+    registry_context,
+    render,
+    require_read,
+    require_write,
+)
+from services.registry.web import MAX_UPLOAD, export_response, parse_id, read_upload, template_response
+from shared.errors import InvalidInput, NotFound
+from shared.web.guards import current_principal
+
+
+def io_pages(kind: Kind) -> list[Any]:
+    @get(f"/{kind}/import", name=f"page-{kind}-import")
+    async def import_page(request: Request[Any, Any, Any], db: AsyncSession) -> Template:
+        require_write(request)
+        return render("import.html", await _import_context(request, db, kind))
+
+    @post(f"/{kind}/import", request_max_body_size=MAX_UPLOAD, name=f"page-{kind}-upload")
+    async def import_upload(request: Request[Any, Any, Any], db: AsyncSession) -> Template | Redirect:
+        require_write(request)
+        try:
+            actor = service.actor_of(current_principal(request))
+            outcome = await imports.start_import(db, actor, kind, await read_upload(request))
+        except InvalidInput as exc:
+            return render(
+                "import.html", await _import_context(request, db, kind, error=exc), status=exc.status_code
+            )
+        if outcome.status_code == 202:
+            return Redirect(f"/registry/imports/{outcome.batch.id}")
+        return render(
+            "import.html",
+            await _import_context(request, db, kind, result=outcome.batch),
+            status=outcome.status_code,
+        )
+
+    @get(f"/{kind}/export", name=f"page-{kind}-export")
+    async def export_download(request: Request[Any, Any, Any]) -> Response[Any]:
+        require_read(request)
+        q = request.query_params
+        fmt = "csv" if q.get("format") == "csv" else "xlsx"
+        query = {k: val for k, val in q.items() if val}
+        return await export_response(
+            request, kind, fmt, exporter.export_filter(kind, query, active_param(q.get("active")))
+        )
+
+    @get(f"/{kind}/template", name=f"page-{kind}-template")
+    async def template_download(request: Request[Any, Any, Any], db: AsyncSession) -> Response[bytes]:
+        require_read(request)
+        fmt = "csv" if request.query_params.get("format") == "csv" else "xlsx"
+        return template_response(await exporter.template(db, kind, fmt), kind, fmt)
+
+    return [import_page, import_upload, export_download, template_download]
+
+
+async def _import_context(
+    request: Request[Any, Any, Any], db: AsyncSession, kind: Kind, **extra: Any
+) -> Context:
+    return await registry_context(
+        request,
+        db,
+        kind=kind,
+        columns=COLUMNS[kind],
+        tab=kind,
+        batches=await batches_repo.recent_batches(db, kind, 10),
+        **extra,
+    )
+
+
+@get("/imports/{batch_id:str}")
+async def batch_page(request: Request[Any, Any, Any], db: AsyncSession, batch_id: str) -> Template:
+    require_read(request)
+    batch = await batches_repo.get_batch(db, parse_id(batch_id))
+    if batch is None:
+        raise NotFound("导入记录不存在", field="id")
+    return render("batch.html", await registry_context(request, db, batch=batch, tab=batch.kind))
