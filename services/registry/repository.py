@@ -131,27 +131,6 @@ async def get_object(session: AsyncSession, object_id: uuid.UUID) -> ObjectOut |
     return convert(row._mapping, ObjectOut) if row else None
 
 
-async def object_id_by_uscc(session: AsyncSession, uscc: str) -> uuid.UUID | None:
-    found: uuid.UUID | None = (
-        await session.execute(
-            text("SELECT id FROM registry_objects WHERE tenant_id = app_tenant() AND uscc = :u"), {"u": uscc}
-        )
-    ).scalar_one_or_none()
-    return found
-
-
-async def other_departments_with(session: AsyncSession, uscc: str) -> list[str]:
-    """Departments of the county holding the same enterprise — visible only where RLS lets the caller read them."""
-    rows = await session.execute(
-        text(
-            "SELECT d.name FROM registry_objects o JOIN departments d ON d.id = o.tenant_id "
-            "WHERE o.uscc = :u AND o.tenant_id IS DISTINCT FROM app_tenant() ORDER BY d.name"
-        ),
-        {"u": uscc},
-    )
-    return [r[0] for r in rows]
-
-
 # ---- generic writes ---------------------------------------------------------------------------------------------
 async def insert(session: AsyncSession, table: str, values: Columns) -> uuid.UUID:
     new_id = uuid.uuid4()

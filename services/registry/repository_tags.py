@@ -73,17 +73,6 @@ async def rename_tag_usage(session: AsyncSession, category: str, old: str, new: 
         await session.execute(text(sql), {"old": old, "new": new})
 
 
-async def tag_usage(session: AsyncSession, category: str, name: str) -> int:
-    sql = {
-        "行业": "SELECT count(*) FROM registry_objects WHERE tenant_id = app_tenant() AND industry = :n",
-        "分类标注": "SELECT count(*) FROM registry_objects WHERE tenant_id = app_tenant() AND tags @> ARRAY[CAST(:n AS text)]",
-        "专业特长": "SELECT (SELECT count(*) FROM inspectors WHERE tenant_id = app_tenant() AND specialties @> ARRAY[CAST(:n AS text)])"
-        " + (SELECT count(*) FROM inspection_items WHERE tenant_id = app_tenant() AND specialties @> ARRAY[CAST(:n AS text)])",
-        "资质": "SELECT count(*) FROM inspectors WHERE tenant_id = app_tenant() AND qualifications @> ARRAY[CAST(:n AS text)]",
-    }[category]
-    return int((await session.execute(text(sql), {"n": name})).scalar_one())
-
-
 async def vocabulary_all(session: AsyncSession) -> dict[str, set[str]]:
     """Including deactivated tags: a name stays taken in its category."""
     rows = await session.execute(text("SELECT category, name FROM tags WHERE tenant_id = app_tenant()"))
