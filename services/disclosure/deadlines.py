@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.disclosure import repository as repo
+from services.disclosure.schemas import CalendarView
 from shared import workdays
 from shared.errors import InvalidInput
 
@@ -21,12 +22,17 @@ class CalendarYear(msgspec.Struct, forbid_unknown_fields=True):
     note: str = ""
 
 
+class LoadedYear(TypedDict):
+    """What ``spotcheck calendar`` reports after loading a year."""
+
+    year: int
+    holidays: int
+    workdays: int
+    library_knows: bool
+
+
 async def calendar(session: AsyncSession) -> tuple[dict[dt.date, bool], set[int]]:
-    days = {
-        r.day: r.is_workday for r in await session.execute(text("SELECT day, is_workday FROM calendar_days"))
-    }
-    years = {r[0] for r in await session.execute(text("SELECT year FROM calendar_years"))}
-    return days, years
+    return await repo.calendar(session)
 
 
 async def deadline(session: AsyncSession, check_end: dt.date) -> workdays.Deadline:
@@ -47,7 +53,7 @@ def check_year(year: int, data: CalendarYear) -> None:
         raise InvalidInput(f"{min(clash).isoformat()} 不能同时是放假日和上班日", field="workdays")
 
 
-async def load_year(admin_url: str, year: int, data: CalendarYear, actor: str) -> dict[str, Any]:
+async def load_year(admin_url: str, year: int, data: CalendarYear, actor: str) -> LoadedYear:
     """Operator command (``spotcheck calendar``): replace one year of the platform's official calendar.
 
     Runs as the owner role: the runtime role may only read the calendar (migration 0056), because one department's
@@ -60,32 +66,20 @@ async def load_year(admin_url: str, year: int, data: CalendarYear, actor: str) -
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
         async with conn.transaction():
-            await conn.execute(
-                "DELETE FROM calendar_days WHERE day BETWEEN make_date($1, 1, 1) AND make_date($1, 12, 31)",
-                year,
-            )
             rows = [(d, False, data.note, actor) for d in data.holidays]
             rows += [(d, True, data.note, actor) for d in data.workdays]
-            await conn.executemany(
-                "INSERT INTO calendar_days (day, is_workday, note, loaded_by) VALUES ($1, $2, $3, $4)", rows
-            )
-            await conn.execute(
-                "INSERT INTO calendar_years (year, loaded_by) VALUES ($1, $2) ON CONFLICT (year) DO UPDATE"
-                " SET loaded_by = EXCLUDED.loaded_by, loaded_at = now()",
-                year,
-                actor,
-            )
+            await repo.replace_calendar_year(conn, year, rows, actor)
     finally:
         await conn.close()
-    return {
-        "year": year,
-        "holidays": len(data.holidays),
-        "workdays": len(data.workdays),
-        "library_knows": workdays.library_knows(year),
-    }
+    return LoadedYear(
+        year=year,
+        holidays=len(data.holidays),
+        workdays=len(data.workdays),
+        library_knows=workdays.library_knows(year),
+    )
 
 
-async def show_year(url: str, year: int) -> dict[str, Any]:
+async def show_year(url: str, year: int) -> dict[str, Any]:  # the CLI prints it with json.dumps(default=str)
     """The year as the calendar page shows it, read directly (for ``spotcheck calendar YEAR``)."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -94,30 +88,21 @@ async def show_year(url: str, year: int) -> dict[str, Any]:
     engine = create_async_engine(async_url(url))
     try:
         async with AsyncSession(engine) as session:
-            return await year_view(session, year)
+            return msgspec.structs.asdict(await year_view(session, year))
     finally:
         await engine.dispose()
 
 
-async def year_view(session: AsyncSession, year: int) -> dict[str, Any]:
+async def year_view(session: AsyncSession, year: int) -> CalendarView:
     if not 2000 <= year <= 2100:
         raise InvalidInput("年份应在 2000–2100 之间", field="year")
-    loaded = (
-        await session.execute(
-            text("SELECT loaded_by, loaded_at FROM calendar_years WHERE year = :y"), {"y": year}
-        )
-    ).first()
-    rows = await session.execute(
-        text("SELECT day, is_workday FROM calendar_days WHERE extract(year FROM day) = :y ORDER BY day"),
-        {"y": year},
+    loaded, days = await repo.calendar_year(session, year)
+    return CalendarView(
+        year=year,
+        loaded=loaded is not None,
+        library_knows=workdays.library_knows(year),
+        loaded_by=loaded[0] if loaded else None,
+        loaded_at=loaded[1] if loaded else None,
+        holidays=[day for day, is_workday in days if not is_workday],
+        workdays=[day for day, is_workday in days if is_workday],
     )
-    days = list(rows)
-    return {
-        "year": year,
-        "loaded": loaded is not None,
-        "library_knows": workdays.library_knows(year),
-        "loaded_by": loaded.loaded_by if loaded else None,
-        "loaded_at": loaded.loaded_at if loaded else None,
-        "holidays": [r.day for r in days if not r.is_workday],
-        "workdays": [r.day for r in days if r.is_workday],
-    }

@@ -8,6 +8,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from services.disclosure.schemas import RecordRow
+
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("抽查计划编号", "plan_number"),
     ("抽查计划名称", "plan_name"),
@@ -26,8 +28,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _cell(row: dict[str, Any], key: str) -> Any:
-    value = row[key]
+def _cell(row: RecordRow, key: str) -> Any:
+    value = getattr(row, key)
     if key == "categories":
         return "；".join(value)
     if key == "published_at":
@@ -37,7 +39,7 @@ def _cell(row: dict[str, Any], key: str) -> Any:
     return value
 
 
-def to_csv(rows: list[dict[str, Any]]) -> bytes:
+def to_csv(rows: list[RecordRow]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([title for title, _ in COLUMNS])
@@ -46,7 +48,7 @@ def to_csv(rows: list[dict[str, Any]]) -> bytes:
     return "\ufeff".encode() + buffer.getvalue().encode()  # BOM: Excel on Windows opens UTF-8 CSV correctly
 
 
-def to_xlsx(rows: list[dict[str, Any]]) -> bytes:
+def to_xlsx(rows: list[RecordRow]) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("抽查结果")
     sheet.append([title for title, _ in COLUMNS])

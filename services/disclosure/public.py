@@ -18,6 +18,7 @@ from litestar.response import Template
 from services.disclosure import public_search
 from services.disclosure import repository as repo
 from services.disclosure.reader import PublicReader, public_reader
+from services.disclosure.schemas import RecordRow, SearchRow
 from services.disclosure.throttle import Limiter
 from shared.errors import InvalidInput, NotFound
 from shared.ratelimit import TooManyRequests, client_address
@@ -59,7 +60,7 @@ async def search_api(request: Request[Any, Any, Any], q: str = "") -> Response[b
 async def home(request: Request[Any, Any, Any], q: str = "") -> Response[Any]:
     reader = await _reader(request)
     error = None
-    rows: list[Any] = []
+    rows: list[SearchRow] = []
     if q.strip():
         await check_rate(request)
         try:
@@ -75,7 +76,7 @@ async def home(request: Request[Any, Any, Any], q: str = "") -> Response[Any]:
     )
 
 
-async def _record(request: Request[Any, Any, Any], result_id: uuid.UUID) -> dict[str, Any]:
+async def _record(request: Request[Any, Any, Any], result_id: uuid.UUID) -> RecordRow:
     found = await repo.get_record(await _reader(request), result_id)
     if found is None:
         raise NotFound("公示记录不存在", field="result_id")
@@ -92,7 +93,7 @@ async def record(request: Request[Any, Any, Any], result_id: uuid.UUID) -> Respo
 
 
 @get("/api/public/results/{result_id:uuid}")
-async def record_json(request: Request[Any, Any, Any], result_id: uuid.UUID) -> Response[Any]:
+async def record_json(request: Request[Any, Any, Any], result_id: uuid.UUID) -> Response[RecordRow]:
     return Response(await _record(request, result_id), headers=CACHE)
 
 

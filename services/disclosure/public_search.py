@@ -13,11 +13,9 @@ show it within ``CACHE_SECONDS``, browsers and proxies within their minute more.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import time
 import unicodedata
-import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -26,6 +24,7 @@ import msgspec
 from services.disclosure import repository as repo
 from services.disclosure import search
 from services.disclosure.reader import PublicReader
+from services.disclosure.schemas import SearchRow
 from services.disclosure.search import GramStats
 from shared.errors import InvalidInput
 
@@ -36,20 +35,7 @@ CACHE_ENTRIES = 4096
 STATS_SECONDS = 300.0  # how long the gram statistics are used before they are read again
 
 
-class Row(msgspec.Struct, frozen=True):
-    """One search result, as the HTML page shows it (``repository.SEARCH_COLUMNS``)."""
-
-    id: uuid.UUID
-    task_id: uuid.UUID
-    department_name: str
-    task_name: str
-    uscc: str
-    enterprise_name: str
-    check_date: dt.date
-    categories: list[str]
-    published_at: dt.datetime
-
-
+Row = SearchRow  # one search result, as the HTML page shows it (``repository.SEARCH_COLUMNS``)
 _rows_decoder = msgspec.json.Decoder(list[Row])
 
 

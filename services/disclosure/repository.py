@@ -1,16 +1,28 @@
 """The public register of results: written at publication (tenant transaction), read with no scope at all
-(``reader.PublicReader``)."""
+(``reader.PublicReader``); the official holiday calendar (read by every department, loaded by the operator)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
+import asyncpg
+import msgspec
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disclosure.reader import PublicReader
+from services.disclosure.schemas import ListRow, PublicRecord, RecordRow, SearchRow
 from services.disclosure.search import GramStats
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+def _as(row: Any, struct: type[T]) -> T:
+    """A row (asyncpg Record or SQLAlchemy Row) converted once, here, into the struct of its columns."""
+    return msgspec.convert(dict(row._mapping) if hasattr(row, "_mapping") else dict(row), struct)
+
 
 LIST_COLUMNS = (
     "id, task_id, draw_id, department_name, plan_number, task_number, task_name, uscc, enterprise_name,"
@@ -20,7 +32,13 @@ LIST_COLUMNS = (
 RECORD_COLUMNS = LIST_COLUMNS + ", department_code, region_code, plan_name, address, items, departments"
 
 
-async def insert_public_result(session: AsyncSession, values: dict[str, Any]) -> None:
+async def insert_public_result(
+    session: AsyncSession, record: PublicRecord, name_key: str, name_grams: list[str]
+) -> None:
+    values = msgspec.structs.asdict(record)
+    values["name_key"] = name_key
+    values["name_grams"] = name_grams
+    values["departments"] = msgspec.json.encode(record.departments).decode()
     await session.execute(
         text(
             "INSERT INTO public_results (id, task_id, draw_id, department_code, department_name, region_code,"
@@ -30,7 +48,7 @@ async def insert_public_result(session: AsyncSession, values: dict[str, Any]) ->
             " :uscc, :enterprise_name, :name_key, :name_grams, :address, :items, :check_date, :categories, :hazard_count,"
             " :follow_up, :published_at, CAST(:departments AS jsonb))"
         ),
-        {"departments": "[]", **values},
+        values,
     )
     # Once this transaction commits, this process forgets its cached public answers (other processes within
     # ``public_search.CACHE_SECONDS``).
@@ -118,29 +136,29 @@ async def gram_stats(reader: PublicReader) -> GramStats:
     return GramStats(rows=max(float(row["reltuples"]), 0.0), freqs=freqs, floor=min(freqs.values()))
 
 
-async def get_record(reader: PublicReader, result_id: uuid.UUID) -> dict[str, Any] | None:
+async def get_record(reader: PublicReader, result_id: uuid.UUID) -> RecordRow | None:
     row = await reader.fetchrow(f"SELECT {RECORD_COLUMNS} FROM public_results WHERE id = $1", result_id)
-    return dict(row) if row else None
+    return _as(row, RecordRow) if row else None
 
 
-async def task_results(reader: PublicReader, task_id: uuid.UUID) -> list[dict[str, Any]]:
+async def task_results(reader: PublicReader, task_id: uuid.UUID) -> list[ListRow]:
     rows = await reader.fetch(
         f"SELECT {LIST_COLUMNS} FROM public_results WHERE task_id = $1 ORDER BY enterprise_name", task_id
     )
-    return [dict(r) for r in rows]
+    return [_as(r, ListRow) for r in rows]
 
 
-async def recent(reader: PublicReader, limit: int = 20) -> list[dict[str, Any]]:
+async def recent(reader: PublicReader, limit: int = 20) -> list[SearchRow]:
     rows = await reader.fetch(
         f"SELECT {SEARCH_COLUMNS} FROM public_results ORDER BY published_at DESC LIMIT $1", limit
     )
-    return [dict(r) for r in rows]
+    return [_as(r, SearchRow) for r in rows]
 
 
 # ---- the department's side (its own session) --------------------------------------------------------------------
 
 
-async def department_export(session: AsyncSession, department_code: str) -> list[dict[str, Any]]:
+async def department_export(session: AsyncSession, department_code: str) -> list[RecordRow]:
     rows = await session.execute(
         text(
             f"SELECT {RECORD_COLUMNS} FROM public_results WHERE department_code = :d"
@@ -148,4 +166,52 @@ async def department_export(session: AsyncSession, department_code: str) -> list
         ),
         {"d": department_code},
     )
-    return [dict(r._mapping) for r in rows]
+    return [_as(r, RecordRow) for r in rows]
+
+
+# ---- the official holiday calendar (migration 0056: the runtime role reads it, the owner role loads it) ----------
+
+
+async def calendar(session: AsyncSession) -> tuple[dict[dt.date, bool], set[int]]:
+    """The loaded days (working day or not) and the years loaded in full."""
+    days = {
+        r.day: r.is_workday for r in await session.execute(text("SELECT day, is_workday FROM calendar_days"))
+    }
+    years = {r[0] for r in await session.execute(text("SELECT year FROM calendar_years"))}
+    return days, years
+
+
+async def calendar_year(
+    session: AsyncSession, year: int
+) -> tuple[tuple[str, dt.datetime] | None, list[tuple[dt.date, bool]]]:
+    """Who loaded ``year`` and when (None when it is not loaded), and its days in order (day, is working day)."""
+    loaded = (
+        await session.execute(
+            text("SELECT loaded_by, loaded_at FROM calendar_years WHERE year = :y"), {"y": year}
+        )
+    ).first()
+    rows = await session.execute(
+        text("SELECT day, is_workday FROM calendar_days WHERE extract(year FROM day) = :y ORDER BY day"),
+        {"y": year},
+    )
+    days = [(r.day, r.is_workday) for r in rows]
+    return ((loaded.loaded_by, loaded.loaded_at) if loaded else None), days
+
+
+async def replace_calendar_year(
+    conn: asyncpg.Connection, year: int, days: list[tuple[dt.date, bool, str, str]], actor: str
+) -> None:
+    """One year's days (day, is working day, note, loaded by) instead of those loaded before; on the owner's
+    connection, in the caller's transaction."""
+    await conn.execute(
+        "DELETE FROM calendar_days WHERE day BETWEEN make_date($1, 1, 1) AND make_date($1, 12, 31)", year
+    )
+    await conn.executemany(
+        "INSERT INTO calendar_days (day, is_workday, note, loaded_by) VALUES ($1, $2, $3, $4)", days
+    )
+    await conn.execute(
+        "INSERT INTO calendar_years (year, loaded_by) VALUES ($1, $2) ON CONFLICT (year) DO UPDATE"
+        " SET loaded_by = EXCLUDED.loaded_by, loaded_at = now()",
+        year,
+        actor,
+    )

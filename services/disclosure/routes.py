@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.response import Template
 
 from services.disclosure import deadlines, service
+from services.disclosure.schemas import CalendarView
 from shared.context import Ctx
 from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
 from shared.web.pages import page_context
@@ -38,7 +39,7 @@ async def export_page(ctx: Ctx, fmt: str) -> Response[bytes]:
 
 
 @get("/api/calendar/{year:int}")
-async def calendar_get(ctx: Ctx, year: int) -> dict[str, Any]:
+async def calendar_get(ctx: Ctx, year: int) -> CalendarView:
     return await deadlines.year_view(ctx.session, year)
 
 

@@ -1,4 +1,5 @@
-"""What other services hand to disclosure: the public record of one enterprise's check (一企一表)."""
+"""What other services hand to disclosure (the public record of one enterprise's check, 一企一表) and what disclosure
+answers: rows of the public register, the official calendar of a year."""
 
 from __future__ import annotations
 
@@ -43,3 +44,59 @@ class PublicRecord(msgspec.Struct, frozen=True):
     follow_up: str
     published_at: dt.datetime
     departments: list[DepartmentPart] = msgspec.field(default_factory=list)
+
+
+class SearchRow(msgspec.Struct, frozen=True):
+    """One search result or recent record, as the public pages show it (``repository.SEARCH_COLUMNS``)."""
+
+    id: uuid.UUID
+    task_id: uuid.UUID
+    department_name: str
+    task_name: str
+    uscc: str
+    enterprise_name: str
+    check_date: dt.date
+    categories: list[str]
+    published_at: dt.datetime
+
+
+class ListRow(msgspec.Struct, frozen=True):
+    """A published result in a task's list (``repository.LIST_COLUMNS``)."""
+
+    id: uuid.UUID
+    task_id: uuid.UUID
+    draw_id: uuid.UUID | None
+    department_name: str
+    plan_number: str
+    task_number: str
+    task_name: str
+    uscc: str
+    enterprise_name: str
+    check_date: dt.date
+    categories: list[str]
+    hazard_count: int
+    follow_up: str
+    published_at: dt.datetime
+
+
+class RecordRow(ListRow, frozen=True):
+    """A published result with all it shows (``repository.RECORD_COLUMNS``): the record page and the export."""
+
+    department_code: str
+    region_code: str
+    plan_name: str
+    address: str
+    items: str
+    departments: list[DepartmentPart]
+
+
+class CalendarView(msgspec.Struct):
+    """One year of the official calendar as loaded (GET /api/calendar/{year})."""
+
+    year: int
+    loaded: bool
+    library_knows: bool
+    loaded_by: str | None
+    loaded_at: dt.datetime | None
+    holidays: list[dt.date]
+    workdays: list[dt.date]

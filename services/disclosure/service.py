@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disclosure import export, search
@@ -32,8 +31,6 @@ async def export_results(ctx: Ctx, fmt: str) -> tuple[bytes, str, str]:
 async def publish(session: AsyncSession, record: PublicRecord) -> None:
     """Write the public record of one enterprise's check (the only writer of ``public_results``): internal results
     on approval, joint records when the lead publishes the unified record. Search keys are derived here."""
-    values = msgspec.structs.asdict(record)
-    values["name_key"] = search.normalise(record.enterprise_name)
-    values["name_grams"] = search.name_grams(record.enterprise_name)
-    values["departments"] = msgspec.json.encode(record.departments).decode()
-    await repo.insert_public_result(session, values)
+    await repo.insert_public_result(
+        session, record, search.normalise(record.enterprise_name), search.name_grams(record.enterprise_name)
+    )

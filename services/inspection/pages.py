@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.inspection import service
 from services.inspection.extension import joint_parts
 from services.inspection.routes import attachment_response
-from services.inspection.schemas import ACTIONS, CATEGORIES, ResultDraft, ReturnRequest
+from services.inspection.schemas import ACTIONS, CATEGORIES, PointView, ResultDraft, ReturnRequest
 from services.planning import teams
 from shared.context import Ctx
 from shared.errors import DomainError, InvalidInput
@@ -42,7 +42,8 @@ async def results_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
     )
 
 
-def _draft_from_form(form: Any, points: list[dict[str, Any]]) -> dict[str, Any]:
+def _draft_from_form(form: Any, points: list[PointView]) -> dict[str, Any]:
+    # The form's fields as the JSON of a ResultDraft; ``to_struct`` checks it like the API's body.
     draft: dict[str, Any] = {
         "check_date": form.get("check_date") or None,
         "summary": form.get("summary", ""),
@@ -52,10 +53,10 @@ def _draft_from_form(form: Any, points: list[dict[str, Any]]) -> dict[str, Any]:
         "follow_ups": [],
     }
     for p in points:
-        outcome = form.get(f"outcome_{p['id']}")
+        outcome = form.get(f"outcome_{p.id}")
         if outcome:
             draft["points"].append(
-                {"check_point_id": str(p["id"]), "outcome": outcome, "note": form.get(f"note_{p['id']}", "")}
+                {"check_point_id": str(p.id), "outcome": outcome, "note": form.get(f"note_{p.id}", "")}
             )
     for i in range(3):
         description = (form.get(f"hazard_description_{i}") or "").strip()
@@ -103,15 +104,15 @@ async def entry_form(
     savepoint = await db.begin_nested()
     try:
         saved = await service.save_draft(
-            ctx, task_id, uscc, to_struct(_draft_from_form(form, view["points"]), ResultDraft)
+            ctx, task_id, uscc, to_struct(_draft_from_form(form, view.points), ResultDraft)
         )
         if form.get("action") == "submit":
-            await service.submit(ctx, saved["id"])
-            return Redirect(f"/results/{saved['id']}")
+            await service.submit(ctx, saved.id)
+            return Redirect(f"/results/{saved.id}")
     except DomainError as exc:
         await savepoint.rollback()
         return await _entry(request, ctx, task_id, uscc, error=exc)
-    return await _entry(request, ctx, task_id, uscc, saved=True, warning=saved.get("warning"))
+    return await _entry(request, ctx, task_id, uscc, saved=True, warning=saved.warning or None)
 
 
 MAX_FILES = 5  # photos or documents in one upload from the phone page

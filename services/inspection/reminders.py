@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disclosure import deadlines
 from services.inspection import repository as repo
+from services.inspection.common import EDITABLE
 from shared import notifications, workdays
 
 REMIND_WITHIN = 3  # working days before the deadline
@@ -42,7 +43,7 @@ async def remind_department(session: AsyncSession, tenant_id: uuid.UUID, today: 
             "deadline",
             title,
             link=f"/results/{r.id}",
-            recipient_id=r.entered_by if r.status in ("草稿", "退回") else None,
+            recipient_id=r.entered_by if r.status in EDITABLE else None,
             dedupe_key=f"due:{r.id}:{today.isoformat()}",
         )
         sent += 1

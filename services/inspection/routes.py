@@ -11,7 +11,18 @@ from litestar.datastructures import UploadFile
 from litestar.di import Provide
 
 from services.inspection import service
-from services.inspection.schemas import CloseRequest, RecheckRequest, ResultDraft, ReturnRequest
+from services.inspection.schemas import (
+    AttachmentAdded,
+    AttachmentFile,
+    AttachmentRemoved,
+    CloseRequest,
+    EntryView,
+    RecheckRequest,
+    ResultDetail,
+    ResultDraft,
+    ResultOut,
+    ReturnRequest,
+)
 from shared.context import Ctx
 from shared.errors import InvalidInput
 from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
@@ -20,56 +31,54 @@ UPLOAD_LIMIT = service.max_attachment_bytes() + 1024 * 1024  # our own check ans
 
 
 @get("/tasks/{task_id:uuid}/results")
-async def task_results(ctx: Ctx, task_id: uuid.UUID) -> list[dict[str, Any]]:
+async def task_results(ctx: Ctx, task_id: uuid.UUID) -> list[ResultOut]:
     return await service.list_results(ctx, task_id=task_id)
 
 
 @get("/tasks/{task_id:uuid}/results/{uscc:str}")
-async def entry(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> dict[str, Any]:
+async def entry(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> EntryView:
     return await service.entry_view(ctx, task_id, uscc)
 
 
 @post("/tasks/{task_id:uuid}/results/{uscc:str}", status_code=200)
-async def save(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft) -> dict[str, Any]:
+async def save(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft) -> ResultOut:
     return await service.save_draft(ctx, task_id, uscc, data)
 
 
 @get("/results")
-async def results(ctx: Ctx, status: str | None = None) -> list[dict[str, Any]]:
+async def results(ctx: Ctx, status: str | None = None) -> list[ResultOut]:
     return await service.list_results(ctx, status=status)
 
 
 @get("/results/{result_id:uuid}")
-async def detail(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
+async def detail(ctx: Ctx, result_id: uuid.UUID) -> ResultDetail:
     return await service.result_detail(ctx, result_id)
 
 
 @post("/results/{result_id:uuid}/submit", status_code=200)
-async def submit(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
+async def submit(ctx: Ctx, result_id: uuid.UUID) -> ResultOut:
     return await service.submit(ctx, result_id)
 
 
 @post("/results/{result_id:uuid}/approve", status_code=200)
-async def approve(ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
+async def approve(ctx: Ctx, result_id: uuid.UUID) -> ResultOut:
     return await service.approve(ctx, result_id)
 
 
 @post("/results/{result_id:uuid}/return", status_code=200)
-async def return_(ctx: Ctx, result_id: uuid.UUID, data: ReturnRequest) -> dict[str, Any]:
+async def return_(ctx: Ctx, result_id: uuid.UUID, data: ReturnRequest) -> ResultOut:
     return await service.return_result(ctx, result_id, data)
 
 
 @post("/results/{result_id:uuid}/hazards/{hazard_id:uuid}/recheck", status_code=200)
-async def recheck(
-    ctx: Ctx, result_id: uuid.UUID, hazard_id: uuid.UUID, data: RecheckRequest
-) -> dict[str, Any]:
+async def recheck(ctx: Ctx, result_id: uuid.UUID, hazard_id: uuid.UUID, data: RecheckRequest) -> ResultDetail:
     return await service.recheck(ctx, result_id, hazard_id, data)
 
 
 @post("/results/{result_id:uuid}/followups/{followup_id:uuid}/close", status_code=200)
 async def close(
     ctx: Ctx, result_id: uuid.UUID, followup_id: uuid.UUID, data: CloseRequest | None = None
-) -> dict[str, Any]:
+) -> ResultDetail:
     return await service.close_followup(ctx, result_id, followup_id, data or CloseRequest())
 
 
@@ -87,22 +96,22 @@ async def read_upload(request: Request[Any, Any, Any]) -> tuple[str, bytes, uuid
 
 
 @post("/results/{result_id:uuid}/attachments", request_max_body_size=UPLOAD_LIMIT)
-async def upload(request: Request[Any, Any, Any], ctx: Ctx, result_id: uuid.UUID) -> dict[str, Any]:
+async def upload(request: Request[Any, Any, Any], ctx: Ctx, result_id: uuid.UUID) -> AttachmentAdded:
     filename, content, followup_id = await read_upload(request)
     return await service.add_attachment(ctx, result_id, filename, content, followup_id)
 
 
 @delete("/results/{result_id:uuid}/attachments/{attachment_id:uuid}", status_code=200)
-async def remove(ctx: Ctx, result_id: uuid.UUID, attachment_id: uuid.UUID) -> dict[str, Any]:
+async def remove(ctx: Ctx, result_id: uuid.UUID, attachment_id: uuid.UUID) -> AttachmentRemoved:
     return await service.remove_attachment(ctx, result_id, attachment_id)
 
 
-def attachment_response(found: dict[str, Any]) -> Response[bytes]:
+def attachment_response(found: AttachmentFile) -> Response[bytes]:
     return Response(
-        bytes(found["data"]),
-        media_type=found["content_type"],
+        bytes(found.data),
+        media_type=found.content_type,
         headers={
-            "Content-Disposition": f"inline; filename*=UTF-8''{quote(found['filename'])}",
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(found.filename)}",
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, max-age=0",
         },

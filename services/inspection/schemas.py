@@ -1,12 +1,18 @@
-"""Request bodies of the results API (the pages convert their forms into the same structs)."""
+"""Request bodies and answers of the results API (the pages convert their forms into the same structs and render
+the same answers); the rows of inspection's tables as the repository returns them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from enum import StrEnum
+from typing import Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
+
+from services.planning.schemas import TaskStatus
+from shared.audit import AuditEvent
 
 OUTCOMES = ("符合", "不符合", "不涉及")
 SEVERITIES = ("重大隐患", "一般隐患")
@@ -88,3 +94,252 @@ class RecheckRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 class CloseRequest(msgspec.Struct, forbid_unknown_fields=True):
     note: str = ""
+
+
+# ---- rows (repository) ----------------------------------------------------------------------------------------
+
+
+class TaskRow(msgspec.Struct):
+    """A task as result entry sees it: numbers, names, items, window and its current (not voided) draw."""
+
+    id: uuid.UUID
+    name: str
+    number: str
+    status: TaskStatus
+    item_ids: list[uuid.UUID]
+    end_month: dt.date
+    plan_number: str
+    plan_name: str
+    draw_id: uuid.UUID | None
+
+
+class ObjectRow(msgspec.Struct):
+    """The enterprise in the department's own registry."""
+
+    object_id: uuid.UUID
+    name: str
+    address: str
+    uscc: str
+
+
+class MemberRow(msgspec.Struct):
+    """An inspector of the team that checks one enterprise."""
+
+    id: uuid.UUID
+    name: str
+    user_id: uuid.UUID | None
+    licence_no: str
+
+
+class CheckPointRow(msgspec.Struct):
+    id: uuid.UUID
+    seq: int
+    content: str
+    method: str
+    item_code: str
+    item_name: str
+
+
+class Answer(msgspec.Struct):
+    """The conclusion entered for one check point."""
+
+    outcome: str
+    note: str
+
+
+class ResultRow(msgspec.Struct):
+    id: uuid.UUID
+    task_id: uuid.UUID
+    uscc: str
+    object_id: uuid.UUID
+    status: ResultStatus
+    check_date: dt.date | None
+    check_end: dt.date
+    due_on: dt.date
+    due_uncertain: bool
+    categories: list[str]
+    summary: str
+    entered_by: str
+    entered_by_name: str
+    submitted_at: dt.datetime | None
+    reviewed_by: str | None
+    reviewed_by_name: str | None
+    reviewed_at: dt.datetime | None
+    return_reason: str | None
+    published_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    object_name: str
+    address: str
+    task_name: str
+    task_number: str
+    plan_number: str
+    plan_name: str
+
+
+class NewResult(msgspec.Struct):
+    """The row of a first entry (the rest is written by the draft that follows in the same transaction)."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    task_id: uuid.UUID
+    uscc: str
+    object_id: uuid.UUID
+    check_end: dt.date
+    due_on: dt.date
+    due_uncertain: bool
+    entered_by: str
+    entered_by_name: str
+
+
+class HazardRow(msgspec.Struct):
+    id: uuid.UUID
+    description: str
+    severity: str
+    rectify_by: dt.date | None
+    status: HazardStatus
+    rechecked_on: dt.date | None
+    recheck_note: str
+    rechecked_by: str | None
+
+
+class HazardState(msgspec.Struct):
+    id: uuid.UUID
+    status: HazardStatus
+    rectify_by: dt.date | None
+
+
+class FollowUpRow(msgspec.Struct):
+    id: uuid.UUID
+    action: str
+    target: str
+    note: str
+    status: FollowUpStatus
+    closed_at: dt.datetime | None
+    closed_by: str | None
+
+
+class FollowUpState(msgspec.Struct):
+    id: uuid.UUID
+    action: str
+    status: FollowUpStatus
+
+
+class AttachmentRow(msgspec.Struct):
+    id: uuid.UUID
+    followup_id: uuid.UUID | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+
+class AttachmentMeta(msgspec.Struct):
+    id: uuid.UUID
+    followup_id: uuid.UUID | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    followup_status: FollowUpStatus | None
+
+
+class NewAttachment(msgspec.Struct):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    result_id: uuid.UUID
+    followup_id: uuid.UUID | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    data: bytes
+    uploaded_by: str
+
+
+class AttachmentFile(msgspec.Struct):
+    """An attachment with its bytes (served as a file, never as JSON)."""
+
+    id: uuid.UUID
+    result_id: uuid.UUID
+    filename: str
+    content_type: str
+    data: bytes
+
+
+class DueResult(msgspec.Struct):
+    """An unpublished result near or past its deadline (reminders)."""
+
+    id: uuid.UUID
+    due_on: dt.date
+    status: ResultStatus
+    entered_by: str
+    name: str
+
+
+# ---- answers (API and pages) ------------------------------------------------------------------------------------
+
+
+class TaskView(TaskRow):
+    # Only for a joint task (部门联合): federation's facts as the frozen ``JointParts.joint_task`` returns them.
+    joint: dict[str, Any] | UnsetType = UNSET
+
+
+class TeamMember(msgspec.Struct):
+    name: str
+    licence_no: str
+
+
+class PointView(CheckPointRow):
+    outcome: str | None
+    note: str
+
+
+class ResultOut(ResultRow):
+    overdue: bool
+    workdays_left: int | None
+    # Only when the year of the deadline has no official holiday calendar yet.
+    warning: str | UnsetType = UNSET
+
+
+class AttachmentView(AttachmentRow):
+    removable: bool
+
+
+class EntryView(msgspec.Struct):
+    """The entry page of one enterprise of a task (GET /api/tasks/{task_id}/results/{uscc})."""
+
+    task: TaskView
+    object: ObjectRow | None
+    team: list[TeamMember]
+    on_team: bool
+    result: ResultOut | None
+    points: list[PointView]
+    due_on: dt.date
+    hazards: list[HazardRow]
+    follow_ups: list[FollowUpRow]
+    attachments: list[AttachmentView]
+    can_attach: bool
+    attachment_max_bytes: int
+
+
+class ResultDetail(EntryView):
+    """A result with its review state and audit history (GET /api/results/{result_id})."""
+
+    can_review: bool
+    history: list[AuditEvent]
+
+
+class AttachmentAdded(msgspec.Struct):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class AttachmentRemoved(msgspec.Struct):
+    id: uuid.UUID
+    deleted: bool

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 from html import escape
-from typing import Any
+
+from services.reporting.dashboard_schemas import MonthSummary
 
 
 def _open(width: int, height: int, title: str) -> str:
@@ -51,9 +52,9 @@ def target_bars(
     return "".join(out)
 
 
-def monthly_columns(months: list[dict[str, Any]], *, title: str) -> str:
+def monthly_columns(months: list[MonthSummary], *, title: str) -> str:
     """Twelve month groups: results checked (grey) and published (blue)."""
-    top = max([1, *[m["results"] for m in months]])
+    top = max([1, *[m.results for m in months]])
     col_w, chart_h, left = 60, 140, 40
     out = [
         _open(left + col_w * 12 + 10, chart_h + 50, title),
@@ -63,13 +64,14 @@ def monthly_columns(months: list[dict[str, Any]], *, title: str) -> str:
     for i, m in enumerate(months):
         x = left + i * col_w + 4
         for j, (key, colour) in enumerate((("results", "#9e9e9e"), ("published", "#1565c0"))):
-            h = chart_h * m[key] / top
+            count: int = getattr(m, key)
+            h = chart_h * count / top
             out.append(
                 f'<rect x="{x + j * 24}" y="{chart_h + 10 - h:.1f}" width="22" height="{h:.1f}" fill="{colour}">'
-                f"<title>{m['month']}月 {'检查' if key == 'results' else '公示'} {m[key]}</title></rect>"
+                f"<title>{m.month}月 {'检查' if key == 'results' else '公示'} {count}</title></rect>"
             )
         out.append(
-            f'<text x="{x + 23}" y="{chart_h + 26}" font-size="11" text-anchor="middle">{m["month"]}月</text>'
+            f'<text x="{x + 23}" y="{chart_h + 26}" font-size="11" text-anchor="middle">{m.month}月</text>'
         )
     out.append(
         f'<text x="{left}" y="{chart_h + 46}" font-size="11" fill="#9e9e9e">■ 检查</text>'

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import charts, service, xlsx
 from services.reporting.routes import dashboard_view, dashboard_view_guard, download, monthly_filename
-from services.reporting.service import MonthlyFields
+from services.reporting.schemas import MonthlyFields
 from shared.context import WRITERS, Ctx
 from shared.errors import DomainError
 from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
@@ -102,9 +102,7 @@ async def task_submit_form(
 @get("/reports/tasks/{task_id:uuid}/xlsx")
 async def task_xlsx_page(ctx: Ctx, task_id: uuid.UUID) -> Response[bytes]:
     report = await service.task_report(ctx, task_id)
-    return download(
-        xlsx.task_report(report), f"实施情况报告-{report['plan_number']}-{report['task_number']}.xlsx"
-    )
+    return download(xlsx.task_report(report), f"实施情况报告-{report.plan_number}-{report.task_number}.xlsx")
 
 
 @get("/reports/plan-tables/{year:int}/{annex:int}")
@@ -135,30 +133,27 @@ async def oversight_page(
     request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None, department: str | None = None
 ) -> Template:
     view = await dashboard_view(request, db, year)
-    shown = [d for d in view["departments"] if department in (None, "", d["code"])]
+    shown = [d for d in view.departments if department in (None, "", d.code)]
     share_chart = charts.target_bars(
-        [(d["short_name"], d["registry_share"]) for d in shown],
+        [(d.short_name, d.registry_share) for d in shown],
         service.REGISTRY_TARGET,
         title="年度抽查企业占比（目标≥5%）",
-        href=[f"/oversight?year={view['year']}&department={d['code']}" for d in shown],
+        href=[f"/oversight?year={view.year}&department={d.code}" for d in shown],
     )
     disclosure_chart = charts.target_bars(
-        [(d["short_name"], d["disclosure_rate"]) for d in shown],
+        [(d.short_name, d.disclosure_rate) for d in shown],
         Decimal(1),
         title="抽查结果公示率（目标100%）",
         scale=Decimal(1),
     )
     joint = [
-        (f"{d['short_name']} {t['plan_number']}/{t['task_number']}", t["share"])
-        for d in shown
-        for t in d["joint_tasks"]
+        (f"{d.short_name} {t.plan_number}/{t.task_number}", t.share) for d in shown for t in d.joint_tasks
     ]
     joint_chart = (
         charts.target_bars(joint, service.JOINT_TARGET, title="部门联合抽查比例（目标≥10%）") if joint else ""
     )
     month_charts = {
-        d["code"]: charts.monthly_columns(d["months"], title=f"{d['short_name']} 按月检查与公示")
-        for d in shown
+        d.code: charts.monthly_columns(d.months, title=f"{d.short_name} 按月检查与公示") for d in shown
     }
     base = await page_context(request)
     return Template(

@@ -5,17 +5,41 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
+import msgspec
 from sqlalchemy import CursorResult, bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reporting.dashboard_schemas import ReportOfYear
+from services.reporting.schemas import (
+    DepartmentReportRow,
+    ImplementedTask,
+    JointPlanRow,
+    MonthlyData,
+    MonthlyFields,
+    MonthlyReportRow,
+    MonthlyReportStatus,
+    OwnPlanRow,
+    PlanTableRow,
+    TaskHeader,
+    TaskReportRow,
+    TaskResultRow,
+    TaskSnapshot,
+)
+
 CHECK_DAY = "coalesce(r.check_date, r.check_end)"
+T = TypeVar("T", bound=msgspec.Struct)
 
 
-def _rows(result: Any) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in result]
+def rows_as(result: Any, struct: type[T]) -> list[T]:
+    """Rows converted once, here, into the struct of their columns."""
+    return [msgspec.convert(dict(r._mapping), struct) for r in result]
+
+
+def row_as(row: Any, struct: type[T]) -> T | None:
+    return msgspec.convert(dict(row._mapping), struct) if row is not None else None
 
 
 # ---- monthly reports -----------------------------------------------------------------------------------------
@@ -26,7 +50,7 @@ REPORT_COLUMNS = (
 )
 
 
-async def monthly_report(session: AsyncSession, year: int, month: int) -> dict[str, Any] | None:
+async def monthly_report(session: AsyncSession, year: int, month: int) -> MonthlyReportRow | None:
     row = (
         await session.execute(
             text(
@@ -36,21 +60,21 @@ async def monthly_report(session: AsyncSession, year: int, month: int) -> dict[s
             {"y": year, "m": month},
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return row_as(row, MonthlyReportRow)
 
 
-async def monthly_report_by_id(session: AsyncSession, report_id: uuid.UUID) -> dict[str, Any] | None:
+async def monthly_report_by_id(session: AsyncSession, report_id: uuid.UUID) -> MonthlyReportRow | None:
     row = (
         await session.execute(
             text(f"SELECT {REPORT_COLUMNS} FROM monthly_reports WHERE id = :id"), {"id": report_id}
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return row_as(row, MonthlyReportRow)
 
 
 async def monthly_report_with_department(
     session: AsyncSession, report_id: uuid.UUID
-) -> dict[str, Any] | None:
+) -> DepartmentReportRow | None:
     """Any report the scope may read (its own department's, or every department's of the overseer's county)."""
     row = (
         await session.execute(
@@ -62,22 +86,23 @@ async def monthly_report_with_department(
             {"id": report_id},
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return row_as(row, DepartmentReportRow)
 
 
-async def monthly_reports_of_year(session: AsyncSession, year: int) -> list[dict[str, Any]]:
-    return _rows(
+async def monthly_reports_of_year(session: AsyncSession, year: int) -> list[ReportOfYear]:
+    return rows_as(
         await session.execute(
             text(
                 "SELECT id, tenant_id, month, status, submitted_at FROM monthly_reports WHERE year = :y ORDER BY month"
             ),
             {"y": year},
-        )
+        ),
+        ReportOfYear,
     )
 
 
 async def upsert_monthly_report(
-    session: AsyncSession, tenant_id: uuid.UUID, year: int, month: int, fields: dict[str, str], actor: str
+    session: AsyncSession, tenant_id: uuid.UUID, year: int, month: int, fields: MonthlyFields, actor: str
 ) -> uuid.UUID | None:
     """The report's id, or None when it is already submitted (the upsert then changes nothing)."""
     row = (
@@ -91,7 +116,14 @@ async def upsert_monthly_report(
                 " contact_phone = EXCLUDED.contact_phone, mobile = EXCLUDED.mobile, updated_by = EXCLUDED.updated_by,"
                 " updated_at = now() WHERE monthly_reports.status = '草稿' RETURNING id"
             ),
-            {"id": uuid.uuid4(), "t": tenant_id, "y": year, "m": month, "actor": actor, **fields},
+            {
+                "id": uuid.uuid4(),
+                "t": tenant_id,
+                "y": year,
+                "m": month,
+                "actor": actor,
+                **msgspec.structs.asdict(fields),
+            },
         )
     ).first()
     report_id: uuid.UUID | None = row[0] if row else None
@@ -99,7 +131,7 @@ async def upsert_monthly_report(
 
 
 async def submit_monthly_report(
-    session: AsyncSession, report_id: uuid.UUID, snapshot: dict[str, Any], actor_id: str, actor_name: str
+    session: AsyncSession, report_id: uuid.UUID, snapshot: MonthlyData, actor_id: str, actor_name: str
 ) -> bool:
     result = await session.execute(
         text(
@@ -107,15 +139,15 @@ async def submit_monthly_report(
             " submitted_by = :by, submitted_by_name = :name, updated_at = now()"
             " WHERE id = :id AND status = '草稿'"
         ).bindparams(bindparam("snapshot", type_=JSONB)),
-        {"id": report_id, "snapshot": snapshot, "by": actor_id, "name": actor_name},
+        {"id": report_id, "snapshot": msgspec.to_builtins(snapshot), "by": actor_id, "name": actor_name},
     )
     return cast("CursorResult[Any]", result).rowcount == 1  # DML: execute() returns a CursorResult
 
 
-async def own_plan_rows(session: AsyncSession, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+async def own_plan_rows(session: AsyncSession, start: dt.date, end: dt.date) -> list[OwnPlanRow]:
     """Tasks of the department's own plans (本部门 / 内部联合) whose window covers the month or that were checked in
     it: items, subjects checked in the month and how many of them are published."""
-    return _rows(
+    return rows_as(
         await session.execute(
             text(
                 "SELECT p.number AS plan_number, p.name AS plan_name, t.id AS task_id, t.number AS task_number,"
@@ -134,14 +166,15 @@ async def own_plan_rows(session: AsyncSession, start: dt.date, end: dt.date) -> 
                 " ORDER BY p.number, t.seq"
             ),
             {"start": start, "end": end},
-        )
+        ),
+        OwnPlanRow,
     )
 
 
-async def joint_rows(session: AsyncSession, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+async def joint_rows(session: AsyncSession, start: dt.date, end: dt.date) -> list[JointPlanRow]:
     """Tasks of cross-department plans the department leads or joined (accepted) active in the month; the numbers
     come from what every participant may read (the public register of published results and the draw)."""
-    return _rows(
+    return rows_as(
         await session.execute(
             text(
                 "SELECT p.number AS plan_number, p.name AS plan_name, t.id AS task_id, t.number AS task_number,"
@@ -159,7 +192,8 @@ async def joint_rows(session: AsyncSession, start: dt.date, end: dt.date) -> lis
                 " AND t.start_month < :end AND t.end_month >= :start ORDER BY p.number, t.seq"
             ),
             {"start": start, "end": end},
-        )
+        ),
+        JointPlanRow,
     )
 
 
@@ -170,7 +204,7 @@ async def section_names(session: AsyncSession) -> dict[uuid.UUID, str]:
 # ---- post-implementation (task) reports ----------------------------------------------------------------------
 
 
-async def task_header(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
+async def task_header(session: AsyncSession, task_id: uuid.UUID) -> TaskHeader | None:
     row = (
         await session.execute(
             text(
@@ -183,11 +217,11 @@ async def task_header(session: AsyncSession, task_id: uuid.UUID) -> dict[str, An
             {"id": task_id},
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return row_as(row, TaskHeader)
 
 
-async def task_results(session: AsyncSession, task_id: uuid.UUID) -> list[dict[str, Any]]:
-    return _rows(
+async def task_results(session: AsyncSession, task_id: uuid.UUID) -> list[TaskResultRow]:
+    return rows_as(
         await session.execute(
             text(
                 "SELECT r.id, r.uscc, o.name, r.status, r.check_date, r.categories, r.summary,"
@@ -200,11 +234,12 @@ async def task_results(session: AsyncSession, task_id: uuid.UUID) -> list[dict[s
                 " WHERE r.task_id = :id ORDER BY o.name"
             ),
             {"id": task_id},
-        )
+        ),
+        TaskResultRow,
     )
 
 
-async def task_report(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
+async def task_report(session: AsyncSession, task_id: uuid.UUID) -> TaskReportRow | None:
     row = (
         await session.execute(
             text(
@@ -214,7 +249,7 @@ async def task_report(session: AsyncSession, task_id: uuid.UUID) -> dict[str, An
             {"id": task_id},
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return row_as(row, TaskReportRow)
 
 
 async def insert_task_report(
@@ -222,7 +257,7 @@ async def insert_task_report(
     tenant_id: uuid.UUID,
     task_id: uuid.UUID,
     due_on: dt.date,
-    snapshot: dict[str, Any],
+    snapshot: TaskSnapshot,
     section: str,
     actor_id: str,
     actor_name: str,
@@ -240,7 +275,7 @@ async def insert_task_report(
                 "task": task_id,
                 "section": section,
                 "due": due_on,
-                "snapshot": snapshot,
+                "snapshot": msgspec.to_builtins(snapshot),
                 "by": actor_id,
                 "name": actor_name,
             },
@@ -249,8 +284,8 @@ async def insert_task_report(
     return row[0] if row else None
 
 
-async def implemented_tasks(session: AsyncSession) -> list[dict[str, Any]]:
-    return _rows(
+async def implemented_tasks(session: AsyncSession) -> list[ImplementedTask]:
+    return rows_as(
         await session.execute(
             text(
                 "SELECT t.id, p.number AS plan_number, t.number AS task_number, t.name AS task_name, t.status,"
@@ -260,7 +295,8 @@ async def implemented_tasks(session: AsyncSession) -> list[dict[str, Any]]:
                 " AND EXISTS (SELECT 1 FROM inspection_results r WHERE r.task_id = t.id)"
                 " ORDER BY p.number DESC, t.seq"
             )
-        )
+        ),
+        ImplementedTask,
     )
 
 
@@ -277,8 +313,8 @@ async def section_id(session: AsyncSession, code: str) -> uuid.UUID | None:
 
 async def plan_table_rows(
     session: AsyncSession, year: int, kind: str, numbers: list[str] | None = None
-) -> list[dict[str, Any]]:
-    return _rows(
+) -> list[PlanTableRow]:
+    return rows_as(
         await session.execute(
             text(
                 "SELECT p.id AS plan_id, p.number AS plan_number, p.name AS plan_name, p.table_date, t.number AS task_number,"
@@ -298,116 +334,9 @@ async def plan_table_rows(
                 " ORDER BY p.seq, t.seq"
             ),
             {"y": year, "kind": kind, "numbers": numbers},
-        )
+        ),
+        PlanTableRow,
     )
-
-
-# ---- dashboard ----------------------------------------------------------------------------------------------
-
-# The dashboard reads the rollups kept exact by triggers (migration 0040), never the result rows themselves.
-DASHBOARD_SQL = """
-WITH scope_departments AS (
-    SELECT d.id, d.code, d.name, d.short_name FROM departments d
-    WHERE d.region_code = :region AND d.active AND (CAST(:only AS uuid) IS NULL OR d.id = CAST(:only AS uuid))
-), checked AS (
-    SELECT y.tenant_id, y.objects_checked FROM report_year_stats y WHERE y.year = :year
-), reg AS (
-    SELECT o.tenant_id, count(*) AS registry_size FROM registry_objects o WHERE o.active GROUP BY o.tenant_id
-), haz AS (
-    SELECT h.tenant_id,
-           sum(h.n) AS hazards,
-           sum(h.n) FILTER (WHERE h.severity = '重大隐患') AS major_hazards,
-           sum(h.n) FILTER (WHERE h.status = '已整改') AS rectified,
-           sum(h.n) FILTER (WHERE h.status = '逾期未整改' OR (h.status = '整改中' AND h.rectify_by < :today))
-               AS overdue_hazards
-    FROM report_hazard_stats h WHERE h.check_month >= :y0 AND h.check_month < :y1
-    GROUP BY h.tenant_id
-), pl AS (
-    SELECT p.tenant_id,
-           count(*) FILTER (WHERE p.kind = '内部联合') AS internal_joint,
-           count(*) FILTER (WHERE p.kind = '部门联合') AS joint_led
-    FROM plans p WHERE p.year = :year AND p.status IN ('已发布', '已完成') GROUP BY p.tenant_id
-), joined AS (
-    SELECT jp.tenant_id, count(*) AS joint_joined
-    FROM joint_participants jp JOIN plans p ON p.id = jp.plan_id
-    WHERE jp.status = '已接受' AND p.year = :year AND p.status IN ('已发布', '已完成')
-    GROUP BY jp.tenant_id
-), rep AS (
-    SELECT m.tenant_id, count(*) FILTER (WHERE m.status = '已提交') AS reports_submitted
-    FROM monthly_reports m WHERE m.year = :year GROUP BY m.tenant_id
-)
-SELECT d.id, d.code, d.name, d.short_name,
-       coalesce(reg.registry_size, 0) AS registry_size, coalesce(checked.objects_checked, 0) AS objects_checked,
-       coalesce(haz.hazards, 0)::int AS hazards, coalesce(haz.major_hazards, 0)::int AS major_hazards,
-       coalesce(haz.rectified, 0)::int AS rectified, coalesce(haz.overdue_hazards, 0)::int AS overdue_hazards,
-       coalesce(pl.internal_joint, 0) AS internal_joint, coalesce(pl.joint_led, 0) AS joint_led,
-       coalesce(joined.joint_joined, 0) AS joint_joined, coalesce(rep.reports_submitted, 0) AS reports_submitted
-FROM scope_departments d
-LEFT JOIN reg ON reg.tenant_id = d.id LEFT JOIN checked ON checked.tenant_id = d.id
-LEFT JOIN haz ON haz.tenant_id = d.id
-LEFT JOIN pl ON pl.tenant_id = d.id LEFT JOIN joined ON joined.tenant_id = d.id
-LEFT JOIN rep ON rep.tenant_id = d.id
-ORDER BY d.code
-"""
-
-MONTHLY_SQL = """
-SELECT s.tenant_id, extract(month FROM s.check_month)::int AS month,
-       sum(s.n)::int AS results,
-       coalesce(sum(s.n) FILTER (WHERE s.status = '已公示'), 0)::int AS published,
-       coalesce(sum(s.n) FILTER (WHERE s.on_time), 0)::int AS on_time,
-       coalesce(sum(s.n) FILTER (WHERE s.status <> '已公示' AND s.due_on < :today), 0)::int AS overdue_results
-FROM report_result_stats s
-WHERE s.check_month >= :y0 AND s.check_month < :y1
-GROUP BY 1, 2
-"""
-
-JOINT_TASKS_SQL = """
-SELECT p.tenant_id, p.number AS plan_number, t.id AS task_id, t.number AS task_number, t.name AS task_name,
-       dr.eligible_count, dr.selected_count
-FROM tasks t JOIN plans p ON p.id = t.plan_id
-LEFT JOIN draws dr ON dr.task_id = t.id AND dr.status = '已抽取'
-WHERE p.kind = '部门联合' AND p.year = :year AND p.status IN ('已发布', '已完成')
-ORDER BY p.number, t.seq
-"""
-
-# Per department and open status, the oldest due dates first, straight off ix_results_due (tenant, status, due_on).
-OVERDUE_SQL = """
-SELECT o.tenant_id, o.id, x.name, o.status, o.due_on
-FROM departments d
-CROSS JOIN unnest(ARRAY['草稿', '待审核', '退回', '已通过']) AS st(status)
-CROSS JOIN LATERAL (
-    SELECT r.tenant_id, r.id, r.status, r.due_on, r.object_id FROM inspection_results r
-    WHERE r.tenant_id = d.id AND r.status = st.status AND r.due_on < :today
-      AND coalesce(r.check_date, r.check_end) >= :y0 AND coalesce(r.check_date, r.check_end) < :y1
-    ORDER BY r.due_on, r.id LIMIT 50) o
-JOIN registry_objects x ON x.id = o.object_id
-WHERE d.region_code = :region AND d.active AND (CAST(:only AS uuid) IS NULL OR d.id = CAST(:only AS uuid))
-ORDER BY o.due_on, o.id LIMIT 50
-"""
-
-
-def _dashboard_params(region: str, only: uuid.UUID | None, year: int, today: dt.date) -> dict[str, Any]:
-    return {
-        "region": region,
-        "only": str(only) if only else None,
-        "year": year,
-        "today": today,
-        "y0": dt.date(year, 1, 1),
-        "y1": dt.date(year + 1, 1, 1),
-    }
-
-
-async def dashboard(
-    session: AsyncSession, region: str, only: uuid.UUID | None, year: int, today: dt.date
-) -> dict[str, list[dict[str, Any]]]:
-    params = _dashboard_params(region, only, year, today)
-    return {
-        "departments": _rows(await session.execute(text(DASHBOARD_SQL), params)),
-        "monthly": _rows(await session.execute(text(MONTHLY_SQL), params)),
-        "joint_tasks": _rows(await session.execute(text(JOINT_TASKS_SQL), params)),
-        "overdue": _rows(await session.execute(text(OVERDUE_SQL), params)),
-        "reports": await monthly_reports_of_year(session, year),
-    }
 
 
 async def departments_to_remind(session: AsyncSession, year: int, month: int) -> bool:
@@ -420,4 +349,4 @@ async def departments_to_remind(session: AsyncSession, year: int, month: int) ->
             {"y": year, "m": month},
         )
     ).scalar()
-    return status != "已提交"
+    return status != MonthlyReportStatus.SUBMITTED

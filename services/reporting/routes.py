@@ -15,7 +15,8 @@ from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import service, xlsx
-from services.reporting.service import MonthlyFields
+from services.reporting.dashboard_schemas import Dashboard
+from services.reporting.schemas import ImplementedTask, MonthlyFields, MonthlyReport, TaskReport
 from shared.context import Ctx
 from shared.errors import Forbidden
 from shared.web.guards import (
@@ -39,24 +40,22 @@ def download(body: bytes, filename: str, media_type: str = xlsx.MEDIA_TYPE) -> R
     )
 
 
-def monthly_filename(report: dict[str, Any]) -> str:
-    return f"{report['department_code']}-月报表-{report['year']}{report['month']:02d}.xlsx"
+def monthly_filename(report: MonthlyReport) -> str:
+    return f"{report.department_code}-月报表-{report.year}{report.month:02d}.xlsx"
 
 
 @get("/api/reports/monthly/{year:int}/{month:int}")
-async def monthly_get(ctx: Ctx, year: int, month: int) -> dict[str, Any]:
+async def monthly_get(ctx: Ctx, year: int, month: int) -> MonthlyReport:
     return await service.monthly_report(ctx, year, month)
 
 
 @post("/api/reports/monthly/{year:int}/{month:int}", status_code=200)
-async def monthly_save(ctx: Ctx, year: int, month: int, data: MonthlyFields) -> dict[str, Any]:
+async def monthly_save(ctx: Ctx, year: int, month: int, data: MonthlyFields) -> MonthlyReport:
     return await service.save_monthly(ctx, year, month, data)
 
 
 @post("/api/reports/monthly/{year:int}/{month:int}/submit", status_code=200)
-async def monthly_submit(
-    ctx: Ctx, year: int, month: int, data: MonthlyFields | None = None
-) -> dict[str, Any]:
+async def monthly_submit(ctx: Ctx, year: int, month: int, data: MonthlyFields | None = None) -> MonthlyReport:
     return await service.submit_monthly(ctx, year, month, data)
 
 
@@ -67,31 +66,29 @@ async def monthly_xlsx(ctx: Ctx, year: int, month: int) -> Response[bytes]:
 
 
 @get("/api/reports/monthly/by-id/{report_id:uuid}")
-async def monthly_by_id(ctx: Ctx, report_id: uuid.UUID) -> dict[str, Any]:
+async def monthly_by_id(ctx: Ctx, report_id: uuid.UUID) -> MonthlyReport:
     return await service.monthly_report_by_id(ctx, report_id)
 
 
 @get("/api/reports/tasks")
-async def task_list(ctx: Ctx) -> list[dict[str, Any]]:
+async def task_list(ctx: Ctx) -> list[ImplementedTask]:
     return await service.implemented_tasks(ctx)
 
 
 @get("/api/reports/tasks/{task_id:uuid}")
-async def task_get(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
+async def task_get(ctx: Ctx, task_id: uuid.UUID) -> TaskReport:
     return await service.task_report(ctx, task_id)
 
 
 @post("/api/reports/tasks/{task_id:uuid}/submit", status_code=200)
-async def task_submit(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
+async def task_submit(ctx: Ctx, task_id: uuid.UUID) -> TaskReport:
     return await service.submit_task_report(ctx, task_id)
 
 
 @get("/api/reports/tasks/{task_id:uuid}/xlsx")
 async def task_xlsx(ctx: Ctx, task_id: uuid.UUID) -> Response[bytes]:
     report = await service.task_report(ctx, task_id)
-    return download(
-        xlsx.task_report(report), f"实施情况报告-{report['plan_number']}-{report['task_number']}.xlsx"
-    )
+    return download(xlsx.task_report(report), f"实施情况报告-{report.plan_number}-{report.task_number}.xlsx")
 
 
 @get("/api/reports/plan-tables/{year:int}/{annex:int}")
@@ -120,9 +117,7 @@ router = Router(
 )
 
 
-async def dashboard_view(
-    request: Request[Any, Any, Any], db: AsyncSession, year: int | None
-) -> dict[str, Any]:
+async def dashboard_view(request: Request[Any, Any, Any], db: AsyncSession, year: int | None) -> Dashboard:
     """The overseer's county view, or the active department's own view; nobody else sees anything."""
     principal = current_principal(request)
     department = await active_department(principal, request.app.state.departments)
@@ -134,14 +129,15 @@ async def dashboard_view(
 @get("/api/oversight/dashboard")
 async def dashboard_api(
     request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None
-) -> dict[str, Any]:
-    return service.dashboard_json(await dashboard_view(request, db, year))
+) -> Dashboard:
+    # Rates are Decimals: msgspec writes them as strings (exact), as the API always answered them.
+    return await dashboard_view(request, db, year)
 
 
 @get("/api/oversight/reports/{report_id:uuid}")
 async def stored_report_api(
     request: Request[Any, Any, Any], db: AsyncSession, report_id: uuid.UUID
-) -> dict[str, Any]:
+) -> MonthlyReport:
     await dashboard_view_guard(request)
     return await service.stored_report(db, report_id)
 

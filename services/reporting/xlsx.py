@@ -11,6 +11,8 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from services.reporting.schemas import MonthlyReport, PlanTable, TaskReport
+
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 THIN = Side(style="thin")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -84,23 +86,23 @@ def cn_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def monthly_report(report: dict[str, Any]) -> bytes:
+def monthly_report(report: MonthlyReport) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert isinstance(sheet, Worksheet)  # a new Workbook's active sheet; typed as Optional
-    sheet.title = f"{report['year']}年{report['month']}月"
+    sheet.title = f"{report.year}年{report.month}月"
     for col, width in zip("ABCDEF", (6, 36, 14, 14, 36, 48), strict=True):
         sheet.column_dimensions[col].width = width
-    _line(sheet, 1, report["department"] + MONTHLY_TITLE, 6, bold=True, size=16)
+    _line(sheet, 1, report.department + MONTHLY_TITLE, 6, bold=True, size=16)
     sheet.cell(row=1, column=1).alignment = Alignment(horizontal="center")
-    _line(sheet, 2, f"单位名称（盖章）：{report['department']}", 6)
-    _line(sheet, 3, f"填表时间：{cn_date(dt.date.fromisoformat(report['filled_on']))}", 6)
+    _line(sheet, 2, f"单位名称（盖章）：{report.department}", 6)
+    _line(sheet, 3, f"填表时间：{cn_date(dt.date.fromisoformat(report.filled_on))}", 6)
     row = 4
     _boxed(sheet, row, [SECTION_ONE])
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=6)
     for number, label, key in ROWS_ONE:
         row += 1
-        _boxed(sheet, row, [number, label, report["fields"][key]])
+        _boxed(sheet, row, [number, label, getattr(report.fields, key)])
         sheet.merge_cells(start_row=row, start_column=3, end_row=row, end_column=6)
     row += 1
     _boxed(sheet, row, [SECTION_TWO])
@@ -110,14 +112,14 @@ def monthly_report(report: dict[str, Any]) -> bytes:
             OWN_CAPTION,
             4,
             OWN_HEADER,
-            report["own"],
+            report.own,
             ("department", "items", "subjects", "disclosure", "document"),
         ),
         (
             JOINT_CAPTION,
             5,
             JOINT_HEADER,
-            report["joint"],
+            report.joint,
             ("lead", "partners", "subjects", "disclosure", "document"),
         ),
     ):
@@ -129,23 +131,23 @@ def monthly_report(report: dict[str, Any]) -> bytes:
         first = row
         for item in rows:
             row += 1
-            _boxed(sheet, row, ["", *[item[k] for k in keys]])
+            _boxed(sheet, row, ["", *[getattr(item, k) for k in keys]])
         if row > first:
             sheet.merge_cells(start_row=first, start_column=1, end_row=row, end_column=1)
     row += 2
-    f = report["fields"]
+    f = report.fields
     _line(
         sheet,
         row,
-        f"联系人：{f['contact_person'] or '_____'}    联系电话：{f['contact_phone'] or '_____'}    "
-        f"手机：{f['mobile'] or '_____'}",
+        f"联系人：{f.contact_person or '_____'}    联系电话：{f.contact_phone or '_____'}    "
+        f"手机：{f.mobile or '_____'}",
         6,
     )
     return _save(workbook)
 
 
-def plan_table(table: dict[str, Any]) -> bytes:
-    annex, year = table["annex"], table["year"]
+def plan_table(table: PlanTable) -> bytes:
+    annex, year = table.annex, table.year
     columns = ANNEX2_COLUMNS if annex == 2 else ANNEX3_COLUMNS
     width = len(columns)
     workbook = Workbook()
@@ -162,18 +164,18 @@ def plan_table(table: dict[str, Any]) -> bytes:
     _line(sheet, 1, title, width, bold=True, size=16)
     sheet.cell(row=1, column=1).alignment = Alignment(horizontal="center")
     if annex == 2:
-        sheet.cell(row=2, column=1, value=f"单位（盖章）：{table['department']}")
-        sheet.cell(row=2, column=width, value=f"制表时间：{table['table_date']}")
+        sheet.cell(row=2, column=1, value=f"单位（盖章）：{table.department}")
+        sheet.cell(row=2, column=width, value=f"制表时间：{table.table_date}")
         header_row = 3
     else:
-        _line(sheet, 2, f"单位（盖章）：{table['department']}", width)
-        _line(sheet, 3, f"制表时间：{table['table_date']}", width)
+        _line(sheet, 2, f"单位（盖章）：{table.department}", width)
+        _line(sheet, 3, f"制表时间：{table.table_date}", width)
         header_row = 4
     _boxed(sheet, header_row, list(columns))
     for cell in sheet[header_row]:
         cell.font = Font(bold=True)
     row = header_row
-    for values in table["rows"]:
+    for values in table.rows:
         row += 1
         _boxed(sheet, row, values)
     if annex == 2:
@@ -196,37 +198,33 @@ TASK_COLUMNS = (
 )
 
 
-def task_report(report: dict[str, Any]) -> bytes:
+def task_report(report: TaskReport) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert isinstance(sheet, Worksheet)  # a new Workbook's active sheet; typed as Optional
     sheet.title = "实施情况"
     width = len(TASK_COLUMNS)
-    _line(sheet, 1, f"{report['department']}随机抽查实施情况报告", width, bold=True, size=16)
+    _line(sheet, 1, f"{report.department}随机抽查实施情况报告", width, bold=True, size=16)
     _line(
         sheet,
         2,
-        f"抽查计划：{report['plan_number']} {report['plan_name']}    抽查任务：{report['task_number']} "
-        f"{report['task_name']}（{report['period']}）",
+        f"抽查计划：{report.plan_number} {report.plan_name}    抽查任务：{report.task_number} "
+        f"{report.task_name}（{report.period}）",
         width,
     )
     _line(
         sheet,
         3,
-        f"报送：{report['recipient']}    应报送日期：{report['due_on']}    状态：{report['status']}",
+        f"报送：{report.recipient}    应报送日期：{report.due_on}    状态：{report.status}",
         width,
     )
     _boxed(sheet, 4, list(TASK_COLUMNS))
-    for index, e in enumerate(report["enterprises"], start=1):
+    for index, e in enumerate(report.enterprises, start=1):
         problems = (
-            "；".join(f"{h['description']}（{h['severity']}，{h['status']}）" for h in e["hazards"])
-            or "未发现问题"
+            "；".join(f"{h.description}（{h.severity}，{h.status}）" for h in e.hazards) or "未发现问题"
         )
         handling = (
-            "；".join(
-                f"{f['action']}{('：' + f['target']) if f['target'] else ''}（{f['status']}）"
-                for f in e["followups"]
-            )
+            "；".join(f"{f.action}{('：' + f.target) if f.target else ''}（{f.status}）" for f in e.followups)
             or "—"
         )
         _boxed(
@@ -234,21 +232,21 @@ def task_report(report: dict[str, Any]) -> bytes:
             4 + index,
             [
                 index,
-                e["name"],
-                e["uscc"],
-                e["check_date"] or "",
-                "；".join(e["categories"]),
+                e.name,
+                e.uscc,
+                e.check_date or "",
+                "；".join(e.categories),
                 problems,
                 handling,
-                e["status"],
+                e.status,
             ],
         )
-    row = 5 + len(report["enterprises"]) + 1
+    row = 5 + len(report.enterprises) + 1
     _line(
         sheet,
         row,
-        f"合计：检查企业 {report['checked']} 家，发现问题企业 {report['with_problems']} 家，"
-        f"隐患 {report['hazards']} 项。",
+        f"合计：检查企业 {report.checked} 家，发现问题企业 {report.with_problems} 家，"
+        f"隐患 {report.hazards} 项。",
         width,
     )
     return _save(workbook)

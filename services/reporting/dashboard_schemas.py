@@ -1,0 +1,166 @@
+"""What the oversight dashboard answers (GET /api/oversight/dashboard, the /oversight page) and the rows of the
+queries behind it (``dashboard_repository``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import msgspec
+
+from services.reporting.schemas import MonthlyReportStatus
+
+
+class DepartmentCounts(msgspec.Struct):
+    """A department of the scope with its year's counts (``dashboard_repository.DASHBOARD_SQL``)."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    short_name: str
+    registry_size: int
+    objects_checked: int
+    hazards: int
+    major_hazards: int
+    rectified: int
+    overdue_hazards: int
+    internal_joint: int
+    joint_led: int
+    joint_joined: int
+    reports_submitted: int
+
+
+class MonthCounts(msgspec.Struct):
+    tenant_id: uuid.UUID
+    month: int
+    results: int
+    published: int
+    on_time: int
+    overdue_results: int
+
+
+class JointTaskCounts(msgspec.Struct):
+    tenant_id: uuid.UUID
+    plan_number: str
+    task_id: uuid.UUID
+    task_number: str
+    task_name: str
+    eligible_count: int | None
+    selected_count: int | None
+
+
+class OverdueRow(msgspec.Struct):
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    name: str
+    status: str
+    due_on: dt.date
+
+
+class ReportOfYear(msgspec.Struct):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    month: int
+    status: MonthlyReportStatus
+    submitted_at: dt.datetime | None
+
+
+class DashboardRows(msgspec.Struct):
+    departments: list[DepartmentCounts]
+    monthly: list[MonthCounts]
+    joint_tasks: list[JointTaskCounts]
+    overdue: list[OverdueRow]
+    reports: list[ReportOfYear]
+
+
+class JointShare(msgspec.Struct):
+    plan_number: str
+    task_number: str
+    task_name: str
+    task_id: str
+    eligible: int | None
+    selected: int | None
+    share: Decimal | None
+    meets_target: bool
+
+
+class MonthSummary(msgspec.Struct):
+    month: int
+    results: int
+    published: int
+    on_time: int
+
+
+class DepartmentView(msgspec.Struct):
+    """A department on the dashboard; rates are exact decimals (strings in JSON)."""
+
+    code: str
+    name: str
+    short_name: str
+    registry_size: int
+    objects_checked: int
+    hazards: int
+    major_hazards: int
+    rectified: int
+    overdue_hazards: int
+    internal_joint: int
+    joint_led: int
+    joint_joined: int
+    reports_submitted: int
+    results: int
+    published: int
+    on_time: int
+    overdue_results: int
+    registry_share: Decimal | None
+    registry_meets: bool
+    disclosure_rate: Decimal | None
+    disclosure_meets: bool
+    on_time_rate: Decimal | None
+    internal_joint_meets: bool
+    joint_tasks: list[JointShare]
+    months: list[MonthSummary]
+    reports: dict[int, str]
+    report_ids: dict[int, str]
+    reports_overdue: int
+
+
+class Targets(msgspec.Struct):
+    registry_share: str
+    joint_share: str
+    disclosure_rate: str
+    internal_joint: int
+
+
+class Totals(msgspec.Struct):
+    registry_size: int
+    objects_checked: int
+    results: int
+    published: int
+    on_time: int
+    overdue_results: int
+    hazards: int
+    rectified: int
+    overdue_hazards: int
+    internal_joint: int
+    joint_led: int
+    joint_joined: int
+    reports_submitted: int
+
+
+class OverdueResult(msgspec.Struct):
+    department_code: str
+    result_id: str
+    name: str
+    status: str
+    due_on: str
+
+
+class Dashboard(msgspec.Struct):
+    year: int
+    today: str
+    county_view: bool
+    targets: Targets
+    departments: list[DepartmentView]
+    totals: Totals
+    overdue: list[OverdueResult]
