@@ -6,7 +6,7 @@ JSON array (``repository._as_json``); the HTML page decodes the same array into 
 The public register is public and changes only when a result is published, so an answer may be reused for a short
 while: each API process keeps the answers of recent queries for ``CACHE_SECONDS`` (browsers and proxies may keep
 them for ``max-age=60``), at most ``CACHE_ENTRIES`` of them, least recently used out first. A publication clears the
-cache of the process that made it as soon as it commits (``repository.insert_public_result``); the other processes
+cache of the process that made it as soon as it commits (``service.publish``); the other processes
 show it within ``CACHE_SECONDS``, browsers and proxies within their minute more.
 """
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disclosure.reader import PublicReader
@@ -50,21 +50,6 @@ async def insert_public_result(
         ),
         values,
     )
-    # Once this transaction commits, this process forgets its cached public answers (other processes within
-    # ``public_search.CACHE_SECONDS``).
-    if not session.info.get(_CLEAR_ON_COMMIT):
-        session.info[_CLEAR_ON_COMMIT] = True
-        event.listen(session.sync_session, "after_commit", _published, once=True)
-
-
-_CLEAR_ON_COMMIT = "disclosure.clear_public_cache"
-
-
-def _published(sync_session: Any) -> None:
-    from services.disclosure import public_search  # public_search reads through this module
-
-    sync_session.info.pop(_CLEAR_ON_COMMIT, None)
-    public_search.clear_cache()
 
 
 # ---- the public read path (asyncpg through ``reader.PublicReader``: no tenant scope, read-only connections) ----

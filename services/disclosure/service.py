@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disclosure import export, search
+from services.disclosure import export, public_search, search
 from services.disclosure import repository as repo
 from services.disclosure.schemas import PublicRecord
 from shared.context import Ctx
@@ -34,3 +36,16 @@ async def publish(session: AsyncSession, record: PublicRecord) -> None:
     await repo.insert_public_result(
         session, record, search.normalise(record.enterprise_name), search.name_grams(record.enterprise_name)
     )
+    # Once this transaction commits, this process forgets its cached public answers (other processes within
+    # ``public_search.CACHE_SECONDS``).
+    if not session.info.get(_CLEAR_ON_COMMIT):
+        session.info[_CLEAR_ON_COMMIT] = True
+        event.listen(session.sync_session, "after_commit", _published, once=True)
+
+
+_CLEAR_ON_COMMIT = "disclosure.clear_public_cache"
+
+
+def _published(sync_session: Any) -> None:
+    sync_session.info.pop(_CLEAR_ON_COMMIT, None)
+    public_search.clear_cache()
