@@ -1,5 +1,5 @@
-"""SQL of joint checks: participation rows, merged team members, joint records, referrals, joint visits and the
-invitation reminders (each row in its owner's scope)."""
+"""SQL of joint checks: participation rows and invitation reminders, merged team members, joint records and
+referrals (each row in its owner's scope). Overlapping checks and joint visits are in visits_repository.py."""
 
 from __future__ import annotations
 
@@ -25,14 +25,10 @@ from services.federation.rows import (
     PendingInvitation,
     PublicJointRecord,
     ReferralRow,
-    VisitLock,
-    VisitRow,
 )
 from services.federation.schemas import (
     InvitationOut,
     JointAssignmentOut,
-    OverlapCheck,
-    OverlapOut,
     ParticipationStatus,
     PointOut,
     ReferralStatus,
@@ -42,12 +38,17 @@ from services.planning.schemas import JointMemberOut
 T = TypeVar("T", bound=msgspec.Struct)
 
 
-def _row(found: Row[Any] | None, kind: type[T]) -> T | None:
+def row(found: Row[Any] | None, kind: type[T]) -> T | None:
     return None if found is None else msgspec.convert(dict(found._mapping), kind)
 
 
-def _rows(found: Iterable[Row[Any]], kind: type[T]) -> list[T]:
+def rows(found: Iterable[Row[Any]], kind: type[T]) -> list[T]:
     return [msgspec.convert(dict(r._mapping), kind) for r in found]
+
+
+def jsonb(value: object) -> object:
+    """jsonb read through text() arrives decoded with the asyncpg codec, or as its text without one."""
+    return msgspec.json.decode(value) if isinstance(value, str) else value
 
 
 async def departments_in_region(session: AsyncSession, region_code: str) -> dict[str, DepartmentRow]:
@@ -55,7 +56,7 @@ async def departments_in_region(session: AsyncSession, region_code: str) -> dict
         text("SELECT id, code, name, short_name FROM departments WHERE region_code = :r AND active"),
         {"r": region_code},
     )
-    return {d.code: d for d in _rows(found, DepartmentRow)}
+    return {d.code: d for d in rows(found, DepartmentRow)}
 
 
 async def invite(
@@ -84,7 +85,7 @@ async def participants(session: AsyncSession, plan_id: uuid.UUID) -> list[Partic
         ),
         {"p": plan_id},
     )
-    return _rows(found, ParticipantRow)
+    return rows(found, ParticipantRow)
 
 
 async def my_participation(
@@ -99,7 +100,7 @@ async def my_participation(
             {"p": plan_id, "t": tenant_id},
         )
     ).first()
-    return _row(found, ParticipantRow)
+    return row(found, ParticipantRow)
 
 
 async def invitations(session: AsyncSession, tenant_id: uuid.UUID) -> list[InvitationOut]:
@@ -112,7 +113,7 @@ async def invitations(session: AsyncSession, tenant_id: uuid.UUID) -> list[Invit
         ),
         {"t": tenant_id},
     )
-    return _rows(found, InvitationOut)
+    return rows(found, InvitationOut)
 
 
 async def respond(
@@ -162,7 +163,7 @@ async def members(session: AsyncSession, task_id: uuid.UUID) -> list[JointMember
         ),
         {"t": task_id},
     )
-    return _rows(found, JointMemberOut)
+    return rows(found, JointMemberOut)
 
 
 async def usccs(session: AsyncSession) -> set[str]:
@@ -188,7 +189,7 @@ async def joint_task(session: AsyncSession, task_id: uuid.UUID) -> JointTask | N
             {"t": task_id},
         )
     ).first()
-    return _row(found, JointTask)
+    return row(found, JointTask)
 
 
 async def my_joint_members(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> list[MemberInspector]:
@@ -202,7 +203,7 @@ async def my_joint_members(session: AsyncSession, task_id: uuid.UUID, uscc: str)
         ),
         {"t": task_id, "u": uscc},
     )
-    return _rows(found, MemberInspector)
+    return rows(found, MemberInspector)
 
 
 async def joint_team_usccs(session: AsyncSession, task_id: uuid.UUID) -> list[str]:
@@ -222,7 +223,7 @@ async def own_object(session: AsyncSession, uscc: str) -> OwnObject | None:
             {"u": uscc},
         )
     ).first()
-    return _row(found, OwnObject)
+    return row(found, OwnObject)
 
 
 async def part_result(
@@ -239,7 +240,7 @@ async def part_result(
         sql += " AND r.status IN ('待审核', '已通过', '已公示')"
     if lock:
         sql += " FOR UPDATE"
-    return _row((await session.execute(text(sql), {"t": task_id, "u": uscc})).first(), PartResult)
+    return row((await session.execute(text(sql), {"t": task_id, "u": uscc})).first(), PartResult)
 
 
 async def part_points(session: AsyncSession, result_id: uuid.UUID) -> list[PointOut]:
@@ -251,7 +252,7 @@ async def part_points(session: AsyncSession, result_id: uuid.UUID) -> list[Point
         ),
         {"r": result_id},
     )
-    return _rows(found, PointOut)
+    return rows(found, PointOut)
 
 
 async def item_names(session: AsyncSession, item_ids: list[uuid.UUID]) -> list[str]:
@@ -274,7 +275,7 @@ async def public_joint_record(
             {"t": task_id, "u": uscc},
         )
     ).first()
-    return _row(found, PublicJointRecord)
+    return row(found, PublicJointRecord)
 
 
 # ---- referrals ----------------------------------------------------------------------------------------------------
@@ -312,14 +313,14 @@ async def get_referral(
     session: AsyncSession, referral_id: uuid.UUID, *, lock: bool = False
 ) -> ReferralRow | None:
     sql = f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = :id" + (" FOR UPDATE" if lock else "")
-    return _row((await session.execute(text(sql), {"id": referral_id})).first(), ReferralRow)
+    return row((await session.execute(text(sql), {"id": referral_id})).first(), ReferralRow)
 
 
 async def list_referrals(session: AsyncSession) -> list[ReferralRow]:
     found = await session.execute(
         text(f"SELECT {REFERRAL_COLUMNS} FROM referrals ORDER BY created_at DESC LIMIT 500")
     )
-    return _rows(found, ReferralRow)
+    return rows(found, ReferralRow)
 
 
 async def update_referral(
@@ -349,141 +350,7 @@ async def joint_assignments_for_user(session: AsyncSession, user_id: uuid.UUID) 
         ),
         {"u": user_id},
     )
-    return _rows(found, JointAssignmentOut)
-
-
-# ---- fewer visits: overlapping checks, joint visits -----------------------------------------------------------------
-
-LIVE_CHECKS = (
-    "SELECT s.uscc, o.name AS enterprise_name, d.tenant_id, dep.code AS department_code,"
-    " dep.name AS department_name, t.id AS task_id, p.number AS plan_number, t.number AS task_number,"
-    " t.name AS task_name, t.start_month, t.end_month FROM draw_selected s JOIN draws d ON d.id = s.draw_id"
-    " JOIN tasks t ON t.id = d.task_id JOIN plans p ON p.id = t.plan_id JOIN departments dep ON dep.id = d.tenant_id"
-    " JOIN registry_objects o ON o.id = s.object_id"
-    " WHERE d.status = '已抽取' AND dep.region_code = :region AND p.year = :year"
-)
-
-
-async def overlaps(session: AsyncSession, region: str, year: int) -> list[OverlapOut]:
-    """Pairs of checks of one enterprise by two departments of the county in overlapping month windows."""
-    found = await session.execute(
-        text(
-            f"WITH live AS ({LIVE_CHECKS}) SELECT a.uscc, a.enterprise_name, to_jsonb(a) AS a, to_jsonb(b) AS b,"
-            " EXISTS (SELECT 1 FROM joint_visits v WHERE v.uscc = a.uscc AND ((v.task_id = a.task_id AND"
-            " v.partner_task_id = b.task_id) OR (v.task_id = b.task_id AND v.partner_task_id = a.task_id)))"
-            " AS merged FROM live a JOIN live b ON b.uscc = a.uscc AND a.tenant_id < b.tenant_id"
-            " AND a.start_month <= b.end_month AND b.start_month <= a.end_month ORDER BY a.uscc"
-        ),
-        {"region": region, "year": year},
-    )
-    # Each check is the row as JSON; its tenant_id is left out (OverlapCheck has no such field).
-    return [
-        OverlapOut(
-            uscc=r.uscc,
-            enterprise_name=r.enterprise_name,
-            checks=[msgspec.convert(jsonb(r.a), OverlapCheck), msgspec.convert(jsonb(r.b), OverlapCheck)],
-            merged=r.merged,
-        )
-        for r in found
-    ]
-
-
-def jsonb(value: object) -> object:
-    """jsonb read through text() arrives decoded with the asyncpg codec, or as its text without one."""
-    return msgspec.json.decode(value) if isinstance(value, str) else value
-
-
-async def live_window(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> tuple[dt.date, dt.date] | None:
-    """The month window of a task of the department in scope whose live draw selected the enterprise."""
-    found = (
-        await session.execute(
-            text(
-                "SELECT t.start_month, t.end_month FROM tasks t JOIN draws d ON d.task_id = t.id AND d.status = '已抽取'"
-                " JOIN draw_selected s ON s.draw_id = d.id AND s.uscc = :u WHERE t.id = :t AND t.tenant_id = app_tenant()"
-            ),
-            {"t": task_id, "u": uscc},
-        )
-    ).first()
-    return (found.start_month, found.end_month) if found else None
-
-
-class VisitExists(Exception):
-    """The two tasks already agreed a joint visit of the enterprise."""
-
-
-async def insert_visit(
-    session: AsyncSession,
-    visit_id: uuid.UUID,
-    task_id: uuid.UUID,
-    partner_tenant_id: uuid.UUID,
-    partner_task_id: uuid.UUID,
-    uscc: str,
-    visit_date: dt.date,
-    actor: str,
-) -> None:
-    """A proposed joint visit, a row of the proposing department; raises VisitExists on the unique pair."""
-    try:
-        async with session.begin_nested():
-            await session.execute(
-                text(
-                    "INSERT INTO joint_visits (id, tenant_id, task_id, partner_tenant_id, partner_task_id, uscc,"
-                    " visit_date, proposed_by) VALUES (:id, app_tenant(), :t, :pt, :ptask, :u, :d, :by)"
-                ),
-                {
-                    "id": visit_id,
-                    "t": task_id,
-                    "pt": partner_tenant_id,
-                    "ptask": partner_task_id,
-                    "u": uscc,
-                    "d": visit_date,
-                    "by": actor,
-                },
-            )
-    except Exception as exc:
-        if "joint_visits_task_id_partner_task_id_uscc_key" in str(exc):
-            raise VisitExists from None
-        raise
-
-
-VISIT_SQL = (
-    "SELECT v.id, v.task_id, v.partner_task_id, v.uscc, v.visit_date, v.status, v.proposed_by, v.confirmed_by,"
-    " v.created_at, a.code AS department_code, a.name AS department_name, b.code AS partner_department_code,"
-    " b.name AS partner_department_name FROM joint_visits v JOIN departments a ON a.id = v.tenant_id"
-    " JOIN departments b ON b.id = v.partner_tenant_id"
-)
-
-
-async def get_visit(session: AsyncSession, visit_id: uuid.UUID) -> VisitRow | None:
-    return _row(
-        (await session.execute(text(f"{VISIT_SQL} WHERE v.id = :id"), {"id": visit_id})).first(), VisitRow
-    )
-
-
-async def lock_visit(session: AsyncSession, visit_id: uuid.UUID) -> VisitLock | None:
-    found = (
-        await session.execute(
-            text(
-                "SELECT id, status, tenant_id, task_id, partner_tenant_id FROM joint_visits WHERE id = :id FOR UPDATE"
-            ),
-            {"id": visit_id},
-        )
-    ).first()
-    return _row(found, VisitLock)
-
-
-async def confirm_visit(session: AsyncSession, visit_id: uuid.UUID, actor: str) -> None:
-    await session.execute(
-        text("UPDATE joint_visits SET status = '已确认', confirmed_by = :by WHERE id = :id"),
-        {"by": actor, "id": visit_id},
-    )
-
-
-async def task_visits(session: AsyncSession, task_id: uuid.UUID) -> list[VisitRow]:
-    found = await session.execute(
-        text(f"{VISIT_SQL} WHERE v.task_id = :t OR v.partner_task_id = :t ORDER BY v.visit_date, v.uscc"),
-        {"t": task_id},
-    )
-    return _rows(found, VisitRow)
+    return rows(found, JointAssignmentOut)
 
 
 # ---- invitation reminders ---------------------------------------------------------------------------------------
@@ -500,7 +367,7 @@ async def pending_invitations(
         ),
         {"t": tenant_id, "soon": soon},
     )
-    return _rows(found, PendingInvitation)
+    return rows(found, PendingInvitation)
 
 
 async def overdue_partners(
@@ -514,19 +381,4 @@ async def overdue_partners(
         ),
         {"t": tenant_id, "today": today},
     )
-    return _rows(found, OverdueInvitation)
-
-
-# ---- the county cap (operator command, on its own admin connection) ---------------------------------------------
-
-
-async def set_county_cap(conn: Any, region: str, cap: int | None) -> None:
-    """``conn`` is an asyncpg connection of the migration role (the operator command runs outside any tenant)."""
-    if await conn.fetchval("SELECT count(*) FROM regions WHERE code = $1", region) == 0:
-        raise LookupError(region)
-    await conn.execute(
-        "INSERT INTO county_settings (region_code, annual_cap) VALUES ($1, $2) ON CONFLICT (region_code)"
-        " DO UPDATE SET annual_cap = EXCLUDED.annual_cap, updated_at = now()",
-        region,
-        cap,
-    )
+    return rows(found, OverdueInvitation)

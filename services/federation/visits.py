@@ -19,6 +19,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.federation import repository as frepo
+from services.federation import visits_repository as vrepo
 from services.federation.rows import VisitRow
 from services.federation.schemas import OverlapOut, VisitCreate, VisitOut, VisitStatus
 from shared import audit, notifications
@@ -41,7 +42,7 @@ async def overlaps(session: AsyncSession, region: str, year: int) -> list[Overla
     """Pairs of checks of one enterprise by two departments of the county in overlapping month windows."""
     if not 2000 <= year <= 2100:
         raise InvalidInput("年度应在 2000–2100 之间", field="year")
-    return await frepo.overlaps(session, region, year)
+    return await vrepo.overlaps(session, region, year)
 
 
 def _month_end(month: dt.date) -> dt.date:
@@ -51,7 +52,7 @@ def _month_end(month: dt.date) -> dt.date:
 
 async def propose_visit(ctx: Ctx, data: VisitCreate) -> VisitOut:
     ctx.require_writer()
-    mine = await frepo.live_window(ctx.session, data.task_id, data.uscc)
+    mine = await vrepo.live_window(ctx.session, data.task_id, data.uscc)
     if mine is None:
         raise NotFound("本部门该任务未抽中该企业", field="task_id")
     if data.partner_department == ctx.department.code:
@@ -62,7 +63,7 @@ async def propose_visit(ctx: Ctx, data: VisitCreate) -> VisitOut:
         raise InvalidInput(f"本县没有编码为 {data.partner_department} 的部门", field="partner_department")
     async with acting_for(ctx.session, partner.id):
         # Validated above: a department of our county; only the window of a task that drew this enterprise is read.
-        theirs = await frepo.live_window(ctx.session, data.partner_task_id, data.uscc)
+        theirs = await vrepo.live_window(ctx.session, data.partner_task_id, data.uscc)
     if theirs is None:
         raise NotFound("该部门的任务未抽中该企业", field="partner_task_id")
     start, end = max(mine[0], theirs[0]), min(_month_end(mine[1]), _month_end(theirs[1]))
@@ -72,7 +73,7 @@ async def propose_visit(ctx: Ctx, data: VisitCreate) -> VisitOut:
         raise InvalidInput(f"联合检查日期应在 {start} 至 {end} 之间", field="visit_date")
     visit_id = uuid.uuid4()
     try:
-        await frepo.insert_visit(
+        await vrepo.insert_visit(
             ctx.session,
             visit_id,
             data.task_id,
@@ -82,7 +83,7 @@ async def propose_visit(ctx: Ctx, data: VisitCreate) -> VisitOut:
             data.visit_date,
             ctx.principal.name,
         )
-    except frepo.VisitExists:
+    except vrepo.VisitExists:
         raise Conflict("这两个检查任务对该企业已约定联合检查", field="uscc") from None
     async with acting_for(ctx.session, partner.id):
         await notifications.create(
@@ -128,7 +129,7 @@ def _visit_out(row: VisitRow) -> VisitOut:
 
 
 async def visit(ctx: Ctx, visit_id: uuid.UUID) -> VisitOut:
-    found = await frepo.get_visit(ctx.session, visit_id)
+    found = await vrepo.get_visit(ctx.session, visit_id)
     if found is None:
         raise NotFound("联合检查约定不存在", field="visit_id")
     return _visit_out(found)
@@ -136,14 +137,14 @@ async def visit(ctx: Ctx, visit_id: uuid.UUID) -> VisitOut:
 
 async def confirm_visit(ctx: Ctx, visit_id: uuid.UUID) -> VisitOut:
     ctx.require_writer()
-    row = await frepo.lock_visit(ctx.session, visit_id)
+    row = await vrepo.lock_visit(ctx.session, visit_id)
     if row is None:
         raise NotFound("联合检查约定不存在", field="visit_id")
     if row.partner_tenant_id != ctx.tenant_id:
         raise Conflict("由被邀请的部门确认联合检查", field="visit_id")
     if row.status != VisitStatus.PROPOSED:
         raise Conflict(f"当前状态为“{row.status}”", field="status")
-    await frepo.confirm_visit(ctx.session, visit_id, ctx.principal.name)
+    await vrepo.confirm_visit(ctx.session, visit_id, ctx.principal.name)
     async with acting_for(ctx.session, row.tenant_id):
         await notifications.create(
             ctx.session,
@@ -165,7 +166,7 @@ async def confirm_visit(ctx: Ctx, visit_id: uuid.UUID) -> VisitOut:
 
 
 async def task_visits(ctx: Ctx, task_id: uuid.UUID) -> list[VisitOut]:
-    return [_visit_out(r) for r in await frepo.task_visits(ctx.session, task_id)]
+    return [_visit_out(r) for r in await vrepo.task_visits(ctx.session, task_id)]
 
 
 async def set_county_cap(admin_url: str, region: str, cap: int | None) -> None:
@@ -176,6 +177,6 @@ async def set_county_cap(admin_url: str, region: str, cap: int | None) -> None:
 
     conn = await asyncpg.connect(asyncpg_dsn(admin_url))
     try:
-        await frepo.set_county_cap(conn, region, cap)
+        await vrepo.set_county_cap(conn, region, cap)
     finally:
         await conn.close()
