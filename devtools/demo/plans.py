@@ -102,8 +102,8 @@ async def load(runtime: Runtime) -> bool:
             ctx, first, AnnounceRequest()
         )  # no public entropy source: the system secret only
         await service.run_draw(ctx, first, DrawRequest())
-        teams = (await match_task(ctx, first, MatchRequest()))["teams"]
-        on_teams = {m["inspector_id"] for t in teams for m in t["members"]}
+        teams = (await match_task(ctx, first, MatchRequest())).teams
+        on_teams = {str(m.inspector_id) for t in teams for m in t.members}
         for slot, user_id, name in DEMO_INSPECTORS:
             inspector = (
                 await session.execute(text("SELECT id FROM inspectors WHERE user_id = :u"), {"u": user_id})
@@ -113,7 +113,7 @@ async def load(runtime: Runtime) -> bool:
                     ctx,
                     first,
                     AdjustRequest(
-                        uscc=teams[0]["uscc"],
+                        uscc=teams[0].uscc,
                         slot=slot,
                         inspector_id=inspector,
                         reason=f"演示环境：安排演示账号{name}参加检查，便于体验结果录入",

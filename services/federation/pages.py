@@ -11,8 +11,9 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.federation import referrals, results, service, visits
 from services.federation import repository as frepo
-from services.federation import results, service, visits
+from services.federation.schemas import JointPlanCreate, OverlapOut, ReferralHandle, Respond
 from shared.context import WRITERS, Ctx
 from shared.errors import DomainError
 from shared.web.forms import clean, to_struct
@@ -62,13 +63,11 @@ async def create_joint_plan(
     )
     savepoint = await db.begin_nested()
     try:
-        joint = await service.create_joint_plan(
-            ctx, to_struct({"partners": [], **values}, service.JointPlanCreate)
-        )
+        joint = await service.create_joint_plan(ctx, to_struct({"partners": [], **values}, JointPlanCreate))
     except DomainError as exc:
         await savepoint.rollback()
         return await _form(request, ctx, values=values, error=exc)
-    return Redirect(f"/federation/plans/{joint['plan']['id']}")
+    return Redirect(f"/federation/plans/{joint.plan.id}")
 
 
 @get("/federation/plans/{plan_id:uuid}")
@@ -83,7 +82,7 @@ async def respond_form(
     form = await request.form()
     savepoint = await db.begin_nested()
     try:
-        data = to_struct(clean({"action": form.get("action"), "reason": form.get("reason")}), service.Respond)
+        data = to_struct(clean({"action": form.get("action"), "reason": form.get("reason")}), Respond)
         await service.respond(ctx, plan_id, data)
     except DomainError as exc:
         await savepoint.rollback()
@@ -133,8 +132,8 @@ async def referrals_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
         request,
         "referrals.html",
         ctx,
-        referrals=await results.referrals(ctx),
-        steps=results.REFERRAL_STEPS[1:],
+        referrals=await referrals.referrals(ctx),
+        steps=referrals.REFERRAL_STEPS[1:],
     )
 
 
@@ -146,17 +145,17 @@ async def handle_form(
     savepoint = await db.begin_nested()
     try:
         data = to_struct(
-            clean({"status": form.get("status"), "note": form.get("note") or ""}), results.ReferralHandle
+            clean({"status": form.get("status"), "note": form.get("note") or ""}), ReferralHandle
         )
-        await results.handle_referral(ctx, referral_id, data)
+        await referrals.handle_referral(ctx, referral_id, data)
     except DomainError as exc:
         await savepoint.rollback()
         return await _render(
             request,
             "referrals.html",
             ctx,
-            referrals=await results.referrals(ctx),
-            steps=results.REFERRAL_STEPS[1:],
+            referrals=await referrals.referrals(ctx),
+            steps=referrals.REFERRAL_STEPS[1:],
             error=exc,
         )
     return Redirect("/federation/referrals")
@@ -168,7 +167,7 @@ async def overlaps_page(
 ) -> Template:
     """The county overseer: enterprises several departments plan to inspect in overlapping periods."""
     year = year or dt.date.today().year
-    error, rows = None, []
+    error, rows = None, list[OverlapOut]()
     try:
         rows = await visits.overlaps(db, current_principal(request).region_code, year)
     except DomainError as exc:

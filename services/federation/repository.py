@@ -1,21 +1,62 @@
-"""SQL of joint plans: participation rows and merged team members (each row in its owner's scope)."""
+"""SQL of joint checks: participation rows and invitation reminders, merged team members, joint records and
+referrals (each row in its owner's scope). Overlapping checks and joint visits are in visits_repository.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
+import msgspec
 from sqlalchemy import text
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.federation.rows import (
+    DepartmentRow,
+    JointTask,
+    MemberInspector,
+    NewReferral,
+    OverdueInvitation,
+    OwnObject,
+    ParticipantRow,
+    PartResult,
+    PendingInvitation,
+    PublicJointRecord,
+    ReferralRow,
+)
+from services.federation.schemas import (
+    InvitationOut,
+    JointAssignmentOut,
+    ParticipationStatus,
+    PointOut,
+    ReferralStatus,
+)
+from services.planning.schemas import JointMemberOut
 
-async def departments_in_region(session: AsyncSession, region_code: str) -> dict[str, dict[str, Any]]:
-    rows = await session.execute(
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+def row(found: Row[Any] | None, kind: type[T]) -> T | None:
+    return None if found is None else msgspec.convert(dict(found._mapping), kind)
+
+
+def rows(found: Iterable[Row[Any]], kind: type[T]) -> list[T]:
+    return [msgspec.convert(dict(r._mapping), kind) for r in found]
+
+
+def jsonb(value: object) -> object:
+    """jsonb read through text() arrives decoded with the asyncpg codec, or as its text without one."""
+    return msgspec.json.decode(value) if isinstance(value, str) else value
+
+
+async def departments_in_region(session: AsyncSession, region_code: str) -> dict[str, DepartmentRow]:
+    found = await session.execute(
         text("SELECT id, code, name, short_name FROM departments WHERE region_code = :r AND active"),
         {"r": region_code},
     )
-    return {r.code: dict(r._mapping) for r in rows}
+    return {d.code: d for d in rows(found, DepartmentRow)}
 
 
 async def invite(
@@ -36,21 +77,21 @@ PARTICIPANT_COLUMNS = (
 )
 
 
-async def participants(session: AsyncSession, plan_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
+async def participants(session: AsyncSession, plan_id: uuid.UUID) -> list[ParticipantRow]:
+    found = await session.execute(
         text(
             f"SELECT {PARTICIPANT_COLUMNS} FROM joint_participants jp JOIN departments d ON d.id = jp.tenant_id"
             " WHERE jp.plan_id = :p ORDER BY d.code"
         ),
         {"p": plan_id},
     )
-    return [dict(r._mapping) for r in rows]
+    return rows(found, ParticipantRow)
 
 
 async def my_participation(
     session: AsyncSession, plan_id: uuid.UUID, tenant_id: uuid.UUID, *, lock: bool = False
-) -> dict[str, Any] | None:
-    row = (
+) -> ParticipantRow | None:
+    found = (
         await session.execute(
             text(
                 f"SELECT {PARTICIPANT_COLUMNS} FROM joint_participants jp JOIN departments d ON d.id = jp.tenant_id"
@@ -59,11 +100,11 @@ async def my_participation(
             {"p": plan_id, "t": tenant_id},
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return row(found, ParticipantRow)
 
 
-async def invitations(session: AsyncSession, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
+async def invitations(session: AsyncSession, tenant_id: uuid.UUID) -> list[InvitationOut]:
+    found = await session.execute(
         text(
             f"SELECT {PARTICIPANT_COLUMNS}, p.number AS plan_number, p.name AS plan_name, ld.name AS lead_name"
             " FROM joint_participants jp JOIN departments d ON d.id = jp.tenant_id"
@@ -72,11 +113,15 @@ async def invitations(session: AsyncSession, tenant_id: uuid.UUID) -> list[dict[
         ),
         {"t": tenant_id},
     )
-    return [dict(r._mapping) for r in rows]
+    return rows(found, InvitationOut)
 
 
 async def respond(
-    session: AsyncSession, participation_id: uuid.UUID, status: str, actor: str, reason: str | None
+    session: AsyncSession,
+    participation_id: uuid.UUID,
+    status: ParticipationStatus,
+    actor: str,
+    reason: str | None,
 ) -> None:
     await session.execute(
         text(
@@ -97,42 +142,42 @@ async def set_items(
 
 
 async def insert_members(
-    session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID, rows: list[dict[str, Any]]
+    session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID, members: list[JointMemberOut]
 ) -> None:
-    if rows:
+    if members:
         await session.execute(
             text(
                 "INSERT INTO joint_team_members (tenant_id, task_id, uscc, slot, inspector_id, inspector_name,"
                 " licence_no, department_code, slot_label) VALUES (:t, :task, :uscc, :slot, :inspector_id,"
                 " :inspector_name, :licence_no, :department_code, :slot_label)"
             ),
-            [{**r, "t": tenant_id, "task": task_id} for r in rows],
+            [{**msgspec.structs.asdict(m), "t": tenant_id, "task": task_id} for m in members],
         )
 
 
-async def members(session: AsyncSession, task_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
+async def members(session: AsyncSession, task_id: uuid.UUID) -> list[JointMemberOut]:
+    found = await session.execute(
         text(
             "SELECT uscc, slot, inspector_id, inspector_name, licence_no, department_code, slot_label"
             " FROM joint_team_members WHERE task_id = :t ORDER BY uscc, slot"
         ),
         {"t": task_id},
     )
-    return [dict(r._mapping) for r in rows]
+    return rows(found, JointMemberOut)
 
 
 async def usccs(session: AsyncSession) -> set[str]:
-    rows = await session.execute(text("SELECT uscc FROM registry_objects WHERE active"))
-    return {r[0] for r in rows}
+    found = await session.execute(text("SELECT uscc FROM registry_objects WHERE active"))
+    return {r[0] for r in found}
 
 
 # ---- joint results (一企一表) ---------------------------------------------------------------------------------------
 
 
-async def joint_task(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
+async def joint_task(session: AsyncSession, task_id: uuid.UUID) -> JointTask | None:
     """The joint facts of a task, as the current department sees them: the lead, and its own participation (if any).
     None when the task is not part of a joint plan (or is invisible)."""
-    row = (
+    found = (
         await session.execute(
             text(
                 "SELECT t.id AS task_id, t.tenant_id AS lead_tenant_id, t.plan_id, t.item_ids AS lead_item_ids,"
@@ -144,13 +189,13 @@ async def joint_task(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any
             {"t": task_id},
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return row(found, JointTask)
 
 
-async def my_joint_members(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> list[dict[str, Any]]:
+async def my_joint_members(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> list[MemberInspector]:
     """The current department's own members of a joint team (the lead's lead_read policy shows partners' rows too;
     they are not ours to enter for)."""
-    rows = await session.execute(
+    found = await session.execute(
         text(
             "SELECT i.id, i.name, i.user_id, i.licence_no FROM joint_team_members m JOIN inspectors i"
             " ON i.id = m.inspector_id WHERE m.task_id = :t AND m.uscc = :u AND m.tenant_id = app_tenant()"
@@ -158,18 +203,18 @@ async def my_joint_members(session: AsyncSession, task_id: uuid.UUID, uscc: str)
         ),
         {"t": task_id, "u": uscc},
     )
-    return [dict(r._mapping) for r in rows]
+    return rows(found, MemberInspector)
 
 
 async def joint_team_usccs(session: AsyncSession, task_id: uuid.UUID) -> list[str]:
-    rows = await session.execute(
+    found = await session.execute(
         text("SELECT DISTINCT uscc FROM joint_team_members WHERE task_id = :t ORDER BY uscc"), {"t": task_id}
     )
-    return [r[0] for r in rows]
+    return [r[0] for r in found]
 
 
-async def own_object(session: AsyncSession, uscc: str) -> dict[str, Any] | None:
-    row = (
+async def own_object(session: AsyncSession, uscc: str) -> OwnObject | None:
+    found = (
         await session.execute(
             text(
                 "SELECT id AS object_id, name, address, uscc FROM registry_objects WHERE uscc = :u"
@@ -178,12 +223,12 @@ async def own_object(session: AsyncSession, uscc: str) -> dict[str, Any] | None:
             {"u": uscc},
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return row(found, OwnObject)
 
 
 async def part_result(
     session: AsyncSession, task_id: uuid.UUID, uscc: str, *, submitted_only: bool, lock: bool = False
-) -> dict[str, Any] | None:
+) -> PartResult | None:
     """The current department's own part (RLS: tenant rows only). ``submitted_only`` hides drafts and returned
     parts: used when the lead reads a partner's part while acting for it."""
     sql = (
@@ -195,12 +240,11 @@ async def part_result(
         sql += " AND r.status IN ('待审核', '已通过', '已公示')"
     if lock:
         sql += " FOR UPDATE"
-    row = (await session.execute(text(sql), {"t": task_id, "u": uscc})).first()
-    return dict(row._mapping) if row else None
+    return row((await session.execute(text(sql), {"t": task_id, "u": uscc})).first(), PartResult)
 
 
-async def part_points(session: AsyncSession, result_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
+async def part_points(session: AsyncSession, result_id: uuid.UUID) -> list[PointOut]:
+    found = await session.execute(
         text(
             "SELECT i.name AS item_name, cp.seq, cp.content, rp.outcome, rp.note FROM result_points rp"
             " JOIN check_points cp ON cp.id = rp.check_point_id JOIN inspection_items i ON i.id = cp.item_id"
@@ -208,18 +252,20 @@ async def part_points(session: AsyncSession, result_id: uuid.UUID) -> list[dict[
         ),
         {"r": result_id},
     )
-    return [dict(r._mapping) for r in rows]
+    return rows(found, PointOut)
 
 
 async def item_names(session: AsyncSession, item_ids: list[uuid.UUID]) -> list[str]:
-    rows = await session.execute(
+    found = await session.execute(
         text("SELECT name FROM inspection_items WHERE id = ANY(:ids) ORDER BY code"), {"ids": list(item_ids)}
     )
-    return [r[0] for r in rows]
+    return [r[0] for r in found]
 
 
-async def public_joint_record(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> dict[str, Any] | None:
-    row = (
+async def public_joint_record(
+    session: AsyncSession, task_id: uuid.UUID, uscc: str
+) -> PublicJointRecord | None:
+    found = (
         await session.execute(
             text(
                 "SELECT id, department_name, items, check_date, categories, hazard_count, follow_up, departments,"
@@ -229,14 +275,7 @@ async def public_joint_record(session: AsyncSession, task_id: uuid.UUID, uscc: s
             {"t": task_id, "u": uscc},
         )
     ).first()
-    return dict(row._mapping) if row else None
-
-
-async def department_names(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    rows = await session.execute(
-        text("SELECT id, code, name, region_code FROM departments WHERE id = ANY(:ids)"), {"ids": ids}
-    )
-    return {r.id: dict(r._mapping) for r in rows}
+    return row(found, PublicJointRecord)
 
 
 # ---- referrals ----------------------------------------------------------------------------------------------------
@@ -247,17 +286,17 @@ REFERRAL_COLUMNS = (
 )
 
 
-async def referral_for(session: AsyncSession, followup_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (
+async def referral_exists(session: AsyncSession, followup_id: uuid.UUID) -> bool:
+    found = (
         await session.execute(
             text("SELECT id FROM referrals WHERE followup_id = :f AND tenant_id = app_tenant()"),
             {"f": followup_id},
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return found is not None
 
 
-async def insert_referral(session: AsyncSession, values: dict[str, Any]) -> None:
+async def insert_referral(session: AsyncSession, referral: NewReferral) -> None:
     await session.execute(
         text(
             "INSERT INTO referrals (id, tenant_id, from_tenant_id, from_department_name, to_department_name,"
@@ -266,26 +305,27 @@ async def insert_referral(session: AsyncSession, values: dict[str, Any]) -> None
             " :followup_id, :task_id, :uscc, :enterprise_name, :action, :evidence, CAST(:attachments AS jsonb),"
             " :created_by)"
         ),
-        values,
+        msgspec.structs.asdict(referral),
     )
 
 
 async def get_referral(
     session: AsyncSession, referral_id: uuid.UUID, *, lock: bool = False
-) -> dict[str, Any] | None:
+) -> ReferralRow | None:
     sql = f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = :id" + (" FOR UPDATE" if lock else "")
-    row = (await session.execute(text(sql), {"id": referral_id})).first()
-    return dict(row._mapping) if row else None
+    return row((await session.execute(text(sql), {"id": referral_id})).first(), ReferralRow)
 
 
-async def list_referrals(session: AsyncSession) -> list[dict[str, Any]]:
-    rows = await session.execute(
+async def list_referrals(session: AsyncSession) -> list[ReferralRow]:
+    found = await session.execute(
         text(f"SELECT {REFERRAL_COLUMNS} FROM referrals ORDER BY created_at DESC LIMIT 500")
     )
-    return [dict(r._mapping) for r in rows]
+    return rows(found, ReferralRow)
 
 
-async def update_referral(session: AsyncSession, referral_id: uuid.UUID, status: str, entry: str) -> None:
+async def update_referral(
+    session: AsyncSession, referral_id: uuid.UUID, status: ReferralStatus, entry: str
+) -> None:
     await session.execute(
         text(
             "UPDATE referrals SET status = :s, history = history || CAST(:e AS jsonb), updated_at = now()"
@@ -295,9 +335,9 @@ async def update_referral(session: AsyncSession, referral_id: uuid.UUID, status:
     )
 
 
-async def joint_assignments_for_user(session: AsyncSession, user_id: uuid.UUID) -> list[dict[str, Any]]:
+async def joint_assignments_for_user(session: AsyncSession, user_id: uuid.UUID) -> list[JointAssignmentOut]:
     """The enterprises of joint teams on which the user is one of the current department's members."""
-    rows = await session.execute(
+    found = await session.execute(
         text(
             "SELECT m.task_id, m.uscc, coalesce(o.name, m.uscc) AS object_name, p.number AS plan_number,"
             " t.number AS task_number, t.name AS task_name, t.status, t.start_month, t.end_month,"
@@ -310,4 +350,35 @@ async def joint_assignments_for_user(session: AsyncSession, user_id: uuid.UUID) 
         ),
         {"u": user_id},
     )
-    return [dict(r._mapping) for r in rows]
+    return rows(found, JointAssignmentOut)
+
+
+# ---- invitation reminders ---------------------------------------------------------------------------------------
+
+
+async def pending_invitations(
+    session: AsyncSession, tenant_id: uuid.UUID, soon: dt.date
+) -> list[PendingInvitation]:
+    """Invitations this department still has to answer (its own participation rows) due by ``soon`` or late."""
+    found = await session.execute(
+        text(
+            "SELECT jp.id, jp.plan_id, jp.respond_by, p.number FROM joint_participants jp JOIN plans p ON p.id = jp.plan_id"
+            " WHERE jp.tenant_id = :t AND jp.status = '邀请中' AND jp.respond_by <= :soon"
+        ),
+        {"t": tenant_id, "soon": soon},
+    )
+    return rows(found, PendingInvitation)
+
+
+async def overdue_partners(
+    session: AsyncSession, tenant_id: uuid.UUID, today: dt.date
+) -> list[OverdueInvitation]:
+    """Partners of this department's joint plans that let the deadline pass."""
+    found = await session.execute(
+        text(
+            "SELECT jp.id, jp.plan_id, d.name FROM joint_participants jp JOIN departments d ON d.id = jp.tenant_id"
+            " WHERE jp.lead_tenant_id = :t AND jp.status = '邀请中' AND jp.respond_by < :today"
+        ),
+        {"t": tenant_id, "today": today},
+    )
+    return rows(found, OverdueInvitation)

@@ -9,8 +9,9 @@ composition root imports it: the app, the worker's job modules). Planning asks `
 from __future__ import annotations
 
 import uuid
-from typing import Any, Protocol
+from typing import Protocol
 
+from services.planning.schemas import JointTeamsOut
 from shared.context import Ctx
 
 
@@ -19,14 +20,14 @@ class JointPlans(Protocol):
         """Refuse (409) while an invited department has not answered, or when none accepted."""
 
     async def shared_population(
-        self, ctx: Ctx, plan_id: uuid.UUID, scope: dict[str, Any], lines: bytes
+        self, ctx: Ctx, plan_id: uuid.UUID, scope: dict[str, object], lines: bytes
     ) -> bytes:
         """The eligible lines narrowed to the enterprises in every accepted partner's registry, if asked to."""
 
-    async def match(self, ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> dict[str, Any]:
+    async def match(self, ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> JointTeamsOut:
         """Merged teams for a joint task (one inspector of each department), saved and published."""
 
-    async def teams(self, ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
+    async def teams(self, ctx: Ctx, task_id: uuid.UUID) -> JointTeamsOut:
         """The joint task's teams as the current department may see them."""
 
 

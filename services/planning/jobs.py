@@ -3,35 +3,37 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.departments import department_of
+from services.planning import draws
 from services.planning import repository as repo
-from services.planning import service
-from services.planning.schemas import AnnounceRequest, DrawRequest
+from services.planning.schemas import AnnounceRequest, DrawRequest, TaskStatus
 from shared import notifications
 from shared.context import Ctx, Principal
 from shared.errors import DomainError
 from shared.jobs import tenant_job
 
-
-async def _ctx(session: AsyncSession, tenant_id: uuid.UUID, actor: dict[str, Any]) -> Ctx:
-    return Ctx(session, msgspec.convert(actor, Principal), await department_of(session, tenant_id))
+# The planner who queued the job, as the job's JSON arguments carry it (``msgspec.to_builtins(Principal)``).
+JobActor = dict[str, Any]
+Step = Callable[[Ctx, uuid.UUID], Awaitable[object]]
 
 
 async def _run(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     task_id: str,
-    actor: dict[str, Any],
+    actor: JobActor,
     step: str,
-    back_to: str,
-    action: Any,
+    back_to: TaskStatus,
+    action: Step,
 ) -> None:
-    ctx = await _ctx(session, tenant_id, actor)
+    principal = msgspec.convert(actor, Principal)
+    ctx = Ctx(session, principal, await department_of(session, tenant_id))
     task = uuid.UUID(task_id)
     savepoint = await session.begin_nested()
     try:
@@ -43,7 +45,7 @@ async def _run(
         await repo.set_task_status(session, task, back_to)
         title = f"任务{step}未完成：{exc.message}"
     await notifications.create(
-        session, tenant_id, "planning", title, link=f"/tasks/{task}", recipient_id=str(actor["user_id"])
+        session, tenant_id, "planning", title, link=f"/tasks/{task}", recipient_id=str(principal.user_id)
     )
 
 
@@ -51,15 +53,15 @@ async def _give_up(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     task_id: str,
-    actor: dict[str, Any],
+    actor: JobActor,
     step: str,
-    running: str,
-    back_to: str,
+    running: TaskStatus,
+    back_to: TaskStatus,
 ) -> None:
     """The job failed every attempt (an error, a timeout): put the task back where the planner can try again."""
     task = uuid.UUID(task_id)
     current = await repo.get_task(session, task)
-    if current is None or current["status"] != running:
+    if current is None or current.status != running:
         return
     await repo.set_task_status(session, task, back_to)
     await notifications.create(
@@ -73,20 +75,20 @@ async def _give_up(
 
 
 async def give_up_announce(
-    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any], entropy_source: str
+    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: JobActor, entropy_source: str
 ) -> None:
-    await _give_up(session, tenant_id, task_id, actor, "公告", "公告中", "草稿")
+    await _give_up(session, tenant_id, task_id, actor, "公告", TaskStatus.ANNOUNCING, TaskStatus.DRAFT)
 
 
 async def give_up_draw(
-    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any], public_entropy: str
+    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: JobActor, public_entropy: str
 ) -> None:
-    await _give_up(session, tenant_id, task_id, actor, "抽取", "抽取中", "已公告")
+    await _give_up(session, tenant_id, task_id, actor, "抽取", TaskStatus.DRAWING, TaskStatus.ANNOUNCED)
 
 
 @tenant_job("planning.announce", give_up=give_up_announce)
 async def announce_job(
-    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any], entropy_source: str
+    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: JobActor, entropy_source: str
 ) -> None:
     await _run(
         session,
@@ -94,14 +96,14 @@ async def announce_job(
         task_id,
         actor,
         "公告",
-        "草稿",
-        lambda ctx, task: service.announce(ctx, task, AnnounceRequest(entropy_source), in_job=True),
+        TaskStatus.DRAFT,
+        lambda ctx, task: draws.announce(ctx, task, AnnounceRequest(entropy_source), in_job=True),
     )
 
 
 @tenant_job("planning.draw", give_up=give_up_draw)
 async def draw_job(
-    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: dict[str, Any], public_entropy: str
+    session: AsyncSession, tenant_id: uuid.UUID, *, task_id: str, actor: JobActor, public_entropy: str
 ) -> None:
     await _run(
         session,
@@ -109,6 +111,6 @@ async def draw_job(
         task_id,
         actor,
         "抽取",
-        "已公告",
-        lambda ctx, task: service.run_draw(ctx, task, DrawRequest(public_entropy), in_job=True),
+        TaskStatus.ANNOUNCED,
+        lambda ctx, task: draws.run_draw(ctx, task, DrawRequest(public_entropy), in_job=True),
     )

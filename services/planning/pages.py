@@ -14,7 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.planning import repository as repo
 from services.planning import service, teams
 from services.planning import teams_repository as trepo
-from services.planning.schemas import AnnounceRequest, DrawRequest, PlanCreate, TaskCreate, VoidRequest
+from services.planning.schemas import (
+    AdjustRequest,
+    AnnounceRequest,
+    DrawRequest,
+    MatchRequest,
+    PlanCreate,
+    TaskCreate,
+    VoidRequest,
+)
 from shared.context import WRITERS, Ctx
 from shared.errors import DomainError, NotFound
 from shared.web.forms import clean, to_struct
@@ -115,7 +123,7 @@ async def new_task_page(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uuid
     )
 
 
-def _task_values(form: Any) -> dict[str, Any]:
+def _task_values(form: Any) -> dict[str, Any]:  # the raw form, before msgspec validates it
     per_class = form.get("ratio_mode") == "per_class"
     scope = clean(
         {
@@ -167,7 +175,7 @@ async def _task_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UU
     task, plan = await service.task_detail(ctx, task_id)
     draw = await service.draw_detail(ctx, task.draw_id) if task.draw_id else None
     team_view = await teams.teams_view(ctx, task_id)
-    inspectors = await trepo.active_inspectors(ctx.session) if team_view["matched"] else []
+    inspectors = await trepo.active_inspectors(ctx.session) if team_view.matched else []
     return await _render(
         request,
         "task.html",
@@ -244,7 +252,7 @@ async def match_form(
     form = await request.form()
 
     async def action() -> None:
-        slack = to_struct(clean({"load_slack": form.get("load_slack")}), teams.MatchRequest)
+        slack = to_struct(clean({"load_slack": form.get("load_slack")}), MatchRequest)
         await teams.match_task(ctx, task_id, slack)
 
     return await _task_action(request, ctx, db, task_id, action)
@@ -265,7 +273,7 @@ async def adjust_form(
                 "inspector_id": form.get("inspector_id", ""),
                 "reason": form.get("reason", ""),
             },
-            teams.AdjustRequest,
+            AdjustRequest,
         )
         await teams.adjust_team(ctx, task_id, data)
 
@@ -276,7 +284,7 @@ async def adjust_form(
 async def notice_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str) -> Template:
     task, plan = await service.task_detail(ctx, task_id)
     team_view = await teams.teams_view(ctx, task_id)
-    team = next((t for t in team_view["teams"] if t["uscc"] == uscc), None)
+    team = next((t for t in team_view.teams if t.uscc == uscc), None)
     if team is None:
         raise NotFound("该企业不在本任务的检查名单中", field="uscc")
     items = await repo.items_by_id(ctx.session, await _item_ids(ctx, task_id))
@@ -295,12 +303,12 @@ async def notice_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.U
 
 async def _item_ids(ctx: Ctx, task_id: uuid.UUID) -> list[uuid.UUID]:
     task = await repo.get_task(ctx.session, task_id)
-    return list(task["item_ids"]) if task else []
+    return list(task.item_ids) if task else []
 
 
 @get("/my/assignments")
 async def my_assignments_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
-    return await _render(request, "assignments.html", ctx=ctx, assignments=await teams.my_assignments(ctx))
+    return await _render(request, "assignments.html", ctx=ctx, assignments=await teams.assignments(ctx))
 
 
 router = Router(

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.draw import fast, protocol
 from services.draw.proof import DrawProof, encode_proof
 from services.planning import public_repository as repo
+from services.planning.public_repository import ProofParts
+from services.planning.schemas import PublicDrawOut
 from shared.errors import NotFound
 from shared.runtime import Runtime
 from shared.tenancy import empty_scope
@@ -21,25 +23,25 @@ from shared.tenancy import empty_scope
 _PROOFS: dict[tuple[uuid.UUID, bool], bytes] = {}
 
 
-def proof_bytes(parts: dict[str, Any]) -> bytes:
+def proof_bytes(parts: ProofParts) -> bytes:
     """The proof file, assembled from the published parts; drawn proofs never change, so cache per draw."""
-    key = (parts["draw_id"], parts["matching"] is not None)
+    key = (parts.draw_id, parts.matching is not None)
     cached = _PROOFS.get(key)
     if cached is not None:
         return cached
-    canonical = fast.from_canonical(bytes(parts["eligible_list"]))
+    canonical = fast.from_canonical(bytes(parts.eligible_list))
     proof = DrawProof(
         version=protocol.VERSION,
-        task_number=parts["protocol_task_number"],
-        ratios=dict(parts["ratios"]),
+        task_number=parts.protocol_task_number,
+        ratios=dict(parts.ratios),
         eligible=canonical.entries(),
-        population_hash=parts["population_hash"],
-        commitment=parts["commitment"],
-        secret=parts["secret"],
-        public_entropy=parts["public_entropy"] or "",
-        seed=parts["seed"],
-        selected={k: list(v) for k, v in parts["selected"].items()},
-        matching=parts["matching"],
+        population_hash=parts.population_hash,
+        commitment=parts.commitment,
+        secret=parts.secret,
+        public_entropy=parts.public_entropy or "",
+        seed=parts.seed,
+        selected={k: list(v) for k, v in parts.selected.items()},
+        matching=parts.matching,
     )
     data = encode_proof(proof)
     if len(_PROOFS) >= 16:
@@ -72,7 +74,7 @@ async def draw_page(public_db: AsyncSession, draw_id: uuid.UUID) -> Template:
     draw = await repo.get_draw(public_db, draw_id)
     if draw is None:
         raise NotFound("抽取公告不存在", field="draw_id")
-    selected = await repo.selected_objects(public_db, draw["draw_id"])
+    selected = await repo.selected_objects(public_db, draw.draw_id)
     return Template("planning/public_draw.html", context={"d": draw, "selected": selected, "user": None})
 
 
@@ -92,7 +94,7 @@ async def proof_file(public_db: AsyncSession, draw_id: uuid.UUID) -> Response[by
 
 
 @get("/api/public/draws/{draw_id:uuid}", exclude_from_auth=True)
-async def draw_json(public_db: AsyncSession, draw_id: uuid.UUID) -> dict[str, Any]:
+async def draw_json(public_db: AsyncSession, draw_id: uuid.UUID) -> PublicDrawOut:
     draw = await repo.get_draw(public_db, draw_id)
     if draw is None:
         raise NotFound("抽取公告不存在", field="draw_id")

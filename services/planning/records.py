@@ -8,68 +8,85 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
+from services.draw.matching import MatchingProof
+from services.planning import draw_repository as drepo
 from services.planning import repository as repo
 from services.planning import service
 from services.planning import teams_repository as trepo
+from services.planning.rows import DrawRow, InspectorRow, ItemRow, NewPlan, TaskRow
+from services.planning.schemas import TaskStatus
 from shared.context import Ctx
+
+__all__ = [
+    "DrawRow",
+    "InspectorRow",
+    "ItemRow",
+    "TaskRow",
+    "active_inspectors",
+    "conflicts",
+    "create_joint_plan",
+    "draw_row",
+    "items_by_code",
+    "items_by_id",
+    "plan_tasks",
+    "publish_matching",
+    "selected_by_stratum",
+    "set_task_status",
+]
 
 
 async def create_joint_plan(ctx: Ctx, year: int, table_date: dt.date | None) -> uuid.UUID:
     """A 部门联合 plan of the lead department, numbered in the lead's joint series (联YYYYNNN)."""
     seq = await repo.next_number(ctx.session, ctx.tenant_id, year, "joint")
-    county = await service.county_name(ctx.session, ctx.department.region_code)
-    plan_id = uuid.uuid4()
-    await repo.insert_plan(
-        ctx.session,
-        {
-            "id": plan_id,
-            "tenant_id": ctx.tenant_id,
-            "number": service.plan_number(year, "部门联合", seq),
-            "seq": seq,
-            "name": service.plan_name(year, county, ctx.department.name, "部门联合", seq),
-            "year": year,
-            "kind": "部门联合",
-            "initiating_section_id": None,
-            "joint_section_ids": [],
-            "table_date": table_date or dt.date.today(),
-            "created_by": ctx.principal.name,
-        },
+    county = await repo.county_name(ctx.session, ctx.department.region_code)
+    plan = NewPlan(
+        id=uuid.uuid4(),
+        tenant_id=ctx.tenant_id,
+        number=service.plan_number(year, "部门联合", seq),
+        seq=seq,
+        name=service.plan_name(year, county, ctx.department.name, "部门联合", seq),
+        year=year,
+        kind="部门联合",
+        initiating_section_id=None,
+        joint_section_ids=[],
+        table_date=table_date or dt.date.today(),
+        created_by=ctx.principal.name,
     )
-    return plan_id
+    await repo.insert_plan(ctx.session, plan)
+    return plan.id
 
 
-async def plan_tasks(ctx: Ctx, plan_id: uuid.UUID) -> list[dict[str, Any]]:
+async def plan_tasks(ctx: Ctx, plan_id: uuid.UUID) -> list[TaskRow]:
     return await repo.list_tasks(ctx.session, plan_id)
 
 
-async def set_task_status(ctx: Ctx, task_id: uuid.UUID, status: str) -> None:
+async def set_task_status(ctx: Ctx, task_id: uuid.UUID, status: TaskStatus) -> None:
     await repo.set_task_status(ctx.session, task_id, status)
 
 
-async def items_by_code(ctx: Ctx, codes: list[str]) -> dict[str, dict[str, Any]]:
+async def items_by_code(ctx: Ctx, codes: list[str]) -> dict[str, ItemRow]:
     """The current department's check items with these codes."""
     return await repo.items_by_code(ctx.session, codes)
 
 
-async def items_by_id(ctx: Ctx, ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+async def items_by_id(ctx: Ctx, ids: list[uuid.UUID]) -> list[ItemRow]:
     return await repo.items_by_id(ctx.session, ids)
 
 
-async def draw_row(ctx: Ctx, draw_id: uuid.UUID) -> dict[str, Any] | None:
-    return await repo.get_draw(ctx.session, draw_id)
+async def draw_row(ctx: Ctx, draw_id: uuid.UUID) -> DrawRow | None:
+    return await drepo.get_draw(ctx.session, draw_id)
 
 
 async def selected_by_stratum(ctx: Ctx, draw_id: uuid.UUID) -> dict[str, list[str]]:
     """The drawn USCCs of each stratum, in the order they were drawn."""
     selected: dict[str, list[str]] = {}
-    for row in await repo.selected_objects(ctx.session, draw_id):
-        selected.setdefault(row["stratum"], []).append(row["uscc"])
+    for row in await drepo.selected_objects(ctx.session, draw_id):
+        selected.setdefault(row.stratum, []).append(row.uscc)
     return selected
 
 
-async def active_inspectors(ctx: Ctx) -> list[dict[str, Any]]:
+async def active_inspectors(ctx: Ctx) -> list[InspectorRow]:
     """The inspectors of the department in scope (call inside ``acting_for`` for a partner's)."""
     return await trepo.active_inspectors(ctx.session)
 
@@ -79,5 +96,5 @@ async def conflicts(ctx: Ctx, usccs: list[str]) -> dict[str, set[str]]:
     return await trepo.conflicts(ctx.session, usccs)
 
 
-async def publish_matching(ctx: Ctx, draw_id: uuid.UUID, proof: dict[str, Any]) -> None:
+async def publish_matching(ctx: Ctx, draw_id: uuid.UUID, proof: MatchingProof) -> None:
     await trepo.publish_matching(ctx.session, draw_id, proof)

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from litestar import Response, Router, get, post
 from litestar.di import Provide
 
 from services.planning import service, teams
 from services.planning.schemas import (
+    AdjustRequest,
     AnnounceRequest,
+    Assignment,
     DrawOut,
     DrawRequest,
+    JointTeamsOut,
+    MatchRequest,
     PlanCreate,
     PlanOut,
     QueuedOut,
     TaskCreate,
     TaskOut,
+    TeamsOut,
     VoidRequest,
 )
 from shared.context import WRITERS, Ctx
@@ -81,23 +85,23 @@ async def void(ctx: Ctx, task_id: uuid.UUID, data: VoidRequest) -> DrawOut:
 
 
 @post("/tasks/{task_id:uuid}/match", guards=write, status_code=200)
-async def match(ctx: Ctx, task_id: uuid.UUID, data: teams.MatchRequest | None = None) -> dict[str, Any]:
-    return await teams.match_task(ctx, task_id, data or teams.MatchRequest())
+async def match(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest | None = None) -> TeamsOut | JointTeamsOut:
+    return await teams.match_task(ctx, task_id, data or MatchRequest())
 
 
 @get("/tasks/{task_id:uuid}/teams")
-async def get_teams(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
+async def get_teams(ctx: Ctx, task_id: uuid.UUID) -> TeamsOut | JointTeamsOut:
     return await teams.teams_view(ctx, task_id)
 
 
 @post("/tasks/{task_id:uuid}/teams/adjust", guards=write, status_code=200)
-async def adjust(ctx: Ctx, task_id: uuid.UUID, data: teams.AdjustRequest) -> dict[str, Any]:
+async def adjust(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> TeamsOut | JointTeamsOut:
     return await teams.adjust_team(ctx, task_id, data)
 
 
 @get("/my/assignments")
-async def my_assignments(ctx: Ctx) -> list[dict[str, Any]]:
-    return await teams.my_assignments(ctx)
+async def my_assignments(ctx: Ctx) -> list[Assignment]:
+    return await teams.assignments(ctx)
 
 
 @get("/draws/{draw_id:uuid}")

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 Kind = Literal["本部门", "内部联合", "部门联合"]
 DrawType = Literal["定向", "不定向"]
@@ -106,7 +107,7 @@ class TaskOut(msgspec.Struct):
     plan_id: uuid.UUID
     number: str
     name: str
-    draw_type: str
+    draw_type: DrawType
     ratio_mode: str
     ratios: dict[str, str]
     ratio_note: str
@@ -122,7 +123,7 @@ class TaskOut(msgspec.Struct):
     min_inspectors: int
     exclude_checked_within_months: int | None
     annual_cap: int | None
-    status: str
+    status: TaskStatus
     draw_id: uuid.UUID | None = None
 
 
@@ -131,19 +132,32 @@ class PlanOut(msgspec.Struct):
     number: str
     name: str
     year: int
-    kind: str
+    kind: Kind
     initiating_section: SectionRef | None
     joint_sections: list[SectionRef]
     table_date: dt.date
-    status: str
+    status: PlanStatus
     created_by: str
     tasks: list[TaskOut] = []
+
+
+class DrawnObject(msgspec.Struct):
+    """One drawn enterprise; the registry columns are null when the reader's registry does not hold it."""
+
+    stratum: str
+    rank: int
+    uscc: str
+    object_id: uuid.UUID
+    name: str | None
+    address: str | None
+    industry: str | None
+    risk_class: str | None
 
 
 class DrawOut(msgspec.Struct):
     id: uuid.UUID
     task_id: uuid.UUID
-    status: str
+    status: DrawStatus
     task_number: str
     ratios: dict[str, str]
     population_hash: str
@@ -157,14 +171,161 @@ class DrawOut(msgspec.Struct):
     selected_count: int | None = None
     drawn_at: dt.datetime | None = None
     void_reason: str | None = None
-    selected: list[dict[str, object]] = []
+    selected: list[DrawnObject] = []
 
 
 class QueuedOut(msgspec.Struct):
     """A large announce or draw handed to a background job."""
 
     task_id: uuid.UUID
-    status: str
+    status: TaskStatus
     job_id: uuid.UUID
     message: str
     queued: bool = True
+
+
+# ---- teams ----------------------------------------------------------------------------------------------------
+
+
+class MatchRequest(msgspec.Struct, forbid_unknown_fields=True):
+    load_slack: int = msgspec.field(default=1)
+
+
+class AdjustRequest(msgspec.Struct, forbid_unknown_fields=True):
+    uscc: str
+    slot: int
+    inspector_id: uuid.UUID
+    reason: str
+
+
+class TeamMemberOut(msgspec.Struct):
+    slot: int
+    slot_label: str
+    inspector_id: uuid.UUID
+    name: str
+    licence_no: str
+    section: str | None
+    adjusted: bool
+
+
+class TeamOut(msgspec.Struct):
+    """One drawn enterprise and its inspectors, slot by slot."""
+
+    uscc: str
+    name: str
+    address: str
+    members: list[TeamMemberOut]
+
+
+class AdjustmentOut(msgspec.Struct):
+    uscc: str
+    slot: int
+    reason: str
+    adjusted_by: str
+    adjusted_at: str  # ISO 8601 with its UTC offset, as first published
+    old_name: str | None
+    new_name: str
+
+
+class TeamsOut(msgspec.Struct):
+    """The teams of an internal task; before the matching only ``matched``, ``teams`` and ``adjustments``."""
+
+    matched: bool
+    matched_at: dt.datetime | UnsetType = UNSET
+    matched_by: str | UnsetType = UNSET
+    load_slack: int | UnsetType = UNSET
+    caps: dict[str, int] | UnsetType = UNSET
+    slot_labels: list[str] | UnsetType = UNSET
+    teams: list[TeamOut] = []
+    adjustments: list[AdjustmentOut] = []
+
+
+class JointMemberOut(msgspec.Struct):
+    """A member of a merged team of a 部门联合 task (each department's member is that department's row)."""
+
+    uscc: str
+    slot: int
+    inspector_id: uuid.UUID
+    inspector_name: str
+    licence_no: str
+    department_code: str
+    slot_label: str
+
+
+class JointTeamOut(msgspec.Struct):
+    uscc: str
+    members: list[JointMemberOut]
+
+
+class JointTeamsOut(msgspec.Struct):
+    """The teams of a 部门联合 task as the current department may see them (a partner sees its own members)."""
+
+    matched: bool
+    teams: list[JointTeamOut]
+
+
+class Assignment(msgspec.Struct):
+    """An enterprise on whose (internal) team the signed-in inspector sits."""
+
+    task_id: uuid.UUID
+    task_name: str
+    task_number: str
+    plan_number: str
+    start_month: dt.date
+    end_month: dt.date
+    status: TaskStatus
+    uscc: str
+    object_name: str
+    address: str
+    slot: int
+
+
+# ---- the public draw register ----------------------------------------------------------------------------------
+
+
+class PublicSelected(msgspec.Struct, frozen=True):
+    """One entry of the public list of drawn enterprises (公示抽取对象名单)."""
+
+    stratum: str
+    rank: int
+    uscc: str
+    name: str
+
+
+class PublicAdjustment(msgspec.Struct, frozen=True):
+    """One entry of the public list of manual team changes."""
+
+    uscc: str
+    slot: int
+    old: str
+    new: str
+    reason: str
+    at: str  # ISO 8601 with its UTC offset, to the second
+
+
+class PublicDrawOut(msgspec.Struct):
+    """A draw as the public register shows it: the announcement, and after the draw whether a proof exists."""
+
+    draw_id: uuid.UUID
+    task_id: uuid.UUID
+    department_code: str
+    department_name: str
+    region_code: str
+    plan_number: str
+    plan_name: str
+    task_number: str
+    task_name: str
+    status: DrawStatus
+    ratios: dict[str, str]
+    population_hash: str
+    eligible_count: int
+    commitment: str
+    entropy_source: str
+    announced_at: dt.datetime
+    drawn_at: dt.datetime | None
+    selected_count: int | None
+    voided_at: dt.datetime | None
+    void_reason: str | None
+    has_proof: bool
+    has_matching: bool
+    adjustments: list[PublicAdjustment]

@@ -10,28 +10,44 @@ from typing import Any
 import msgspec
 
 from services.draw import matching
+from services.planning import draw_repository as drepo
 from services.planning import records
 from services.planning import repository as repo
 from services.planning import teams_repository as trepo
 from services.planning.extension import joint_plans
-from services.planning.service import plan_row, task_row
+from services.planning.lookups import plan_row, task_row
+from services.planning.rows import InspectorRow, PlanRow, SectionRow, TaskRow
+from services.planning.schemas import (
+    AdjustmentOut,
+    AdjustRequest,
+    Assignment,
+    JointTeamsOut,
+    MatchRequest,
+    PublicAdjustment,
+    TaskStatus,
+    TeamMemberOut,
+    TeamOut,
+    TeamsOut,
+)
 from shared import audit
 from shared.context import Ctx
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
 
-MATCHABLE = ("已抽取",)
-ADJUSTABLE = ("已匹配", "实施中")
+__all__ = [
+    "AdjustRequest",
+    "MatchInfeasible",
+    "MatchRequest",
+    "adjust_team",
+    "assignments",
+    "build_slots",
+    "check_end",
+    "match_task",
+    "my_assignments",
+    "teams_view",
+]
 
-
-class MatchRequest(msgspec.Struct, forbid_unknown_fields=True):
-    load_slack: int = msgspec.field(default=1)
-
-
-class AdjustRequest(msgspec.Struct, forbid_unknown_fields=True):
-    uscc: str
-    slot: int
-    inspector_id: uuid.UUID
-    reason: str
+MATCHABLE = (TaskStatus.DRAWN,)
+ADJUSTABLE = (TaskStatus.MATCHED, TaskStatus.IN_PROGRESS)
 
 
 class MatchInfeasible(DomainError):
@@ -44,23 +60,34 @@ class MatchInfeasible(DomainError):
         super().__init__(f"有 {len(unfilled)} 个检查岗位无法按规则匹配，未保存任何分组", field="unfilled")
         self.unfilled = unfilled
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> dict[str, Any]:  # the shared error body (DomainError.body)
         body = super().body()
         body["error"]["unfilled"] = [msgspec.to_builtins(u) for u in self.unfilled]
         return body
 
 
-def check_end(task: dict[str, Any]) -> dt.date:
-    end: dt.date = task["end_month"]
+def check_end(task: TaskRow) -> dt.date:
+    end = task.end_month
     return end.replace(day=calendar.monthrange(end.year, end.month)[1])
+
+
+def match_inspector(inspector: InspectorRow, department: str) -> matching.Inspector:
+    """An inspector as the matching protocol sees it."""
+    return matching.Inspector(
+        id=str(inspector.id),
+        department=department,
+        section=inspector.section or "",
+        specialties=list(inspector.specialties),
+        licence_expiry=inspector.licence_expiry.isoformat() if inspector.licence_expiry else None,
+    )
 
 
 def build_slots(
     ctx: Ctx,
-    plan: dict[str, Any],
-    task: dict[str, Any],
+    plan: PlanRow,
+    task: TaskRow,
     inspectors: list[matching.Inspector],
-    sections_by_id: dict[uuid.UUID, dict[str, Any]],
+    sections_by_id: dict[uuid.UUID, SectionRow],
     specialty: str | None,
     end: str,
 ) -> list[matching.Slot]:
@@ -68,13 +95,13 @@ def build_slots(
     one with the items' specialty); other tasks take a specialist first; the rest come from the whole department."""
     code = ctx.department.code
     specs: list[tuple[str, str | None, str | None]] = []
-    joint = [sections_by_id[s] for s in task["joint_section_ids"] if s in sections_by_id]
-    if plan["kind"] == "内部联合" and joint:
+    joint = [sections_by_id[s] for s in task.joint_section_ids if s in sections_by_id]
+    if plan.kind == "内部联合" and joint:
         for index, section in enumerate(joint):
-            specs.append((section["name"], section["code"], specialty if index == 0 else None))
+            specs.append((section.name, section.code, specialty if index == 0 else None))
     else:
         specs.append(("具备专业特长的检查人员" if specialty else "检查人员1", None, specialty))
-    while len(specs) < task["min_inspectors"]:
+    while len(specs) < task.min_inspectors:
         specs.append((f"检查人员{len(specs) + 1}", None, None))
     slots = []
     for label, section_code, spec in specs:
@@ -84,31 +111,22 @@ def build_slots(
     return slots
 
 
-async def match_task(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest) -> dict[str, Any]:
+async def match_task(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest) -> TeamsOut | JointTeamsOut:
     ctx.require_writer()
     if not 0 <= data.load_slack <= 5:
         raise InvalidInput("工作量浮动上限应在 0–5 之间", field="load_slack")
     task = await task_row(ctx, task_id, lock=True)
-    plan = await plan_row(ctx, task["plan_id"])
-    if plan["kind"] == "部门联合":
+    plan = await plan_row(ctx, task.plan_id)
+    if plan.kind == "部门联合":
         return await joint_plans().match(ctx, task_id, data.load_slack)
-    if task["status"] not in MATCHABLE:
-        raise Conflict(f"任务当前状态为“{task['status']}”，抽取完成后才能匹配检查人员", field="status")
-    draw = await repo.get_draw(ctx.session, task["draw_id"])
-    assert draw is not None and draw["seed"]
-    selected = await records.selected_by_stratum(ctx, draw["id"])
+    if task.status not in MATCHABLE:
+        raise Conflict(f"任务当前状态为“{task.status}”，抽取完成后才能匹配检查人员", field="status")
+    assert task.draw_id is not None
+    draw = await drepo.get_draw(ctx.session, task.draw_id)
+    assert draw is not None and draw.seed
+    selected = await records.selected_by_stratum(ctx, draw.id)
     order = matching.draw_order(selected)
-    rows = await trepo.active_inspectors(ctx.session)
-    inspectors = [
-        matching.Inspector(
-            id=str(r["id"]),
-            department=ctx.department.code,
-            section=r["section"] or "",
-            specialties=list(r["specialties"]),
-            licence_expiry=r["licence_expiry"].isoformat() if r["licence_expiry"] else None,
-        )
-        for r in rows
-    ]
+    inspectors = [match_inspector(r, ctx.department.code) for r in await trepo.active_inspectors(ctx.session)]
     published = {i.id for i in inspectors}
     conflicts = await trepo.conflicts(ctx.session, order)
     previous = await trepo.previous_inspectors(ctx.session, order, task_id)
@@ -118,19 +136,19 @@ async def match_task(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest) -> dict[s
         )
         for u in order
     ]
-    items = await repo.items_by_id(ctx.session, list(task["item_ids"]))
-    specialty = next((s for item in items for s in item["specialties"]), None)
+    items = await repo.items_by_id(ctx.session, list(task.item_ids))
+    specialty = next((s for item in items for s in item.specialties), None)
     end = check_end(task)
     slots = build_slots(
         ctx, plan, task, inspectors, await repo.sections_by_id(ctx.session), specialty, end.isoformat()
     )
-    seed = bytes.fromhex(draw["seed"])
+    seed = bytes.fromhex(draw.seed)
     result = matching.match(
         seed, objects, slots, inspectors, check_end=end.isoformat(), load_slack=data.load_slack
     )
     if not result.feasible:
         raise MatchInfeasible(result.unfilled)
-    object_ids = {s["uscc"]: s["object_id"] for s in await repo.selected_objects(ctx.session, draw["id"])}
+    object_ids = {s.uscc: s.object_id for s in await drepo.selected_objects(ctx.session, draw.id)}
     members = [
         (uscc, object_ids[uscc], slot, uuid.UUID(inspector))
         for uscc, team in result.teams.items()
@@ -141,7 +159,7 @@ async def match_task(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest) -> dict[s
         ctx.session,
         ctx.tenant_id,
         task_id,
-        draw["id"],
+        draw.id,
         data.load_slack,
         end,
         result.caps,
@@ -149,11 +167,11 @@ async def match_task(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest) -> dict[s
         ctx.principal.name,
         members,
     )
-    await repo.set_task_status(ctx.session, task_id, "已匹配")
+    await repo.set_task_status(ctx.session, task_id, TaskStatus.MATCHED)
     proof = matching.matching_proof(
         seed, objects, slots, inspectors, result, check_end=end.isoformat(), load_slack=data.load_slack
     )
-    await trepo.publish_matching(ctx.session, draw["id"], msgspec.to_builtins(proof))
+    await trepo.publish_matching(ctx.session, draw.id, proof)
     await audit.record(
         ctx.session,
         ctx.tenant_id,
@@ -171,65 +189,70 @@ async def match_task(ctx: Ctx, task_id: uuid.UUID, data: MatchRequest) -> dict[s
     return await teams_view(ctx, task_id)
 
 
-async def teams_view(ctx: Ctx, task_id: uuid.UUID) -> dict[str, Any]:
+async def teams_view(ctx: Ctx, task_id: uuid.UUID) -> TeamsOut | JointTeamsOut:
     task = await task_row(ctx, task_id)
-    if (await plan_row(ctx, task["plan_id"]))["kind"] == "部门联合":
+    if (await plan_row(ctx, task.plan_id)).kind == "部门联合":
         return await joint_plans().teams(ctx, task_id)
     matched = await trepo.get_matching(ctx.session, task_id)
     if matched is None:
-        return {"matched": False, "teams": [], "adjustments": []}
-    labels = matched["slot_labels"]
-    teams: dict[str, dict[str, Any]] = {}
+        return TeamsOut(matched=False)
+    labels = matched.slot_labels
+    teams: dict[str, TeamOut] = {}
     for row in await trepo.team_rows(ctx.session, task_id):
-        team = teams.setdefault(
-            row["uscc"],
-            {"uscc": row["uscc"], "name": row["object_name"], "address": row["address"], "members": []},
+        team = teams.setdefault(row.uscc, TeamOut(row.uscc, row.object_name, row.address, []))
+        team.members.append(
+            TeamMemberOut(
+                slot=row.slot,
+                slot_label=labels[row.slot],
+                inspector_id=row.inspector_id,
+                name=row.inspector_name,
+                licence_no=row.licence_no,
+                section=row.section_name,
+                adjusted=row.adjusted,
+            )
         )
-        team["members"].append(
-            {
-                "slot": row["slot"],
-                "slot_label": labels[row["slot"]],
-                "inspector_id": str(row["inspector_id"]),
-                "name": row["inspector_name"],
-                "licence_no": row["licence_no"],
-                "section": row["section_name"],
-                "adjusted": row["adjusted"],
-            }
-        )
-    return {
-        "matched": True,
-        "matched_at": matched["matched_at"],
-        "matched_by": matched["matched_by"],
-        "load_slack": matched["load_slack"],
-        "caps": matched["caps"],
-        "slot_labels": labels,
-        "teams": list(teams.values()),
-        "adjustments": [
-            {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in a.items()}
+    return TeamsOut(
+        matched=True,
+        matched_at=matched.matched_at,
+        matched_by=matched.matched_by,
+        load_slack=matched.load_slack,
+        caps=matched.caps,
+        slot_labels=labels,
+        teams=list(teams.values()),
+        adjustments=[
+            AdjustmentOut(
+                uscc=a.uscc,
+                slot=a.slot,
+                reason=a.reason,
+                adjusted_by=a.adjusted_by,
+                adjusted_at=a.adjusted_at.isoformat(),
+                old_name=a.old_name,
+                new_name=a.new_name,
+            )
             for a in await trepo.adjustments(ctx.session, task_id)
         ],
-    }
+    )
 
 
-async def adjust_team(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> dict[str, Any]:
+async def adjust_team(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> TeamsOut | JointTeamsOut:
     """A planner replaces one member, with a reason; the rules still hold and the change is public."""
     ctx.require_writer()
     reason = data.reason.strip()
     if len(reason) < 5:
         raise InvalidInput("调整理由至少 5 个字", field="reason")
     task = await task_row(ctx, task_id, lock=True)
-    if task["status"] not in ADJUSTABLE:
-        raise Conflict(f"任务当前状态为“{task['status']}”，不能调整检查人员", field="status")
+    if task.status not in ADJUSTABLE:
+        raise Conflict(f"任务当前状态为“{task.status}”，不能调整检查人员", field="status")
     current = await trepo.member(ctx.session, task_id, data.uscc, data.slot)
     if current is None:
         raise NotFound("该企业或岗位不在本任务的检查分组中", field="uscc")
     inspector = next(
-        (i for i in await trepo.active_inspectors(ctx.session) if i["id"] == data.inspector_id), None
+        (i for i in await trepo.active_inspectors(ctx.session) if i.id == data.inspector_id), None
     )
     if inspector is None:
         raise InvalidInput("检查人员不存在或已停用", field="inspector_id")
     end = check_end(task)
-    if inspector["licence_expiry"] is None or inspector["licence_expiry"] < end:
+    if inspector.licence_expiry is None or inspector.licence_expiry < end:
         raise InvalidInput("该检查人员的执法证在检查期间不在有效期内", field="inspector_id")
     if data.inspector_id in await trepo.team_of(ctx.session, task_id, data.uscc):
         raise Conflict("该检查人员已在这家企业的检查组中", field="inspector_id")
@@ -242,22 +265,23 @@ async def adjust_team(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> dict
         task_id,
         data.uscc,
         data.slot,
-        current["inspector_id"],
+        current,
         data.inspector_id,
         reason,
         ctx.principal.name,
     )
+    assert task.draw_id is not None
     await trepo.publish_adjustment(
         ctx.session,
-        task["draw_id"],
-        {
-            "uscc": data.uscc,
-            "slot": data.slot,
-            "old": str(current["inspector_id"]),
-            "new": str(data.inspector_id),
-            "reason": reason,
-            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        },
+        task.draw_id,
+        PublicAdjustment(
+            uscc=data.uscc,
+            slot=data.slot,
+            old=str(current),
+            new=str(data.inspector_id),
+            reason=reason,
+            at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        ),
     )
     await audit.record(
         ctx.session,
@@ -269,7 +293,7 @@ async def adjust_team(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> dict
         {
             "uscc": data.uscc,
             "slot": data.slot,
-            "old": str(current["inspector_id"]),
+            "old": str(current),
             "new": str(data.inspector_id),
             "reason": reason,
         },
@@ -277,5 +301,12 @@ async def adjust_team(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> dict
     return await teams_view(ctx, task_id)
 
 
-async def my_assignments(ctx: Ctx) -> list[dict[str, Any]]:
+async def assignments(ctx: Ctx) -> list[Assignment]:
+    """The enterprises on whose (internal) teams the signed-in inspector sits."""
     return await trepo.assignments_for_user(ctx.session, ctx.principal.user_id)
+
+
+async def my_assignments(ctx: Ctx) -> list[dict[str, Any]]:
+    """``assignments`` as plain rows, for result entry's task list (a frozen interface: inspection merges these with
+    the joint assignments, which are dicts too)."""
+    return [msgspec.structs.asdict(a) for a in await assignments(ctx)]

@@ -4,30 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.draw.matching import MatchingProof
+from services.planning.rows import AdjustmentRow, InspectorRow, MatchingRow, TeamMemberRow, row, rows
+from services.planning.schemas import Assignment, PublicAdjustment
 
-async def active_inspectors(session: AsyncSession) -> list[dict[str, Any]]:
-    rows = await session.execute(
+
+async def active_inspectors(session: AsyncSession) -> list[InspectorRow]:
+    found = await session.execute(
         text(
             "SELECT i.id, i.name, i.licence_no, i.licence_expiry, i.specialties, i.user_id, s.code AS section,"
             " s.name AS section_name FROM inspectors i LEFT JOIN sections s ON s.id = i.section_id"
             " WHERE i.active ORDER BY i.licence_no"
         )
     )
-    return [dict(r._mapping) for r in rows]
+    return rows(found, InspectorRow)
 
 
 async def conflicts(session: AsyncSession, usccs: list[str]) -> dict[str, set[str]]:
-    rows = await session.execute(
+    found = await session.execute(
         text("SELECT uscc, inspector_id FROM inspector_conflicts WHERE uscc = ANY(:u)"), {"u": usccs}
     )
     result: dict[str, set[str]] = {}
-    for uscc, inspector_id in rows:
+    for uscc, inspector_id in found:
         result.setdefault(uscc, set()).add(str(inspector_id))
     return result
 
@@ -36,7 +39,7 @@ async def previous_inspectors(
     session: AsyncSession, usccs: list[str], task_id: uuid.UUID
 ) -> dict[str, set[str]]:
     """The team of the most recent earlier task that checked each enterprise (回避: not the same people again)."""
-    rows = await session.execute(
+    found = await session.execute(
         text(
             "WITH last AS (SELECT DISTINCT ON (uscc) uscc, task_id FROM task_team_members"
             " WHERE uscc = ANY(:u) AND task_id <> :t ORDER BY uscc, created_at DESC)"
@@ -45,7 +48,7 @@ async def previous_inspectors(
         {"u": usccs, "t": task_id},
     )
     result: dict[str, set[str]] = {}
-    for uscc, inspector_id in rows:
+    for uscc, inspector_id in found:
         result.setdefault(uscc, set()).add(str(inspector_id))
     return result
 
@@ -95,8 +98,8 @@ async def save_matching(
     )
 
 
-async def get_matching(session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (
+async def get_matching(session: AsyncSession, task_id: uuid.UUID) -> MatchingRow | None:
+    found = (
         await session.execute(
             text(
                 "SELECT task_id, draw_id, load_slack, check_end, caps, slot_labels, matched_at, matched_by"
@@ -105,11 +108,11 @@ async def get_matching(session: AsyncSession, task_id: uuid.UUID) -> dict[str, A
             {"t": task_id},
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return row(found, MatchingRow)
 
 
-async def team_rows(session: AsyncSession, task_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
+async def team_rows(session: AsyncSession, task_id: uuid.UUID) -> list[TeamMemberRow]:
+    found = await session.execute(
         text(
             "SELECT m.uscc, m.object_id, m.slot, m.adjusted, m.inspector_id, i.name AS inspector_name, i.licence_no,"
             " s.name AS section_name, o.name AS object_name, o.address, sel.stratum, sel.rank"
@@ -121,11 +124,11 @@ async def team_rows(session: AsyncSession, task_id: uuid.UUID) -> list[dict[str,
         ),
         {"t": task_id},
     )
-    return [dict(r._mapping) for r in rows]
+    return rows(found, TeamMemberRow)
 
 
-async def adjustments(session: AsyncSession, task_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
+async def adjustments(session: AsyncSession, task_id: uuid.UUID) -> list[AdjustmentRow]:
+    found = await session.execute(
         text(
             "SELECT a.uscc, a.slot, a.reason, a.adjusted_by, a.adjusted_at, oi.name AS old_name, ni.name AS new_name"
             " FROM team_adjustments a LEFT JOIN inspectors oi ON oi.id = a.old_inspector_id"
@@ -133,11 +136,12 @@ async def adjustments(session: AsyncSession, task_id: uuid.UUID) -> list[dict[st
         ),
         {"t": task_id},
     )
-    return [dict(r._mapping) for r in rows]
+    return rows(found, AdjustmentRow)
 
 
-async def member(session: AsyncSession, task_id: uuid.UUID, uscc: str, slot: int) -> dict[str, Any] | None:
-    row = (
+async def member(session: AsyncSession, task_id: uuid.UUID, uscc: str, slot: int) -> uuid.UUID | None:
+    """The inspector in one slot of one enterprise's team, locked for the adjustment; None if no such slot."""
+    found = (
         await session.execute(
             text(
                 "SELECT inspector_id FROM task_team_members WHERE task_id = :t AND uscc = :u AND slot = :s FOR UPDATE"
@@ -145,15 +149,15 @@ async def member(session: AsyncSession, task_id: uuid.UUID, uscc: str, slot: int
             {"t": task_id, "u": uscc, "s": slot},
         )
     ).first()
-    return dict(row._mapping) if row else None
+    return None if found is None else uuid.UUID(str(found.inspector_id))
 
 
 async def team_of(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> set[uuid.UUID]:
-    rows = await session.execute(
+    found = await session.execute(
         text("SELECT inspector_id FROM task_team_members WHERE task_id = :t AND uscc = :u"),
         {"t": task_id, "u": uscc},
     )
-    return {r[0] for r in rows}
+    return {r[0] for r in found}
 
 
 async def replace_member(
@@ -193,22 +197,22 @@ async def replace_member(
     )
 
 
-async def publish_matching(session: AsyncSession, draw_id: uuid.UUID, matching: dict[str, Any]) -> None:
+async def publish_matching(session: AsyncSession, draw_id: uuid.UUID, matching: MatchingProof) -> None:
     await session.execute(
         text("UPDATE public_draws SET matching = CAST(:m AS jsonb) WHERE draw_id = :d"),
         {"m": msgspec.json.encode(matching).decode(), "d": draw_id},
     )
 
 
-async def publish_adjustment(session: AsyncSession, draw_id: uuid.UUID, entry: dict[str, Any]) -> None:
+async def publish_adjustment(session: AsyncSession, draw_id: uuid.UUID, entry: PublicAdjustment) -> None:
     await session.execute(
         text("UPDATE public_draws SET adjustments = adjustments || CAST(:e AS jsonb) WHERE draw_id = :d"),
         {"e": msgspec.json.encode([entry]).decode(), "d": draw_id},
     )
 
 
-async def assignments_for_user(session: AsyncSession, user_id: uuid.UUID) -> list[dict[str, Any]]:
-    rows = await session.execute(
+async def assignments_for_user(session: AsyncSession, user_id: uuid.UUID) -> list[Assignment]:
+    found = await session.execute(
         text(
             "SELECT t.id AS task_id, t.name AS task_name, t.number AS task_number, p.number AS plan_number,"
             " t.start_month, t.end_month, t.status, m.uscc, o.name AS object_name, o.address, m.slot"
@@ -219,4 +223,4 @@ async def assignments_for_user(session: AsyncSession, user_id: uuid.UUID) -> lis
         ),
         {"u": user_id},
     )
-    return [dict(r._mapping) for r in rows]
+    return rows(found, Assignment)
