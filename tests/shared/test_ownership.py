@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,3 +122,17 @@ def test_sql_lives_in_repositories_or_listed_modules() -> None:
     listed = {row[0] for row in _section("SQL outside repositories")}
     assert sorted(outside - listed) == [], "SQL in a new module: put it in the service's repository"
     assert sorted(listed - outside) == [], "a listed module has no SQL any more: remove it from the doc"
+
+
+def test_every_repository_module_is_protected_by_an_import_contract() -> None:
+    """lint-imports keeps a repository to its own service only if the module is named in a protected contract."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    protected: dict[str, set[str]] = {}
+    for contract in config["tool"]["importlinter"]["contracts"]:
+        if contract["type"] == "protected":
+            for module in contract["protected_modules"]:
+                protected[module] = set(contract["allowed_importers"])
+    for path in sorted((ROOT / "services").glob("*/*repository*.py")):
+        service = path.parent.name
+        module = f"services.{service}.{path.stem}"
+        assert protected.get(module) == {f"services.{service}"}, f"{module} is not protected for {service} only"
