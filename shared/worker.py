@@ -288,10 +288,19 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "functions": [func(spotcheck_run_job, name="spotcheck_run_job", keep_result=0)],
         "cron_jobs": [
             cron(sweep_outbox, **every(timing.sweep_seconds), run_at_startup=True),
-            cron(resync_departments, hour={3}, minute={17}, second={0}, unique=True),
-            cron(remind_results_due, **daily_at(timing.reminder_time), unique=True),
-            cron(remind_invitations, **daily_at(timing.reminder_time, 20), unique=True),
-            cron(remind_monthly_reports, day={20}, **daily_at(timing.reminder_time, 10), unique=True),
+            # A unique cron runs once per firing only while its result key exists: with arq's default
+            # (keep_result=0) a worker whose scheduler is late (a loaded machine) enqueues the same firing again
+            # after the first run ended. An hour of result keeps every late worker out.
+            cron(resync_departments, hour={3}, minute={17}, second={0}, unique=True, keep_result=3600),
+            cron(remind_results_due, **daily_at(timing.reminder_time), unique=True, keep_result=3600),
+            cron(remind_invitations, **daily_at(timing.reminder_time, 20), unique=True, keep_result=3600),
+            cron(
+                remind_monthly_reports,
+                day={20},
+                **daily_at(timing.reminder_time, 10),
+                unique=True,
+                keep_result=3600,
+            ),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -13,12 +13,13 @@ import uuid
 from typing import Any
 
 from litestar import Request, Response, Router, get
+from litestar.openapi import ResponseSpec
 from litestar.response import Template
 
 from services.disclosure import public_search
 from services.disclosure import repository as repo
 from services.disclosure.reader import PublicReader, public_reader
-from services.disclosure.schemas import RecordRow, SearchRow
+from services.disclosure.schemas import RecordRow, SearchAnswer, SearchRow
 from services.disclosure.throttle import Limiter
 from shared.errors import InvalidInput, NotFound
 from shared.ratelimit import TooManyRequests, client_address
@@ -44,7 +45,11 @@ async def _reader(request: Request[Any, Any, Any]) -> PublicReader:
     return await public_reader(request.app.state.runtime)
 
 
-@get("/api/public/results")
+# The answer is served as the JSON bytes cached by public_search (built by PostgreSQL), so its schema is declared.
+@get(
+    "/api/public/results",
+    responses={200: ResponseSpec(data_container=SearchAnswer, description="公示结果检索")},
+)
 async def search_api(request: Request[Any, Any, Any], q: str = "") -> Response[bytes]:
     await check_rate(request)
     answer = await public_search.find(await _reader(request), q)

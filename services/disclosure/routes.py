@@ -14,6 +14,7 @@ from services.disclosure import deadlines, service
 from services.disclosure.schemas import CalendarView
 from shared.context import Ctx
 from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
+from shared.web.openapi import file_response
 from shared.web.pages import page_context
 
 
@@ -28,7 +29,7 @@ def _download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
     )
 
 
-@get("/api/results/export")
+@get("/api/results/export", responses=file_response("公示结果导出（CSV 或 XLSX）"))
 async def export_api(ctx: Ctx, format: str = "csv") -> Response[bytes]:
     return _download(*await service.export_results(ctx, format))
 

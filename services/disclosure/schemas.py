@@ -60,6 +60,13 @@ class SearchRow(msgspec.Struct, frozen=True):
     published_at: dt.datetime
 
 
+class SearchAnswer(msgspec.Struct, frozen=True):
+    """``GET /api/public/results``: the normalised query and its page of results (newest first)."""
+
+    q: str
+    results: list[SearchRow]
+
+
 class ListRow(msgspec.Struct, frozen=True):
     """A published result in a task's list (``repository.LIST_COLUMNS``)."""
 

@@ -26,6 +26,7 @@ from services.inspection.schemas import (
 from shared.context import Ctx
 from shared.errors import InvalidInput
 from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
+from shared.web.openapi import file_response
 
 UPLOAD_LIMIT = service.max_attachment_bytes() + 1024 * 1024  # our own check answers first, in Chinese
 
@@ -118,7 +119,7 @@ def attachment_response(found: AttachmentFile) -> Response[bytes]:
     )
 
 
-@get("/attachments/{attachment_id:uuid}")
+@get("/attachments/{attachment_id:uuid}", responses=file_response("附件（照片或 PDF）"))
 async def download(ctx: Ctx, attachment_id: uuid.UUID) -> Response[bytes]:
     return attachment_response(await service.attachment(ctx, attachment_id))
 

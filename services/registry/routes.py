@@ -13,6 +13,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import Parameter
+from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import exporter, imports, schemas, service
@@ -30,6 +31,7 @@ from services.registry.web import (
 )
 from shared.errors import Forbidden, NotFound
 from shared.web.guards import current_principal, provide_db_session, requires_department
+from shared.web.openapi import file_response
 
 Active = Literal["true", "false", "all"]
 
@@ -271,10 +273,15 @@ def _import_handler(kind: Kind) -> Any:
 
 
 def _export_handler(kind: Kind) -> Any:
-    @get(f"/{kind}/export", guards=[can_read], name=f"{kind}-export")
+    @get(
+        f"/{kind}/export",
+        guards=[can_read],
+        name=f"{kind}-export",
+        responses=file_response("名录导出文件（XLSX 或 CSV）"),
+    )
     async def handler(
         request: Request[Any, Any, Any], format: Literal["csv", "xlsx"] = "xlsx", active: Active = "true"
-    ) -> Response[Any]:
+    ) -> Stream:
         filters = exporter.export_filter(kind, dict(request.query_params), active_filter(active))
         return await export_response(request, kind, format, filters)
 
@@ -282,7 +289,12 @@ def _export_handler(kind: Kind) -> Any:
 
 
 def _template_handler(kind: Kind) -> Any:
-    @get(f"/{kind}/template", guards=[can_read], name=f"{kind}-template")
+    @get(
+        f"/{kind}/template",
+        guards=[can_read],
+        name=f"{kind}-template",
+        responses=file_response("导入模板（XLSX 或 CSV）"),
+    )
     async def handler(db: AsyncSession, format: Literal["csv", "xlsx"] = "xlsx") -> Response[bytes]:
         return template_response(await exporter.template(db, kind, format), kind, format)
 

@@ -44,7 +44,7 @@ async def read_upload(request: Request[Any, Any, Any]) -> Upload:
 
 async def export_response(
     request: Request[Any, Any, Any], kind: Kind, fmt: str, filters: ExportFilter
-) -> Response[Any]:
+) -> Stream:
     """Streams from its own read transaction (the response body outlives the handler's unit of work)."""
     runtime: Runtime = request.app.state.runtime
     principal = current_principal(request)

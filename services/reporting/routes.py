@@ -27,6 +27,7 @@ from shared.web.guards import (
     requires_department,
     requires_login,
 )
+from shared.web.openapi import file_response
 
 
 def download(body: bytes, filename: str, media_type: str = xlsx.MEDIA_TYPE) -> Response[bytes]:
@@ -59,7 +60,7 @@ async def monthly_submit(ctx: Ctx, year: int, month: int, data: MonthlyFields | 
     return await service.submit_monthly(ctx, year, month, data)
 
 
-@get("/api/reports/monthly/{year:int}/{month:int}/xlsx")
+@get("/api/reports/monthly/{year:int}/{month:int}/xlsx", responses=file_response("月度报表（XLSX）"))
 async def monthly_xlsx(ctx: Ctx, year: int, month: int) -> Response[bytes]:
     report = await service.monthly_report(ctx, year, month)
     return download(xlsx.monthly_report(report), monthly_filename(report))
@@ -85,13 +86,13 @@ async def task_submit(ctx: Ctx, task_id: uuid.UUID) -> TaskReport:
     return await service.submit_task_report(ctx, task_id)
 
 
-@get("/api/reports/tasks/{task_id:uuid}/xlsx")
+@get("/api/reports/tasks/{task_id:uuid}/xlsx", responses=file_response("实施情况报告（XLSX）"))
 async def task_xlsx(ctx: Ctx, task_id: uuid.UUID) -> Response[bytes]:
     report = await service.task_report(ctx, task_id)
     return download(xlsx.task_report(report), f"实施情况报告-{report.plan_number}-{report.task_number}.xlsx")
 
 
-@get("/api/reports/plan-tables/{year:int}/{annex:int}")
+@get("/api/reports/plan-tables/{year:int}/{annex:int}", responses=file_response("计划表（XLSX）"))
 async def plan_table_api(ctx: Ctx, year: int, annex: int, plans: str | None = None) -> Response[bytes]:
     table = await service.plan_table(ctx, year, annex, plans)
     return download(xlsx.plan_table(table), f"附件{annex}-{year}年抽查工作计划表.xlsx")
