@@ -7,16 +7,15 @@ never import it.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.federation import repository as frepo
 from services.federation import results, service
 from services.inspection.extension import register_joint_parts
+from services.inspection.schemas import JointFacts, MemberRow, ObjectRow
 from services.planning.extension import register_joint_plans
-from services.planning.schemas import JointTeamsOut
+from services.planning.schemas import JointTeamsOut, TaskAssignment
 from shared.context import Ctx
 
 
@@ -25,9 +24,9 @@ class _JointPlans:
         await service.accepted_partners(ctx, plan_id)
 
     async def shared_population(
-        self, ctx: Ctx, plan_id: uuid.UUID, scope: dict[str, object], lines: bytes
+        self, ctx: Ctx, plan_id: uuid.UUID, intersect_partners: bool, lines: bytes
     ) -> bytes:
-        return await service.shared_population(ctx, plan_id, scope, lines)
+        return await service.shared_population(ctx, plan_id, intersect_partners, lines)
 
     async def match(self, ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> JointTeamsOut:
         return await service.match_joint_task(ctx, task_id, load_slack)
@@ -37,23 +36,51 @@ class _JointPlans:
 
 
 class _JointParts:
-    """Inspection's ``JointParts`` protocol is a frozen interface that speaks dicts: the typed rows are turned into
-    dicts of the same keys and Python values here, at that boundary."""
+    """Inspection's ``JointParts``: federation's rows turned into the Structs inspection (and planning, for the
+    assignments) declares, so that inspection never sees a federation type."""
 
-    async def joint_task(self, session: AsyncSession, task_id: uuid.UUID) -> dict[str, Any] | None:
+    async def joint_task(self, session: AsyncSession, task_id: uuid.UUID) -> JointFacts | None:
         joint = await frepo.joint_task(session, task_id)
-        return msgspec.structs.asdict(joint) if joint else None
+        if joint is None:
+            return None
+        return JointFacts(
+            task_id=joint.task_id,
+            lead_tenant_id=joint.lead_tenant_id,
+            plan_id=joint.plan_id,
+            lead_item_ids=list(joint.lead_item_ids),
+            task_status=joint.task_status,
+            is_lead=joint.is_lead,
+            my_status=joint.my_status,
+            my_item_ids=list(joint.my_item_ids) if joint.my_item_ids is not None else None,
+        )
 
-    async def my_members(self, session: AsyncSession, task_id: uuid.UUID, uscc: str) -> list[dict[str, Any]]:
-        return [msgspec.structs.asdict(m) for m in await frepo.my_joint_members(session, task_id, uscc)]
+    async def my_members(self, session: AsyncSession, task_id: uuid.UUID, uscc: str) -> list[MemberRow]:
+        return [
+            MemberRow(id=m.id, name=m.name, user_id=m.user_id, licence_no=m.licence_no)
+            for m in await frepo.my_joint_members(session, task_id, uscc)
+        ]
 
-    async def own_object(self, session: AsyncSession, uscc: str) -> dict[str, Any] | None:
+    async def own_object(self, session: AsyncSession, uscc: str) -> ObjectRow | None:
         found = await frepo.own_object(session, uscc)
-        return msgspec.structs.asdict(found) if found else None
+        if found is None:
+            return None
+        return ObjectRow(object_id=found.object_id, name=found.name, address=found.address, uscc=found.uscc)
 
-    async def my_assignments(self, ctx: Ctx) -> list[dict[str, Any]]:
-        # As before: plain JSON values (dates as ISO strings, UUIDs as strings), merged with planning's own rows.
-        return [msgspec.to_builtins(a) for a in await results.my_joint_assignments(ctx)]
+    async def my_assignments(self, ctx: Ctx) -> list[TaskAssignment]:
+        return [
+            TaskAssignment(
+                task_id=a.task_id,
+                task_name=a.task_name,
+                task_number=a.task_number,
+                plan_number=a.plan_number,
+                start_month=a.start_month,
+                end_month=a.end_month,
+                status=a.status,
+                uscc=a.uscc,
+                object_name=a.object_name,
+            )
+            for a in await results.my_joint_assignments(ctx)
+        ]
 
 
 def install() -> None:

@@ -44,14 +44,14 @@ async def create_referral(ctx: Ctx, data: ReferralCreate) -> ReferralOut:
     result = await inspection.result(ctx, data.result_id)
     if result is None:
         raise NotFound("检查结果不存在", field="result_id")
-    if result["status"] in (ResultStatus.DRAFT, ResultStatus.RETURNED):
+    if result.status in (ResultStatus.DRAFT, ResultStatus.RETURNED):
         raise Conflict("检查结果提交审核后才能抄告或移送", field="result_id")
     followup = next(
-        (f for f in await inspection.followups(ctx, data.result_id) if f["id"] == data.followup_id), None
+        (f for f in await inspection.followups(ctx, data.result_id) if f.id == data.followup_id), None
     )
     if followup is None:
         raise NotFound("后续处置不存在", field="followup_id")
-    if followup["action"] not in REFERRAL_ACTIONS:
+    if followup.action not in REFERRAL_ACTIONS:
         raise InvalidInput("只有“抄告相关部门”或“移送办案机构”的后续处置可以抄告或移送", field="followup_id")
     if data.department == ctx.department.code:
         raise InvalidInput("不能抄告或移送本部门", field="department")
@@ -62,22 +62,16 @@ async def create_referral(ctx: Ctx, data: ReferralCreate) -> ReferralOut:
     points = [p for p in await frepo.part_points(ctx.session, data.result_id) if p.outcome == "不符合"]
     hazards = await inspection.hazards(ctx, data.result_id)
     evidence = "\n".join(
-        [f"检查结论：{'、'.join(result['categories'])}", f"情况说明：{result['summary']}"]
+        [f"检查结论：{'、'.join(result.categories)}", f"情况说明：{result.summary}"]
         + [f"不符合：{p.item_name} {p.content}（{p.note}）" for p in points]
-        + [f"隐患：{h['description']}（{h['severity']}）" for h in hazards]
-        + ([f"处置说明：{followup['note']}"] if followup["note"] else [])
+        + [f"隐患：{h.description}（{h.severity}）" for h in hazards]
+        + ([f"处置说明：{followup.note}"] if followup.note else [])
         + ([f"附言：{data.note.strip()}"] if data.note.strip() else [])
     )
     attachments = [
-        {
-            "id": str(a["id"]),
-            "filename": a["filename"],
-            "content_type": a["content_type"],
-            "size": a["size"],
-            "sha256": a["sha256"],
-        }
+        AttachmentOut(a.id, a.filename, a.content_type, a.size, a.sha256)
         for a in await inspection.attachments(ctx, data.result_id)
-        if a["followup_id"] in (None, data.followup_id)
+        if a.followup_id in (None, data.followup_id)
     ]
     referral_id = uuid.uuid4()
     async with acting_for(ctx.session, target.id):
@@ -94,12 +88,12 @@ async def create_referral(ctx: Ctx, data: ReferralCreate) -> ReferralOut:
                 to_department_name=target.name,
                 result_id=data.result_id,
                 followup_id=data.followup_id,
-                task_id=result["task_id"],
-                uscc=result["uscc"],
-                enterprise_name=result["object_name"],
-                action=followup["action"],
+                task_id=result.task_id,
+                uscc=result.uscc,
+                enterprise_name=result.object_name,
+                action=followup.action,
                 evidence=evidence,
-                attachments=json.dumps(attachments, ensure_ascii=False),
+                attachments=msgspec.json.encode(attachments).decode(),
                 created_by=ctx.principal.name,
             ),
         )
@@ -107,7 +101,7 @@ async def create_referral(ctx: Ctx, data: ReferralCreate) -> ReferralOut:
             ctx.session,
             target.id,
             "referral",
-            f"{ctx.department.name}{followup['action'].replace('相关部门', '')}：{result['object_name']}",
+            f"{ctx.department.name}{followup.action.replace('相关部门', '')}：{result.object_name}",
             link=f"/api/federation/referrals/{referral_id}",
         )
     await audit.record(
@@ -117,7 +111,7 @@ async def create_referral(ctx: Ctx, data: ReferralCreate) -> ReferralOut:
         "referral.send",
         "result",
         data.result_id,
-        {"referral_id": str(referral_id), "to": data.department, "action": followup["action"]},
+        {"referral_id": str(referral_id), "to": data.department, "action": followup.action},
     )
     return await referral(ctx, referral_id)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
 import msgspec
 
@@ -21,13 +20,15 @@ from services.federation.rows import JointTask, PartResult, PublicJointRecord
 from services.federation.schemas import (
     AttachmentOut,
     JointAssignmentOut,
+    PartFollowUpOut,
     ParticipationStatus,
     PartOut,
+    PointOut,
     PublicJointRecordOut,
     RecordOut,
 )
 from services.inspection import records as inspection
-from services.inspection.schemas import ResultStatus
+from services.inspection.schemas import FollowUpRow, HazardRow, ResultStatus
 from services.registry import service as registry
 from shared import audit, notifications
 from shared.context import Ctx
@@ -37,19 +38,6 @@ from shared.tenancy import acting_for
 REVIEWERS = ("reviewer", "dept-admin")
 
 
-def plain(value: Any) -> Any:
-    """Inspection's rows (dicts) as plain JSON values: dates and times in ISO 8601, UUIDs as strings."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
-
 class Part(msgspec.Struct):
     """One department's part as the rules see it (the API shows it as PartOut, without the ids of rows)."""
 
@@ -57,9 +45,9 @@ class Part(msgspec.Struct):
     department_name: str
     items: list[str]
     result: PartResult | None
-    points: list[Any] = []
-    hazards: list[dict[str, Any]] = []  # inspection's records module gives rows as dicts
-    follow_ups: list[dict[str, Any]] = []
+    points: list[PointOut] = []
+    hazards: list[HazardRow] = []
+    follow_ups: list[FollowUpRow] = []
     attachments: list[AttachmentOut] = []
     tenant_id: uuid.UUID | None = None  # a partner's department, read acting for it
 
@@ -85,10 +73,22 @@ class Part(msgspec.Struct):
             entered_by=self.result.entered_by_name,
             reviewed_by=self.result.reviewed_by_name,
             points=self.points,
-            hazards=plain(self.hazards),
-            follow_ups=plain(self.follow_ups),
+            hazards=self.hazards,
+            follow_ups=[_follow_up_out(f) for f in self.follow_ups],
             attachments=self.attachments,
         )
+
+
+def _follow_up_out(row: FollowUpRow) -> PartFollowUpOut:
+    return PartFollowUpOut(
+        id=row.id,
+        action=row.action,
+        target=row.target,
+        note=row.note,
+        status=row.status,
+        closed_at=row.closed_at.isoformat() if row.closed_at else None,
+        closed_by=row.closed_by,
+    )
 
 
 async def _joint_or_404(ctx: Ctx, task_id: uuid.UUID) -> JointTask:
@@ -122,7 +122,7 @@ async def _part(
         hazards=await inspection.hazards(ctx, found.id),
         follow_ups=await inspection.followups(ctx, found.id),
         attachments=[
-            AttachmentOut(a["id"], a["filename"], a["content_type"], a["size"], a["sha256"])
+            AttachmentOut(a.id, a.filename, a.content_type, a.size, a.sha256)
             for a in await inspection.attachments(ctx, found.id)
         ],
     )
@@ -224,22 +224,22 @@ async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> RecordOut:
         PublicRecord(
             id=lead.id,
             task_id=task_id,
-            draw_id=task["draw_id"],
+            draw_id=task.draw_id,
             department_code=ctx.department.code,
             department_name="、".join(p.department_name for p in parts),
             region_code=ctx.department.region_code,
-            plan_number=result["plan_number"],
-            plan_name=result["plan_name"],
-            task_number=result["task_number"],
-            task_name=result["task_name"],
+            plan_number=result.plan_number,
+            plan_name=result.plan_name,
+            task_number=result.task_number,
+            task_name=result.task_name,
             uscc=uscc,
-            enterprise_name=result["object_name"],
-            address=result["address"],
+            enterprise_name=result.object_name,
+            address=result.address,
             items="；".join(dict.fromkeys(i for p in parts for i in p.items)),
             check_date=min(check_dates),
             categories=_merge_categories(parts),
             hazard_count=sum(len(p.hazards) for p in parts),
-            follow_up="、".join(dict.fromkeys(f["action"] for p in parts for f in p.follow_ups)),
+            follow_up="、".join(dict.fromkeys(f.action for p in parts for f in p.follow_ups)),
             published_at=now,
             departments=[
                 DepartmentPart(
@@ -249,7 +249,7 @@ async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> RecordOut:
                     check_date=check_date.isoformat(),
                     categories=list(r.categories),
                     hazard_count=len(p.hazards),
-                    follow_up="、".join(f["action"] for f in p.follow_ups),
+                    follow_up="、".join(f.action for f in p.follow_ups),
                 )
                 for p, r, check_date in zip(parts, results, check_dates, strict=True)
             ],
@@ -267,7 +267,7 @@ async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> RecordOut:
                 ctx.session,
                 p.tenant_id,
                 "result",
-                f"部门联合检查记录已由{ctx.department.name}统一公示：{result['object_name']}",
+                f"部门联合检查记录已由{ctx.department.name}统一公示：{result.object_name}",
                 link=f"/results/{r.id}",
                 dedupe_key=f"joint-publish:{r.id}",
             )

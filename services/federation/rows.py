@@ -36,7 +36,7 @@ class ParticipantRow(msgspec.Struct, frozen=True):
 
 
 class JointTask(msgspec.Struct, frozen=True):
-    """The joint facts of a task as the current department sees them (inspection reads them as a dict)."""
+    """The joint facts of a task as the current department sees them (inspection gets them as its ``JointFacts``)."""
 
     task_id: uuid.UUID
     lead_tenant_id: uuid.UUID

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from services.disclosure.schemas import DepartmentPart
+from services.inspection.schemas import FollowUpStatus, HazardRow
 from services.planning.schemas import PlanOut, TaskStatus
 
 
@@ -147,6 +148,19 @@ class AttachmentOut(msgspec.Struct):
     sha256: str
 
 
+class PartFollowUpOut(msgspec.Struct):
+    """A follow-up of a part: inspection's ``FollowUpRow`` with ``closed_at`` as the unified record has always given
+    it, Python's ISO 8601 (``+00:00``)."""
+
+    id: uuid.UUID
+    action: str
+    target: str
+    note: str
+    status: FollowUpStatus
+    closed_at: str | None
+    closed_by: str | None
+
+
 class PartOut(msgspec.Struct):
     """One department's part of the unified record; without a result only the first five fields."""
 
@@ -161,9 +175,8 @@ class PartOut(msgspec.Struct):
     entered_by: str | UnsetType = UNSET
     reviewed_by: str | UnsetType | None = UNSET
     points: list[PointOut] | UnsetType = UNSET
-    # Inspection's hazard and follow-up rows as its public records module gives them (plain JSON values).
-    hazards: list[dict[str, Any]] | UnsetType = UNSET
-    follow_ups: list[dict[str, Any]] | UnsetType = UNSET
+    hazards: list[HazardRow] | UnsetType = UNSET
+    follow_ups: list[PartFollowUpOut] | UnsetType = UNSET
     attachments: list[AttachmentOut] | UnsetType = UNSET
 
 

@@ -215,10 +215,10 @@ async def accepted_partners(ctx: Ctx, plan_id: uuid.UUID) -> list[ParticipantRow
     return accepted
 
 
-async def shared_population(ctx: Ctx, plan_id: uuid.UUID, scope: dict[str, object], lines: bytes) -> bytes:
+async def shared_population(ctx: Ctx, plan_id: uuid.UUID, intersect_partners: bool, lines: bytes) -> bytes:
     """One draw for all participants from the lead's registry scope, optionally intersected with every accepted
     partner's registry by USCC (only the USCC set of each partner is read)."""
-    if not scope.get("intersect_partners"):
+    if not intersect_partners:
         return lines
     keep: set[str] | None = None
     for partner in await accepted_partners(ctx, plan_id):

@@ -94,21 +94,20 @@ async def joint_task(ctx: Ctx, task: TaskRow) -> TaskView:
     if joint is None:
         return view
     view.joint = joint
-    if joint["is_lead"]:
+    if joint.is_lead:
         return view
     # federation's ParticipationStatus.ACCEPTED: inspection sits below federation and cannot import its enum.
-    if joint["my_status"] != "已接受":
+    if joint.my_status != "已接受":
         raise NotFound("抽查任务不存在", field="task_id")
-    if not joint["my_item_ids"]:
+    if not joint.my_item_ids:
         raise Conflict("本部门尚未在联合抽查计划中添加本部门的检查事项", field="item_ids")
     # A partner checks (and enters) its own items only; the lead's items are not its to answer.
-    view.item_ids = list(joint["my_item_ids"])
+    view.item_ids = list(joint.my_item_ids)
     return view
 
 
 async def joint_members(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> list[MemberRow]:
-    rows = await joint_parts().my_members(ctx.session, task_id, uscc)
-    return [msgspec.convert(r, MemberRow) for r in rows]
+    return await joint_parts().my_members(ctx.session, task_id, uscc)
 
 
 async def team_object(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> ObjectRow | None:
@@ -116,5 +115,4 @@ async def team_object(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> ObjectRow | No
     found = await repo.team_object(ctx.session, task_id, uscc)
     if found is not None:
         return found
-    own = await joint_parts().own_object(ctx.session, uscc)
-    return msgspec.convert(own, ObjectRow) if own is not None else None
+    return await joint_parts().own_object(ctx.session, uscc)

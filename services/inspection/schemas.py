@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -114,7 +113,8 @@ class TaskRow(msgspec.Struct):
 
 
 class ObjectRow(msgspec.Struct):
-    """The enterprise in the department's own registry."""
+    """The enterprise in the department's own registry (of a joint team's enterprise, federation's
+    ``JointParts.own_object`` gives it)."""
 
     object_id: uuid.UUID
     name: str
@@ -123,12 +123,28 @@ class ObjectRow(msgspec.Struct):
 
 
 class MemberRow(msgspec.Struct):
-    """An inspector of the team that checks one enterprise."""
+    """An inspector of the team that checks one enterprise (of a joint team, this department's members as
+    federation's ``JointParts.my_members`` gives them)."""
 
     id: uuid.UUID
     name: str
     user_id: uuid.UUID | None
     licence_no: str
+
+
+class JointFacts(msgspec.Struct):
+    """The joint facts of a task (部门联合抽查) as the current department sees them, as federation's
+    ``JointParts.joint_task`` gives them: the lead's task and items, and this department's participation (None
+    where it has none, e.g. the lead's own)."""
+
+    task_id: uuid.UUID
+    lead_tenant_id: uuid.UUID
+    plan_id: uuid.UUID
+    lead_item_ids: list[uuid.UUID]
+    task_status: TaskStatus
+    is_lead: bool
+    my_status: str | None  # federation's ParticipationStatus: inspection sits below federation, not its enum
+    my_item_ids: list[uuid.UUID] | None
 
 
 class CheckPointRow(msgspec.Struct):
@@ -283,8 +299,8 @@ class DueResult(msgspec.Struct):
 
 
 class TaskView(TaskRow):
-    # Only for a joint task (部门联合): federation's facts as the frozen ``JointParts.joint_task`` returns them.
-    joint: dict[str, Any] | UnsetType = UNSET
+    # Only for a joint task (部门联合): absent otherwise.
+    joint: JointFacts | UnsetType = UNSET
 
 
 class TeamMember(msgspec.Struct):

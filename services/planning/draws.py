@@ -85,7 +85,8 @@ async def announce(
             field="risk_class",
         )
     if plan.kind == "部门联合":
-        lines = await joint_plans().shared_population(ctx, plan.id, task.scope, lines)
+        intersect = bool(task.scope.get("intersect_partners"))
+        lines = await joint_plans().shared_population(ctx, plan.id, intersect, lines)
     with fast.phase("announce.canonical"):
         canonical = fast.canonicalize(lines)
         del lines

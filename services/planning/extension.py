@@ -20,9 +20,10 @@ class JointPlans(Protocol):
         """Refuse (409) while an invited department has not answered, or when none accepted."""
 
     async def shared_population(
-        self, ctx: Ctx, plan_id: uuid.UUID, scope: dict[str, object], lines: bytes
+        self, ctx: Ctx, plan_id: uuid.UUID, intersect_partners: bool, lines: bytes
     ) -> bytes:
-        """The eligible lines narrowed to the enterprises in every accepted partner's registry, if asked to."""
+        """The eligible lines narrowed to the enterprises in every accepted partner's registry, if asked to (the
+        task's ``Scope.intersect_partners``)."""
 
     async def match(self, ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> JointTeamsOut:
         """Merged teams for a joint task (one inspector of each department), saved and published."""

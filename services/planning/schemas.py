@@ -264,8 +264,10 @@ class JointTeamsOut(msgspec.Struct):
     teams: list[JointTeamOut]
 
 
-class Assignment(msgspec.Struct):
-    """An enterprise on whose (internal) team the signed-in inspector sits."""
+class TaskAssignment(msgspec.Struct):
+    """An enterprise the signed-in inspector checks and enters the result of (谁检查、谁录入): on an internal team
+    (``Assignment``) or, built by federation, as one of the department's members of a joint team. Result entry's
+    task list shows both."""
 
     task_id: uuid.UUID
     task_name: str
@@ -276,6 +278,11 @@ class Assignment(msgspec.Struct):
     status: TaskStatus
     uscc: str
     object_name: str
+
+
+class Assignment(TaskAssignment):
+    """An enterprise on whose (internal) team the signed-in inspector sits (GET /api/my/assignments)."""
+
     address: str
     slot: int
 

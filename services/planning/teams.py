@@ -24,6 +24,7 @@ from services.planning.schemas import (
     JointTeamsOut,
     MatchRequest,
     PublicAdjustment,
+    TaskAssignment,
     TaskStatus,
     TeamMemberOut,
     TeamOut,
@@ -306,7 +307,6 @@ async def assignments(ctx: Ctx) -> list[Assignment]:
     return await trepo.assignments_for_user(ctx.session, ctx.principal.user_id)
 
 
-async def my_assignments(ctx: Ctx) -> list[dict[str, Any]]:
-    """``assignments`` as plain rows, for result entry's task list (a frozen interface: inspection merges these with
-    the joint assignments, which are dicts too)."""
-    return [msgspec.structs.asdict(a) for a in await assignments(ctx)]
+async def my_assignments(ctx: Ctx) -> list[TaskAssignment]:
+    """``assignments`` for result entry's task list, which inspection merges with the joint assignments."""
+    return list(await assignments(ctx))

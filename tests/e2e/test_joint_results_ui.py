@@ -23,6 +23,11 @@ def test_unified_record_and_referral_pages(
 ) -> None:
     joint = matched_joint_task(as_user, db_urls)
     task_id, uscc = joint["task_id"], joint["uscc"]
+    # The lead's member of the merged team finds the enterprise among the tasks to enter (joint assignments).
+    login(page, app_server.url, "yjj-insp-whjg")
+    page.goto(f"{app_server.url}/results")
+    expect(page.locator(f"#my-entries .entry-link[href='/results/entry/{task_id}/{uscc}']")).to_be_visible()
+    page.context.clear_cookies()
     base = f"/api/tasks/{task_id}/results/{uscc}"
     parts = []
     for inspector, reviewer, bad, extra in (

@@ -135,4 +135,6 @@ def test_every_repository_module_is_protected_by_an_import_contract() -> None:
     for path in sorted((ROOT / "services").glob("*/*repository*.py")):
         service = path.parent.name
         module = f"services.{service}.{path.stem}"
-        assert protected.get(module) == {f"services.{service}"}, f"{module} is not protected for {service} only"
+        assert protected.get(module) == {f"services.{service}"}, (
+            f"{module} is not protected for {service} only"
+        )
