@@ -29,6 +29,7 @@ import asyncpg
 
 from devtools.embedded import EmbeddedPostgres
 from services.reporting import service
+from services.reporting.dashboard_schemas import Dashboard
 from shared import migrate
 from shared.context import Ctx, Department, Principal
 from shared.db import asyncpg_dsn
@@ -192,7 +193,7 @@ async def measure(admin: str, runtime_url: str, ids: list[uuid.UUID], year: int,
     ]
     report_year, report_month = service.last_month(today)
 
-    async def app_once() -> dict:
+    async def app_once() -> Dashboard:
         async with runtime.unit_of_work(overseer_scope(REGION)) as session:
             view = await service.dashboard(session, overseer, None, year, today)
         for dept in departments:
@@ -219,8 +220,8 @@ async def measure(admin: str, runtime_url: str, ids: list[uuid.UUID], year: int,
         view = await app_once()
         base = {r["tenant_id"]: r for r in await baseline_once()}
         by_code = {dept.code: dept for dept in departments}
-        for d in view["departments"]:  # the same numbers, or the comparison is void
-            b = base[by_code[d["code"]].id]
+        for d in view.departments:  # the same numbers, or the comparison is void
+            b = base[by_code[d.code].id]
             for key in (
                 "results",
                 "objects_checked",
@@ -230,7 +231,7 @@ async def measure(admin: str, runtime_url: str, ids: list[uuid.UUID], year: int,
                 "hazards",
                 "registry_size",
             ):
-                assert d[key] == b[key], (d["code"], key, d[key], b[key])
+                assert getattr(d, key) == b[key], (d.code, key, getattr(d, key), b[key])
         app_times, base_times = [], []
         for _ in range(repeats):
             t0 = time.perf_counter()
@@ -240,10 +241,9 @@ async def measure(admin: str, runtime_url: str, ids: list[uuid.UUID], year: int,
             await baseline_once()
             base_times.append(time.perf_counter() - t0)
         app_ms, base_ms = statistics.median(app_times) * 1000, statistics.median(base_times) * 1000
-        totals = view["totals"]
+        totals = view.totals
         print(
-            f"records: {totals['results']:,} results, {totals['hazards']:,} hazards, "
-            f"{totals['published']:,} published"
+            f"records: {totals.results:,} results, {totals.hazards:,} hazards, {totals.published:,} published"
         )
         print(
             f"app (dashboard + 3 monthly reports, RLS): median {app_ms:.0f} ms, min {min(app_times) * 1000:.0f} ms"
