@@ -14,6 +14,7 @@ from services.federation import repository as frepo
 from services.federation import results, service
 from services.inspection.extension import register_joint_parts
 from services.inspection.schemas import JointFacts, MemberRow, ObjectRow
+from services.planning import records as planning_records
 from services.planning.extension import register_joint_plans
 from services.planning.schemas import JointTeamsOut, TaskAssignment
 from shared.context import Ctx
@@ -57,7 +58,7 @@ class _JointParts:
     async def my_members(self, session: AsyncSession, task_id: uuid.UUID, uscc: str) -> list[MemberRow]:
         return [
             MemberRow(id=m.id, name=m.name, user_id=m.user_id, licence_no=m.licence_no)
-            for m in await frepo.my_joint_members(session, task_id, uscc)
+            for m in await planning_records.my_joint_members(session, task_id, uscc)
         ]
 
     async def own_object(self, session: AsyncSession, uscc: str) -> ObjectRow | None:

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.federation.rows import (
     DepartmentRow,
     JointTask,
-    MemberInspector,
     NewReferral,
     OverdueInvitation,
     OwnObject,
@@ -33,7 +32,6 @@ from services.federation.schemas import (
     PointOut,
     ReferralStatus,
 )
-from services.planning.schemas import JointMemberOut
 
 T = TypeVar("T", bound=msgspec.Struct)
 
@@ -141,31 +139,6 @@ async def set_items(
     )
 
 
-async def insert_members(
-    session: AsyncSession, tenant_id: uuid.UUID, task_id: uuid.UUID, members: list[JointMemberOut]
-) -> None:
-    if members:
-        await session.execute(
-            text(
-                "INSERT INTO joint_team_members (tenant_id, task_id, uscc, slot, inspector_id, inspector_name,"
-                " licence_no, department_code, slot_label) VALUES (:t, :task, :uscc, :slot, :inspector_id,"
-                " :inspector_name, :licence_no, :department_code, :slot_label)"
-            ),
-            [{**msgspec.structs.asdict(m), "t": tenant_id, "task": task_id} for m in members],
-        )
-
-
-async def members(session: AsyncSession, task_id: uuid.UUID) -> list[JointMemberOut]:
-    found = await session.execute(
-        text(
-            "SELECT uscc, slot, inspector_id, inspector_name, licence_no, department_code, slot_label"
-            " FROM joint_team_members WHERE task_id = :t ORDER BY uscc, slot"
-        ),
-        {"t": task_id},
-    )
-    return rows(found, JointMemberOut)
-
-
 async def usccs(session: AsyncSession) -> set[str]:
     found = await session.execute(text("SELECT uscc FROM registry_objects WHERE active"))
     return {r[0] for r in found}
@@ -190,27 +163,6 @@ async def joint_task(session: AsyncSession, task_id: uuid.UUID) -> JointTask | N
         )
     ).first()
     return row(found, JointTask)
-
-
-async def my_joint_members(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> list[MemberInspector]:
-    """The current department's own members of a joint team (the lead's lead_read policy shows partners' rows too;
-    they are not ours to enter for)."""
-    found = await session.execute(
-        text(
-            "SELECT i.id, i.name, i.user_id, i.licence_no FROM joint_team_members m JOIN inspectors i"
-            " ON i.id = m.inspector_id WHERE m.task_id = :t AND m.uscc = :u AND m.tenant_id = app_tenant()"
-            " ORDER BY m.slot"
-        ),
-        {"t": task_id, "u": uscc},
-    )
-    return rows(found, MemberInspector)
-
-
-async def joint_team_usccs(session: AsyncSession, task_id: uuid.UUID) -> list[str]:
-    found = await session.execute(
-        text("SELECT DISTINCT uscc FROM joint_team_members WHERE task_id = :t ORDER BY uscc"), {"t": task_id}
-    )
-    return [r[0] for r in found]
 
 
 async def own_object(session: AsyncSession, uscc: str) -> OwnObject | None:

@@ -29,6 +29,7 @@ from services.federation.schemas import (
 )
 from services.inspection import records as inspection
 from services.inspection.schemas import FollowUpRow, HazardRow, ResultStatus
+from services.planning import records as planning_records
 from services.registry import service as registry
 from shared import audit, notifications
 from shared.context import Ctx
@@ -132,7 +133,7 @@ async def _parts(
     ctx: Ctx, task_id: uuid.UUID, uscc: str, *, lock: bool = False
 ) -> tuple[JointTask, list[Part]]:
     joint = await _joint_or_404(ctx, task_id)
-    if uscc not in await frepo.joint_team_usccs(ctx.session, task_id):
+    if uscc not in await planning_records.joint_team_usccs(ctx, task_id):
         raise NotFound("该企业不在本联合任务的检查分组中", field="uscc")
     me = (ctx.department.code, ctx.department.name)
     if not joint.is_lead:

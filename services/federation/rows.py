@@ -48,13 +48,6 @@ class JointTask(msgspec.Struct, frozen=True):
     my_item_ids: list[uuid.UUID] | None
 
 
-class MemberInspector(msgspec.Struct, frozen=True):
-    id: uuid.UUID
-    name: str
-    user_id: uuid.UUID | None
-    licence_no: str
-
-
 class OwnObject(msgspec.Struct, frozen=True):
     object_id: uuid.UUID
     name: str

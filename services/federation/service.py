@@ -317,7 +317,7 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> Joi
             )
     for dept_id, rows in by_department.items():
         async with acting_for(ctx.session, dept_id):
-            await frepo.insert_members(ctx.session, dept_id, task_id, rows)
+            await records.insert_joint_members(ctx, dept_id, task_id, rows)
     await records.set_task_status(ctx, task_id, TaskStatus.MATCHED)
     proof = matching.matching_proof(
         seed, objects, slots, inspectors, result, check_end=end.isoformat(), load_slack=load_slack
@@ -339,7 +339,7 @@ async def joint_teams(ctx: Ctx, task_id: uuid.UUID) -> JointTeamsOut:
     """The lead sees whole teams; a partner sees only its own members (row-level security decides)."""
     await task_row(ctx, task_id)
     teams: dict[str, list[JointMemberOut]] = {}
-    for row in await frepo.members(ctx.session, task_id):
+    for row in await records.joint_members(ctx, task_id):
         teams.setdefault(row.uscc, []).append(row)
     return JointTeamsOut(matched=bool(teams), teams=[JointTeamOut(u, m) for u, m in teams.items()])
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.draw.matching import MatchingProof
 from services.planning import draw_repository as drepo
+from services.planning import joint_teams_repository as jrepo
 from services.planning import repository as repo
 from services.planning import service
 from services.planning import teams_repository as trepo
-from services.planning.rows import DrawRow, InspectorRow, ItemRow, NewPlan, TaskRow
-from services.planning.schemas import TaskStatus
+from services.planning.rows import DrawRow, InspectorRow, ItemRow, JointMemberInspector, NewPlan, TaskRow
+from services.planning.schemas import JointMemberOut, TaskStatus
 from shared.context import Ctx
 
 __all__ = [
@@ -98,3 +101,30 @@ async def conflicts(ctx: Ctx, usccs: list[str]) -> dict[str, set[str]]:
 
 async def publish_matching(ctx: Ctx, draw_id: uuid.UUID, proof: MatchingProof) -> None:
     await trepo.publish_matching(ctx.session, draw_id, proof)
+
+
+# ---- merged teams of 部门联合 tasks (the rows are planning's, written for each department in its own scope) ----
+
+
+async def insert_joint_members(
+    ctx: Ctx, department_id: uuid.UUID, task_id: uuid.UUID, members: list[JointMemberOut]
+) -> None:
+    """One department's members of the merged teams (call inside ``acting_for`` that department)."""
+    await jrepo.insert_joint_members(ctx.session, department_id, task_id, members)
+
+
+async def joint_members(ctx: Ctx, task_id: uuid.UUID) -> list[JointMemberOut]:
+    """The merged teams' members the current department may see (the lead all, a partner its own)."""
+    return await jrepo.joint_members(ctx.session, task_id)
+
+
+async def my_joint_members(
+    session: AsyncSession, task_id: uuid.UUID, uscc: str
+) -> list[JointMemberInspector]:
+    """The current department's own members of the joint team of one enterprise."""
+    return await jrepo.my_joint_members(session, task_id, uscc)
+
+
+async def joint_team_usccs(ctx: Ctx, task_id: uuid.UUID) -> list[str]:
+    """The enterprises of a joint task's merged teams."""
+    return await jrepo.joint_team_usccs(ctx.session, task_id)

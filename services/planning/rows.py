@@ -234,3 +234,12 @@ class DrawResult(msgspec.Struct, frozen=True):
     secret: str
     seed: str
     public_entropy: str
+
+
+class JointMemberInspector(msgspec.Struct, frozen=True):
+    """One of the current department's own members of a joint team, with the inspector's account."""
+
+    id: uuid.UUID
+    name: str
+    user_id: uuid.UUID | None
+    licence_no: str
