@@ -216,3 +216,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+
+# Limits read at each use rather than once: operators tune them per process and the tests per server they start.
+# They live here so that no service reads the environment itself.
+def large_draw_threshold() -> int:
+    """Above this many eligible entries, announce and draw run as background jobs (SPOTCHECK_LARGE_DRAW_THRESHOLD)."""
+    return int(os.environ.get("SPOTCHECK_LARGE_DRAW_THRESHOLD", "200000"))
+
+
+def attachment_max_bytes() -> int:
+    """The largest result attachment accepted (SPOTCHECK_ATTACHMENT_MAX_BYTES, default 10 MB)."""
+    return int(os.environ.get("SPOTCHECK_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))

@@ -20,6 +20,7 @@ from services.inspection.schemas import (
 from shared import audit
 from shared.context import Ctx
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound
+from shared.settings import attachment_max_bytes
 
 
 class UnsupportedMedia(DomainError):
@@ -33,7 +34,7 @@ class TooLarge(DomainError):
 
 
 def max_attachment_bytes() -> int:
-    return int(os.environ.get("SPOTCHECK_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+    return attachment_max_bytes()
 
 
 # Magic bytes → canonical type. The client's declared type and file name are never trusted.

@@ -4,7 +4,6 @@ draw_repository.py). Large populations run as background jobs (jobs.py) through 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 
 import msgspec
@@ -28,11 +27,7 @@ from services.planning.schemas import (
 from shared import audit, jobs
 from shared.context import Ctx
 from shared.errors import Conflict, InvalidInput, NotFound
-
-
-def large_draw_threshold() -> int:
-    """Above this many eligible entries, announce and draw run as background jobs (operators may tune it)."""
-    return int(os.environ.get("SPOTCHECK_LARGE_DRAW_THRESHOLD", "200000"))
+from shared.settings import large_draw_threshold
 
 
 def _exclusion_window(task: TaskRow) -> dt.date | None:

@@ -12,7 +12,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.planning import repository as repo
-from services.planning.draws import announce, draw_detail, large_draw_threshold, run_draw, void_draw
+from services.planning.draws import announce, draw_detail, run_draw, void_draw
 from services.planning.lookups import plan_row, task_row
 from services.planning.rows import NewPlan, NewTask, SectionRow, TaskRow
 from services.planning.schemas import (
@@ -36,7 +36,6 @@ __all__ = [
     "county_name",
     "create_plan",
     "draw_detail",
-    "large_draw_threshold",
     "list_plans",
     "period_label",
     "plan_detail",
