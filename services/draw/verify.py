@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from operator import ge
 from pathlib import Path
 
+from services.draw.findings import MAX_POSITION_FINDINGS, Finding
+from services.draw.matching_verify import describe_matching, verify_matching
 from services.draw.proof import DrawProof, ProofFormatError, load_proof
 from services.draw.protocol import (
     SECRET_BYTES,
@@ -30,21 +32,9 @@ from services.draw.protocol import (
 )
 
 _HEX_SECRET_RE = re.compile(f"[0-9a-f]{{{2 * SECRET_BYTES}}}")
+
+
 # A wholesale substitution would otherwise print thousands of lines; the count is still given.
-MAX_POSITION_FINDINGS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One reason a proof is invalid; `where` names the proof field, e.g. `selected[B][3]`."""
-
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
 @dataclass(slots=True)
 class VerifyReport:
     findings: list[Finding] = field(default_factory=list)
@@ -59,9 +49,6 @@ ExtraCheck = Callable[[DrawProof], Iterable[Finding]]
 
 def standard_checks() -> tuple[ExtraCheck, ...]:
     """The checks `spotcheck verify-draw` always runs besides the draw itself."""
-    # Imported here because matching.py imports this module (for Finding).
-    from services.draw.matching import verify_matching
-
     return (verify_matching,)
 
 
@@ -214,8 +201,6 @@ def main(argv: Sequence[str] | None = None, extra_checks: Sequence[ExtraCheck] =
     print(f"  task {proof.task_number}: {len(proof.eligible)} eligible, selected {counts}")
     print(f"  population_hash {proof.population_hash}")
     if proof.matching is not None:
-        from services.draw.matching import describe_matching
-
         print(f"  {describe_matching(proof)}")
     return 0
 

@@ -21,7 +21,8 @@ from collections.abc import Callable
 
 import msgspec
 
-from services.draw.matching import Inspector, MatchObject, Slot, match, matching_proof, verify_matching
+from services.draw.matching import Inspector, MatchObject, Slot, match, matching_proof
+from services.draw.matching_verify import verify_matching
 from services.draw.proof import DrawProof
 
 CHECK_END = "2023-07-31"

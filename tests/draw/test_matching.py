@@ -29,8 +29,8 @@ from services.draw.matching import (
     match,
     matching_proof,
     slot_offset,
-    verify_matching,
 )
+from services.draw.matching_verify import verify_matching
 from services.draw.proof import DrawProof, build_proof, encode_proof, load_proof
 from services.draw.protocol import DrawResult, EligibleEntry, draw
 from services.draw.verify import main, verify_proof
