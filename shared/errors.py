@@ -230,7 +230,39 @@ def unavailable_response(request: Request[Any, Any, Any]) -> Response[Any]:
     )
 
 
+DATA_ERROR_MESSAGE = "提交的数据无法保存：含有不允许的字符（如空字符）或数值超出范围，请检查后重新填写"
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """Whether PostgreSQL refused the *values* of a statement (SQLSTATE class 22: a NUL or other byte it cannot
+    store, a number out of range, text it cannot convert): bad input that got past validation, never a bug to
+    answer with 500. The transaction is rolled back, so nothing changed."""
+    import asyncpg
+
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, asyncpg.DataError):
+            return True
+        if isinstance(current, UnicodeEncodeError):  # lone surrogates: asyncpg cannot encode them as UTF-8
+            return True
+        pending += [current.__cause__, current.__context__, getattr(current, "orig", None)]
+    return False
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_data_error(exc):
+        # A safety net: the typed boundary should have refused the value with its field already.
+        structlog.get_logger().warning(
+            "request.data_error", path=request.url.path, error=f"{type(exc).__name__}: {exc}"
+        )
+        if _wants_html(request):
+            return _html(request, 422, DATA_ERROR_MESSAGE)
+        return _json(422, {"error": {"code": "invalid", "message": DATA_ERROR_MESSAGE}})
     if is_unavailable(exc):
         # An outage, not a bug: a short log line, a clean 503 with Retry-After; the pools reconnect by themselves.
         structlog.get_logger().warning(
