@@ -49,6 +49,7 @@ from shared.migrate import check_runtime_role
 from shared.runtime import Runtime
 from shared.security import security_headers
 from shared.settings import Settings, get_settings
+from shared.web.boundary import boundary_middleware
 from shared.worker import load_job_modules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         middleware=[
             request_id_middleware,
+            boundary_middleware,
             session_config.middleware,
             DefineMiddleware(AuthMiddleware, exclude=["/static", "/schema", "/health", "/ready"]),
         ],

@@ -196,6 +196,23 @@ def _department(args: argparse.Namespace) -> int:
     )
 
 
+def _clean_text(args: argparse.Namespace) -> int:
+    from shared.settings import get_settings
+    from shared.text_cleanup import clean_text
+
+    url = get_settings().db.admin_url
+    if not url:
+        print("clean-text needs SPOTCHECK_ADMIN_DATABASE_URL (the owner role)", file=sys.stderr)
+        return 2
+    found = asyncio.run(clean_text(url, apply=args.apply))
+    for table, column, count in found:
+        print(f"{table}.{column}: {count} rows {'cleaned' if args.apply else 'with control characters'}")
+    print(
+        f"{'cleaned' if args.apply else 'found'}: {sum(c for _, _, c in found)} rows in {len(found)} columns"
+    )
+    return 0
+
+
 def _audit_check(args: argparse.Namespace) -> int:
     from shared.operations import check_audit
 
@@ -337,6 +354,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", help="draw id or task id")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.set_defaults(fn=_draw_proof)
+
+    p = sub.add_parser("clean-text", help="find (and with --apply remove) control characters in stored text")
+    p.add_argument(
+        "--apply", action="store_true", help="clean them (one transaction); without it only report"
+    )
+    p.set_defaults(fn=_clean_text)
 
     p = sub.add_parser("audit-check", help="recompute a department's audit hash chain; reports tampering")
     p.add_argument("--department", required=True, help="department code, e.g. 130528-yjj")

@@ -7,7 +7,6 @@ offending input (dotted path) when there is one. Messages are Chinese: they are 
 from __future__ import annotations
 
 import re
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
@@ -63,6 +62,11 @@ class Unauthenticated(DomainError):
     code = "unauthenticated"
 
 
+class TooLarge(DomainError):
+    status_code = 413
+    code = "too_large"
+
+
 class ServiceUnavailable(DomainError):
     status_code = 503
     code = "unavailable"
@@ -97,10 +101,10 @@ def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> R
     return _json(exc.status_code, exc.body())
 
 
-def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
-    """Litestar/msgspec validation: report the first offending field by name."""
+def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Litestar/msgspec validation: 422 naming the first offending field, the reason in Chinese."""
     field: str | None = None
-    reason = exc.detail or "请求数据无效"
+    reason = exc.detail or ""
     extra = exc.extra
     if isinstance(extra, list) and extra:
         first = extra[0]
@@ -110,20 +114,93 @@ def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException
     elif isinstance(extra, dict):
         field = extra.get("key")
         reason = str(extra.get("message") or reason)
-    field = _clean_field(field)
-    # msgspec puts the real location in the message: "... - at `$.scope.risk_classes[0]`".
-    located = re.search(r" - at `\$\.?([^`]*)`$", reason)
-    if located:
-        reason = reason[: located.start()]
-        field = located.group(1) or field
-    named = re.search(r"(?:unknown|missing required) field `([^`]+)`", reason)
-    if named and field in (None, "data"):
-        field = named.group(1) if not located else f"{located.group(1)}.{named.group(1)}".lstrip(".")
-    error: dict[str, Any] = {"code": "invalid", "message": _translate(reason)}
+    field, message = describe_validation(reason, _clean_field(field))
+    if _wants_html(request):
+        return _html(request, 422, f"{field}：{message}" if field else message)
+    return invalid_response(message, field)
+
+
+def invalid_response(message: str, field: str | None) -> Response[dict[str, Any]]:
+    error: dict[str, Any] = {"code": "invalid", "message": f"{field}：{message}" if field else message}
     if field:
         error["field"] = field
-        error["message"] = f"{field}: {error['message']}"
-    return _json(400, {"error": error})
+    return _json(422, {"error": error})
+
+
+def describe_validation(reason: str, field: str | None = None) -> tuple[str | None, str]:
+    """(field, Chinese reason) of a msgspec/Litestar validation message such as
+    "Expected `str` of length <= 200 - at `$.points[1].note`"."""
+    # msgspec puts the real location in the message: "... - at `$.scope.risk_classes[0]`" (or "`key` in `$.m`").
+    located = re.search(r" - at (`key` in )?`\$\.?([^`]*)`$", reason)
+    if located:
+        reason = reason[: located.start()]
+        field = located.group(2) or field
+    named = re.search(r"(?:unknown|missing required) field `([^`]+)`|^`([^`]+)` ", reason)
+    if named:
+        name = named.group(1) or named.group(2)
+        if located and located.group(2):
+            field = f"{located.group(2)}.{name}"
+        elif field in (None, "data", "body"):
+            field = name
+    if field in ("data", "body"):
+        field = None
+    return field, translate(reason)
+
+
+# msgspec's and Litestar's English reasons, in the words a user reads.
+_REASONS: tuple[tuple[str, str], ...] = (
+    (
+        r"Expected `str` matching regex '\^\[\^\\\\x00.*",
+        "含有不允许的控制字符（如空字符、换页符等），请删除后重试",
+    ),
+    (r"Expected `str` matching regex .*", "格式不正确"),
+    (r"Expected `(?:str|array|object)` of length <= (\d+)", r"长度不能超过 \1 个字符"),
+    (r"Expected `str` of length >= 1", "不能为空"),
+    (r"Expected `(?:str|array|object)` of length >= (\d+)", r"至少需要 \1 个"),
+    (r"Expected `(?:int|float|decimal)` <= (\S+)", r"不能大于 \1"),
+    (r"Expected `(?:int|float|decimal)` >= (\S+)", r"不能小于 \1"),
+    (r"Expected `(?:int|float|decimal)` < (\S+)", r"必须小于 \1"),
+    (r"Expected `(?:int|float|decimal)` > (\S+)", r"必须大于 \1"),
+    (r"Number out of range", "数值超出范围"),
+    (r"Invalid enum value '(.*)'", r"取值无效：'\1'"),
+    (r"Invalid RFC3339 encoded date(time)?", "日期格式不正确，应为 2023-05-01 这样的日期"),
+    (r"Invalid RFC3339 encoded time", "时间格式不正确"),
+    (r"Invalid UUID", "编号格式不正确"),
+    (r"Invalid base64 .*", "编码格式不正确"),
+    (r"Object missing required field `[^`]+`", "缺少必填字段"),
+    (r"Object contains unknown field `[^`]+`", "包含不认识的字段"),
+    (r"Expected `(.+?)`, got `(.+?)`", r"类型错误：应为 \1，实际为 \2"),
+    (r"JSON is malformed.*|Input data was truncated.*|.*invalid character.*", "请求内容不是有效的 JSON"),
+    (r"`[^`]+` (.*)", r"\1"),
+)
+_TYPE_WORDS = {
+    "int": "整数",
+    "str": "文本",
+    "float": "数字",
+    "number": "数字",
+    "bool": "是/否",
+    "array": "列表",
+    "object": "对象",
+    "null": "空值",
+    "decimal": "数字",
+    "uuid": "编号",
+}
+
+
+def translate(reason: str) -> str:
+    reason = reason.strip()
+    for pattern, chinese in _REASONS:
+        matched = re.fullmatch(pattern, reason, flags=re.DOTALL)
+        if matched:
+            words = matched.expand(chinese)
+            return re.sub(
+                r"\b(int|str|float|number|bool|array|object|null|decimal|uuid)\b",
+                lambda m: _TYPE_WORDS[m.group(1)],
+                words,
+            ).replace(" | ", "或")
+    if re.search(r"[A-Za-z]{4,}", reason) or not reason:
+        return "请求数据无效"
+    return reason
 
 
 # Litestar's own exceptions carry the English reason phrase ("Not Found") as their detail; users read Chinese.
@@ -132,7 +209,7 @@ _HTTP_MESSAGES = {
     403: "无权执行此操作",
     404: "页面或资源不存在，请检查地址",
     405: "不支持此请求方法",
-    413: "请求内容过大",
+    413: "请求内容过大：上传文件不能超过 64 MB，表单或 JSON 不能超过 8 MB",
     415: "不支持的内容类型",
     429: "请求过于频繁，请稍后重试",
 }
@@ -140,19 +217,23 @@ _HTTP_MESSAGES = {
 
 def _http_message(exc: HTTPException) -> str:
     detail = exc.detail or ""
-    try:
-        phrase = HTTPStatus(exc.status_code).phrase
-    except ValueError:
-        phrase = ""
-    if not detail or detail == phrase:
-        return _HTTP_MESSAGES.get(exc.status_code, detail or "请求无法处理")
-    return detail
+    if re.search(r"[\u4e00-\u9fff]", detail):
+        return detail  # already written for people
+    if exc.status_code in _HTTP_MESSAGES:
+        return _HTTP_MESSAGES[exc.status_code]
+    # Litestar's own 400s ("Input data was truncated", "JSON is malformed …") are English: say it in Chinese.
+    return translate(detail) if detail else "请求无法处理"
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    code = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}.get(
-        exc.status_code, "http_error"
-    )
+    code = {
+        400: "invalid",
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+    }.get(exc.status_code, "http_error")
     message = _http_message(exc)
     if _wants_html(request) and exc.status_code in (401, 403, 404, 405):
         return _html(request, exc.status_code, message)
@@ -282,20 +363,6 @@ def _clean_field(field: str | None) -> str | None:
         return None
     # msgspec reports paths like "$.ratios[0]" — keep them readable.
     return field.removeprefix("$.").removeprefix("$") or None
-
-
-_TRANSLATIONS = {
-    "Expected `": "类型错误：应为 `",
-    "Object missing required field": "缺少必填字段",
-    "Object contains unknown field": "包含未知字段",
-}
-
-
-def _translate(message: str) -> str:
-    for english, chinese in _TRANSLATIONS.items():
-        if message.startswith(english):
-            return chinese + message[len(english) :]
-    return message
 
 
 exception_handlers: dict[Any, Any] = {

@@ -24,6 +24,7 @@ from services.disclosure.throttle import Limiter
 from shared.errors import InvalidInput, NotFound
 from shared.ratelimit import TooManyRequests, client_address
 from shared.runtime import Runtime
+from shared.web.params import SearchText
 
 CACHE = {"Cache-Control": "public, max-age=60, stale-while-revalidate=120"}
 LIMIT_MESSAGE = "查询过于频繁，请一分钟后再试"
@@ -50,7 +51,7 @@ async def _reader(request: Request[Any, Any, Any]) -> PublicReader:
     "/api/public/results",
     responses={200: ResponseSpec(data_container=SearchAnswer, description="公示结果检索")},
 )
-async def search_api(request: Request[Any, Any, Any], q: str = "") -> Response[bytes]:
+async def search_api(request: Request[Any, Any, Any], q: SearchText = "") -> Response[bytes]:
     await check_rate(request)
     answer = await public_search.find(await _reader(request), q)
     if answer is None:
@@ -62,7 +63,7 @@ async def search_api(request: Request[Any, Any, Any], q: str = "") -> Response[b
 
 
 @get("/public")
-async def home(request: Request[Any, Any, Any], q: str = "") -> Response[Any]:
+async def home(request: Request[Any, Any, Any], q: SearchText = "") -> Response[Any]:
     reader = await _reader(request)
     error = None
     rows: list[SearchRow] = []

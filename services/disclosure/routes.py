@@ -16,6 +16,7 @@ from shared.context import Ctx
 from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
 from shared.web.openapi import file_response
 from shared.web.pages import page_context
+from shared.web.params import FileFormat, YearNumber
 
 
 def _download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
@@ -30,22 +31,22 @@ def _download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
 
 
 @get("/api/results/export", responses=file_response("公示结果导出（CSV 或 XLSX）"))
-async def export_api(ctx: Ctx, format: str = "csv") -> Response[bytes]:
+async def export_api(ctx: Ctx, format: FileFormat = "csv") -> Response[bytes]:
     return _download(*await service.export_results(ctx, format))
 
 
 @get("/results/export/{fmt:str}")
-async def export_page(ctx: Ctx, fmt: str) -> Response[bytes]:
+async def export_page(ctx: Ctx, fmt: FileFormat) -> Response[bytes]:
     return _download(*await service.export_results(ctx, fmt))
 
 
 @get("/api/calendar/{year:int}")
-async def calendar_get(ctx: Ctx, year: int) -> CalendarView:
+async def calendar_get(ctx: Ctx, year: YearNumber) -> CalendarView:
     return await deadlines.year_view(ctx.session, year)
 
 
 @get("/results/calendar/{year:int}")
-async def calendar_page(request: Request[Any, Any, Any], ctx: Ctx, year: int) -> Template:
+async def calendar_page(request: Request[Any, Any, Any], ctx: Ctx, year: YearNumber) -> Template:
     context = await page_context(request)
     return Template(
         "disclosure/calendar.html", context={**context, "c": await deadlines.year_view(ctx.session, year)}

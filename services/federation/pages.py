@@ -25,6 +25,7 @@ from shared.web.guards import (
     requires_roles,
 )
 from shared.web.pages import page_context
+from shared.web.params import OptionalYear, PathUscc
 
 
 async def _render(request: Request[Any, Any, Any], template: str, ctx: Ctx, **context: Any) -> Template:
@@ -96,7 +97,9 @@ async def respond_form(
 
 # ---- one record per enterprise, referrals ----------------------------------------------------------------------
 @get("/federation/records/{task_id:uuid}/{uscc:str}")
-async def record_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str) -> Template:
+async def record_page(
+    request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: PathUscc
+) -> Template:
     return await _render(
         request,
         "record.html",
@@ -108,7 +111,7 @@ async def record_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.U
 
 @post("/federation/records/{task_id:uuid}/{uscc:str}/publish")
 async def publish_form(
-    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID, uscc: str
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID, uscc: PathUscc
 ) -> Template | Redirect:
     savepoint = await db.begin_nested()
     try:
@@ -163,7 +166,7 @@ async def handle_form(
 
 @get("/federation/overlaps", guards=[requires_roles("county-overseer")])
 async def overlaps_page(
-    request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None
+    request: Request[Any, Any, Any], db: AsyncSession, year: OptionalYear = None
 ) -> Template:
     """The county overseer: enterprises several departments plan to inspect in overlapping periods."""
     year = year or dt.date.today().year

@@ -35,6 +35,7 @@ from shared.web.guards import (
     requires_login,
     requires_roles,
 )
+from shared.web.params import PathUscc, QueryText, YearNumber
 
 write = [requires_department, requires_roles(*WRITERS)]
 dept = [requires_department]
@@ -67,12 +68,12 @@ async def invitations(ctx: Ctx) -> list[InvitationOut]:
 
 # ---- one record per enterprise (一企一表) ------------------------------------------------------------------------
 @get("/tasks/{task_id:uuid}/records/{uscc:str}", guards=dept)
-async def unified_record(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> RecordOut:
+async def unified_record(ctx: Ctx, task_id: uuid.UUID, uscc: PathUscc) -> RecordOut:
     return await results.unified_record(ctx, task_id, uscc)
 
 
 @post("/tasks/{task_id:uuid}/records/{uscc:str}/publish", guards=dept, status_code=200)
-async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> RecordOut:
+async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: PathUscc) -> RecordOut:
     return await results.publish_unified(ctx, task_id, uscc)
 
 
@@ -88,7 +89,7 @@ async def create_referral(ctx: Ctx, data: ReferralCreate) -> ReferralOut:
 
 
 @get("/referrals", guards=dept)
-async def list_referrals(ctx: Ctx, direction: str | None = None) -> list[ReferralOut]:
+async def list_referrals(ctx: Ctx, direction: QueryText = None) -> list[ReferralOut]:
     return await referrals.referrals(ctx, direction)
 
 
@@ -104,7 +105,7 @@ async def handle_referral(ctx: Ctx, referral_id: uuid.UUID, data: ReferralHandle
 
 # ---- fewer visits ----------------------------------------------------------------------------------------------
 @get("/overlaps", guards=[requires_roles("county-overseer")])
-async def overlaps(request: Request[Any, Any, Any], db: AsyncSession, year: int) -> list[OverlapOut]:
+async def overlaps(request: Request[Any, Any, Any], db: AsyncSession, year: YearNumber) -> list[OverlapOut]:
     """The county overseer's list of enterprises several departments plan to inspect in overlapping periods."""
     return await visits.overlaps(db, current_principal(request).region_code, year)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -14,6 +14,7 @@ from msgspec import UNSET, UnsetType
 from services.disclosure.schemas import DepartmentPart
 from services.inspection.schemas import FollowUpStatus, HazardRow
 from services.planning.schemas import PlanOut, TaskStatus
+from shared.boundary import Code, Input, Note, Reason, Text40, Uscc, Year
 
 
 class ParticipationStatus(StrEnum):
@@ -38,38 +39,38 @@ class VisitStatus(StrEnum):
 # ---- requests ---------------------------------------------------------------------------------------------------
 
 
-class JointPlanCreate(msgspec.Struct, forbid_unknown_fields=True):
-    year: int
-    partners: list[str]
+class JointPlanCreate(Input):
+    year: Year
+    partners: list[Code]
     table_date: dt.date | None = None
 
 
-class Respond(msgspec.Struct, forbid_unknown_fields=True):
-    action: str
-    reason: str | None = None
+class Respond(Input):
+    action: Text40
+    reason: Reason | None = None
 
 
-class PartnerItems(msgspec.Struct, forbid_unknown_fields=True):
-    item_codes: list[str]
+class PartnerItems(Input):
+    item_codes: Annotated[list[Code], msgspec.Meta(max_length=200)]
 
 
-class ReferralCreate(msgspec.Struct, forbid_unknown_fields=True):
+class ReferralCreate(Input):
     result_id: uuid.UUID
     followup_id: uuid.UUID
-    department: str
-    note: str = ""
+    department: Code
+    note: Note = ""
 
 
-class ReferralHandle(msgspec.Struct, forbid_unknown_fields=True):
-    status: str
-    note: str = ""
+class ReferralHandle(Input):
+    status: Text40
+    note: Note = ""
 
 
-class VisitCreate(msgspec.Struct, forbid_unknown_fields=True):
+class VisitCreate(Input):
     task_id: uuid.UUID
-    partner_department: str
+    partner_department: Code
     partner_task_id: uuid.UUID
-    uscc: str
+    uscc: Uscc
     visit_date: dt.date
 
 

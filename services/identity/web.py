@@ -15,9 +15,11 @@ from services.identity.auth import BINDING_COOKIE, SESSION_BINDING, SESSION_PRIN
 from services.identity.oidc import OIDCClient, pkce_pair
 from services.identity.principal import principal_from_claims
 from services.identity.tokens import TokenVerifier
+from shared.boundary import Code, Input, Text1000
 from shared.errors import Forbidden, InvalidInput, Unauthenticated
 from shared.ratelimit import enforce
 from shared.web.guards import current_principal
+from shared.web.params import OAuthText, QueryText, UrlText
 
 LOGIN_STATE = "oidc_login"
 
@@ -30,7 +32,7 @@ def _safe_next(value: str | None) -> str:
 
 
 @get("/login", exclude_from_auth=True)
-async def login(request: Request[Any, Any, Any], next: str | None = None) -> Redirect:
+async def login(request: Request[Any, Any, Any], next: UrlText = None) -> Redirect:
     # Each start mints a session and a PKCE pair; limiting starts also bounds callbacks, which need a pending start.
     limit = request.app.state.settings.app.login_per_minute
     await enforce(request, "login", limit, "登录尝试过于频繁，请一分钟后再试")
@@ -50,9 +52,9 @@ async def login(request: Request[Any, Any, Any], next: str | None = None) -> Red
 @get("/auth/callback", exclude_from_auth=True)
 async def callback(
     request: Request[Any, Any, Any],
-    oauth_state: Annotated[str, Parameter(query="state")] = "",
-    code: str = "",
-    error: str | None = None,
+    oauth_state: Annotated[str, Parameter(query="state", max_length=2000)] = "",
+    code: OAuthText = "",
+    error: QueryText = None,
 ) -> Redirect:
     pending = request.session.pop(LOGIN_STATE, None)
     if error:
@@ -107,9 +109,9 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
     return response
 
 
-class SwitchDepartment(msgspec.Struct):
-    department: str
-    next: str = "/"
+class SwitchDepartment(Input):
+    department: Code
+    next: Text1000 = "/"
 
 
 @post("/department")

@@ -21,6 +21,7 @@ from shared.errors import DomainError, InvalidInput
 from shared.web.forms import to_struct
 from shared.web.guards import provide_ctx, provide_db_session, requires_login
 from shared.web.pages import page_context
+from shared.web.params import PathUscc
 
 
 async def _render(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
@@ -75,7 +76,7 @@ def _draft_from_form(form: Any, points: list[PointView]) -> dict[str, Any]:
 
 
 async def _entry(
-    request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str, **extra: Any
+    request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: PathUscc, **extra: Any
 ) -> Template:
     view = await service.entry_view(ctx, task_id, uscc)
     return await _render(
@@ -88,7 +89,7 @@ async def entry_page(
     request: Request[Any, Any, Any],
     ctx: Ctx,
     task_id: uuid.UUID,
-    uscc: str,
+    uscc: PathUscc,
     attached: int = 0,
     removed: int = 0,
 ) -> Template:
@@ -97,7 +98,7 @@ async def entry_page(
 
 @post("/results/entry/{task_id:uuid}/{uscc:str}")
 async def entry_form(
-    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID, uscc: str
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID, uscc: PathUscc
 ) -> Template | Redirect:
     form = await request.form()
     view = await service.entry_view(ctx, task_id, uscc)
@@ -205,7 +206,9 @@ async def return_form(
         ctx,
         db,
         result_id,
-        lambda: service.return_result(ctx, result_id, ReturnRequest(form.get("reason", ""))),
+        lambda: service.return_result(
+            ctx, result_id, to_struct({"reason": form.get("reason", "")}, ReturnRequest)
+        ),
     )
 
 

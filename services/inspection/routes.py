@@ -27,6 +27,7 @@ from shared.context import Ctx
 from shared.errors import InvalidInput
 from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
 from shared.web.openapi import file_response
+from shared.web.params import PathUscc, QueryText
 
 UPLOAD_LIMIT = service.max_attachment_bytes() + 1024 * 1024  # our own check answers first, in Chinese
 
@@ -37,17 +38,17 @@ async def task_results(ctx: Ctx, task_id: uuid.UUID) -> list[ResultOut]:
 
 
 @get("/tasks/{task_id:uuid}/results/{uscc:str}")
-async def entry(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> EntryView:
+async def entry(ctx: Ctx, task_id: uuid.UUID, uscc: PathUscc) -> EntryView:
     return await service.entry_view(ctx, task_id, uscc)
 
 
 @post("/tasks/{task_id:uuid}/results/{uscc:str}", status_code=200)
-async def save(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft) -> ResultOut:
+async def save(ctx: Ctx, task_id: uuid.UUID, uscc: PathUscc, data: ResultDraft) -> ResultOut:
     return await service.save_draft(ctx, task_id, uscc, data)
 
 
 @get("/results")
-async def results(ctx: Ctx, status: str | None = None) -> list[ResultOut]:
+async def results(ctx: Ctx, status: QueryText = None) -> list[ResultOut]:
     return await service.list_results(ctx, status=status)
 
 

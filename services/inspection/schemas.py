@@ -12,6 +12,7 @@ from msgspec import UNSET, UnsetType
 
 from services.planning.schemas import TaskStatus
 from shared.audit import AuditEvent
+from shared.boundary import Input, Note, Reason, Summary, Text40, Text200
 
 OUTCOMES = ("符合", "不符合", "不涉及")
 SEVERITIES = ("重大隐患", "一般隐患")
@@ -52,47 +53,47 @@ class FollowUpStatus(StrEnum):
     CLOSED = "已办结"
 
 
-class PointIn(msgspec.Struct, forbid_unknown_fields=True):
+class PointIn(Input):
     check_point_id: uuid.UUID
-    outcome: str
-    note: str = ""
+    outcome: Text40
+    note: Note = ""
 
 
-class HazardIn(msgspec.Struct, forbid_unknown_fields=True):
-    description: str
-    severity: str
+class HazardIn(Input):
+    description: Note
+    severity: Text40
     rectify_by: dt.date | None = None
     id: uuid.UUID | None = None
 
 
-class FollowUpIn(msgspec.Struct, forbid_unknown_fields=True):
-    action: str
-    target: str = ""
-    note: str = ""
+class FollowUpIn(Input):
+    action: Text40
+    target: Text200 = ""
+    note: Note = ""
     id: uuid.UUID | None = None
 
 
-class ResultDraft(msgspec.Struct, forbid_unknown_fields=True):
+class ResultDraft(Input):
     check_date: dt.date | None = None
     points: list[PointIn] = msgspec.field(default_factory=list)
-    categories: list[str] = msgspec.field(default_factory=list)
-    summary: str = ""
+    categories: list[Text40] = msgspec.field(default_factory=list)
+    summary: Summary = ""
     hazards: list[HazardIn] = msgspec.field(default_factory=list)
     follow_ups: list[FollowUpIn] = msgspec.field(default_factory=list)
 
 
-class ReturnRequest(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
+class ReturnRequest(Input):
+    reason: Reason
 
 
-class RecheckRequest(msgspec.Struct, forbid_unknown_fields=True):
+class RecheckRequest(Input):
     rechecked_on: dt.date
     rectified: bool
-    note: str = ""
+    note: Note = ""
 
 
-class CloseRequest(msgspec.Struct, forbid_unknown_fields=True):
-    note: str = ""
+class CloseRequest(Input):
+    note: Note = ""
 
 
 # ---- rows (repository) ----------------------------------------------------------------------------------------

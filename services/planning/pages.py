@@ -28,6 +28,7 @@ from shared.errors import DomainError, NotFound
 from shared.web.forms import clean, to_struct
 from shared.web.guards import provide_ctx, provide_db_session, requires_login
 from shared.web.pages import page_context
+from shared.web.params import OptionalYear, PathUscc
 
 
 async def _render(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
@@ -38,7 +39,7 @@ async def _render(request: Request[Any, Any, Any], template: str, **context: Any
 
 
 @get("/plans")
-async def plans_page(request: Request[Any, Any, Any], ctx: Ctx, year: int | None = None) -> Template:
+async def plans_page(request: Request[Any, Any, Any], ctx: Ctx, year: OptionalYear = None) -> Template:
     return await _render(request, "plans.html", ctx=ctx, plans=await service.list_plans(ctx, year), year=year)
 
 
@@ -281,7 +282,9 @@ async def adjust_form(
 
 
 @get("/tasks/{task_id:uuid}/notice/{uscc:str}")
-async def notice_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: str) -> Template:
+async def notice_page(
+    request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: PathUscc
+) -> Template:
     task, plan = await service.task_detail(ctx, task_id)
     team_view = await teams.teams_view(ctx, task_id)
     team = next((t for t in team_view.teams if t.uscc == uscc), None)

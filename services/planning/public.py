@@ -19,6 +19,7 @@ from services.planning.schemas import PublicDrawOut
 from shared.errors import NotFound
 from shared.runtime import Runtime
 from shared.tenancy import empty_scope
+from shared.web.params import QueryText
 
 _PROOFS: dict[tuple[uuid.UUID, bool], bytes] = {}
 
@@ -64,7 +65,7 @@ async def provide_public_session(request: Request[Any, Any, Any]) -> AsyncGenera
 
 
 @get("/public/draws", exclude_from_auth=True)
-async def draws_page(public_db: AsyncSession, region: str | None = None) -> Template:
+async def draws_page(public_db: AsyncSession, region: QueryText = None) -> Template:
     draws = await repo.list_draws(public_db, region)
     return Template("planning/public_draws.html", context={"draws": draws, "user": None})
 

@@ -32,12 +32,13 @@ from shared.web.guards import (
     requires_login,
     requires_roles,
 )
+from shared.web.params import OptionalYear
 
 write = [requires_roles(*WRITERS)]
 
 
 @get("/plans")
-async def list_plans(ctx: Ctx, year: int | None = None) -> list[PlanOut]:
+async def list_plans(ctx: Ctx, year: OptionalYear = None) -> list[PlanOut]:
     return await service.list_plans(ctx, year)
 
 

@@ -10,11 +10,15 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from shared.boundary import Code, Entropy, Input, Label, Reason, Slot, Text40, Text200, Uscc, text
+
 Kind = Literal["本部门", "内部联合", "部门联合"]
 DrawType = Literal["定向", "不定向"]
 RiskClass = Literal["A", "B", "C", "D"]
-Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份，如 2023-05")]
-SectionCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]{2,20}$")]
+Month = Annotated[
+    str, msgspec.Meta(max_length=7, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份，如 2023-05")
+]
+SectionCode = Annotated[str, msgspec.Meta(max_length=20, pattern=r"^[a-z0-9]{2,20}$", description="科室代码")]
 
 
 class PlanStatus(StrEnum):
@@ -46,38 +50,38 @@ class DrawStatus(StrEnum):
     VOIDED = "已作废"
 
 
-class PlanCreate(msgspec.Struct, forbid_unknown_fields=True):
+class PlanCreate(Input):
     year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
     kind: Kind
     initiating_section: SectionCode
-    joint_sections: list[SectionCode] = []
+    joint_sections: list[SectionCode] = msgspec.field(default_factory=list)
     table_date: dt.date | None = None
 
 
-class Scope(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+class Scope(Input, omit_defaults=True):
     """Object scope of a 定向 task; every filter narrows the registry (AND)."""
 
-    industries: list[Annotated[str, msgspec.Meta(min_length=1, max_length=20)]] = []
-    tags_all: list[Annotated[str, msgspec.Meta(min_length=1, max_length=40)]] = []
-    risk_classes: list[RiskClass] = []
+    industries: list[Label] = msgspec.field(default_factory=list)
+    tags_all: list[Label] = msgspec.field(default_factory=list)
+    risk_classes: list[RiskClass] = msgspec.field(default_factory=list)
     major_hazard_only: bool = False
     direct_supervision_only: bool = False
     # Joint plans only: keep enterprises that are also in every accepted partner's registry (matched by USCC).
     intersect_partners: bool = False
 
 
-class TaskCreate(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=2, max_length=120)]
+class TaskCreate(Input):
+    name: Annotated[str, text(120, min_length=2)]
     draw_type: DrawType
     start_month: Month
     end_month: Month
-    item_codes: Annotated[list[str], msgspec.Meta(min_length=1)]
-    ratio: str | None = None
-    class_ratios: dict[RiskClass, str] | None = None
-    ratio_note: Annotated[str, msgspec.Meta(max_length=200)] = ""
-    item_note: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    item_codes: Annotated[list[Code], msgspec.Meta(min_length=1, max_length=200)]
+    ratio: Text40 | None = None
+    class_ratios: dict[RiskClass, Text40] | None = None
+    ratio_note: Text200 = ""
+    item_note: Annotated[str, text(500)] = ""
     scope: Scope = msgspec.field(default_factory=Scope)
-    scope_note: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    scope_note: Text200 = ""
     initiating_section: SectionCode | None = None
     joint_sections: list[SectionCode] | None = None
     min_inspectors: Annotated[int, msgspec.Meta(ge=2, le=10)] = 2
@@ -85,16 +89,16 @@ class TaskCreate(msgspec.Struct, forbid_unknown_fields=True):
     annual_cap: Annotated[int, msgspec.Meta(ge=1, le=50)] | None = None
 
 
-class AnnounceRequest(msgspec.Struct, forbid_unknown_fields=True):
-    entropy_source: Annotated[str, msgspec.Meta(min_length=1, max_length=300)] = "无（仅使用系统密钥）"
+class AnnounceRequest(Input):
+    entropy_source: Annotated[str, text(300, min_length=1)] = "无（仅使用系统密钥）"
 
 
-class DrawRequest(msgspec.Struct, forbid_unknown_fields=True):
-    public_entropy: Annotated[str, msgspec.Meta(max_length=300)] = ""
+class DrawRequest(Input):
+    public_entropy: Entropy = ""
 
 
-class VoidRequest(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(min_length=5, max_length=500)]
+class VoidRequest(Input):
+    reason: Annotated[str, text(500, min_length=5, lines=True)]
 
 
 class SectionRef(msgspec.Struct):
@@ -187,15 +191,15 @@ class QueuedOut(msgspec.Struct):
 # ---- teams ----------------------------------------------------------------------------------------------------
 
 
-class MatchRequest(msgspec.Struct, forbid_unknown_fields=True):
-    load_slack: int = msgspec.field(default=1)
+class MatchRequest(Input):
+    load_slack: Annotated[int, msgspec.Meta(ge=0, le=5)] = 1
 
 
-class AdjustRequest(msgspec.Struct, forbid_unknown_fields=True):
-    uscc: str
-    slot: int
+class AdjustRequest(Input):
+    uscc: Uscc
+    slot: Slot
     inspector_id: uuid.UUID
-    reason: str
+    reason: Reason
 
 
 class TeamMemberOut(msgspec.Struct):

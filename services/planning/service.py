@@ -4,9 +4,9 @@ functions (draws.py) and the row lookups (lookups.py) are re-exported here."""
 from __future__ import annotations
 
 import datetime as dt
-import re
+import unicodedata
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from services.planning.schemas import (
     TaskStatus,
 )
 from shared import audit
+from shared.boundary import parse_decimal
 from shared.context import Ctx
 from shared.errors import Conflict, InvalidInput
 
@@ -58,20 +59,18 @@ RISK_CLASSES: tuple[RiskClass, ...] = ("A", "B", "C", "D")
 
 
 def parse_ratio(value: str, field: str) -> str:
-    """'5%' or '0.05' → canonical decimal string '0.05' (exact; floats never touch a ratio)."""
-    raw = value.strip().replace("％", "%")
-    try:
-        number = Decimal(raw[:-1]) / 100 if raw.endswith("%") else Decimal(raw)
-    except InvalidOperation as exc:
-        raise InvalidInput(f"比例格式不正确：{value!r}，请填写如 5% 或 0.05", field=field) from exc
-    if not raw.endswith("%") and number > 1:
+    """'5%' or '0.05' → canonical decimal string '0.05' (exact; floats never touch a ratio). The text is checked as a
+    plain decimal before any arithmetic: no exponent, NaN or Infinity can slip past the range check."""
+    raw = unicodedata.normalize("NFKC", value).strip()
+    percent = raw.endswith("%")
+    number = parse_decimal(raw[:-1].strip() if percent else raw, field, what="比例")
+    if percent:
+        number = number / 100
+    elif number > 1:
         raise InvalidInput(f"比例 {value!r} 大于 1；百分比请带 % 号，如 5%", field=field)
     if not (Decimal(0) < number <= Decimal(1)):
         raise InvalidInput(f"比例必须大于 0 且不超过 100%：{value!r}", field=field)
-    text_value = format(number.normalize(), "f")
-    if not re.fullmatch(r"[0-9]{1,9}(\.[0-9]{1,18})?", text_value):
-        raise InvalidInput(f"比例精度过高：{value!r}", field=field)
-    return text_value
+    return format(number.normalize(), "f")
 
 
 def parse_month(value: str, field: str) -> dt.date:

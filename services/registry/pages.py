@@ -37,6 +37,7 @@ from services.registry.web import parse_id
 from shared.context import Principal
 from shared.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from shared.web.guards import current_principal, provide_db_session
+from shared.web.params import PathId, PathUscc
 
 
 @get("/")
@@ -162,7 +163,7 @@ def _form_pages(kind: str) -> list[Any]:
         return render(FORMS[kind], await _form_context(request, db, kind, None))
 
     @get(f"/{kind}/{{row_id:str}}", name=f"page-{kind}-show")
-    async def show(request: Request[Any, Any, Any], db: AsyncSession, row_id: str) -> Template:
+    async def show(request: Request[Any, Any, Any], db: AsyncSession, row_id: PathId) -> Template:
         require_read(request)
         row = await GETTERS[kind](db, parse_id(row_id))
         if row is None:
@@ -174,11 +175,13 @@ def _form_pages(kind: str) -> list[Any]:
         return await _save(request, db, kind, None)
 
     @post(f"/{kind}/{{row_id:str}}", name=f"page-{kind}-update")
-    async def update(request: Request[Any, Any, Any], db: AsyncSession, row_id: str) -> Template | Redirect:
+    async def update(
+        request: Request[Any, Any, Any], db: AsyncSession, row_id: PathId
+    ) -> Template | Redirect:
         return await _save(request, db, kind, parse_id(row_id))
 
     @post(f"/{kind}/{{row_id:str}}/active", name=f"page-{kind}-active")
-    async def toggle(request: Request[Any, Any, Any], db: AsyncSession, row_id: str) -> Redirect:
+    async def toggle(request: Request[Any, Any, Any], db: AsyncSession, row_id: PathId) -> Redirect:
         require_write(request)
         form = await read_form(request)
         await service.set_active(
@@ -212,7 +215,9 @@ async def _save(
 
 
 @post("/inspectors/{row_id:str}/conflicts")
-async def add_conflict(request: Request[Any, Any, Any], db: AsyncSession, row_id: str) -> Template | Redirect:
+async def add_conflict(
+    request: Request[Any, Any, Any], db: AsyncSession, row_id: PathId
+) -> Template | Redirect:
     require_write(request)
     form = await read_form(request)
     target = parse_id(row_id)
@@ -233,7 +238,7 @@ async def add_conflict(request: Request[Any, Any, Any], db: AsyncSession, row_id
 
 @post("/inspectors/{row_id:str}/conflicts/{uscc:str}/withdraw")
 async def remove_conflict(
-    request: Request[Any, Any, Any], db: AsyncSession, row_id: str, uscc: str
+    request: Request[Any, Any, Any], db: AsyncSession, row_id: PathId, uscc: PathUscc
 ) -> Redirect:
     require_write(request)
     await service.withdraw_conflict(db, current_principal(request), parse_id(row_id), uscc)
@@ -267,7 +272,9 @@ async def create_tag(request: Request[Any, Any, Any], db: AsyncSession) -> Templ
 
 
 @post("/tags/{row_id:str}")
-async def update_tag(request: Request[Any, Any, Any], db: AsyncSession, row_id: str) -> Template | Redirect:
+async def update_tag(
+    request: Request[Any, Any, Any], db: AsyncSession, row_id: PathId
+) -> Template | Redirect:
     require_write(request)
     form = await read_form(request)
     try:

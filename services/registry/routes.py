@@ -12,7 +12,6 @@ from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import Parameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +31,7 @@ from services.registry.web import (
 from shared.errors import Forbidden, NotFound
 from shared.web.guards import current_principal, provide_db_session, requires_department
 from shared.web.openapi import file_response
+from shared.web.params import PageNumber, PageSize, PathId, PathUscc, QueryText
 
 Active = Literal["true", "false", "all"]
 
@@ -58,7 +58,7 @@ def active_filter(active: str) -> bool | None:
 # ---- tags -------------------------------------------------------------------------------------------------------
 @get("/tags", guards=[can_read])
 async def list_tags(
-    db: AsyncSession, category: str | None = None, active: Active = "all"
+    db: AsyncSession, category: QueryText = None, active: Active = "all"
 ) -> list[schemas.TagOut]:
     return await tags_repo.list_tags(db, category, active_filter(active))
 
@@ -72,7 +72,7 @@ async def create_tag(
 
 @patch("/tags/{tag_id:str}", guards=[can_write])
 async def update_tag(
-    request: Request[Any, Any, Any], db: AsyncSession, tag_id: str, data: schemas.TagPatch
+    request: Request[Any, Any, Any], db: AsyncSession, tag_id: PathId, data: schemas.TagPatch
 ) -> schemas.TagOut:
     return await service.update_tag(db, current_principal(request), parse_id(tag_id), data)
 
@@ -81,16 +81,16 @@ async def update_tag(
 @get("/objects", guards=[can_read])
 async def list_objects(
     db: AsyncSession,
-    q: str | None = None,
-    uscc: str | None = None,
-    industry: str | None = None,
-    tag: str | None = None,
-    risk_class: str | None = None,
-    status: str | None = None,
+    q: QueryText = None,
+    uscc: QueryText = None,
+    industry: QueryText = None,
+    tag: QueryText = None,
+    risk_class: QueryText = None,
+    status: QueryText = None,
     active: Active = "true",
-    department: str | None = None,
-    page: int = Parameter(default=1, ge=1),
-    page_size: int = Parameter(default=50, ge=1, le=500),
+    department: QueryText = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> schemas.ObjectPage:
     filters = schemas.ObjectFilter(
         q=q,
@@ -107,7 +107,7 @@ async def list_objects(
 
 
 @get("/objects/{object_id:str}", guards=[can_read])
-async def get_object(db: AsyncSession, object_id: str) -> schemas.ObjectOut:
+async def get_object(db: AsyncSession, object_id: PathId) -> schemas.ObjectOut:
     return await service.get_object(db, parse_id(object_id))
 
 
@@ -120,7 +120,7 @@ async def create_object(
 
 @patch("/objects/{object_id:str}", guards=[can_write])
 async def update_object(
-    request: Request[Any, Any, Any], db: AsyncSession, object_id: str, data: schemas.ObjectPatch
+    request: Request[Any, Any, Any], db: AsyncSession, object_id: PathId, data: schemas.ObjectPatch
 ) -> schemas.ObjectOut:
     return await service.save_object(db, current_principal(request), data, parse_id(object_id))
 
@@ -129,17 +129,17 @@ async def update_object(
 @get("/inspectors", guards=[can_read])
 async def list_inspectors(
     db: AsyncSession,
-    q: str | None = None,
-    section: str | None = None,
-    specialty: str | None = None,
-    qualification: str | None = None,
+    q: QueryText = None,
+    section: QueryText = None,
+    specialty: QueryText = None,
+    qualification: QueryText = None,
     is_expert: bool | None = None,
     is_team_leader: bool | None = None,
     licence: Literal["valid", "expiring", "expired"] | None = None,
     active: Active = "true",
-    department: str | None = None,
-    page: int = Parameter(default=1, ge=1),
-    page_size: int = Parameter(default=50, ge=1, le=500),
+    department: QueryText = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> schemas.InspectorPage:
     filters = schemas.InspectorFilter(
         q=q,
@@ -157,7 +157,7 @@ async def list_inspectors(
 
 
 @get("/inspectors/{inspector_id:str}", guards=[can_read])
-async def get_inspector(db: AsyncSession, inspector_id: str) -> schemas.InspectorOut:
+async def get_inspector(db: AsyncSession, inspector_id: PathId) -> schemas.InspectorOut:
     return await service.inspector_detail(db, parse_id(inspector_id))
 
 
@@ -170,7 +170,7 @@ async def create_inspector(
 
 @patch("/inspectors/{inspector_id:str}", guards=[can_write])
 async def update_inspector(
-    request: Request[Any, Any, Any], db: AsyncSession, inspector_id: str, data: schemas.InspectorPatch
+    request: Request[Any, Any, Any], db: AsyncSession, inspector_id: PathId, data: schemas.InspectorPatch
 ) -> schemas.InspectorOut:
     row = await service.save_inspector(db, current_principal(request), data, parse_id(inspector_id))
     return await service.inspector_detail(db, row.id)
@@ -178,7 +178,7 @@ async def update_inspector(
 
 @post("/inspectors/{inspector_id:str}/conflicts", guards=[can_write], status_code=201)
 async def declare_conflict(
-    request: Request[Any, Any, Any], db: AsyncSession, inspector_id: str, data: schemas.ConflictIn
+    request: Request[Any, Any, Any], db: AsyncSession, inspector_id: PathId, data: schemas.ConflictIn
 ) -> schemas.InspectorOut:
     target = parse_id(inspector_id)
     await service.declare_conflict(db, current_principal(request), target, data.uscc, data.reason)
@@ -187,7 +187,7 @@ async def declare_conflict(
 
 @delete("/inspectors/{inspector_id:str}/conflicts/{uscc:str}", guards=[can_write], status_code=200)
 async def withdraw_conflict(
-    request: Request[Any, Any, Any], db: AsyncSession, inspector_id: str, uscc: str
+    request: Request[Any, Any, Any], db: AsyncSession, inspector_id: PathId, uscc: PathUscc
 ) -> schemas.InspectorOut:
     target = parse_id(inspector_id)
     await service.withdraw_conflict(db, current_principal(request), target, uscc.upper())
@@ -198,12 +198,12 @@ async def withdraw_conflict(
 @get("/items", guards=[can_read])
 async def list_items(
     db: AsyncSession,
-    q: str | None = None,
-    category: str | None = None,
+    q: QueryText = None,
+    category: QueryText = None,
     active: Active = "true",
-    department: str | None = None,
-    page: int = Parameter(default=1, ge=1),
-    page_size: int = Parameter(default=50, ge=1, le=500),
+    department: QueryText = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 50,
 ) -> schemas.ItemPage:
     filters = schemas.ItemFilter(q=q, category=category, active=active_filter(active), department=department)
     rows, total = await repo.list_items(db, filters, page, page_size)
@@ -211,7 +211,7 @@ async def list_items(
 
 
 @get("/items/{item_id:str}", guards=[can_read])
-async def get_item(db: AsyncSession, item_id: str) -> schemas.ItemOut:
+async def get_item(db: AsyncSession, item_id: PathId) -> schemas.ItemOut:
     return await service.get_item(db, parse_id(item_id))
 
 
@@ -224,7 +224,7 @@ async def create_item(
 
 @patch("/items/{item_id:str}", guards=[can_write])
 async def update_item(
-    request: Request[Any, Any, Any], db: AsyncSession, item_id: str, data: schemas.ItemPatch
+    request: Request[Any, Any, Any], db: AsyncSession, item_id: PathId, data: schemas.ItemPatch
 ) -> schemas.ItemOut:
     return await service.save_item(db, current_principal(request), data, parse_id(item_id))
 
@@ -241,7 +241,7 @@ OUT: dict[str, type[service.Row]] = {
 def _activation(kind: str, active: bool) -> Any:
     verb = "activate" if active else "deactivate"
 
-    async def handler(request: Request[Any, Any, Any], db: AsyncSession, row_id: str) -> service.Row:
+    async def handler(request: Request[Any, Any, Any], db: AsyncSession, row_id: PathId) -> service.Row:
         return await service.set_active(db, current_principal(request), kind, parse_id(row_id), active)
 
     # Each kind's handler documents its own response schema in OpenAPI (not the union of the four).
@@ -307,7 +307,7 @@ async def list_imports(db: AsyncSession, kind: Kind | None = None) -> list[schem
 
 
 @get("/imports/{batch_id:str}", guards=[can_read])
-async def get_import(db: AsyncSession, batch_id: str) -> schemas.ImportBatchOut:
+async def get_import(db: AsyncSession, batch_id: PathId) -> schemas.ImportBatchOut:
     row = await batches_repo.get_batch(db, parse_id(batch_id))
     if row is None:
         raise NotFound("导入记录不存在", field="id")

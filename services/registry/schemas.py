@@ -5,9 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, UnsetType
+
+from shared import boundary
+from shared.boundary import Note, Reason, Text40, Text200, Text1000
+
+HazardLevel = Annotated[int, msgspec.Meta(ge=1, le=4, description="重大危险源等级：1–4 级")]
 
 
 class ObjectStatus(StrEnum):
@@ -25,21 +31,21 @@ class ImportStatus(StrEnum):
     FAILED = "failed"
 
 
-class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class Input(boundary.Input, kw_only=True):
     """Required fields default to empty here and are enforced by the service, which names the missing field in
     its error (msgspec would report the request body as a whole)."""
 
 
 # ---- tags -------------------------------------------------------------------------------------------------------
 class TagIn(Input):
-    category: str = ""
-    name: str = ""
-    description: str = ""
+    category: Text40 = ""
+    name: Text40 = ""
+    description: Text200 = ""
 
 
 class TagPatch(Input):
-    name: str | UnsetType = UNSET
-    description: str | UnsetType = UNSET
+    name: Text40 | UnsetType = UNSET
+    description: Text200 | UnsetType = UNSET
 
 
 class TagOut(msgspec.Struct):
@@ -53,34 +59,34 @@ class TagOut(msgspec.Struct):
 
 # ---- objects ----------------------------------------------------------------------------------------------------
 class ObjectIn(Input):
-    uscc: str = ""
-    name: str = ""
-    industry: str = ""
-    address: str = ""
-    region_code: str | None = None
-    object_type: str = "企业"
-    tags: list[str] = msgspec.field(default_factory=list)
-    major_hazard_level: int | None = None
+    uscc: Text40 = ""
+    name: Text200 = ""
+    industry: Text40 = ""
+    address: Text1000 = ""
+    region_code: Text40 | None = None
+    object_type: Text200 = "企业"
+    tags: list[Text40] = msgspec.field(default_factory=list)
+    major_hazard_level: HazardLevel | None = None
     direct_supervision: bool = True
-    risk_class: str | None = None
-    status: str = ObjectStatus.OPERATING.value
-    licence_no: str = ""
+    risk_class: Text40 | None = None
+    status: Text40 = ObjectStatus.OPERATING.value
+    licence_no: Text200 = ""
     licence_expiry: date | None = None
 
 
 class ObjectPatch(Input):
-    uscc: str | UnsetType = UNSET
-    name: str | UnsetType = UNSET
-    industry: str | UnsetType = UNSET
-    address: str | UnsetType = UNSET
-    region_code: str | UnsetType | None = UNSET
-    object_type: str | UnsetType = UNSET
-    tags: list[str] | UnsetType = UNSET
-    major_hazard_level: int | UnsetType | None = UNSET
+    uscc: Text40 | UnsetType = UNSET
+    name: Text200 | UnsetType = UNSET
+    industry: Text40 | UnsetType = UNSET
+    address: Text1000 | UnsetType = UNSET
+    region_code: Text40 | UnsetType | None = UNSET
+    object_type: Text200 | UnsetType = UNSET
+    tags: list[Text40] | UnsetType = UNSET
+    major_hazard_level: HazardLevel | UnsetType | None = UNSET
     direct_supervision: bool | UnsetType = UNSET
-    risk_class: str | UnsetType | None = UNSET
-    status: str | UnsetType = UNSET
-    licence_no: str | UnsetType = UNSET
+    risk_class: Text40 | UnsetType | None = UNSET
+    status: Text40 | UnsetType = UNSET
+    licence_no: Text200 | UnsetType = UNSET
     licence_expiry: date | UnsetType | None = UNSET
 
 
@@ -114,32 +120,32 @@ class ObjectPage(msgspec.Struct):
 
 # ---- inspectors -------------------------------------------------------------------------------------------------
 class InspectorIn(Input):
-    name: str = ""
-    licence_no: str = ""
+    name: Text200 = ""
+    licence_no: Text200 = ""
     licence_expiry: date | None = None
     section_id: uuid.UUID | None = None
-    specialties: list[str] = msgspec.field(default_factory=list)
-    qualifications: list[str] = msgspec.field(default_factory=list)
+    specialties: list[Text40] = msgspec.field(default_factory=list)
+    qualifications: list[Text40] = msgspec.field(default_factory=list)
     is_expert: bool = False
     is_team_leader: bool = False
-    phone: str = ""
+    phone: Text40 = ""
 
 
 class InspectorPatch(Input):
-    name: str | UnsetType = UNSET
-    licence_no: str | UnsetType = UNSET
+    name: Text200 | UnsetType = UNSET
+    licence_no: Text200 | UnsetType = UNSET
     licence_expiry: date | UnsetType = UNSET
     section_id: uuid.UUID | UnsetType | None = UNSET
-    specialties: list[str] | UnsetType = UNSET
-    qualifications: list[str] | UnsetType = UNSET
+    specialties: list[Text40] | UnsetType = UNSET
+    qualifications: list[Text40] | UnsetType = UNSET
     is_expert: bool | UnsetType = UNSET
     is_team_leader: bool | UnsetType = UNSET
-    phone: str | UnsetType = UNSET
+    phone: Text40 | UnsetType = UNSET
 
 
 class ConflictIn(Input):
-    uscc: str = ""
-    reason: str = ""
+    uscc: Text40 = ""
+    reason: Reason = ""
 
 
 class ConflictOut(msgspec.Struct):
@@ -176,31 +182,31 @@ class InspectorPage(msgspec.Struct):
 
 # ---- items ------------------------------------------------------------------------------------------------------
 class ItemIn(Input):
-    code: str = ""
-    name: str = ""
-    category: str = ""
-    item_type: str = ""
-    object_type: str = ""
-    check_points: list[str] = msgspec.field(default_factory=list)
-    check_methods: list[str] = msgspec.field(default_factory=list)
-    legal_basis: str = ""
-    subject: str = ""
-    ratio_frequency: str = ""
-    specialties: list[str] = msgspec.field(default_factory=list)
+    code: Text200 = ""
+    name: Text200 = ""
+    category: Text40 = ""
+    item_type: Text200 = ""
+    object_type: Text200 = ""
+    check_points: list[Text1000] = msgspec.field(default_factory=list)
+    check_methods: list[Text200] = msgspec.field(default_factory=list)
+    legal_basis: Note = ""
+    subject: Text200 = ""
+    ratio_frequency: Text200 = ""
+    specialties: list[Text40] = msgspec.field(default_factory=list)
 
 
 class ItemPatch(Input):
-    code: str | UnsetType = UNSET
-    name: str | UnsetType = UNSET
-    category: str | UnsetType = UNSET
-    item_type: str | UnsetType = UNSET
-    object_type: str | UnsetType = UNSET
-    check_points: list[str] | UnsetType = UNSET
-    check_methods: list[str] | UnsetType = UNSET
-    legal_basis: str | UnsetType = UNSET
-    subject: str | UnsetType = UNSET
-    ratio_frequency: str | UnsetType = UNSET
-    specialties: list[str] | UnsetType = UNSET
+    code: Text200 | UnsetType = UNSET
+    name: Text200 | UnsetType = UNSET
+    category: Text40 | UnsetType = UNSET
+    item_type: Text200 | UnsetType = UNSET
+    object_type: Text200 | UnsetType = UNSET
+    check_points: list[Text1000] | UnsetType = UNSET
+    check_methods: list[Text200] | UnsetType = UNSET
+    legal_basis: Note | UnsetType = UNSET
+    subject: Text200 | UnsetType = UNSET
+    ratio_frequency: Text200 | UnsetType = UNSET
+    specialties: list[Text40] | UnsetType = UNSET
 
 
 class ItemOut(msgspec.Struct):

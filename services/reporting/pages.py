@@ -17,8 +17,10 @@ from services.reporting.routes import dashboard_view, dashboard_view_guard, down
 from services.reporting.schemas import MonthlyFields
 from shared.context import WRITERS, Ctx
 from shared.errors import DomainError
+from shared.web.forms import to_struct
 from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
 from shared.web.pages import page_context
+from shared.web.params import AnnexNumber, IdList, MonthNumber, OptionalYear, QueryText, YearNumber
 
 
 async def _render(
@@ -30,7 +32,7 @@ async def _render(
 
 
 @get("/reports")
-async def reports_page(request: Request[Any, Any, Any], ctx: Ctx, year: int | None = None) -> Template:
+async def reports_page(request: Request[Any, Any, Any], ctx: Ctx, year: OptionalYear = None) -> Template:
     today = dt.date.today()
     year = year or today.year
     months = []
@@ -45,7 +47,7 @@ async def reports_page(request: Request[Any, Any, Any], ctx: Ctx, year: int | No
 
 
 async def _monthly_page(
-    request: Request[Any, Any, Any], ctx: Ctx, year: int, month: int, **extra: Any
+    request: Request[Any, Any, Any], ctx: Ctx, year: YearNumber, month: MonthNumber, **extra: Any
 ) -> Template:
     return await _render(
         request, "monthly.html", ctx, r=await service.monthly_report(ctx, year, month), **extra
@@ -53,18 +55,22 @@ async def _monthly_page(
 
 
 @get("/reports/monthly/{year:int}/{month:int}")
-async def monthly_page(request: Request[Any, Any, Any], ctx: Ctx, year: int, month: int) -> Template:
+async def monthly_page(
+    request: Request[Any, Any, Any], ctx: Ctx, year: YearNumber, month: MonthNumber
+) -> Template:
     return await _monthly_page(request, ctx, year, month)
 
 
 @post("/reports/monthly/{year:int}/{month:int}", guards=[requires_department])
 async def monthly_form(
-    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, year: int, month: int
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, year: YearNumber, month: MonthNumber
 ) -> Template | Redirect:
     form = await request.form()
-    data = MonthlyFields(**{k: str(form.get(k) or "") for k in service.EDITABLE})
+    typed = {k: str(form.get(k) or "") for k in service.EDITABLE}
+    data = MonthlyFields(**typed)  # shown again as typed when refused
     savepoint = await db.begin_nested()
     try:
+        data = to_struct(typed, MonthlyFields)
         if form.get("action") == "submit":
             await service.submit_monthly(ctx, year, month, data)
         else:
@@ -76,7 +82,7 @@ async def monthly_form(
 
 
 @get("/reports/monthly/{year:int}/{month:int}/xlsx")
-async def monthly_xlsx_page(ctx: Ctx, year: int, month: int) -> Response[bytes]:
+async def monthly_xlsx_page(ctx: Ctx, year: YearNumber, month: MonthNumber) -> Response[bytes]:
     report = await service.monthly_report(ctx, year, month)
     return download(xlsx.monthly_report(report), monthly_filename(report))
 
@@ -106,7 +112,9 @@ async def task_xlsx_page(ctx: Ctx, task_id: uuid.UUID) -> Response[bytes]:
 
 
 @get("/reports/plan-tables/{year:int}/{annex:int}")
-async def plan_table_page(ctx: Ctx, year: int, annex: int, plans: str | None = None) -> Response[bytes]:
+async def plan_table_page(
+    ctx: Ctx, year: YearNumber, annex: AnnexNumber, plans: IdList = None
+) -> Response[bytes]:
     table = await service.plan_table(ctx, year, annex, plans)
     return download(xlsx.plan_table(table), f"附件{annex}-{year}年抽查工作计划表.xlsx")
 
@@ -130,7 +138,7 @@ router = Router(
 
 @get("/oversight")
 async def oversight_page(
-    request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None, department: str | None = None
+    request: Request[Any, Any, Any], db: AsyncSession, year: OptionalYear = None, department: QueryText = None
 ) -> Template:
     view = await dashboard_view(request, db, year)
     shown = [d for d in view.departments if department in (None, "", d.code)]

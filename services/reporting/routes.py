@@ -28,6 +28,7 @@ from shared.web.guards import (
     requires_login,
 )
 from shared.web.openapi import file_response
+from shared.web.params import AnnexNumber, IdList, MonthNumber, OptionalYear, YearNumber
 
 
 def download(body: bytes, filename: str, media_type: str = xlsx.MEDIA_TYPE) -> Response[bytes]:
@@ -46,22 +47,24 @@ def monthly_filename(report: MonthlyReport) -> str:
 
 
 @get("/api/reports/monthly/{year:int}/{month:int}")
-async def monthly_get(ctx: Ctx, year: int, month: int) -> MonthlyReport:
+async def monthly_get(ctx: Ctx, year: YearNumber, month: MonthNumber) -> MonthlyReport:
     return await service.monthly_report(ctx, year, month)
 
 
 @post("/api/reports/monthly/{year:int}/{month:int}", status_code=200)
-async def monthly_save(ctx: Ctx, year: int, month: int, data: MonthlyFields) -> MonthlyReport:
+async def monthly_save(ctx: Ctx, year: YearNumber, month: MonthNumber, data: MonthlyFields) -> MonthlyReport:
     return await service.save_monthly(ctx, year, month, data)
 
 
 @post("/api/reports/monthly/{year:int}/{month:int}/submit", status_code=200)
-async def monthly_submit(ctx: Ctx, year: int, month: int, data: MonthlyFields | None = None) -> MonthlyReport:
+async def monthly_submit(
+    ctx: Ctx, year: YearNumber, month: MonthNumber, data: MonthlyFields | None = None
+) -> MonthlyReport:
     return await service.submit_monthly(ctx, year, month, data)
 
 
 @get("/api/reports/monthly/{year:int}/{month:int}/xlsx", responses=file_response("月度报表（XLSX）"))
-async def monthly_xlsx(ctx: Ctx, year: int, month: int) -> Response[bytes]:
+async def monthly_xlsx(ctx: Ctx, year: YearNumber, month: MonthNumber) -> Response[bytes]:
     report = await service.monthly_report(ctx, year, month)
     return download(xlsx.monthly_report(report), monthly_filename(report))
 
@@ -93,7 +96,9 @@ async def task_xlsx(ctx: Ctx, task_id: uuid.UUID) -> Response[bytes]:
 
 
 @get("/api/reports/plan-tables/{year:int}/{annex:int}", responses=file_response("计划表（XLSX）"))
-async def plan_table_api(ctx: Ctx, year: int, annex: int, plans: str | None = None) -> Response[bytes]:
+async def plan_table_api(
+    ctx: Ctx, year: YearNumber, annex: AnnexNumber, plans: IdList = None
+) -> Response[bytes]:
     table = await service.plan_table(ctx, year, annex, plans)
     return download(xlsx.plan_table(table), f"附件{annex}-{year}年抽查工作计划表.xlsx")
 
@@ -118,7 +123,7 @@ router = Router(
 )
 
 
-async def dashboard_view(request: Request[Any, Any, Any], db: AsyncSession, year: int | None) -> Dashboard:
+async def dashboard_view(request: Request[Any, Any, Any], db: AsyncSession, year: OptionalYear) -> Dashboard:
     """The overseer's county view, or the active department's own view; nobody else sees anything."""
     principal = current_principal(request)
     department = await active_department(principal, request.app.state.departments)
@@ -129,7 +134,7 @@ async def dashboard_view(request: Request[Any, Any, Any], db: AsyncSession, year
 
 @get("/api/oversight/dashboard")
 async def dashboard_api(
-    request: Request[Any, Any, Any], db: AsyncSession, year: int | None = None
+    request: Request[Any, Any, Any], db: AsyncSession, year: OptionalYear = None
 ) -> Dashboard:
     # Rates are Decimals: msgspec writes them as strings (exact), as the API always answered them.
     return await dashboard_view(request, db, year)

@@ -9,6 +9,8 @@ from enum import StrEnum
 
 import msgspec
 
+from shared.boundary import Input, Text40, Text200, Text1000
+
 
 class MonthlyReportStatus(StrEnum):
     DRAFT = "草稿"
@@ -20,13 +22,13 @@ TASK_REPORTED = "已报送"  # the one state of a stored task report
 TASK_NOT_REPORTED = "未报送"
 
 
-class MonthlyFields(msgspec.Struct, forbid_unknown_fields=True):
-    meetings: str = ""
-    documents: str = ""
-    trainings: str = ""
-    contact_person: str = ""
-    contact_phone: str = ""
-    mobile: str = ""
+class MonthlyFields(Input):
+    meetings: Text1000 = ""
+    documents: Text1000 = ""
+    trainings: Text1000 = ""
+    contact_person: Text200 = ""
+    contact_phone: Text40 = ""
+    mobile: Text40 = ""
 
 
 # ---- monthly report (附件1) -------------------------------------------------------------------------------------

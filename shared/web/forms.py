@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, TypeVar
 
 import msgspec
 
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, describe_validation
 
 T = TypeVar("T")
 
@@ -16,13 +15,8 @@ def to_struct(data: dict[str, Any], struct: type[T]) -> T:
     try:
         return msgspec.convert(data, struct, strict=False)
     except msgspec.ValidationError as exc:
-        message = str(exc)
-        located = re.search(r" - at `\$\.?([^`]*)`$", message)
-        field = located.group(1) if located else None
-        named = re.search(r"(?:unknown|missing required) field `([^`]+)`", message)
-        if named:
-            field = f"{field}.{named.group(1)}" if field else named.group(1)
-        raise InvalidInput(f"填写内容有误：{message}", field=field) from exc
+        field, message = describe_validation(str(exc))
+        raise InvalidInput(message, field=field) from exc
 
 
 def clean(values: dict[str, Any]) -> dict[str, Any]:
