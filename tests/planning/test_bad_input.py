@@ -115,7 +115,12 @@ def test_integers_in_query_and_path_are_bounded(as_user: Any, path: str, field: 
 
 def test_slots_and_long_texts_are_refused_before_any_lookup(as_user: Any) -> None:
     planner = as_user("yjj-planner")
-    adjust = {"uscc": "91130528MA0000000X", "slot": 2**31, "inspector_id": str(uuid.uuid4()), "reason": "生病"}
+    adjust = {
+        "uscc": "91130528MA0000000X",
+        "slot": 2**31,
+        "inspector_id": str(uuid.uuid4()),
+        "reason": "生病",
+    }
     _refused(planner.post(f"/api/tasks/{uuid.uuid4()}/teams/adjust", adjust), "slot")
     draft = {"summary": "检" * 100_000}
     _refused(planner.post(f"/api/tasks/{uuid.uuid4()}/results/91130528MA0000000X", draft), "summary")
@@ -132,8 +137,12 @@ def test_framework_errors_answer_in_chinese(as_user: Any, http: httpx.Client, pl
     wrong_type = http.post(
         "/api/plans", content=b"year=2023", headers={**planner.headers(), "content-type": "text/plain"}
     )
-    assert 400 <= wrong_type.status_code < 500 and _chinese(wrong_type.json()["error"]["message"]), wrong_type.text
-    _refused(planner.post("/api/plans", {"year": 2023, "kind": "其他", "initiating_section": "zfjdg"}), "kind")
+    assert 400 <= wrong_type.status_code < 500 and _chinese(wrong_type.json()["error"]["message"]), (
+        wrong_type.text
+    )
+    _refused(
+        planner.post("/api/plans", {"year": 2023, "kind": "其他", "initiating_section": "zfjdg"}), "kind"
+    )
     _refused(
         planner.post(
             "/api/plans",
