@@ -42,6 +42,7 @@ class JointPlanCreate(msgspec.Struct, forbid_unknown_fields=True):
     year: int
     partners: list[str]
     table_date: dt.date | None = None
+    back_entry: bool | None = None  # 补录 (see planning.service.back_entry_for)
 
 
 class Respond(msgspec.Struct, forbid_unknown_fields=True):

@@ -52,6 +52,8 @@ class PlanCreate(msgspec.Struct, forbid_unknown_fields=True):
     initiating_section: SectionCode
     joint_sections: list[SectionCode] = []
     table_date: dt.date | None = None
+    # 补录: a plan of a past period entered afterwards. Unset: a plan of a past year is entered as 补录.
+    back_entry: bool | None = None
 
 
 class Scope(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -139,6 +141,7 @@ class PlanOut(msgspec.Struct):
     status: PlanStatus
     created_by: str
     tasks: list[TaskOut] = []
+    back_entry: bool = False
 
 
 class DrawnObject(msgspec.Struct):
