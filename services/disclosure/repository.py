@@ -29,7 +29,9 @@ LIST_COLUMNS = (
     " check_date, categories, hazard_count, follow_up, published_at"
 )
 # ``departments``: for a joint check (部门联合抽查), every department with its items and findings; [] otherwise.
-RECORD_COLUMNS = LIST_COLUMNS + ", department_code, region_code, plan_name, address, items, departments, back_entry"
+RECORD_COLUMNS = (
+    LIST_COLUMNS + ", department_code, region_code, plan_name, address, items, departments, back_entry"
+)
 
 
 async def insert_public_result(

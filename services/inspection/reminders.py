@@ -41,9 +41,7 @@ async def remind_department(session: AsyncSession, tenant_id: uuid.UUID, today: 
             title = f"检查结果今天到期公示{late}：{r.name}（{r.status}）"
         else:
             stage = "soon"
-            title = (
-                f"检查结果将于 {left} 个工作日内到期公示{late}：{r.name}（期限 {r.due_on.isoformat()}，{r.status}）"
-            )
+            title = f"检查结果将于 {left} 个工作日内到期公示{late}：{r.name}（期限 {r.due_on.isoformat()}，{r.status}）"
         await notifications.create(
             session,
             tenant_id,

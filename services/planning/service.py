@@ -127,10 +127,13 @@ def check_task_window(back_entry: bool, start: dt.date, end: dt.date, today: dt.
     this_month = (today or dt.date.today()).replace(day=1)
     if not back_entry and end < this_month:
         raise InvalidInput(
-            f"抽查时间 {period_label(start, end)} 已经全部过去：已实施的抽查请在补录计划中录入", field="end_month"
+            f"抽查时间 {period_label(start, end)} 已经全部过去：已实施的抽查请在补录计划中录入",
+            field="end_month",
         )
     if back_entry and start > this_month:
-        raise InvalidInput("补录计划的抽查时间不能晚于本月：尚未开始的抽查请在正常计划中录入", field="start_month")
+        raise InvalidInput(
+            "补录计划的抽查时间不能晚于本月：尚未开始的抽查请在正常计划中录入", field="start_month"
+        )
 
 
 async def county_name(session: AsyncSession, region_code: str) -> str:
