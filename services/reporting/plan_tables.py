@@ -28,7 +28,7 @@ _PUNCT = " \u3000。；;，,、：:"
 
 
 def _percent(value: Decimal | str | int | float) -> str:
-    return f"{Decimal(str(value)) * 100:g}%"
+    return f"{format((Decimal(str(value)) * 100).normalize(), 'f')}%"
 
 
 def ratio_core(row: PlanTableRow) -> str:
