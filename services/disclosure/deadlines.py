@@ -35,9 +35,15 @@ async def calendar(session: AsyncSession) -> tuple[dict[dt.date, bool], set[int]
     return await repo.calendar(session)
 
 
-async def deadline(session: AsyncSession, check_end: dt.date) -> workdays.Deadline:
+async def deadline(
+    session: AsyncSession, check_end: dt.date, entered_on: dt.date | None = None
+) -> workdays.Deadline:
+    """20 working days from the end of the check. A record of a back-entered plan (补录) gives ``entered_on``, the
+    day it was first entered: its 20 working days count from then, because a deadline that passed before anyone
+    could enter the record would only make it overdue from its first save."""
     overrides, years = await calendar(session)
-    return workdays.disclosure_deadline(check_end, overrides, years)
+    start = max(check_end, entered_on) if entered_on is not None else check_end
+    return workdays.disclosure_deadline(start, overrides, years)
 
 
 def check_year(year: int, data: CalendarYear) -> None:

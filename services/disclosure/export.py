@@ -1,4 +1,7 @@
-"""Published results in the columns the provincial/national 双随机 platform imports (CSV and XLSX)."""
+"""Published results in the columns the provincial/national 双随机 platform imports (CSV and XLSX).
+
+Every row goes through ``shared.cells``: a published text starting with "=" (an enterprise's name, a summary) is
+never a formula in the file (CSV: a leading apostrophe; XLSX: a string cell)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from services.disclosure.schemas import RecordRow
+from shared.cells import csv_row, xlsx_row
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("抽查计划编号", "plan_number"),
@@ -44,7 +48,7 @@ def to_csv(rows: list[RecordRow]) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow([title for title, _ in COLUMNS])
     for row in rows:
-        writer.writerow([_cell(row, key) for _, key in COLUMNS])
+        writer.writerow(csv_row(_cell(row, key) for _, key in COLUMNS))
     return "\ufeff".encode() + buffer.getvalue().encode()  # BOM: Excel on Windows opens UTF-8 CSV correctly
 
 
@@ -53,7 +57,7 @@ def to_xlsx(rows: list[RecordRow]) -> bytes:
     sheet = workbook.create_sheet("抽查结果")
     sheet.append([title for title, _ in COLUMNS])
     for row in rows:
-        sheet.append([_cell(row, key) for _, key in COLUMNS])
+        sheet.append(xlsx_row(sheet, (_cell(row, key) for _, key in COLUMNS)))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -29,7 +29,9 @@ LIST_COLUMNS = (
     " check_date, categories, hazard_count, follow_up, published_at"
 )
 # ``departments``: for a joint check (部门联合抽查), every department with its items and findings; [] otherwise.
-RECORD_COLUMNS = LIST_COLUMNS + ", department_code, region_code, plan_name, address, items, departments"
+RECORD_COLUMNS = (
+    LIST_COLUMNS + ", department_code, region_code, plan_name, address, items, departments, back_entry"
+)
 
 
 async def insert_public_result(
@@ -43,10 +45,11 @@ async def insert_public_result(
         text(
             "INSERT INTO public_results (id, task_id, draw_id, department_code, department_name, region_code,"
             " plan_number, plan_name, task_number, task_name, uscc, enterprise_name, name_key, name_grams, address, items,"
-            " check_date, categories, hazard_count, follow_up, published_at, departments) VALUES (:id, :task_id, :draw_id,"
+            " check_date, categories, hazard_count, follow_up, published_at, departments, back_entry) VALUES (:id, :task_id,"
+            " :draw_id,"
             " :department_code, :department_name, :region_code, :plan_number, :plan_name, :task_number, :task_name,"
             " :uscc, :enterprise_name, :name_key, :name_grams, :address, :items, :check_date, :categories, :hazard_count,"
-            " :follow_up, :published_at, CAST(:departments AS jsonb))"
+            " :follow_up, :published_at, CAST(:departments AS jsonb), :back_entry)"
         ),
         values,
     )

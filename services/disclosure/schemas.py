@@ -44,6 +44,7 @@ class PublicRecord(msgspec.Struct, frozen=True):
     follow_up: str
     published_at: dt.datetime
     departments: list[DepartmentPart] = msgspec.field(default_factory=list)
+    back_entry: bool = False  # entered afterwards (补录), shown on the record
 
 
 class SearchRow(msgspec.Struct, frozen=True):
@@ -95,6 +96,7 @@ class RecordRow(ListRow, frozen=True):
     address: str
     items: str
     departments: list[DepartmentPart]
+    back_entry: bool = False
 
 
 class CalendarView(msgspec.Struct):

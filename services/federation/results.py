@@ -242,6 +242,7 @@ async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> RecordOut:
             hazard_count=sum(len(p.hazards) for p in parts),
             follow_up="、".join(dict.fromkeys(f.action for p in parts for f in p.follow_ups)),
             published_at=now,
+            back_entry=result.back_entry,
             departments=[
                 DepartmentPart(
                     department_code=p.department_code,

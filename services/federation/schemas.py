@@ -43,6 +43,7 @@ class JointPlanCreate(Input):
     year: Year
     partners: list[Code]
     table_date: dt.date | None = None
+    back_entry: bool | None = None  # 补录 (see planning.service.back_entry_for)
 
 
 class Respond(Input):

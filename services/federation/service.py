@@ -80,7 +80,7 @@ async def create_joint_plan(ctx: Ctx, data: JointPlanCreate) -> JointPlanView:
         partner_ids.append(departments[code].id)
     if len(set(partner_ids)) != len(partner_ids):
         raise InvalidInput("联合部门不能重复", field="partners")
-    plan_id = await records.create_joint_plan(ctx, data.year, data.table_date)
+    plan_id = await records.create_joint_plan(ctx, data.year, data.table_date, data.back_entry)
     deadline = add_workdays(dt.date.today(), 2)
     for partner_id in partner_ids:
         await frepo.invite(ctx.session, ctx.tenant_id, plan_id, partner_id, deadline.due)

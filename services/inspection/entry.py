@@ -71,7 +71,6 @@ async def save_draft(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft)
     validate(data, {p.id for p in points})
     # The check ends on the check date entered, else at the end of the task's last month.
     end = data.check_date or workdays.month_end(task.end_month)
-    due = await deadlines.deadline(ctx.session, end)
     result = await repo.result_for(ctx.session, task_id, uscc, lock=True)
     started = False
     if result is None:
@@ -95,6 +94,9 @@ async def save_draft(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft)
         if result.status not in EDITABLE:
             raise Conflict(f"检查结果当前状态为“{result.status}”，不能修改", field="status")
         action = "result.save"
+    # 补录: the deadline counts from the day the record was first entered (see deadlines.deadline).
+    entered_on = (result.created_at.date() if result else dt.date.today()) if task.back_entry else None
+    due = await deadlines.deadline(ctx.session, end, entered_on)
     values = NewResult(
         id=result_id,
         tenant_id=ctx.tenant_id,

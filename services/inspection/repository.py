@@ -41,7 +41,7 @@ RESULT_COLUMNS = (
     "r.id, r.task_id, r.uscc, r.object_id, r.status, r.check_date, r.check_end, r.due_on, r.due_uncertain,"
     " r.categories, r.summary, r.entered_by, r.entered_by_name, r.submitted_at, r.reviewed_by, r.reviewed_by_name,"
     " r.reviewed_at, r.return_reason, r.published_at, r.created_at, r.updated_at, o.name AS object_name, o.address,"
-    " t.name AS task_name, t.number AS task_number, p.number AS plan_number, p.name AS plan_name"
+    " t.name AS task_name, t.number AS task_number, p.number AS plan_number, p.name AS plan_name, p.back_entry"
 )
 RESULT_FROM = (
     " FROM inspection_results r JOIN registry_objects o ON o.id = r.object_id JOIN tasks t ON t.id = r.task_id"
@@ -68,7 +68,7 @@ async def task_info(session: AsyncSession, task_id: uuid.UUID, *, lock: bool = F
         text(
             "SELECT t.id, t.name, t.number, t.status, t.item_ids, t.end_month, p.number AS plan_number,"
             " p.name AS plan_name, (SELECT d.id FROM draws d WHERE d.task_id = t.id AND d.status <> '已作废'"
-            " ORDER BY d.announced_at DESC LIMIT 1) AS draw_id"
+            " ORDER BY d.announced_at DESC LIMIT 1) AS draw_id, p.back_entry"
             " FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE t.id = :id"
         ),
         {"id": task_id},
@@ -396,8 +396,9 @@ async def unpublished_due_by(session: AsyncSession, horizon: dt.date) -> list[Du
     """Results not yet published whose deadline falls on or before ``horizon`` (reminders)."""
     rows = await session.execute(
         text(
-            "SELECT r.id, r.due_on, r.status, r.entered_by, o.name FROM inspection_results r"
-            " JOIN registry_objects o ON o.id = r.object_id WHERE r.status <> '已公示'"
+            "SELECT r.id, r.due_on, r.status, r.entered_by, o.name, coalesce(p.back_entry, false) AS back_entry"
+            " FROM inspection_results r JOIN registry_objects o ON o.id = r.object_id"
+            " LEFT JOIN tasks t ON t.id = r.task_id LEFT JOIN plans p ON p.id = t.plan_id WHERE r.status <> '已公示'"
             " AND r.due_on <= :horizon ORDER BY r.due_on"
         ),
         {"horizon": horizon},

@@ -176,6 +176,7 @@ async def approve(ctx: Ctx, result_id: uuid.UUID) -> ResultOut:
             hazard_count=len(hazards),
             follow_up="、".join(follow),
             published_at=now,
+            back_entry=result.back_entry,
         ),
     )
     await registry.mark_checked(ctx.session, result.object_id, result.check_date)

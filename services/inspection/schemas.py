@@ -111,6 +111,7 @@ class TaskRow(msgspec.Struct):
     plan_number: str
     plan_name: str
     draw_id: uuid.UUID | None
+    back_entry: bool = False  # the plan is a back-entry (补录)
 
 
 class ObjectRow(msgspec.Struct):
@@ -192,6 +193,7 @@ class ResultRow(msgspec.Struct):
     task_number: str
     plan_number: str
     plan_name: str
+    back_entry: bool  # of a back-entered plan (补录): its deadline counts from the day it was entered
 
 
 class NewResult(msgspec.Struct):
@@ -294,6 +296,7 @@ class DueResult(msgspec.Struct):
     status: ResultStatus
     entered_by: str
     name: str
+    back_entry: bool
 
 
 # ---- answers (API and pages) ------------------------------------------------------------------------------------

@@ -48,7 +48,8 @@ async def entry_view(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> EntryView:
         _point(p, answered.get(p.id)) for p in await repo.check_points(ctx.session, list(task.item_ids))
     ]
     end = workdays.month_end(task.end_month)
-    due = result.due_on if result else (await deadlines.deadline(ctx.session, end)).due
+    entered_on = dt.date.today() if task.back_entry else None
+    due = result.due_on if result else (await deadlines.deadline(ctx.session, end, entered_on)).due
     on_team = ctx.principal.user_id in {m.user_id for m in members}
     follow_ups = await repo.followups(ctx.session, result.id) if result else []
     attachments = await repo.attachments(ctx.session, result.id) if result else []

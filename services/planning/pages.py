@@ -65,6 +65,7 @@ async def create_plan_form(
             "initiating_section": form.get("initiating_section"),
             "joint_sections": form.getall("joint_sections", []),
             "table_date": form.get("table_date"),
+            "back_entry": True if form.get("back_entry") == "on" else None,
         }
     )
     savepoint = await db.begin_nested()

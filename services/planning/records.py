@@ -39,8 +39,12 @@ __all__ = [
 ]
 
 
-async def create_joint_plan(ctx: Ctx, year: int, table_date: dt.date | None) -> uuid.UUID:
-    """A 部门联合 plan of the lead department, numbered in the lead's joint series (联YYYYNNN)."""
+async def create_joint_plan(
+    ctx: Ctx, year: int, table_date: dt.date | None, back_entry: bool | None = None
+) -> uuid.UUID:
+    """A 部门联合 plan of the lead department, numbered in the lead's joint series (联YYYYNNN); 补录 as
+    ``service.back_entry_for`` decides."""
+    entered_late = service.back_entry_for(year, back_entry)
     seq = await repo.next_number(ctx.session, ctx.tenant_id, year, "joint")
     county = await repo.county_name(ctx.session, ctx.department.region_code)
     plan = NewPlan(
@@ -55,6 +59,7 @@ async def create_joint_plan(ctx: Ctx, year: int, table_date: dt.date | None) -> 
         joint_section_ids=[],
         table_date=table_date or dt.date.today(),
         created_by=ctx.principal.name,
+        back_entry=entered_late,
     )
     await repo.insert_plan(ctx.session, plan)
     return plan.id

@@ -86,14 +86,17 @@ async def insert_plan(session: AsyncSession, plan: NewPlan) -> None:
     await session.execute(
         text(
             "INSERT INTO plans (id, tenant_id, number, seq, name, year, kind, initiating_section_id,"
-            " joint_section_ids, table_date, created_by) VALUES (:id, :tenant_id, :number, :seq, :name, :year,"
-            " :kind, :initiating_section_id, :joint_section_ids, :table_date, :created_by)"
+            " joint_section_ids, table_date, created_by, back_entry) VALUES (:id, :tenant_id, :number, :seq, :name,"
+            " :year, :kind, :initiating_section_id, :joint_section_ids, :table_date, :created_by, :back_entry)"
         ),
         msgspec.structs.asdict(plan),
     )
 
 
-PLAN_COLUMNS = "id, number, seq, name, year, kind, initiating_section_id, joint_section_ids, table_date, status, created_by"
+PLAN_COLUMNS = (
+    "id, number, seq, name, year, kind, initiating_section_id, joint_section_ids, table_date, status, created_by,"
+    " back_entry"
+)
 
 
 async def list_plans(session: AsyncSession, year: int | None = None) -> list[PlanRow]:

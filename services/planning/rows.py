@@ -54,6 +54,7 @@ class PlanRow(msgspec.Struct, frozen=True):
     table_date: dt.date
     status: PlanStatus
     created_by: str
+    back_entry: bool = False
 
 
 class TaskRow(msgspec.Struct, frozen=True):
@@ -161,6 +162,7 @@ class NewPlan(msgspec.Struct, frozen=True):
     joint_section_ids: list[uuid.UUID]
     table_date: dt.date
     created_by: str
+    back_entry: bool = False
 
 
 class NewTask(msgspec.Struct, frozen=True):

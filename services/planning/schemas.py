@@ -56,6 +56,8 @@ class PlanCreate(Input):
     initiating_section: SectionCode
     joint_sections: list[SectionCode] = msgspec.field(default_factory=list)
     table_date: dt.date | None = None
+    # 补录: a plan of a past period entered afterwards. Unset: a plan of a past year is entered as 补录.
+    back_entry: bool | None = None
 
 
 class Scope(Input, omit_defaults=True):
@@ -143,6 +145,7 @@ class PlanOut(msgspec.Struct):
     status: PlanStatus
     created_by: str
     tasks: list[TaskOut] = []
+    back_entry: bool = False
 
 
 class DrawnObject(msgspec.Struct):

@@ -34,6 +34,7 @@ from shared.errors import Conflict, InvalidInput
 __all__ = [
     "add_task",
     "announce",
+    "back_entry_for",
     "county_name",
     "create_plan",
     "draw_detail",
@@ -101,6 +102,38 @@ def task_number(kind: Kind, seq: int) -> str:
 
 # ---- plans ----------------------------------------------------------------------------------------------------
 
+BACK_ENTRY = "补录"
+
+
+def back_entry_for(year: int, requested: bool | None, today: dt.date | None = None) -> bool:
+    """Whether a new plan of ``year`` is a back-entry (补录), set once at creation: a plan of a past year is 补录
+    (unset means so; a request to enter it as live is refused), a plan of a future year never is."""
+    today = today or dt.date.today()
+    if year < today.year:
+        if requested is False:
+            raise InvalidInput(
+                f"{year}年的抽查期间已经全部过去，只能以补录方式录入（勾选“补录”），否则无法按期公示和提醒",
+                field="back_entry",
+            )
+        return True
+    if requested and year > today.year:
+        raise InvalidInput(f"补录只适用于已经过去的抽查期间，{year}年尚未开始", field="back_entry")
+    return bool(requested)
+
+
+def check_task_window(back_entry: bool, start: dt.date, end: dt.date, today: dt.date | None = None) -> None:
+    """A live plan's task must not be over before it is entered; a back-entry task must have begun."""
+    this_month = (today or dt.date.today()).replace(day=1)
+    if not back_entry and end < this_month:
+        raise InvalidInput(
+            f"抽查时间 {period_label(start, end)} 已经全部过去：已实施的抽查请在补录计划中录入",
+            field="end_month",
+        )
+    if back_entry and start > this_month:
+        raise InvalidInput(
+            "补录计划的抽查时间不能晚于本月：尚未开始的抽查请在正常计划中录入", field="start_month"
+        )
+
 
 async def county_name(session: AsyncSession, region_code: str) -> str:
     return await repo.county_name(session, region_code)
@@ -131,6 +164,7 @@ async def create_plan(ctx: Ctx, data: PlanCreate) -> PlanOut:
             raise InvalidInput("发起股室不能同时作为联合股室", field="joint_sections")
     elif joint:
         raise InvalidInput("本部门抽查不设联合股室", field="joint_sections")
+    back_entry = back_entry_for(data.year, data.back_entry)
     seq = await repo.next_number(ctx.session, ctx.tenant_id, data.year, "plan")
     county = await county_name(ctx.session, ctx.department.region_code)
     plan = NewPlan(
@@ -145,6 +179,7 @@ async def create_plan(ctx: Ctx, data: PlanCreate) -> PlanOut:
         joint_section_ids=joint,
         table_date=data.table_date or dt.date.today(),
         created_by=ctx.principal.name,
+        back_entry=back_entry,
     )
     await repo.insert_plan(ctx.session, plan)
     await audit.record(
@@ -154,7 +189,7 @@ async def create_plan(ctx: Ctx, data: PlanCreate) -> PlanOut:
         "plan.create",
         "plan",
         plan.id,
-        {"number": plan.number, "name": plan.name},
+        {"number": plan.number, "name": plan.name, "back_entry": back_entry},
     )
     return await plan_detail(ctx, plan.id)
 
@@ -209,6 +244,7 @@ async def plan_detail(ctx: Ctx, plan_id: uuid.UUID) -> PlanOut:
         status=plan.status,
         created_by=plan.created_by,
         tasks=tasks,
+        back_entry=plan.back_entry,
     )
 
 
@@ -257,6 +293,7 @@ async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
         raise InvalidInput("结束月份不能早于开始月份", field="end_month")
     if start.year != plan.year:
         raise InvalidInput(f"抽查时间应在计划年度 {plan.year} 年内", field="start_month")
+    check_task_window(plan.back_entry, start, end)
     scope = _scope_dict(data)
     items = await repo.items_by_code(ctx.session, data.item_codes)
     for index, code in enumerate(data.item_codes):

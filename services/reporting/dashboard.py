@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import dashboard_repository as repo
@@ -16,13 +17,14 @@ from services.reporting.dashboard_schemas import (
     MonthCounts,
     MonthSummary,
     OverdueResult,
+    OversightPlan,
     Targets,
     Totals,
 )
 from services.reporting.monthly import monthly_due
 from services.reporting.schemas import NOT_FILED, MonthlyReportStatus
 from shared.context import Department, Principal
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, NotFound
 
 REGISTRY_TARGET = Decimal("0.05")
 JOINT_TARGET = Decimal("0.10")
@@ -90,6 +92,9 @@ async def dashboard(
                 selected=t.selected_count,
                 share=share,
                 meets_target=share is not None and share >= JOINT_TARGET,
+                checked=t.checked,
+                published=t.published,
+                plan_id=str(t.plan_id),
             )
         )
     months_due = [m for m in range(1, 13) if monthly_due(year, m) < today]
@@ -189,3 +194,13 @@ async def dashboard(
         totals=totals,
         overdue=overdue,
     )
+
+
+async def oversight_plan(session: AsyncSession, plan_id: uuid.UUID) -> OversightPlan:
+    """A plan read-only with its tasks' progress (drawn, checked, published): the overseer reaches any plan of its
+    county from the dashboard, a department its own plans and the joint plans it takes part in."""
+    found = await repo.plan(session, plan_id)
+    if found is None:
+        raise NotFound("抽查计划不存在", field="plan_id")
+    plan, participants, tasks = found
+    return OversightPlan(**msgspec.structs.asdict(plan), participants=participants, tasks=tasks)

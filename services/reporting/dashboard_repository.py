@@ -19,8 +19,11 @@ from services.reporting.dashboard_schemas import (
     JointTaskCounts,
     MonthCounts,
     OverdueRow,
+    OversightPlanRow,
+    PlanParticipant,
+    PlanTaskProgress,
 )
-from services.reporting.repository import monthly_reports_of_year, rows_as
+from services.reporting.repository import monthly_reports_of_year, row_as, rows_as
 
 DASHBOARD_SQL = """
 WITH scope_departments AS (
@@ -78,13 +81,37 @@ WHERE s.check_month >= :y0 AND s.check_month < :y1
 GROUP BY 1, 2
 """
 
-JOINT_TASKS_SQL = """
-SELECT p.tenant_id, p.number AS plan_number, t.id AS task_id, t.number AS task_number, t.name AS task_name,
-       dr.eligible_count, dr.selected_count
+# A task's progress: drawn enterprises with a check entered (results the scope may read: the overseer every
+# department's parts, a department its own) and published records (the public register, one per enterprise).
+PROGRESS_COLUMNS = """
+       (SELECT count(DISTINCT r.uscc) FROM inspection_results r WHERE r.task_id = t.id
+          AND r.check_date IS NOT NULL)::int AS checked,
+       (SELECT count(*) FROM public_results pr WHERE pr.task_id = t.id)::int AS published"""
+
+JOINT_TASKS_SQL = f"""
+SELECT p.tenant_id, p.id AS plan_id, p.number AS plan_number, t.id AS task_id, t.number AS task_number,
+       t.name AS task_name, dr.eligible_count, dr.selected_count,{PROGRESS_COLUMNS}
 FROM tasks t JOIN plans p ON p.id = t.plan_id
 LEFT JOIN draws dr ON dr.task_id = t.id AND dr.status = '已抽取'
 WHERE p.kind = '部门联合' AND p.year = :year AND p.status IN ('已发布', '已完成')
 ORDER BY p.number, t.seq
+"""
+
+PLAN_SQL = """
+SELECT p.id, p.number, p.name, p.year, p.kind, p.status, p.back_entry, p.table_date, d.name AS department
+FROM plans p JOIN departments d ON d.id = p.tenant_id WHERE p.id = :id
+"""
+
+PLAN_PARTICIPANTS_SQL = """
+SELECT d.name AS department, jp.status FROM joint_participants jp JOIN departments d ON d.id = jp.tenant_id
+WHERE jp.plan_id = :id ORDER BY jp.invited_at, d.code
+"""
+
+PLAN_TASKS_SQL = f"""
+SELECT t.id, t.number, t.name, t.status, t.start_month, t.end_month, dr.eligible_count AS eligible,
+       dr.selected_count AS drawn,{PROGRESS_COLUMNS}
+FROM tasks t LEFT JOIN draws dr ON dr.task_id = t.id AND dr.status = '已抽取'
+WHERE t.plan_id = :id ORDER BY t.seq
 """
 
 # Per department and open status, the oldest due dates first, straight off ix_results_due (tenant, status, due_on).
@@ -124,4 +151,20 @@ async def dashboard(
         joint_tasks=rows_as(await session.execute(text(JOINT_TASKS_SQL), params), JointTaskCounts),
         overdue=rows_as(await session.execute(text(OVERDUE_SQL), params), OverdueRow),
         reports=await monthly_reports_of_year(session, year),
+    )
+
+
+async def plan(
+    session: AsyncSession, plan_id: uuid.UUID
+) -> tuple[OversightPlanRow, list[PlanParticipant], list[PlanTaskProgress]] | None:
+    """A plan the scope may read (RLS: the overseer's county, a department its own or a joint plan it takes part
+    in), its partners and its tasks' progress."""
+    found = row_as((await session.execute(text(PLAN_SQL), {"id": plan_id})).first(), OversightPlanRow)
+    if found is None:
+        return None
+    params = {"id": plan_id}
+    return (
+        found,
+        rows_as(await session.execute(text(PLAN_PARTICIPANTS_SQL), params), PlanParticipant),
+        rows_as(await session.execute(text(PLAN_TASKS_SQL), params), PlanTaskProgress),
     )

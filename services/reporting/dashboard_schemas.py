@@ -42,12 +42,15 @@ class MonthCounts(msgspec.Struct):
 
 class JointTaskCounts(msgspec.Struct):
     tenant_id: uuid.UUID
+    plan_id: uuid.UUID
     plan_number: str
     task_id: uuid.UUID
     task_number: str
     task_name: str
     eligible_count: int | None
     selected_count: int | None
+    checked: int
+    published: int
 
 
 class OverdueRow(msgspec.Struct):
@@ -83,6 +86,11 @@ class JointShare(msgspec.Struct):
     selected: int | None
     share: Decimal | None
     meets_target: bool
+    # Progress: drawn enterprises with a check entered (any department's part the reader may see: the overseer
+    # every department's, a department its own) and unified records published.
+    checked: int = 0
+    published: int = 0
+    plan_id: str = ""
 
 
 class MonthSummary(msgspec.Struct):
@@ -164,3 +172,52 @@ class Dashboard(msgspec.Struct):
     departments: list[DepartmentView]
     totals: Totals
     overdue: list[OverdueResult]
+
+
+# ---- the overseer's read-only view of a plan (GET /api/oversight/plans/{plan_id}) ----------------------------------
+
+
+class PlanTaskProgress(msgspec.Struct):
+    id: uuid.UUID
+    number: str
+    name: str
+    status: str
+    start_month: dt.date
+    end_month: dt.date
+    eligible: int | None
+    drawn: int | None
+    checked: int
+    published: int
+
+
+class PlanParticipant(msgspec.Struct):
+    department: str
+    status: str
+
+
+class OversightPlanRow(msgspec.Struct):
+    id: uuid.UUID
+    number: str
+    name: str
+    year: int
+    kind: str
+    status: str
+    back_entry: bool
+    table_date: dt.date
+    department: str
+
+
+class OversightPlan(msgspec.Struct):
+    """A plan as the county overseer reads it (read-only): its lead, partners, and each task's progress."""
+
+    id: uuid.UUID
+    number: str
+    name: str
+    year: int
+    kind: str
+    status: str
+    back_entry: bool
+    table_date: dt.date
+    department: str
+    participants: list[PlanParticipant]
+    tasks: list[PlanTaskProgress]

@@ -83,12 +83,17 @@ def _fields_of(stored: MonthlyReportRow | None) -> MonthlyFields:
     return MonthlyFields(**{k: getattr(stored, k) for k in EDITABLE})
 
 
+def document(plan_number: str, plan_name: str, task_number: str, task_name: str, back_entry: bool) -> str:
+    return f"{plan_number} {plan_name}（{task_number} {task_name}）" + ("（补录）" if back_entry else "")
+
+
 async def monthly_data(ctx: Ctx, year: int, month: int) -> MonthlyData:
-    """The numbers of 附件1 sections 二.4 and 二.5, from the data."""
-    start, end = month_bounds(year, month)
+    """The numbers of 附件1 sections 二.4 and 二.5, from the data: the department's checks carried out in the month
+    (by each result's check date), each counted once; a joint check is the department's own part of it."""
+    start, _ = month_bounds(year, month)
     sections = await repo.section_names(ctx.session)
     own = []
-    for r in await repo.own_plan_rows(ctx.session, start, end):
+    for r in await repo.own_plan_rows(ctx.session, start):
         names = [sections[s] for s in [r.initiating_id, *(r.section_ids or [])] if s in sections]
         unit = ctx.department.name + (f"（{'、'.join(dict.fromkeys(names))}）" if names else "")
         own.append(
@@ -98,21 +103,23 @@ async def monthly_data(ctx: Ctx, year: int, month: int) -> MonthlyData:
                 subjects=r.subjects,
                 disclosure=f"{PUBLIC_SITE}：{r.published}条",
                 published=r.published,
-                document=f"{r.plan_number} {r.plan_name}（{r.task_number} {r.task_name}）",
+                document=document(r.plan_number, r.plan_name, r.task_number, r.task_name, r.back_entry),
                 task_id=str(r.task_id),
+                back_entry=r.back_entry,
             )
         )
     joint = []
-    for j in await repo.joint_rows(ctx.session, start, end):
+    for j in await repo.joint_rows(ctx.session, start):
         joint.append(
             JointTask(
                 lead=j.lead_name,
                 partners=j.partners or "",
-                subjects=int(j.drawn),
+                subjects=j.subjects,
                 disclosure=f"{PUBLIC_SITE}：{j.published}条",
                 published=j.published,
-                document=f"{j.plan_number} {j.plan_name}（{j.task_number} {j.task_name}）",
+                document=document(j.plan_number, j.plan_name, j.task_number, j.task_name, j.back_entry),
                 task_id=str(j.task_id),
+                back_entry=j.back_entry,
             )
         )
     return MonthlyData(own=own, joint=joint)

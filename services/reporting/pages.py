@@ -192,9 +192,22 @@ async def stored_report_page(
     )
 
 
+@get("/oversight/plans/{plan_id:uuid}")
+async def oversight_plan_page(
+    request: Request[Any, Any, Any], db: AsyncSession, plan_id: uuid.UUID
+) -> Template:
+    """A plan read-only with its tasks' progress (the dashboard's drill-down)."""
+    await dashboard_view_guard(request)
+    base = await page_context(request)
+    return Template(
+        "reporting/oversight_plan.html",
+        context={**base, "p": await service.oversight_plan(db, plan_id), "pct": service.pct},
+    )
+
+
 oversight_router = Router(
     path="/",
-    route_handlers=[oversight_page, stored_report_page],
+    route_handlers=[oversight_page, stored_report_page, oversight_plan_page],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session)},
 )

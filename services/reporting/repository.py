@@ -144,9 +144,19 @@ async def submit_monthly_report(
     return cast("CursorResult[Any]", result).rowcount == 1  # DML: execute() returns a CursorResult
 
 
-async def own_plan_rows(session: AsyncSession, start: dt.date, end: dt.date) -> list[OwnPlanRow]:
-    """Tasks of the department's own plans (本部门 / 内部联合) whose window covers the month or that were checked in
-    it: items, subjects checked in the month and how many of them are published."""
+# The department's own checks of the month, per task (its own results; a partner's part of a joint check is the
+# partner's own row, keyed by the lead's task): each check counted once, in the month it was carried out.
+MONTH_CHECKS = (
+    "(SELECT s.task_id, sum(s.n)::int AS subjects,"
+    " coalesce(sum(s.n) FILTER (WHERE s.status = '已公示'), 0)::int AS published"
+    " FROM report_result_stats s WHERE s.tenant_id = app_tenant() AND s.check_month = :start"
+    " GROUP BY s.task_id HAVING sum(s.n) > 0) c"
+)
+
+
+async def own_plan_rows(session: AsyncSession, start: dt.date) -> list[OwnPlanRow]:
+    """Tasks of the department's own plans (本部门 / 内部联合) it checked enterprises of in the month (by the check
+    date of each result): items, the enterprises checked that month and how many of them are published."""
     return rows_as(
         await session.execute(
             text(
@@ -155,25 +165,21 @@ async def own_plan_rows(session: AsyncSession, start: dt.date, end: dt.date) -> 
                 " CASE WHEN cardinality(t.joint_section_ids) > 0 THEN t.joint_section_ids ELSE p.joint_section_ids END"
                 "   AS section_ids,"
                 " coalesce(t.initiating_section_id, p.initiating_section_id) AS initiating_id,"
-                " coalesce(c.subjects, 0) AS subjects, coalesce(c.published, 0) AS published"
-                " FROM tasks t JOIN plans p ON p.id = t.plan_id"
-                " LEFT JOIN (SELECT s.task_id, sum(s.n)::int AS subjects,"
-                "   coalesce(sum(s.n) FILTER (WHERE s.status = '已公示'), 0)::int AS published"
-                "   FROM report_result_stats s WHERE s.tenant_id = app_tenant() AND s.check_month = :start"
-                "   GROUP BY s.task_id) c ON c.task_id = t.id"
-                " WHERE p.tenant_id = app_tenant() AND p.kind <> '部门联合' AND p.status IN ('已发布', '已完成')"
-                " AND ((t.start_month < :end AND t.end_month >= :start) OR c.subjects > 0)"
+                " c.subjects, c.published, p.back_entry"
+                f" FROM {MONTH_CHECKS} JOIN tasks t ON t.id = c.task_id JOIN plans p ON p.id = t.plan_id"
+                " WHERE p.tenant_id = app_tenant() AND p.kind <> '部门联合'"
                 " ORDER BY p.number, t.seq"
             ),
-            {"start": start, "end": end},
+            {"start": start},
         ),
         OwnPlanRow,
     )
 
 
-async def joint_rows(session: AsyncSession, start: dt.date, end: dt.date) -> list[JointPlanRow]:
-    """Tasks of cross-department plans the department leads or joined (accepted) active in the month; the numbers
-    come from what every participant may read (the public register of published results and the draw)."""
+async def joint_rows(session: AsyncSession, start: dt.date) -> list[JointPlanRow]:
+    """Tasks of cross-department plans the department leads or joined that it checked enterprises of in the month:
+    its own part only (the enterprises its inspectors checked that month, and how many of them are published), so
+    that every department counts the joint check once, in the month it was carried out."""
     return rows_as(
         await session.execute(
             text(
@@ -181,17 +187,12 @@ async def joint_rows(session: AsyncSession, start: dt.date, end: dt.date) -> lis
                 " t.name AS task_name, lead.short_name AS lead_name,"
                 " (SELECT string_agg(d.short_name, '、' ORDER BY d.code) FROM joint_participants jp"
                 "   JOIN departments d ON d.id = jp.tenant_id WHERE jp.plan_id = p.id AND jp.status = '已接受') AS partners,"
-                " (SELECT coalesce(sum(dr.selected_count), 0) FROM draws dr WHERE dr.task_id = t.id"
-                "   AND dr.status = '已抽取') AS drawn,"
-                " (SELECT count(*) FROM public_results pr WHERE pr.task_id = t.id AND pr.check_date >= :start"
-                "   AND pr.check_date < :end) AS published"
-                " FROM tasks t JOIN plans p ON p.id = t.plan_id JOIN departments lead ON lead.id = p.tenant_id"
-                " WHERE p.kind = '部门联合' AND p.status IN ('已发布', '已完成')"
-                " AND (p.tenant_id = app_tenant() OR EXISTS (SELECT 1 FROM joint_participants jp WHERE jp.plan_id = p.id"
-                "   AND jp.tenant_id = app_tenant() AND jp.status = '已接受'))"
-                " AND t.start_month < :end AND t.end_month >= :start ORDER BY p.number, t.seq"
+                " c.subjects, c.published, p.back_entry"
+                f" FROM {MONTH_CHECKS} JOIN tasks t ON t.id = c.task_id JOIN plans p ON p.id = t.plan_id"
+                " JOIN departments lead ON lead.id = p.tenant_id"
+                " WHERE p.kind = '部门联合' ORDER BY p.number, t.seq"
             ),
-            {"start": start, "end": end},
+            {"start": start},
         ),
         JointPlanRow,
     )
@@ -203,16 +204,26 @@ async def section_names(session: AsyncSession) -> dict[uuid.UUID, str]:
 
 # ---- post-implementation (task) reports ----------------------------------------------------------------------
 
+# The department's own task, or the lead's task of a joint plan it accepted (it reports its own part).
+OWN_OR_JOINED = (
+    "(t.tenant_id = app_tenant() OR EXISTS (SELECT 1 FROM joint_participants jp WHERE jp.plan_id = t.plan_id"
+    " AND jp.tenant_id = app_tenant() AND jp.status = '已接受'))"
+)
+
 
 async def task_header(session: AsyncSession, task_id: uuid.UUID) -> TaskHeader | None:
     row = (
         await session.execute(
             text(
                 "SELECT t.id, t.number AS task_number, t.name AS task_name, t.status, t.start_month, t.end_month,"
-                " p.number AS plan_number, p.name AS plan_name, p.kind,"
-                " (SELECT max(coalesce(r.check_date, r.check_end)) FROM inspection_results r WHERE r.task_id = t.id)"
-                "   AS last_check"
-                " FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE t.id = :id AND t.tenant_id = app_tenant()"
+                " p.number AS plan_number, p.name AS plan_name, p.kind, p.back_entry,"
+                " CASE WHEN t.tenant_id <> app_tenant() THEN lead.name END AS lead_name,"
+                " (SELECT max(coalesce(r.check_date, r.check_end)) FROM inspection_results r WHERE r.task_id = t.id"
+                "   AND r.tenant_id = app_tenant()) AS last_check,"
+                " (SELECT max(r.created_at) FROM inspection_results r WHERE r.task_id = t.id"
+                "   AND r.tenant_id = app_tenant()) AS last_entered"
+                " FROM tasks t JOIN plans p ON p.id = t.plan_id JOIN departments lead ON lead.id = t.tenant_id"
+                f" WHERE t.id = :id AND {OWN_OR_JOINED}"
             ),
             {"id": task_id},
         )
@@ -231,7 +242,7 @@ async def task_results(session: AsyncSession, task_id: uuid.UUID) -> list[TaskRe
                 " coalesce((SELECT json_agg(json_build_object('action', f.action, 'target', f.target, 'status', f.status)"
                 "   ORDER BY f.action) FROM result_followups f WHERE f.result_id = r.id), '[]') AS followups"
                 " FROM inspection_results r JOIN registry_objects o ON o.id = r.object_id"
-                " WHERE r.task_id = :id ORDER BY o.name"
+                " WHERE r.task_id = :id AND r.tenant_id = app_tenant() ORDER BY o.name"
             ),
             {"id": task_id},
         ),
@@ -289,10 +300,12 @@ async def implemented_tasks(session: AsyncSession) -> list[ImplementedTask]:
         await session.execute(
             text(
                 "SELECT t.id, p.number AS plan_number, t.number AS task_number, t.name AS task_name, t.status,"
-                " (SELECT count(*) FROM inspection_results r WHERE r.task_id = t.id) AS results,"
-                " (SELECT tr.submitted_at FROM task_reports tr WHERE tr.task_id = t.id) AS reported_at"
-                " FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE t.tenant_id = app_tenant()"
-                " AND EXISTS (SELECT 1 FROM inspection_results r WHERE r.task_id = t.id)"
+                " mine.results, p.back_entry,"
+                " (SELECT tr.submitted_at FROM task_reports tr WHERE tr.task_id = t.id"
+                "   AND tr.tenant_id = app_tenant()) AS reported_at"
+                " FROM (SELECT r.task_id, count(*) AS results FROM inspection_results r"
+                "   WHERE r.tenant_id = app_tenant() GROUP BY r.task_id) mine"
+                " JOIN tasks t ON t.id = mine.task_id JOIN plans p ON p.id = t.plan_id"
                 " ORDER BY p.number DESC, t.seq"
             )
         ),
@@ -323,8 +336,10 @@ async def plan_table_rows(
                 " coalesce(t.initiating_section_id, p.initiating_section_id) AS initiating_id,"
                 " CASE WHEN cardinality(t.joint_section_ids) > 0 THEN t.joint_section_ids ELSE p.joint_section_ids END"
                 "   AS section_ids,"
-                " (SELECT string_agg(i.name, '、' ORDER BY i.code) FROM inspection_items i WHERE i.id = ANY(t.item_ids))"
-                "   AS item_names,"
+                " t.scope, p.year, p.back_entry,"
+                " (SELECT coalesce(json_agg(json_build_object('name', i.name, 'points', (SELECT coalesce(json_agg("
+                "   c.content ORDER BY c.seq), '[]') FROM check_points c WHERE c.item_id = i.id)) ORDER BY i.code), '[]')"
+                "   FROM inspection_items i WHERE i.id = ANY(t.item_ids)) AS items,"
                 " (SELECT string_agg(d.short_name, '、' ORDER BY jp.invited_at, d.code) FROM joint_participants jp"
                 "   JOIN departments d ON d.id = jp.tenant_id WHERE jp.plan_id = p.id"
                 "   AND jp.status IN ('邀请中', '已接受')) AS partners"

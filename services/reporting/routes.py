@@ -15,7 +15,7 @@ from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting import service, xlsx
-from services.reporting.dashboard_schemas import Dashboard
+from services.reporting.dashboard_schemas import Dashboard, OversightPlan
 from services.reporting.schemas import ImplementedTask, MonthlyFields, MonthlyReport, TaskReport
 from shared.context import Ctx
 from shared.errors import Forbidden
@@ -148,6 +148,16 @@ async def stored_report_api(
     return await service.stored_report(db, report_id)
 
 
+@get("/api/oversight/plans/{plan_id:uuid}")
+async def oversight_plan_api(
+    request: Request[Any, Any, Any], db: AsyncSession, plan_id: uuid.UUID
+) -> OversightPlan:
+    """A plan read-only with each task's progress: the overseer's drill-down from the dashboard (any plan of its
+    county, joint plans included); a department reads its own plans and the joint plans it takes part in."""
+    await dashboard_view_guard(request)
+    return await service.oversight_plan(db, plan_id)
+
+
 async def dashboard_view_guard(request: Request[Any, Any, Any]) -> None:
     principal = current_principal(request)
     department = await active_department(principal, request.app.state.departments)
@@ -157,7 +167,7 @@ async def dashboard_view_guard(request: Request[Any, Any, Any]) -> None:
 
 oversight_router = Router(
     path="/",
-    route_handlers=[dashboard_api, stored_report_api],
+    route_handlers=[dashboard_api, stored_report_api, oversight_plan_api],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session)},
     tags=["reporting"],

@@ -35,7 +35,8 @@ class MonthlyFields(Input):
 
 
 class OwnTask(msgspec.Struct):
-    """Section 二.4: a task of the department's own plans active or checked in the month."""
+    """Section 二.4: a task of the department's own plans it checked enterprises of in the month (``subjects``: the
+    enterprises checked that month, by each result's check date, so each check counts once)."""
 
     department: str
     items: int
@@ -44,10 +45,12 @@ class OwnTask(msgspec.Struct):
     published: int
     document: str
     task_id: str
+    back_entry: bool = False  # the plan was entered afterwards (补录)
 
 
 class JointTask(msgspec.Struct):
-    """Section 二.5: a task of a cross-department plan the department leads or joined."""
+    """Section 二.5: a task of a cross-department plan the department leads or joined, with the department's own
+    part of the month: the enterprises its inspectors checked that month (not the drawn ones, not per window)."""
 
     lead: str
     partners: str
@@ -56,6 +59,7 @@ class JointTask(msgspec.Struct):
     published: int
     document: str
     task_id: str
+    back_entry: bool = False
 
 
 class MonthlyData(msgspec.Struct):
@@ -115,6 +119,7 @@ class OwnPlanRow(msgspec.Struct):
     initiating_id: uuid.UUID | None
     subjects: int
     published: int
+    back_entry: bool
 
 
 class JointPlanRow(msgspec.Struct):
@@ -125,8 +130,9 @@ class JointPlanRow(msgspec.Struct):
     task_name: str
     lead_name: str
     partners: str | None
-    drawn: int
+    subjects: int
     published: int
+    back_entry: bool
 
 
 # ---- post-implementation (task) report ---------------------------------------------------------------------------
@@ -182,6 +188,9 @@ class TaskReport(msgspec.Struct):
     id: str | None
     submitted_at: str | None
     submitted_by: str | None
+    # A joint task's partner reports its own part: the lead department's name (None for the department's own task).
+    lead: str | None = None
+    back_entry: bool = False
 
 
 class TaskHeader(msgspec.Struct):
@@ -194,7 +203,10 @@ class TaskHeader(msgspec.Struct):
     plan_number: str
     plan_name: str
     kind: str
+    back_entry: bool
+    lead_name: str | None
     last_check: dt.date | None
+    last_entered: dt.datetime | None
 
 
 class TaskResultRow(msgspec.Struct):
@@ -230,9 +242,17 @@ class ImplementedTask(msgspec.Struct):
     status: str
     results: int
     reported_at: dt.datetime | None
+    back_entry: bool = False
 
 
 # ---- annual plan tables (附件2 / 附件3) ----------------------------------------------------------------------------
+
+
+class PlanItem(msgspec.Struct):
+    """An item of a task with its check points (the plan tables' 抽查事项 column is derived from them)."""
+
+    name: str
+    points: list[str]
 
 
 class PlanTableRow(msgspec.Struct):
@@ -252,7 +272,10 @@ class PlanTableRow(msgspec.Struct):
     end_month: dt.date
     initiating_id: uuid.UUID | None
     section_ids: list[uuid.UUID] | None
-    item_names: str | None
+    scope: dict[str, object]
+    year: int
+    back_entry: bool
+    items: list[PlanItem]
     partners: str | None
 
 
@@ -262,3 +285,4 @@ class PlanTable(msgspec.Struct):
     department: str
     table_date: str
     rows: list[list[str]]
+    back_entry: list[str] = []  # numbers of the plans entered afterwards (补录), named below the table

@@ -6,7 +6,7 @@
   date); sending it stores it as submitted to 执法监督股 and notifies the department.
 * Annual plan tables (附件2 内部联合, 附件3 部门联合, ``plan_tables``) in the seed's columns.
 * Dashboard (``dashboard``): the county's departments (overseer) or the active department only, against the seed's
-  targets.
+  targets; a joint task's progress, and any plan read-only with its tasks' progress (``oversight_plan``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from services.reporting.dashboard import (
     JOINT_TARGET,
     REGISTRY_TARGET,
     dashboard,
+    oversight_plan,
     pct,
     rate,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "monthly_due",
     "monthly_report",
     "monthly_report_by_id",
+    "oversight_plan",
     "pct",
     "plan_table",
     "rate",

@@ -29,10 +29,16 @@ RECIPIENT = "执法监督股"
 
 
 def _implementation_end(header: TaskHeader) -> dt.date:
+    """The day the implementation ended: the last check (else the window's last day). For a back-entered plan (补录)
+    the day its last result was entered, if later: a report cannot be due before its facts were entered."""
     if header.last_check is not None:
-        return header.last_check
-    _, end = month_bounds(header.end_month.year, header.end_month.month)
-    return end - dt.timedelta(days=1)
+        end = header.last_check
+    else:
+        _, after = month_bounds(header.end_month.year, header.end_month.month)
+        end = after - dt.timedelta(days=1)
+    if header.back_entry and header.last_entered is not None:
+        end = max(end, header.last_entered.date())
+    return end
 
 
 def _enterprise(r: TaskResultRow) -> TaskEnterprise:
@@ -80,6 +86,8 @@ async def task_report(ctx: Ctx, task_id: uuid.UUID, today: dt.date | None = None
         id=str(stored.id) if stored else None,
         submitted_at=stored.submitted_at.isoformat() if stored else None,
         submitted_by=stored.submitted_by_name if stored else None,
+        lead=header.lead_name,
+        back_entry=header.back_entry,
     )
 
 

@@ -1,4 +1,7 @@
-"""XLSX in the seed's layouts: 附件1 (monthly report), 附件2 / 附件3 (annual plan tables), the task report."""
+"""XLSX in the seed's layouts: 附件1 (monthly report), 附件2 / 附件3 (annual plan tables), the task report.
+
+Every workbook goes through ``shared.cells.defuse`` before it is saved: a task name or a note starting with "=" stays
+text, never a formula."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from services.reporting.schemas import MonthlyReport, PlanTable, TaskReport
+from shared.cells import defuse
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 THIN = Side(style="thin")
@@ -65,6 +69,7 @@ ANNEX2_NOTES = (
 
 
 def _save(workbook: Workbook) -> bytes:
+    defuse(workbook)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -183,6 +188,9 @@ def plan_table(table: PlanTable) -> bytes:
         for note in ANNEX2_NOTES:
             row += 1
             _line(sheet, row, note, width)
+    if table.back_entry:
+        row += 2 if annex == 3 else 1
+        _line(sheet, row, f"补录：{'、'.join(table.back_entry)}（计划期间过后补充录入）", width)
     return _save(workbook)
 
 
@@ -209,7 +217,9 @@ def task_report(report: TaskReport) -> bytes:
         sheet,
         2,
         f"抽查计划：{report.plan_number} {report.plan_name}    抽查任务：{report.task_number} "
-        f"{report.task_name}（{report.period}）",
+        f"{report.task_name}（{report.period}）"
+        + (f"    牵头部门：{report.lead}（本部门检查部分）" if report.lead else "")
+        + ("    补录" if report.back_entry else ""),
         width,
     )
     _line(

@@ -27,8 +27,11 @@ def admin_fetch(db_urls: dict[str, str], sql: str, *args: Any) -> list[Any]:
     return run(_admin_fetch, db_urls["admin"], sql, *args)
 
 
-def matched_task_with_inspector(as_user: Any, db_urls: dict[str, str]) -> dict[str, Any]:  # noqa: F811
-    """Plan → task → announce → draw → match, then make sure 张伟 is on one team (by a recorded adjustment)."""
+def matched_task_with_inspector(as_user: Any, db_urls: dict[str, str], live: bool = False) -> dict[str, Any]:  # noqa: F811
+    """Plan → task → announce → draw → match, then make sure 张伟 is on one team (by a recorded adjustment).
+
+    The plan is of 2023, so it is entered as 补录 (back-entry). ``live``: as if it had been entered in its own
+    time (the flag cleared as the owner), for the rules of live deadlines and daily reminders."""
     planner = as_user("yjj-planner")
     plan = planner.post(
         "/api/plans",
@@ -39,7 +42,10 @@ def matched_task_with_inspector(as_user: Any, db_urls: dict[str, str]) -> dict[s
             "joint_sections": ["whjgg", "whjcg"],
         },
     ).json()
+    assert plan["back_entry"] is True
     task = planner.post(f"/api/plans/{plan['id']}/tasks", SEED_TASK_2023001).json()
+    if live:
+        admin_fetch(db_urls, "UPDATE plans SET back_entry = false WHERE id = $1", uuid.UUID(plan["id"]))
     assert planner.post(f"/api/plans/{plan['id']}/publish").status_code == 200
     assert planner.post(f"/api/tasks/{task['id']}/announce", {}).status_code == 201
     assert planner.post(f"/api/tasks/{task['id']}/draw", {}).status_code == 200

@@ -1,16 +1,20 @@
 """Publication-deadline reminders: a result near or past its 20-working-day deadline is notified once a day (the
 job may run twice; the reminder is not repeated), drafts to whoever entered them, results under review to the
-department; published results never. The daily cron defers the job for every department."""
+department; published results never. The daily cron defers the job for every department. A back-entered result
+(补录) has its deadline counted from the day it was entered, is never overdue from its first save, and is reminded
+once per stage (due soon, due today, overdue), not daily."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
 from arq.worker import Worker
 from sqlalchemy import text
 
+from services.disclosure import deadlines
 from services.identity.provisioning import department_id
 from services.inspection import reminders
 from shared import jobs, worker
@@ -18,13 +22,27 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 from shared.tenancy import system_scope
 from shared.workdays import workdays_between
-from tests.inspection.conftest import INSPECTOR, ZHANG_WEI, complete_draft, matched_task_with_inspector
+from tests.inspection.conftest import (
+    INSPECTOR,
+    ZHANG_WEI,
+    admin_fetch,
+    complete_draft,
+    matched_task_with_inspector,
+)
+from tests.planning.conftest import SEED_TASK_2023001
 
 YJJ = department_id("130528-yjj")
 
 
 @pytest.fixture
 def task(as_user: Any, db_urls: dict[str, str]) -> dict[str, Any]:
+    # A plan of 2023 as if entered in its own time: a live deadline (20 working days from the check).
+    return matched_task_with_inspector(as_user, db_urls, live=True)
+
+
+@pytest.fixture
+def back_entered(as_user: Any, db_urls: dict[str, str]) -> dict[str, Any]:
+    # The same plan entered today: a plan of 2023 is a back-entry (补录).
     return matched_task_with_inspector(as_user, db_urls)
 
 
@@ -137,3 +155,78 @@ def test_daily_cron_defers_the_job_for_every_department(settings: Settings) -> N
         settings.jobs.reminder_time.minute
     }
     assert daily.day is None  # every day
+
+
+async def test_back_entered_result_due_from_entry_and_reminded_once_per_stage(
+    as_user: Any, back_entered: dict[str, Any], runtime: Runtime, db_urls: dict[str, str]
+) -> None:
+    inspector, planner = as_user(INSPECTOR), as_user("yjj-planner")
+    task = back_entered
+    plan = planner.get(f"/api/plans/{task['plan_id']}").json()
+    assert plan["back_entry"] is True
+    url = f"/api/tasks/{task['task_id']}/results/{task['uscc']}"
+    view = inspector.get(url).json()
+    assert view["task"]["back_entry"] is True
+    draft = inspector.post(url, complete_draft(view["points"]))  # checked on 2023-06-15, entered today
+    assert draft.status_code == 200, draft.text
+    result = draft.json()
+    entered = admin_fetch(
+        db_urls, "SELECT created_at FROM inspection_results WHERE id = $1", uuid.UUID(result["id"])
+    )
+    entered_on = entered[0]["created_at"].date()
+    async with runtime.unit_of_work(system_scope(YJJ)) as session:
+        expected = await deadlines.deadline(session, entered_on)
+    # 20 working days from the entry, not from the check three years ago: not overdue from its first save.
+    due = dt.date.fromisoformat(result["due_on"])
+    assert result["back_entry"] is True and due == expected.due and due > entered_on
+    assert result["overdue"] is False and result["workdays_left"] > 0
+    # A second save keeps the deadline of the first entry.
+    again = inspector.post(url, complete_draft(view["points"], summary="补录：现场检查未发现问题"))
+    assert again.status_code == 200 and again.json()["due_on"] == result["due_on"]
+
+    # Too early: nothing. Due soon: one reminder for the stage, however many days and runs.
+    await _run_job(runtime, _day_with(due, 5))
+    assert await _reminders(runtime, result["id"]) == []
+    await _run_job(runtime, _day_with(due, 3), times=2)
+    async with runtime.unit_of_work(system_scope(YJJ)) as session:
+        await reminders.remind_department(session, YJJ, _day_with(due, 2))
+        await reminders.remind_department(session, YJJ, _day_with(due, 1))
+    soon = await _reminders(runtime, result["id"])
+    assert [r["dedupe_key"] for r in soon] == [f"due:{result['id']}:back-entry-soon"]
+    assert soon[0]["title"] == (
+        f"检查结果将于 3 个工作日内到期公示（补录）：{task['name']}（期限 {due.isoformat()}，草稿）"
+    )
+    # The deadline day, then past it on several days: one reminder each.
+    async with runtime.unit_of_work(system_scope(YJJ)) as session:
+        await reminders.remind_department(session, YJJ, due)
+        for late in (-1, -2, -5):
+            await reminders.remind_department(session, YJJ, _day_with(due, late))
+    keys = sorted(r["dedupe_key"] for r in await _reminders(runtime, result["id"]))
+    assert keys == [f"due:{result['id']}:back-entry-{s}" for s in ("overdue", "soon", "today")]
+
+
+def test_live_plan_cannot_take_a_window_already_over(as_user: Any) -> None:
+    """A plan of the current year entered as live cannot hold a task whose whole window is over (补录 instead)."""
+    planner = as_user("yjj-planner")
+    today = dt.date.today()
+    plan = planner.post(
+        "/api/plans",
+        {"year": today.year, "kind": "本部门", "initiating_section": "zfjdg", "back_entry": False},
+    )
+    assert plan.status_code == 201, plan.text
+    assert plan.json()["back_entry"] is False
+    if today.month > 1:
+        past = f"{today.year}-{today.month - 1:02d}"
+        refused = planner.post(
+            f"/api/plans/{plan.json()['id']}/tasks",
+            {**SEED_TASK_2023001, "start_month": f"{today.year}-01", "end_month": past},
+        )
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == "end_month"
+        assert "补录" in refused.json()["error"]["message"]
+    this_month = f"{today.year}-{today.month:02d}"
+    ok = planner.post(
+        f"/api/plans/{plan.json()['id']}/tasks",
+        {**SEED_TASK_2023001, "start_month": this_month, "end_month": this_month},
+    )
+    assert ok.status_code == 201, ok.text
+    assert len(planner.get(f"/api/plans/{plan.json()['id']}").json()["tasks"]) == 1

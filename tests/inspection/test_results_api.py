@@ -18,7 +18,7 @@ PDF = b"%PDF-1.7\n" + b"0" * 64
 
 @pytest.fixture
 def task(as_user: Any, db_urls: dict[str, str]) -> dict[str, Any]:
-    return matched_task_with_inspector(as_user, db_urls)
+    return matched_task_with_inspector(as_user, db_urls, live=True)  # 2023 as if entered in its own time
 
 
 def _entry(as_user: Any, task: dict[str, Any]) -> dict[str, Any]:

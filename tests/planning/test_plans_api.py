@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import threading
@@ -246,3 +247,57 @@ def test_task_numbers_run_per_department_and_year(as_user: Any) -> None:
     (first_plan, first_task), (second_plan, second_task) = numbers
     assert first_plan.startswith("2031") and int(second_plan) == int(first_plan) + 1
     assert first_task.endswith("号") and int(second_task[:-1]) == int(first_task[:-1]) + 1
+
+
+def test_back_entry_is_set_at_creation_and_shown(as_user: Any) -> None:
+    """A plan of a past period is 补录: a past year is entered so (and refused as live); a live plan cannot hold a
+    task whose whole window is over; a back-entry cannot be of a period not yet begun."""
+    planner, fire = as_user("yjj-planner"), as_user("xf-planner")
+    today = dt.date.today()
+    base = {"kind": "本部门", "initiating_section": "zfjdg"}
+    before = len(planner.get("/api/plans", params={"year": 2023}).json())
+    refused = planner.post("/api/plans", {**base, "year": 2023, "back_entry": False})
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "back_entry"
+    assert "补录" in refused.json()["error"]["message"]
+    future = planner.post("/api/plans", {**base, "year": today.year + 1, "back_entry": True})
+    assert future.status_code == 422 and future.json()["error"]["field"] == "back_entry"
+    bad = planner.post("/api/plans", {**base, "year": 2023, "back_entry": "yes"})
+    assert 400 <= bad.status_code < 500
+    assert len(planner.get("/api/plans", params={"year": 2023}).json()) == before  # nothing created
+
+    past = planner.post("/api/plans", {**base, "year": 2023})
+    assert past.status_code == 201, past.text
+    assert past.json()["back_entry"] is True
+    assert planner.get(f"/api/plans/{past.json()['id']}").json()["back_entry"] is True
+    assert any(p["id"] == past.json()["id"] and p["back_entry"] for p in planner.get("/api/plans").json())
+    task = planner.post(f"/api/plans/{past.json()['id']}/tasks", SEED_TASK_2023001)
+    assert task.status_code == 201, task.text
+    # Another department does not see it at all.
+    assert fire.get(f"/api/plans/{past.json()['id']}").status_code == 404
+
+    # The current year: live unless asked; a back-entry of this year holds tasks that have begun only.
+    live = planner.post("/api/plans", {**base, "year": today.year})
+    assert live.status_code == 201 and live.json()["back_entry"] is False
+    late = planner.post("/api/plans", {**base, "year": today.year, "back_entry": True})
+    assert late.status_code == 201 and late.json()["back_entry"] is True
+    this_month = f"{today.year}-{today.month:02d}"
+    ahead = (today.replace(day=28) + dt.timedelta(days=5)).strftime("%Y-%m")
+    not_begun = planner.post(
+        f"/api/plans/{late.json()['id']}/tasks",
+        {**SEED_TASK_2023001, "start_month": ahead, "end_month": ahead},
+    )
+    assert not_begun.status_code == 422 and not_begun.json()["error"]["field"] == "start_month"
+    begun = planner.post(
+        f"/api/plans/{late.json()['id']}/tasks",
+        {**SEED_TASK_2023001, "start_month": this_month, "end_month": this_month},
+    )
+    assert begun.status_code == 201, begun.text
+
+    # A joint plan (部门联合) of a past year is 补录 as well, and refused as live.
+    joint = planner.post("/api/federation/plans", {"year": 2023, "partners": ["130528-xfjy"]})
+    assert joint.status_code == 201, joint.text
+    assert joint.json()["plan"]["back_entry"] is True
+    live_joint = planner.post(
+        "/api/federation/plans", {"year": 2023, "partners": ["130528-xfjy"], "back_entry": False}
+    )
+    assert live_joint.status_code == 422 and live_joint.json()["error"]["field"] == "back_entry"

@@ -158,13 +158,16 @@ def test_seed_plans_reproduce_annex2_and_annex3(as_user: Any) -> None:
     assert notes == [
         "备注：1. 抽查计划名称为：年度+行政区划+部门+随机抽查+序号，抽查任务名称以实施方案名称为准。",
         "2. 抽查时间必须填到月份。",
+        # Entered today, the seed's 2023 plans are back-entries (补录): named below the table, the seed's cells kept.
+        f"补录：{p1['number']}、{p2['number']}（计划期间过后补充录入）",
     ]
 
     rows = _sheet(planner.get("/api/reports/plan-tables/2023/3", params={"plans": p3["number"]}))
     assert rows[0][0] == "县有关部门2023年拟发起的部门联合抽查工作计划"
     assert rows[1][0] == "单位（盖章）：宁晋县应急管理局" and rows[2][0] == "制表时间：2023年1月13日"
     assert list(rows[3]) == ANNEX3_HEADER
-    assert [list(r) for r in rows[4:]] == [_numbered(ANNEX3_ROWS[0], p3, t3)]
+    assert [list(r) for r in rows[4:5]] == [_numbered(ANNEX3_ROWS[0], p3, t3)]
+    assert [r[0] for r in rows[5:] if r[0]] == [f"补录：{p3['number']}（计划期间过后补充录入）"]
 
     # The whole year's table holds the same rows among the others.
     everything = _sheet(planner.get("/api/reports/plan-tables/2023/2"))
@@ -180,3 +183,65 @@ def test_plan_table_bad_inputs_name_the_field(as_user: Any) -> None:
     # Another department sees none of 应急管理局's plans in its own table.
     rows = _sheet(as_user("xf-admin").get("/api/reports/plan-tables/2023/2"))
     assert not any("应急管理局" in str(c) for r in rows[3:] for c in r if c)
+
+
+def _row_of(planner: Any, plan: dict[str, Any], annex: int = 2) -> list[Any]:
+    rows = _sheet(planner.get(f"/api/reports/plan-tables/2023/{annex}", params={"plans": plan["number"]}))
+    return list(rows[3 if annex == 2 else 4])
+
+
+def test_columns_come_from_the_task_not_from_its_notes(as_user: Any) -> None:
+    """Ratio, items, scope, window and units are the task's own; a note phrases or adds, never replaces."""
+    planner = as_user("yjj-planner")
+    # No notes at all: every column is derived from the task.
+    bare = {k: v for k, v in SEED_TASK_2023001.items() if not k.endswith("_note")}
+    plan, _ = _internal_plan(planner, ["whjgg", "whjcg"], bare)
+    assert _row_of(planner, plan)[4:] == [
+        "定向",
+        "5%（运用企业信用风险分级分类开展）",
+        "对危化企业安全生产的检查",
+        "2023年直接监管危化行业",
+        "执法监督股",
+        "危化监管股、危化监察股",
+        "5月-6月",
+    ]
+    # Notes that contradict the task: the real ratio, items and scope lead, the note follows in brackets.
+    wrong = {
+        **SEED_TASK_2023001,
+        "class_ratios": None,
+        "ratio": "3%",
+        "ratio_note": "10%（重点企业全覆盖）",
+        "item_note": "对烟花爆竹企业的检查",
+        "scope_note": "2023年工贸行业",
+        "scope": {"industries": ["危化"], "direct_supervision_only": True, "major_hazard_only": True},
+        "start_month": "2023-08",
+        "end_month": "2023-08",
+    }
+    plan, _ = _internal_plan(planner, ["whjcg"], wrong)
+    assert _row_of(planner, plan)[5:] == [
+        "3%（10%（重点企业全覆盖））",
+        "对危化企业安全生产的检查（对烟花爆竹企业的检查）",
+        "2023年直接监管危化行业（重大危险源企业）（2023年工贸行业）",
+        "执法监督股",
+        "危化监察股",
+        "8月",
+    ]
+    # A note that states the real values stands: the ratio it begins with, the item's own check points.
+    phrased = {
+        **SEED_TASK_2023001,
+        "ratio_note": "5%，运用企业信用风险分级分类开展",
+        "item_note": "1、人员和资质管理情况。 2、工艺管理情况。",
+        "scope_note": "2023年县本级直接监管的危化行业企业",
+    }
+    plan, _ = _internal_plan(planner, ["whjgg"], phrased)
+    assert _row_of(planner, plan)[5:8] == [
+        "5%，运用企业信用风险分级分类开展",
+        "1、人员和资质管理情况。 2、工艺管理情况。",
+        "2023年县本级直接监管的危化行业企业",
+    ]
+    # …but a topic that is not a check point of the task's items does not.
+    invented = {**phrased, "item_note": "1、人员和资质管理情况。 2、财务审计情况。"}
+    plan, _ = _internal_plan(planner, ["whjgg"], invented)
+    assert (
+        _row_of(planner, plan)[6] == "对危化企业安全生产的检查（1、人员和资质管理情况。 2、财务审计情况。）"
+    )

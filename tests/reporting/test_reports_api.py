@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import uuid
 from typing import Any
 
 from openpyxl import load_workbook
 
 from tests.inspection.conftest import INSPECTOR, admin_fetch, complete_draft, matched_task_with_inspector
-from tests.planning.conftest import SEED_TASK_2023001
 
 OWN_HEADER = [
     4,
@@ -30,36 +30,31 @@ JOINT_HEADER = [
 CONTACT = {"contact_person": "李明", "contact_phone": "0319-5812345", "mobile": "13800000000"}
 
 
-def _published_plan(as_user: Any) -> dict[str, Any]:
+def test_monthly_report_draft_submit_export(as_user: Any, db_urls: dict[str, str]) -> None:
     planner = as_user("yjj-planner")
-    plan = planner.post(
-        "/api/plans",
-        {
-            "year": 2023,
-            "kind": "内部联合",
-            "initiating_section": "zfjdg",
-            "joint_sections": ["whjgg", "whjcg"],
-            "table_date": "2023-01-13",
-        },
-    ).json()
-    task = planner.post(f"/api/plans/{plan['id']}/tasks", SEED_TASK_2023001).json()
-    assert planner.post(f"/api/plans/{plan['id']}/publish").status_code == 200
-    return {"plan": plan, "task": task}
-
-
-def test_monthly_report_draft_submit_export(as_user: Any) -> None:
-    planner = as_user("yjj-planner")
-    created = _published_plan(as_user)
+    task = matched_task_with_inspector(as_user, db_urls)
+    created = {"plan": planner.get(f"/api/plans/{task['plan_id']}").json(), "task": {"id": task["task_id"]}}
+    # Drawn and matched, not yet checked: no month of its window (May–June) counts it.
+    for month in (5, 6):
+        shown = planner.get(f"/api/reports/monthly/2023/{month}").json()["own"]
+        assert all(o["task_id"] != task["task_id"] for o in shown)
+    inspector = as_user(INSPECTOR)
+    url = f"/api/tasks/{task['task_id']}/results/{task['uscc']}"
+    assert inspector.post(url, complete_draft(inspector.get(url).json()["points"])).status_code == 200
     report = planner.get("/api/reports/monthly/2023/6")
     assert report.status_code == 200, report.text
     r = report.json()
     assert r["status"] == "未填报" and r["due_on"] == "2023-07-23" and r["overdue"] is True
     row = next(o for o in r["own"] if o["task_id"] == created["task"]["id"])
-    assert row["items"] == 1 and created["plan"]["number"] in row["document"]
+    # Checked on 2023-06-15: one enterprise, counted in June only; the plan of 2023 entered today is 补录.
+    assert row["items"] == 1 and row["subjects"] == 1 and row["published"] == 0
+    assert created["plan"]["number"] in row["document"] and row["document"].endswith("（补录）")
+    assert row["back_entry"] is True
     assert row["department"] == "宁晋县应急管理局（执法监督股、危化监管股、危化监察股）"
-    # The task runs May–June: not in April's report.
-    april = planner.get("/api/reports/monthly/2023/4").json()
-    assert all(o["task_id"] != created["task"]["id"] for o in april["own"])
+    # Not in April (outside the window), nor in May (inside the window, but nothing was checked then).
+    for month in (4, 5):
+        shown = planner.get(f"/api/reports/monthly/2023/{month}").json()["own"]
+        assert all(o["task_id"] != created["task"]["id"] for o in shown)
 
     # Bad inputs: 4xx naming the field, nothing stored.
     bad = planner.post("/api/reports/monthly/2023/13", {})
@@ -152,7 +147,16 @@ def test_post_implementation_report(as_user: Any, db_urls: dict[str, str]) -> No
     assert inspector.post(url, draft).status_code == 200
     report = planner.get(f"/api/reports/tasks/{task['task_id']}").json()
     assert report["checked"] == 1 and report["hazards"] == 1 and report["status"] == "未报送"
-    assert report["due_on"] == "2023-06-17"  # two days after the last check (2023-06-15)
+    # A back-entered plan (补录): two days after the last result was entered, not after the check of 2023-06-15.
+    entered = admin_fetch(
+        db_urls,
+        "SELECT max(created_at) AS at FROM inspection_results WHERE task_id = $1",
+        uuid.UUID(task["task_id"]),
+    )[0]["at"]
+    assert report["back_entry"] is True and report["lead"] is None
+    assert (
+        report["due_on"] == (entered.date() + dt.timedelta(days=2)).isoformat() and report["overdue"] is False
+    )
     e = report["enterprises"][0]
     assert e["name"] == task["name"] and e["hazards"][0]["description"] == "储罐区未设置防火堤"
     assert e["followups"][0]["action"] == "责令改正并跟踪"
