@@ -266,7 +266,10 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> Joi
             for r in await records.active_inspectors(ctx):
                 inspectors.append(pteams.match_inspector(r, code))
                 facts[str(r.id)] = _Fact(dept_id, code, r.id, r.name, r.licence_no)
+            # 回避 (SPEC §5): declared conflicts, and whoever of the department checked the enterprise last time.
             for uscc, ids in (await records.conflicts(ctx, order)).items():
+                excluded.setdefault(uscc, set()).update(ids)
+            for uscc, ids in (await records.previous_inspectors(ctx, order, task_id)).items():
                 excluded.setdefault(uscc, set()).update(ids)
     objects = [
         matching.MatchObject(uscc=u, excluded=sorted(excluded.get(u, set()) & set(facts))) for u in order
@@ -336,12 +339,17 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> Joi
 
 
 async def joint_teams(ctx: Ctx, task_id: uuid.UUID) -> JointTeamsOut:
-    """The lead sees whole teams; a partner sees only its own members (row-level security decides)."""
+    """The lead sees whole teams and every department's adjustments; a partner only its own members and adjustments
+    (row-level security decides)."""
     await task_row(ctx, task_id)
     teams: dict[str, list[JointMemberOut]] = {}
     for row in await records.joint_members(ctx, task_id):
         teams.setdefault(row.uscc, []).append(row)
-    return JointTeamsOut(matched=bool(teams), teams=[JointTeamOut(u, m) for u, m in teams.items()])
+    return JointTeamsOut(
+        matched=bool(teams),
+        teams=[JointTeamOut(u, m) for u, m in teams.items()],
+        adjustments=await records.team_adjustments(ctx, task_id),
+    )
 
 
 async def invitations(ctx: Ctx) -> list[InvitationOut]:

@@ -225,6 +225,7 @@ class AdjustmentOut(msgspec.Struct):
     adjusted_at: str  # ISO 8601 with its UTC offset, as first published
     old_name: str | None
     new_name: str
+    department_name: str | None = None  # the department whose slot it was (joint teams)
 
 
 class TeamsOut(msgspec.Struct):
@@ -250,6 +251,7 @@ class JointMemberOut(msgspec.Struct):
     licence_no: str
     department_code: str
     slot_label: str
+    adjusted: bool = False
 
 
 class JointTeamOut(msgspec.Struct):
@@ -262,6 +264,7 @@ class JointTeamsOut(msgspec.Struct):
 
     matched: bool
     teams: list[JointTeamOut]
+    adjustments: list[AdjustmentOut] = []
 
 
 class TaskAssignment(msgspec.Struct):
@@ -308,6 +311,7 @@ class PublicAdjustment(msgspec.Struct, frozen=True):
     new: str
     reason: str
     at: str  # ISO 8601 with its UTC offset, to the second
+    department_name: str | None = None  # whose slot (joint draws name every department)
 
 
 class PublicDrawOut(msgspec.Struct):
