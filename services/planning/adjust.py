@@ -134,6 +134,8 @@ async def _replacement(ctx: Ctx, task: TaskRow, data: AdjustRequest, on_team: se
     )
     if inspector is None:
         raise InvalidInput("检查人员不存在、已停用或不属于本部门", field="inspector_id")
+    if inspector.id in on_team:
+        raise Conflict("该检查人员已在这家企业的检查组中", field="inspector_id")
     end = check_end(task)
     if inspector.licence_expiry is None or inspector.licence_expiry < end:
         raise InvalidInput("该检查人员的执法证在检查期间不在有效期内", field="inspector_id")
@@ -147,8 +149,6 @@ async def _replacement(ctx: Ctx, task: TaskRow, data: AdjustRequest, on_team: se
         raise InvalidInput(
             f"该岗位（{slot.label}）须由具备“{slot.specialty}”专业特长的检查人员担任", field="inspector_id"
         )
-    if inspector.id in on_team:
-        raise Conflict("该检查人员已在这家企业的检查组中", field="inspector_id")
     conflicts = await trepo.conflicts(ctx.session, [data.uscc])
     if str(inspector.id) in conflicts.get(data.uscc, set()):
         raise Conflict("该检查人员已申报与该企业存在利害关系，须回避", field="inspector_id")
