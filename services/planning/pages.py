@@ -185,6 +185,7 @@ async def _task_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UU
         draw=draw,
         teams=team_view,
         inspectors=inspectors,
+        department_code=ctx.department.code,
         **extra,
     )
 

@@ -30,6 +30,7 @@ __all__ = [
     "conflicts",
     "create_joint_plan",
     "draw_row",
+    "eligible_list",
     "items_by_code",
     "items_by_id",
     "plan_tasks",
@@ -81,6 +82,11 @@ async def items_by_id(ctx: Ctx, ids: list[uuid.UUID]) -> list[ItemRow]:
 
 async def draw_row(ctx: Ctx, draw_id: uuid.UUID) -> DrawRow | None:
     return await drepo.get_draw(ctx.session, draw_id)
+
+
+async def eligible_list(ctx: Ctx, draw_id: uuid.UUID) -> bytes:
+    """The frozen eligible list of a draw (canonical lines ``USCC<TAB>STRATUM``), as published after the draw."""
+    return await drepo.eligible_list(ctx.session, draw_id)
 
 
 async def selected_by_stratum(ctx: Ctx, draw_id: uuid.UUID) -> dict[str, list[str]]:

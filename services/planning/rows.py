@@ -242,6 +242,7 @@ class NewPublicDraw(msgspec.Struct, frozen=True):
     eligible_count: int
     commitment: str
     entropy_source: str
+    departments: list[str] = []  # a joint draw's departments, lead first
 
 
 class DrawResult(msgspec.Struct, frozen=True):

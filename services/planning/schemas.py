@@ -154,6 +154,17 @@ class DrawnObject(msgspec.Struct):
     risk_class: str | None
 
 
+class PartnerGap(msgspec.Struct):
+    """Enterprises of a joint draw (not intersected with the partners' registries) that a partner's registry lacks:
+    its inspectors could not enter results for them until the partner adds them."""
+
+    department_code: str
+    department_name: str
+    eligible_missing: int
+    usccs: list[str]  # the eligible enterprises it lacks (the first 500), drawn ones first
+    drawn_missing: list[str]  # the drawn enterprises it lacks (after the draw)
+
+
 class DrawOut(msgspec.Struct):
     id: uuid.UUID
     task_id: uuid.UUID
@@ -172,6 +183,7 @@ class DrawOut(msgspec.Struct):
     drawn_at: dt.datetime | None = None
     void_reason: str | None = None
     selected: list[DrawnObject] = []
+    partner_gaps: list[PartnerGap] = []  # joint draws not intersected with the partners' registries
 
 
 class QueuedOut(msgspec.Struct):
@@ -340,3 +352,4 @@ class PublicDrawOut(msgspec.Struct):
     has_proof: bool
     has_matching: bool
     adjustments: list[PublicAdjustment]
+    departments: list[str] = []  # every department of a joint draw, lead first (empty: the department's own)

@@ -236,7 +236,8 @@ def test_lian2023001_one_record_per_enterprise(as_user: Any, http: Any, db_urls:
     assert published.status_code == 200, published.text
     assert published.json()["public_record"]["department_name"] == "宁晋县应急管理局、宁晋县消防救援大队"
     again = yjj_rev.post(f"/api/federation/tasks/{task_id}/records/{uscc}/publish")
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_published"
+    assert "已公示" in again.json()["error"]["message"] and "尚未审核" not in again.json()["error"]["message"]
 
     public = [
         r
