@@ -12,7 +12,6 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from operator import ge
 from pathlib import Path
 
 from services.draw.findings import MAX_POSITION_FINDINGS, Finding
@@ -119,12 +118,8 @@ def _check_eligible(proof: DrawProof, out: list[Finding]) -> Population | None:
     except DrawInputError as exc:
         out.append(Finding("eligible", str(exc)))
         return None
-    usccs = population.usccs
-    if any(map(ge, usccs, usccs[1:])):
-        i = next(i for i in range(len(usccs) - 1) if usccs[i] >= usccs[i + 1])
-        out.append(
-            Finding(f"eligible[{i + 1}]", f"not in canonical order: {usccs[i + 1]!r} after {usccs[i]!r}")
-        )
+    # The product writes `eligible` in canonical order, but any order is a valid proof (SPEC §4): the canonical
+    # list is built here (prepare_population sorts it and refuses a duplicated USCC).
     if proof.population_hash != population.population_hash:
         out.append(
             Finding(

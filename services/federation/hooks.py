@@ -10,19 +10,19 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.federation import gaps, results, service
 from services.federation import repository as frepo
-from services.federation import results, service
 from services.inspection.extension import register_joint_parts
 from services.inspection.schemas import JointFacts, MemberRow, ObjectRow
 from services.planning import records as planning_records
 from services.planning.extension import register_joint_plans
-from services.planning.schemas import JointTeamsOut, TaskAssignment
+from services.planning.schemas import JointTeamsOut, PartnerGap, TaskAssignment
 from shared.context import Ctx
 
 
 class _JointPlans:
-    async def require_partners(self, ctx: Ctx, plan_id: uuid.UUID) -> None:
-        await service.accepted_partners(ctx, plan_id)
+    async def require_partners(self, ctx: Ctx, plan_id: uuid.UUID) -> list[str]:
+        return [p.department_name for p in await service.accepted_partners(ctx, plan_id)]
 
     async def shared_population(
         self, ctx: Ctx, plan_id: uuid.UUID, intersect_partners: bool, lines: bytes
@@ -34,6 +34,9 @@ class _JointPlans:
 
     async def teams(self, ctx: Ctx, task_id: uuid.UUID) -> JointTeamsOut:
         return await service.joint_teams(ctx, task_id)
+
+    async def registry_gaps(self, ctx: Ctx, task_id: uuid.UUID) -> list[PartnerGap]:
+        return await gaps.registry_gaps(ctx, task_id)
 
 
 class _JointParts:

@@ -11,9 +11,9 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.federation import referrals, results, service, visits
+from services.federation import gaps, partners, referrals, results, service, visits
 from services.federation import repository as frepo
-from services.federation.schemas import JointPlanCreate, OverlapOut, ReferralHandle, Respond
+from services.federation.schemas import JointPlanCreate, OverlapOut, PartnerChange, ReferralHandle, Respond
 from shared.context import WRITERS, Ctx
 from shared.errors import DomainError
 from shared.web.forms import clean, to_struct
@@ -31,6 +31,7 @@ from shared.web.params import OptionalYear, PathUscc
 async def _render(request: Request[Any, Any, Any], template: str, ctx: Ctx, **context: Any) -> Template:
     base = await page_context(request)
     base["can_write"] = ctx.principal.has_any_role(*WRITERS)
+    base["department_code"] = ctx.department.code
     return Template(f"federation/{template}", context={**base, **context})
 
 
@@ -93,6 +94,48 @@ async def respond_form(
     if form.get("action") == "decline":
         return Redirect("/federation")
     return Redirect(f"/federation/plans/{plan_id}")
+
+
+@post("/federation/plans/{plan_id:uuid}/partners")
+async def partners_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, plan_id: uuid.UUID
+) -> Template | Redirect:
+    """The lead invites, re-invites, removes or replaces a partner (before any announcement)."""
+    form = await request.form()
+    savepoint = await db.begin_nested()
+    try:
+        raw = {k: form.get(k) for k in ("action", "department", "replacement", "reason")}
+        await partners.change_partners(ctx, plan_id, to_struct({"reason": "", **clean(raw)}, PartnerChange))
+    except DomainError as exc:
+        await savepoint.rollback()
+        return await _render(
+            request, "joint.html", ctx, joint=await service.joint_view(ctx, plan_id), error=exc
+        )
+    return Redirect(f"/federation/plans/{plan_id}")
+
+
+@get("/federation/tasks/{task_id:uuid}/registry-gaps")
+async def gaps_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID) -> Template:
+    """The registry gaps of a joint task (a partner: its own), with the one-step action."""
+    return await _render(
+        request, "gaps.html", ctx, task_id=task_id, gaps=await gaps.registry_gaps(ctx, task_id)
+    )
+
+
+@post("/federation/tasks/{task_id:uuid}/registry-gaps")
+async def add_missing_form(
+    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
+) -> Template:
+    """A partner adds the enterprises its registry lacks in one step; the page shows what was added and why
+    anything was not."""
+    savepoint = await db.begin_nested()
+    try:
+        done = await gaps.add_missing(ctx, task_id)
+    except DomainError as exc:
+        await savepoint.rollback()
+        found = await gaps.registry_gaps(ctx, task_id)
+        return await _render(request, "gaps.html", ctx, task_id=task_id, gaps=found, error=exc)
+    return await _render(request, "gaps.html", ctx, task_id=task_id, gaps=done.gaps, done=done)
 
 
 # ---- one record per enterprise, referrals ----------------------------------------------------------------------
@@ -189,6 +232,9 @@ router = Router(
         create_joint_plan,
         joint_plan_page,
         respond_form,
+        partners_form,
+        gaps_page,
+        add_missing_form,
         record_page,
         publish_form,
         referrals_page,

@@ -24,6 +24,7 @@ from services.federation.rows import (
     PendingInvitation,
     PublicJointRecord,
     ReferralRow,
+    SharedObject,
 )
 from services.federation.schemas import (
     InvitationOut,
@@ -130,6 +131,18 @@ async def respond(
     )
 
 
+async def reinvite(session: AsyncSession, participation_id: uuid.UUID, respond_by: dt.date) -> None:
+    """Invite again a department that declined or left: a fresh invitation (its items are chosen anew)."""
+    await session.execute(
+        text(
+            "UPDATE joint_participants SET status = '邀请中', invited_at = now(), respond_by = :by,"
+            " responded_at = NULL, responded_by = NULL, reason = NULL, item_ids = '{}', item_names = '{}'"
+            " WHERE id = :id"
+        ),
+        {"by": respond_by, "id": participation_id},
+    )
+
+
 async def set_items(
     session: AsyncSession, participation_id: uuid.UUID, ids: list[uuid.UUID], names: list[str]
 ) -> None:
@@ -142,6 +155,26 @@ async def set_items(
 async def usccs(session: AsyncSession) -> set[str]:
     found = await session.execute(text("SELECT uscc FROM registry_objects WHERE active"))
     return {r[0] for r in found}
+
+
+async def all_usccs(session: AsyncSession, usccs: list[str]) -> set[str]:
+    """Which of these USCCs the department in scope has in its registry, active or not."""
+    found = await session.execute(
+        text("SELECT uscc FROM registry_objects WHERE uscc = ANY(:u)"), {"u": usccs}
+    )
+    return {r[0] for r in found}
+
+
+async def objects_to_share(session: AsyncSession, usccs: list[str]) -> list[SharedObject]:
+    """What a joint check shares of the lead's registry objects of its frozen list (called acting for the lead)."""
+    found = await session.execute(
+        text(
+            "SELECT uscc, name, address, region_code, industry, object_type FROM registry_objects"
+            " WHERE uscc = ANY(:u) AND active"
+        ),
+        {"u": usccs},
+    )
+    return rows(found, SharedObject)
 
 
 # ---- joint results (一企一表) ---------------------------------------------------------------------------------------

@@ -205,11 +205,12 @@ async def publish_unified(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> RecordOut:
     if not joint.is_lead:
         raise Forbidden("部门联合抽查的统一记录由牵头部门公示", field="task_id")
     _, parts = await _parts(ctx, task_id, uscc, lock=True)
+    # Published parts are 已公示, no longer 已通过: answer a second publish with what it is, first.
+    if await frepo.public_joint_record(ctx.session, task_id, uscc) is not None:
+        raise Conflict("该企业的联合检查记录已公示，无需再次公示", field="uscc", code="already_published")
     waiting = [p.department_name for p in parts if p.status != ResultStatus.APPROVED]
     if waiting:
         raise Conflict(f"以下部门的检查结果尚未审核通过：{'、'.join(waiting)}", field="parts")
-    if await frepo.public_joint_record(ctx.session, task_id, uscc) is not None:
-        raise Conflict("该企业的联合检查记录已公示", field="uscc")
     # Every part is approved, so every part has its result (with a check date).
     results = [p.result for p in parts if p.result is not None]
     assert len(results) == len(parts) and all(r.check_date is not None for r in results)

@@ -9,13 +9,14 @@ from litestar import Request, Router, get, post
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.federation import referrals, results, service, visits
+from services.federation import gaps, partners, referrals, results, service, visits
 from services.federation.schemas import (
     InvitationOut,
     JointAssignmentOut,
     JointPlanCreate,
     JointPlanView,
     OverlapOut,
+    PartnerChange,
     PartnerItems,
     RecordOut,
     ReferralCreate,
@@ -26,6 +27,7 @@ from services.federation.schemas import (
     VisitCreate,
     VisitOut,
 )
+from services.planning.schemas import PartnerGap
 from shared.context import WRITERS, Ctx
 from shared.web.guards import (
     current_principal,
@@ -59,6 +61,21 @@ async def respond(ctx: Ctx, plan_id: uuid.UUID, data: Respond) -> JointPlanView 
 @post("/plans/{plan_id:uuid}/items", guards=write, status_code=200)
 async def partner_items(ctx: Ctx, plan_id: uuid.UUID, data: PartnerItems) -> JointPlanView:
     return await service.set_partner_items(ctx, plan_id, data)
+
+
+@post("/plans/{plan_id:uuid}/partners", guards=write, status_code=200)
+async def change_partners(ctx: Ctx, plan_id: uuid.UUID, data: PartnerChange) -> JointPlanView:
+    return await partners.change_partners(ctx, plan_id, data)
+
+
+@get("/tasks/{task_id:uuid}/registry-gaps", guards=dept)
+async def registry_gaps(ctx: Ctx, task_id: uuid.UUID) -> list[PartnerGap]:
+    return await gaps.registry_gaps(ctx, task_id)
+
+
+@post("/tasks/{task_id:uuid}/registry-gaps/add", guards=write, status_code=200)
+async def add_missing(ctx: Ctx, task_id: uuid.UUID) -> gaps.GapsAdded:
+    return await gaps.add_missing(ctx, task_id)
 
 
 @get("/invitations", guards=dept)
@@ -132,6 +149,9 @@ router = Router(
         get_joint_plan,
         respond,
         partner_items,
+        change_partners,
+        registry_gaps,
+        add_missing,
         invitations,
         unified_record,
         publish_unified,

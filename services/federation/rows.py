@@ -48,6 +48,17 @@ class JointTask(msgspec.Struct, frozen=True):
     my_item_ids: list[uuid.UUID] | None
 
 
+class SharedObject(msgspec.Struct, frozen=True):
+    """The facts of one of the lead's registry objects a joint check shares with a partner adding it."""
+
+    uscc: str
+    name: str
+    address: str
+    region_code: str | None
+    industry: str
+    object_type: str
+
+
 class OwnObject(msgspec.Struct, frozen=True):
     object_id: uuid.UUID
     name: str

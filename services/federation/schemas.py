@@ -55,6 +55,16 @@ class PartnerItems(Input):
     item_codes: Annotated[list[Code], msgspec.Meta(max_length=200)]
 
 
+class PartnerChange(Input):
+    """The lead corrects its partners before the draw: ``invite`` a department (a new one, or again after it
+    declined or left), ``remove`` one, or ``replace`` ``department`` by ``replacement``."""
+
+    action: Literal["invite", "remove", "replace"]
+    department: Code
+    replacement: Code | None = None
+    reason: Reason = ""
+
+
 class ReferralCreate(Input):
     result_id: uuid.UUID
     followup_id: uuid.UUID
@@ -96,12 +106,25 @@ class ParticipantOut(msgspec.Struct):
     item_names: list[str]
 
 
+class PartnerChangeOut(msgspec.Struct):
+    """One change of the partners as the lead's audit trail recorded it (the plan page shows them to the lead)."""
+
+    at: str
+    actor: str
+    action: str  # Chinese: 邀请 / 重新邀请 / 撤回邀请 / 替换
+    department: str
+    replacement: str | None
+    reason: str
+
+
 class JointPlanView(msgspec.Struct):
     plan: PlanOut
     is_lead: bool
     my_status: str  # the participation status, or 牵头 for the lead
     lead_created_by: str
     participants: list[ParticipantOut]
+    partner_changes: list[PartnerChangeOut] = []
+    locked_by: str | None = None  # the announced task that locks partners and their items, if any
 
 
 class ResponseOut(msgspec.Struct):

@@ -22,6 +22,7 @@ from services.federation.schemas import (
     JointPlanView,
     ParticipantOut,
     ParticipationStatus,
+    PartnerChangeOut,
     PartnerItems,
     Respond,
     ResponseOut,
@@ -129,12 +130,52 @@ async def joint_view(ctx: Ctx, plan_id: uuid.UUID) -> JointPlanView:
     participants = await frepo.participants(ctx.session, plan_id)
     lead = await plan_row(ctx, plan_id)
     mine = next((p for p in participants if p.tenant_id == ctx.tenant_id), None)
+    locked = await locking_task(ctx, plan_id)
     return JointPlanView(
         plan=plan,
         is_lead=mine is None,
         my_status=mine.status if mine else "牵头",
         lead_created_by=lead.created_by,
         participants=[_participant_out(p) for p in participants],
+        partner_changes=await _partner_changes(ctx, plan_id) if mine is None else [],
+        locked_by=f"{locked.number}（{locked.status}）" if locked else None,
+    )
+
+
+CHANGE_LABELS = {
+    "joint_plan.partner_invite": "邀请",
+    "joint_plan.partner_reinvite": "重新邀请",
+    "joint_plan.partner_remove": "撤回邀请",
+    "joint_plan.partner_replace": "替换",
+}
+
+
+async def _partner_changes(ctx: Ctx, plan_id: uuid.UUID) -> list[PartnerChangeOut]:
+    """The lead's corrections of the partners, from its own audit trail (hash-chained, so never rewritten)."""
+    return [
+        PartnerChangeOut(
+            at=e.at,
+            actor=e.actor_name,
+            action=CHANGE_LABELS[e.action],
+            department=str(e.data.get("department_name", "")),
+            replacement=str(e.data["replacement_name"]) if e.data.get("replacement_name") else None,
+            reason=str(e.data.get("reason", "")),
+        )
+        for e in await audit.events(ctx.session, ctx.tenant_id, entity_type="plan", entity_id=str(plan_id))
+        if e.action in CHANGE_LABELS
+    ]
+
+
+async def locking_task(ctx: Ctx, plan_id: uuid.UUID) -> records.TaskRow | None:
+    """The first task of the joint plan announced (or further): from then on the draw depends on the partners and
+    their items, which are locked (a voided announcement no longer locks anything)."""
+    return next(
+        (
+            t
+            for t in await records.plan_tasks(ctx, plan_id)
+            if t.status not in (TaskStatus.DRAFT, TaskStatus.VOIDED)
+        ),
+        None,
     )
 
 
@@ -188,6 +229,14 @@ async def set_partner_items(ctx: Ctx, plan_id: uuid.UUID, data: PartnerItems) ->
     mine = await frepo.my_participation(ctx.session, plan_id, ctx.tenant_id, lock=True)
     if mine is None or mine.status != ParticipationStatus.ACCEPTED:
         raise Forbidden("接受邀请后才能添加本部门的检查事项", field="plan_id")
+    locked = await locking_task(ctx, plan_id)
+    if locked is not None:
+        raise Conflict(
+            f"任务{locked.number}已公告抽取（{locked.status}），联合部门的检查事项已锁定，不能再修改",
+            field="item_codes",
+        )
+    if not data.item_codes:
+        raise InvalidInput("请至少选择一项本部门的检查事项", field="item_codes")
     items = await records.items_by_code(ctx, data.item_codes)
     for index, code in enumerate(data.item_codes):
         if code not in items:
@@ -266,7 +315,10 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> Joi
             for r in await records.active_inspectors(ctx):
                 inspectors.append(pteams.match_inspector(r, code))
                 facts[str(r.id)] = _Fact(dept_id, code, r.id, r.name, r.licence_no)
+            # 回避 (SPEC §5): declared conflicts, and whoever of the department checked the enterprise last time.
             for uscc, ids in (await records.conflicts(ctx, order)).items():
+                excluded.setdefault(uscc, set()).update(ids)
+            for uscc, ids in (await records.previous_inspectors(ctx, order, task_id)).items():
                 excluded.setdefault(uscc, set()).update(ids)
     objects = [
         matching.MatchObject(uscc=u, excluded=sorted(excluded.get(u, set()) & set(facts))) for u in order
@@ -336,12 +388,17 @@ async def match_joint_task(ctx: Ctx, task_id: uuid.UUID, load_slack: int) -> Joi
 
 
 async def joint_teams(ctx: Ctx, task_id: uuid.UUID) -> JointTeamsOut:
-    """The lead sees whole teams; a partner sees only its own members (row-level security decides)."""
+    """The lead sees whole teams and every department's adjustments; a partner only its own members and adjustments
+    (row-level security decides)."""
     await task_row(ctx, task_id)
     teams: dict[str, list[JointMemberOut]] = {}
     for row in await records.joint_members(ctx, task_id):
         teams.setdefault(row.uscc, []).append(row)
-    return JointTeamsOut(matched=bool(teams), teams=[JointTeamOut(u, m) for u, m in teams.items()])
+    return JointTeamsOut(
+        matched=bool(teams),
+        teams=[JointTeamOut(u, m) for u, m in teams.items()],
+        adjustments=await records.team_adjustments(ctx, task_id),
+    )
 
 
 async def invitations(ctx: Ctx) -> list[InvitationOut]:

@@ -282,12 +282,16 @@ async def insert_public_draw(session: AsyncSession, draw: NewPublicDraw) -> None
         text(
             "INSERT INTO public_draws (draw_id, task_id, department_code, department_name, region_code, plan_number,"
             " plan_name, task_number, protocol_task_number, task_name, status, ratios, population_hash, eligible_count,"
-            " commitment, entropy_source, announced_at) VALUES (:draw_id, :task_id, :department_code,"
+            " commitment, entropy_source, announced_at, departments) VALUES (:draw_id, :task_id, :department_code,"
             " :department_name, :region_code, :plan_number, :plan_name, :task_number, :protocol_task_number,"
             " :task_name, '已公告', CAST(:ratios AS jsonb),"
-            " :population_hash, :eligible_count, :commitment, :entropy_source, now())"
+            " :population_hash, :eligible_count, :commitment, :entropy_source, now(), CAST(:departments AS jsonb))"
         ),
-        {**msgspec.structs.asdict(draw), "ratios": _json(draw.ratios)},
+        {
+            **msgspec.structs.asdict(draw),
+            "ratios": _json(draw.ratios),
+            "departments": _json(draw.departments),
+        },
     )
 
 

@@ -19,6 +19,7 @@ from services.planning.schemas import (
     DrawOut,
     DrawRequest,
     DrawStatus,
+    PartnerGap,
     PlanStatus,
     QueuedOut,
     TaskStatus,
@@ -55,8 +56,9 @@ async def announce(
     plan = await plan_row(ctx, task.plan_id)
     if plan.status != PlanStatus.PUBLISHED:
         raise Conflict("计划发布后才能公告抽取", field="plan_status")
+    departments: list[str] = []
     if plan.kind == "部门联合":
-        await joint_plans().require_partners(ctx, plan.id)
+        departments = [ctx.department.name, *await joint_plans().require_partners(ctx, plan.id)]
     if task.status != (TaskStatus.ANNOUNCING if in_job else TaskStatus.DRAFT):
         raise Conflict(f"任务当前状态为“{task.status}”，每个任务只能抽取一次", field="status")
     per_class = task.ratio_mode == "per_class"
@@ -132,6 +134,7 @@ async def announce(
             eligible_count=count,
             commitment=protocol.commitment(secret),
             entropy_source=data.entropy_source,
+            departments=departments,
         ),
     )
     await audit.record(
@@ -295,4 +298,12 @@ async def draw_detail(ctx: Ctx, draw_id: uuid.UUID, *, with_selected: bool = Tru
         drawn_at=draw.drawn_at,
         void_reason=draw.void_reason,
         selected=selected,
+        partner_gaps=await _partner_gaps(ctx, draw.task_id),
     )
+
+
+async def _partner_gaps(ctx: Ctx, task_id: uuid.UUID) -> list[PartnerGap]:
+    task = await task_row(ctx, task_id)
+    if (await plan_row(ctx, task.plan_id)).kind != "部门联合" or task.scope.get("intersect_partners"):
+        return []
+    return await joint_plans().registry_gaps(ctx, task_id)

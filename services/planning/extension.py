@@ -11,13 +11,14 @@ from __future__ import annotations
 import uuid
 from typing import Protocol
 
-from services.planning.schemas import JointTeamsOut
+from services.planning.schemas import JointTeamsOut, PartnerGap
 from shared.context import Ctx
 
 
 class JointPlans(Protocol):
-    async def require_partners(self, ctx: Ctx, plan_id: uuid.UUID) -> None:
-        """Refuse (409) while an invited department has not answered, or when none accepted."""
+    async def require_partners(self, ctx: Ctx, plan_id: uuid.UUID) -> list[str]:
+        """Refuse (409) while an invited department has not answered, or when none accepted; else the names of the
+        departments that accepted."""
 
     async def shared_population(
         self, ctx: Ctx, plan_id: uuid.UUID, intersect_partners: bool, lines: bytes
@@ -30,6 +31,10 @@ class JointPlans(Protocol):
 
     async def teams(self, ctx: Ctx, task_id: uuid.UUID) -> JointTeamsOut:
         """The joint task's teams as the current department may see them."""
+
+    async def registry_gaps(self, ctx: Ctx, task_id: uuid.UUID) -> list[PartnerGap]:
+        """The enterprises of the task's frozen list each accepted partner's registry lacks, when the draw is not
+        intersected with them (the lead sees every partner's, a partner its own)."""
 
 
 _registered: JointPlans | None = None

@@ -10,7 +10,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.planning.rows import JointMemberInspector, rows
+from services.planning.rows import JointMemberInspector, JointSlotRow, row, rows
 from services.planning.schemas import JointMemberOut
 
 
@@ -21,8 +21,8 @@ async def insert_joint_members(
         await session.execute(
             text(
                 "INSERT INTO joint_team_members (tenant_id, task_id, uscc, slot, inspector_id, inspector_name,"
-                " licence_no, department_code, slot_label) VALUES (:t, :task, :uscc, :slot, :inspector_id,"
-                " :inspector_name, :licence_no, :department_code, :slot_label)"
+                " licence_no, department_code, slot_label, adjusted) VALUES (:t, :task, :uscc, :slot, :inspector_id,"
+                " :inspector_name, :licence_no, :department_code, :slot_label, :adjusted)"
             ),
             [{**msgspec.structs.asdict(m), "t": tenant_id, "task": task_id} for m in members],
         )
@@ -31,7 +31,7 @@ async def insert_joint_members(
 async def joint_members(session: AsyncSession, task_id: uuid.UUID) -> list[JointMemberOut]:
     found = await session.execute(
         text(
-            "SELECT uscc, slot, inspector_id, inspector_name, licence_no, department_code, slot_label"
+            "SELECT uscc, slot, inspector_id, inspector_name, licence_no, department_code, slot_label, adjusted"
             " FROM joint_team_members WHERE task_id = :t ORDER BY uscc, slot"
         ),
         {"t": task_id},
@@ -60,3 +60,35 @@ async def joint_team_usccs(session: AsyncSession, task_id: uuid.UUID) -> list[st
         text("SELECT DISTINCT uscc FROM joint_team_members WHERE task_id = :t ORDER BY uscc"), {"t": task_id}
     )
     return [r[0] for r in found]
+
+
+async def joint_slot(
+    session: AsyncSession, task_id: uuid.UUID, uscc: str, slot: int, *, lock: bool = False
+) -> JointSlotRow | None:
+    """One slot of a joint team if the department may see it (the lead every slot, a partner its own); locked only
+    in the department's own rows (the lead's lead_read policy reads partners' rows, it never writes them)."""
+    sql = (
+        "SELECT tenant_id, uscc, slot, inspector_id, inspector_name, department_code, slot_label"
+        " FROM joint_team_members WHERE task_id = :t AND uscc = :u AND slot = :s"
+    )
+    if lock:
+        sql += " AND tenant_id = (SELECT app_tenant()) FOR UPDATE"
+    found = (await session.execute(text(sql), {"t": task_id, "u": uscc, "s": slot})).first()
+    return row(found, JointSlotRow)
+
+
+async def replace_joint_member(
+    session: AsyncSession,
+    task_id: uuid.UUID,
+    uscc: str,
+    slot: int,
+    inspector: tuple[uuid.UUID, str, str],
+) -> None:
+    """Put another of the department's own inspectors (id, name, licence number) in one of its own slots."""
+    await session.execute(
+        text(
+            "UPDATE joint_team_members SET inspector_id = :i, inspector_name = :n, licence_no = :l, adjusted = true"
+            " WHERE task_id = :t AND uscc = :u AND slot = :s AND tenant_id = (SELECT app_tenant())"
+        ),
+        {"i": inspector[0], "n": inspector[1], "l": inspector[2], "t": task_id, "u": uscc, "s": slot},
+    )

@@ -11,8 +11,8 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.planning import adjust, service, teams
 from services.planning import repository as repo
-from services.planning import service, teams
 from services.planning import teams_repository as trepo
 from services.planning.schemas import (
     AdjustRequest,
@@ -187,6 +187,7 @@ async def _task_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UU
         draw=draw,
         teams=team_view,
         inspectors=inspectors,
+        department_code=ctx.department.code,
         **extra,
     )
 
@@ -277,7 +278,7 @@ async def adjust_form(
             },
             AdjustRequest,
         )
-        await teams.adjust_team(ctx, task_id, data)
+        await adjust.adjust_team(ctx, task_id, data)
 
     return await _task_action(request, ctx, db, task_id, action)
 

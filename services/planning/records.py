@@ -15,10 +15,10 @@ from services.draw.matching import MatchingProof
 from services.planning import draw_repository as drepo
 from services.planning import joint_teams_repository as jrepo
 from services.planning import repository as repo
-from services.planning import service
+from services.planning import service, teams
 from services.planning import teams_repository as trepo
 from services.planning.rows import DrawRow, InspectorRow, ItemRow, JointMemberInspector, NewPlan, TaskRow
-from services.planning.schemas import JointMemberOut, TaskStatus
+from services.planning.schemas import AdjustmentOut, JointMemberOut, TaskStatus
 from shared.context import Ctx
 
 __all__ = [
@@ -30,12 +30,15 @@ __all__ = [
     "conflicts",
     "create_joint_plan",
     "draw_row",
+    "eligible_list",
     "items_by_code",
     "items_by_id",
     "plan_tasks",
+    "previous_inspectors",
     "publish_matching",
     "selected_by_stratum",
     "set_task_status",
+    "team_adjustments",
 ]
 
 
@@ -86,6 +89,11 @@ async def draw_row(ctx: Ctx, draw_id: uuid.UUID) -> DrawRow | None:
     return await drepo.get_draw(ctx.session, draw_id)
 
 
+async def eligible_list(ctx: Ctx, draw_id: uuid.UUID) -> bytes:
+    """The frozen eligible list of a draw (canonical lines ``USCC<TAB>STRATUM``), as published after the draw."""
+    return await drepo.eligible_list(ctx.session, draw_id)
+
+
 async def selected_by_stratum(ctx: Ctx, draw_id: uuid.UUID) -> dict[str, list[str]]:
     """The drawn USCCs of each stratum, in the order they were drawn."""
     selected: dict[str, list[str]] = {}
@@ -102,6 +110,17 @@ async def active_inspectors(ctx: Ctx) -> list[InspectorRow]:
 async def conflicts(ctx: Ctx, usccs: list[str]) -> dict[str, set[str]]:
     """Declared conflicts of interest of the department in scope: USCC → inspector ids."""
     return await trepo.conflicts(ctx.session, usccs)
+
+
+async def previous_inspectors(ctx: Ctx, usccs: list[str], task_id: uuid.UUID) -> dict[str, set[str]]:
+    """The department in scope's members of the last earlier team (internal or joint) of each enterprise: USCC →
+    inspector ids (回避: not the inspector who checked it last time)."""
+    return await trepo.previous_inspectors(ctx.session, usccs, task_id)
+
+
+async def team_adjustments(ctx: Ctx, task_id: uuid.UUID) -> list[AdjustmentOut]:
+    """The recorded adjustments of a task's teams the current department may see."""
+    return await teams.adjustment_views(ctx, task_id)
 
 
 async def publish_matching(ctx: Ctx, draw_id: uuid.UUID, proof: MatchingProof) -> None:

@@ -7,6 +7,7 @@ import uuid
 from litestar import Response, Router, get, post
 from litestar.di import Provide
 
+from services.planning import adjust as adjusting
 from services.planning import service, teams
 from services.planning.schemas import (
     AdjustRequest,
@@ -97,7 +98,7 @@ async def get_teams(ctx: Ctx, task_id: uuid.UUID) -> TeamsOut | JointTeamsOut:
 
 @post("/tasks/{task_id:uuid}/teams/adjust", guards=write, status_code=200)
 async def adjust(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> TeamsOut | JointTeamsOut:
-    return await teams.adjust_team(ctx, task_id, data)
+    return await adjusting.adjust_team(ctx, task_id, data)
 
 
 @get("/my/assignments")

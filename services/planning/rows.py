@@ -148,6 +148,24 @@ class AdjustmentRow(msgspec.Struct, frozen=True):
     adjusted_at: dt.datetime
     old_name: str | None
     new_name: str
+    department_name: str | None = None
+
+
+class NewAdjustment(msgspec.Struct, frozen=True):
+    """A recorded adjustment of one slot of a team (internal or joint), with the names as they were."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    task_id: uuid.UUID
+    uscc: str
+    slot: int
+    old_inspector_id: uuid.UUID | None
+    new_inspector_id: uuid.UUID
+    reason: str
+    adjusted_by: str
+    department_name: str
+    old_name: str | None
+    new_name: str
 
 
 class NewPlan(msgspec.Struct, frozen=True):
@@ -226,6 +244,7 @@ class NewPublicDraw(msgspec.Struct, frozen=True):
     eligible_count: int
     commitment: str
     entropy_source: str
+    departments: list[str] = []  # a joint draw's departments, lead first
 
 
 class DrawResult(msgspec.Struct, frozen=True):
@@ -236,6 +255,18 @@ class DrawResult(msgspec.Struct, frozen=True):
     secret: str
     seed: str
     public_entropy: str
+
+
+class JointSlotRow(msgspec.Struct, frozen=True):
+    """One slot of a joint team as the department sees it, with the department it belongs to."""
+
+    tenant_id: uuid.UUID
+    uscc: str
+    slot: int
+    inspector_id: uuid.UUID
+    inspector_name: str
+    department_code: str
+    slot_label: str
 
 
 class JointMemberInspector(msgspec.Struct, frozen=True):

@@ -161,6 +161,17 @@ class DrawnObject(msgspec.Struct):
     risk_class: str | None
 
 
+class PartnerGap(msgspec.Struct):
+    """Enterprises of a joint draw (not intersected with the partners' registries) that a partner's registry lacks:
+    its inspectors could not enter results for them until the partner adds them."""
+
+    department_code: str
+    department_name: str
+    eligible_missing: int
+    usccs: list[str]  # the eligible enterprises it lacks (the first 500), drawn ones first
+    drawn_missing: list[str]  # the drawn enterprises it lacks (after the draw)
+
+
 class DrawOut(msgspec.Struct):
     id: uuid.UUID
     task_id: uuid.UUID
@@ -179,6 +190,7 @@ class DrawOut(msgspec.Struct):
     drawn_at: dt.datetime | None = None
     void_reason: str | None = None
     selected: list[DrawnObject] = []
+    partner_gaps: list[PartnerGap] = []  # joint draws not intersected with the partners' registries
 
 
 class QueuedOut(msgspec.Struct):
@@ -232,6 +244,7 @@ class AdjustmentOut(msgspec.Struct):
     adjusted_at: str  # ISO 8601 with its UTC offset, as first published
     old_name: str | None
     new_name: str
+    department_name: str | None = None  # the department whose slot it was (joint teams)
 
 
 class TeamsOut(msgspec.Struct):
@@ -257,6 +270,7 @@ class JointMemberOut(msgspec.Struct):
     licence_no: str
     department_code: str
     slot_label: str
+    adjusted: bool = False
 
 
 class JointTeamOut(msgspec.Struct):
@@ -269,6 +283,7 @@ class JointTeamsOut(msgspec.Struct):
 
     matched: bool
     teams: list[JointTeamOut]
+    adjustments: list[AdjustmentOut] = []
 
 
 class TaskAssignment(msgspec.Struct):
@@ -315,6 +330,7 @@ class PublicAdjustment(msgspec.Struct, frozen=True):
     new: str
     reason: str
     at: str  # ISO 8601 with its UTC offset, to the second
+    department_name: str | None = None  # whose slot (joint draws name every department)
 
 
 class PublicDrawOut(msgspec.Struct):
@@ -343,3 +359,4 @@ class PublicDrawOut(msgspec.Struct):
     has_proof: bool
     has_matching: bool
     adjustments: list[PublicAdjustment]
+    departments: list[str] = []  # every department of a joint draw, lead first (empty: the department's own)

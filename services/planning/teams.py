@@ -1,4 +1,5 @@
-"""Matching inspectors to drawn enterprises (`spotcheck-match-v1`), manual adjustment, assignments, notices."""
+"""Matching inspectors to drawn enterprises (`spotcheck-match-v1`), the teams as shown, assignments (manual
+adjustment of teams, internal and joint alike, is in adjust.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,9 @@ from services.planning.lookups import plan_row, task_row
 from services.planning.rows import InspectorRow, PlanRow, SectionRow, TaskRow
 from services.planning.schemas import (
     AdjustmentOut,
-    AdjustRequest,
     Assignment,
     JointTeamsOut,
     MatchRequest,
-    PublicAdjustment,
     TaskAssignment,
     TaskStatus,
     TeamMemberOut,
@@ -32,13 +31,11 @@ from services.planning.schemas import (
 )
 from shared import audit
 from shared.context import Ctx
-from shared.errors import Conflict, DomainError, InvalidInput, NotFound
+from shared.errors import Conflict, DomainError, InvalidInput
 
 __all__ = [
-    "AdjustRequest",
     "MatchInfeasible",
     "MatchRequest",
-    "adjust_team",
     "assignments",
     "build_slots",
     "check_end",
@@ -220,86 +217,25 @@ async def teams_view(ctx: Ctx, task_id: uuid.UUID) -> TeamsOut | JointTeamsOut:
         caps=matched.caps,
         slot_labels=labels,
         teams=list(teams.values()),
-        adjustments=[
-            AdjustmentOut(
-                uscc=a.uscc,
-                slot=a.slot,
-                reason=a.reason,
-                adjusted_by=a.adjusted_by,
-                adjusted_at=a.adjusted_at.isoformat(),
-                old_name=a.old_name,
-                new_name=a.new_name,
-            )
-            for a in await trepo.adjustments(ctx.session, task_id)
-        ],
+        adjustments=await adjustment_views(ctx, task_id),
     )
 
 
-async def adjust_team(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> TeamsOut | JointTeamsOut:
-    """A planner replaces one member, with a reason; the rules still hold and the change is public."""
-    ctx.require_writer()
-    reason = data.reason.strip()
-    if len(reason) < 5:
-        raise InvalidInput("调整理由至少 5 个字", field="reason")
-    task = await task_row(ctx, task_id, lock=True)
-    if task.status not in ADJUSTABLE:
-        raise Conflict(f"任务当前状态为“{task.status}”，不能调整检查人员", field="status")
-    current = await trepo.member(ctx.session, task_id, data.uscc, data.slot)
-    if current is None:
-        raise NotFound("该企业或岗位不在本任务的检查分组中", field="uscc")
-    inspector = next(
-        (i for i in await trepo.active_inspectors(ctx.session) if i.id == data.inspector_id), None
-    )
-    if inspector is None:
-        raise InvalidInput("检查人员不存在或已停用", field="inspector_id")
-    end = check_end(task)
-    if inspector.licence_expiry is None or inspector.licence_expiry < end:
-        raise InvalidInput("该检查人员的执法证在检查期间不在有效期内", field="inspector_id")
-    if data.inspector_id in await trepo.team_of(ctx.session, task_id, data.uscc):
-        raise Conflict("该检查人员已在这家企业的检查组中", field="inspector_id")
-    conflicts = await trepo.conflicts(ctx.session, [data.uscc])
-    if str(data.inspector_id) in conflicts.get(data.uscc, set()):
-        raise Conflict("该检查人员已申报与该企业存在利害关系，须回避", field="inspector_id")
-    await trepo.replace_member(
-        ctx.session,
-        ctx.tenant_id,
-        task_id,
-        data.uscc,
-        data.slot,
-        current,
-        data.inspector_id,
-        reason,
-        ctx.principal.name,
-    )
-    assert task.draw_id is not None
-    await trepo.publish_adjustment(
-        ctx.session,
-        task.draw_id,
-        PublicAdjustment(
-            uscc=data.uscc,
-            slot=data.slot,
-            old=str(current),
-            new=str(data.inspector_id),
-            reason=reason,
-            at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        ),
-    )
-    await audit.record(
-        ctx.session,
-        ctx.tenant_id,
-        ctx.actor,
-        "team.adjust",
-        "task",
-        task_id,
-        {
-            "uscc": data.uscc,
-            "slot": data.slot,
-            "old": str(current),
-            "new": str(data.inspector_id),
-            "reason": reason,
-        },
-    )
-    return await teams_view(ctx, task_id)
+async def adjustment_views(ctx: Ctx, task_id: uuid.UUID) -> list[AdjustmentOut]:
+    """The recorded adjustments of a task's teams the department may see (a joint task's lead: every department's)."""
+    return [
+        AdjustmentOut(
+            uscc=a.uscc,
+            slot=a.slot,
+            reason=a.reason,
+            adjusted_by=a.adjusted_by,
+            adjusted_at=a.adjusted_at.isoformat(),
+            old_name=a.old_name,
+            new_name=a.new_name,
+            department_name=a.department_name,
+        )
+        for a in await trepo.adjustments(ctx.session, task_id)
+    ]
 
 
 async def assignments(ctx: Ctx) -> list[Assignment]:

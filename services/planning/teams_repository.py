@@ -9,8 +9,16 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.draw.matching import MatchingProof
-from services.planning.rows import AdjustmentRow, InspectorRow, MatchingRow, TeamMemberRow, row, rows
+from services.draw.matching import MatchingProof, Slot
+from services.planning.rows import (
+    AdjustmentRow,
+    InspectorRow,
+    MatchingRow,
+    NewAdjustment,
+    TeamMemberRow,
+    row,
+    rows,
+)
 from services.planning.schemas import Assignment, PublicAdjustment
 
 
@@ -38,12 +46,16 @@ async def conflicts(session: AsyncSession, usccs: list[str]) -> dict[str, set[st
 async def previous_inspectors(
     session: AsyncSession, usccs: list[str], task_id: uuid.UUID
 ) -> dict[str, set[str]]:
-    """The team of the most recent earlier task that checked each enterprise (回避: not the same people again)."""
+    """The department's members of the most recent earlier team that checked each enterprise, internal or joint
+    (回避: not the same people again). Joint teams count with the department's own members only."""
     found = await session.execute(
         text(
-            "WITH last AS (SELECT DISTINCT ON (uscc) uscc, task_id FROM task_team_members"
-            " WHERE uscc = ANY(:u) AND task_id <> :t ORDER BY uscc, created_at DESC)"
-            " SELECT m.uscc, m.inspector_id FROM task_team_members m JOIN last USING (uscc, task_id)"
+            "WITH mine AS (SELECT uscc, task_id, inspector_id, created_at FROM task_team_members"
+            "  WHERE uscc = ANY(:u) AND task_id <> :t"
+            " UNION ALL SELECT uscc, task_id, inspector_id, created_at FROM joint_team_members"
+            "  WHERE uscc = ANY(:u) AND task_id <> :t AND tenant_id = (SELECT app_tenant())),"
+            " last AS (SELECT DISTINCT ON (uscc) uscc, task_id FROM mine ORDER BY uscc, created_at DESC)"
+            " SELECT m.uscc, m.inspector_id FROM mine m JOIN last USING (uscc, task_id)"
         ),
         {"u": usccs, "t": task_id},
     )
@@ -128,11 +140,14 @@ async def team_rows(session: AsyncSession, task_id: uuid.UUID) -> list[TeamMembe
 
 
 async def adjustments(session: AsyncSession, task_id: uuid.UUID) -> list[AdjustmentRow]:
+    """Adjustments of a task's teams as the department may see them: its own, and a joint task's lead also its
+    partners' (``lead_read``). Names are kept on the row (a partner's inspectors are not the lead's to read)."""
     found = await session.execute(
         text(
-            "SELECT a.uscc, a.slot, a.reason, a.adjusted_by, a.adjusted_at, oi.name AS old_name, ni.name AS new_name"
+            "SELECT a.uscc, a.slot, a.reason, a.adjusted_by, a.adjusted_at, coalesce(a.old_name, oi.name) AS old_name,"
+            " coalesce(a.new_name, ni.name, '') AS new_name, a.department_name"
             " FROM team_adjustments a LEFT JOIN inspectors oi ON oi.id = a.old_inspector_id"
-            " JOIN inspectors ni ON ni.id = a.new_inspector_id WHERE a.task_id = :t ORDER BY a.adjusted_at"
+            " LEFT JOIN inspectors ni ON ni.id = a.new_inspector_id WHERE a.task_id = :t ORDER BY a.adjusted_at"
         ),
         {"t": task_id},
     )
@@ -161,15 +176,7 @@ async def team_of(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> set[u
 
 
 async def replace_member(
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    task_id: uuid.UUID,
-    uscc: str,
-    slot: int,
-    old: uuid.UUID | None,
-    new: uuid.UUID,
-    reason: str,
-    actor: str,
+    session: AsyncSession, task_id: uuid.UUID, uscc: str, slot: int, new: uuid.UUID
 ) -> None:
     await session.execute(
         text(
@@ -178,23 +185,48 @@ async def replace_member(
         ),
         {"new": new, "t": task_id, "u": uscc, "s": slot},
     )
+
+
+async def insert_adjustment(session: AsyncSession, adjustment: NewAdjustment) -> None:
+    """The recorded adjustment of one slot, internal or joint, in the adjusting department's rows."""
     await session.execute(
         text(
             "INSERT INTO team_adjustments (id, tenant_id, task_id, uscc, slot, old_inspector_id, new_inspector_id,"
-            " reason, adjusted_by) VALUES (:id, :tenant, :t, :u, :s, :old, :new, :reason, :by)"
+            " reason, adjusted_by, department_name, old_name, new_name) VALUES (:id, :tenant_id, :task_id, :uscc,"
+            " :slot, :old_inspector_id, :new_inspector_id, :reason, :adjusted_by, :department_name, :old_name,"
+            " :new_name)"
         ),
-        {
-            "id": uuid.uuid4(),
-            "tenant": tenant_id,
-            "t": task_id,
-            "u": uscc,
-            "s": slot,
-            "old": old,
-            "new": new,
-            "reason": reason,
-            "by": actor,
-        },
+        msgspec.structs.asdict(adjustment),
     )
+
+
+async def published_team_slot(session: AsyncSession, draw_id: uuid.UUID, uscc: str, slot: int) -> bool:
+    """Whether the published matching has this slot on this enterprise's team (public facts only)."""
+    found = (
+        await session.execute(
+            text(
+                "SELECT matching -> 'teams' -> CAST(:u AS text) -> CAST(:s AS int) IS NOT NULL FROM public_draws"
+                " WHERE draw_id = :d"
+            ),
+            {"u": uscc, "s": slot, "d": draw_id},
+        )
+    ).scalar_one_or_none()
+    return bool(found)
+
+
+async def matching_slot(session: AsyncSession, draw_id: uuid.UUID, slot: int) -> Slot | None:
+    """One slot of the published matching (its label and requirements), None if there is no such slot."""
+    found = (
+        await session.execute(
+            text(
+                "SELECT CAST(matching -> 'slots' -> CAST(:s AS int) AS text) FROM public_draws WHERE draw_id = :d"
+            ),
+            {"s": slot, "d": draw_id},
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        return None
+    return msgspec.json.decode(found, type=Slot)
 
 
 async def publish_matching(session: AsyncSession, draw_id: uuid.UUID, matching: MatchingProof) -> None:

@@ -7,6 +7,7 @@ import random
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -135,14 +136,38 @@ def test_eligible_entry_added_removed_or_restratified(proof: DrawProof) -> None:
     assert "population_hash" in wheres(replace(proof, eligible=[moved, *proof.eligible[1:]]))
 
 
-def test_eligible_out_of_order_or_invalid(proof: DrawProof) -> None:
+def test_eligible_in_any_order_is_valid(proof: DrawProof) -> None:
+    """SPEC §4: independent code may write `eligible` in any order; the verifier builds the canonical list."""
+    shuffled = list(proof.eligible)
+    random.Random(17).shuffle(shuffled)
+    assert shuffled != list(proof.eligible)
+    report = verify_proof(replace(proof, eligible=shuffled))
+    assert report.ok, report.findings
     swapped = [proof.eligible[1], proof.eligible[0], *proof.eligible[2:]]
-    report = verify_proof(replace(proof, eligible=swapped))
-    assert [str(f) for f in report.findings] == [
-        f"eligible[1]: not in canonical order: {proof.eligible[0].uscc!r} after {proof.eligible[1].uscc!r}"
-    ]
+    assert verify_proof(replace(proof, eligible=swapped)).ok
+    # The order does not rescue a changed list: the hash and the selection are still recomputed.
+    moved = EligibleEntry(shuffled[0].uscc, "D" if shuffled[0].stratum != "D" else "A")
+    assert "population_hash" in wheres(replace(proof, eligible=[moved, *shuffled[1:]]))
+
+
+def test_shuffled_proof_file_verifies_with_the_cli(proof: DrawProof, tmp_path: Path, capsys: Any) -> None:
+    data = json.loads(encode_proof(proof))
+    random.Random(3).shuffle(data["eligible"])
+    path = tmp_path / "shuffled.json"
+    path.write_text(json.dumps(data))
+    assert main([str(path)]) == 0
+    assert capsys.readouterr().out.startswith("VALID")
+    data["eligible"].append(dict(data["eligible"][0]))
+    path.write_text(json.dumps(data))
+    assert main([str(path)]) == 1
+    assert "listed more than once" in capsys.readouterr().out
+
+
+def test_eligible_duplicated_or_invalid(proof: DrawProof) -> None:
     duplicated = [proof.eligible[0], *proof.eligible]
     assert wheres(replace(proof, eligible=duplicated)) == {"eligible"}
+    shuffled_duplicate = [*proof.eligible[1:], proof.eligible[5], proof.eligible[0]]
+    assert wheres(replace(proof, eligible=shuffled_duplicate)) == {"eligible"}
     bad_stratum = [EligibleEntry(proof.eligible[0].uscc, "E"), *proof.eligible[1:]]
     assert wheres(replace(proof, eligible=bad_stratum)) == {"eligible"}
 

@@ -66,33 +66,49 @@ def matched_joint_task(
     assert lead.post(f"/api/tasks/{task_id}/draw", {}).status_code == 200
     matched = lead.post(f"/api/tasks/{task_id}/match", {})
     assert matched.status_code == 200, matched.text
-    uscc = matched.json()["teams"][0]["uscc"]
-    # Joint teams have no manual adjustment yet: put the demo accounts' inspectors on this enterprise's team.
-    for user_id, tenant, slot in ((ZHANG_WEI, YJJ, 0), (HUANG_LEI, XF, 1)):
-        inspector = fetch(
-            db_urls["admin"],
-            "SELECT id, name, licence_no FROM inspectors WHERE user_id = $1 AND tenant_id = $2",
-            user_id,
-            tenant,
-        )[0]
-        fetch(
-            db_urls["admin"],
-            "UPDATE joint_team_members SET inspector_id = $1, inspector_name = $2,"
-            " licence_no = $3 WHERE task_id = $4 AND uscc = $5 AND slot = $6 AND tenant_id = $7",
-            inspector["id"],
-            inspector["name"],
-            inspector["licence_no"],
-            uuid.UUID(task_id),
-            uscc,
-            slot,
-            tenant,
-        )
+    # Put the demo accounts' inspectors on one enterprise's team the way planners do: the lead's planner adjusts
+    # the lead's slot, the fire brigade's planner its own (each with a reason, recorded and public). An enterprise
+    # they checked last time is not theirs to check again (回避), so take the first team where both may serve.
+    fire = as_user("xf-planner")
+    zhang, huang = inspector_id(db_urls, ZHANG_WEI, YJJ), inspector_id(db_urls, HUANG_LEI, XF)
+    uscc = None
+    for team in matched.json()["teams"]:
+        if place(lead, task_id, team, 0, zhang) and place(fire, task_id, team, 1, huang):
+            uscc = team["uscc"]
+            break
+    assert uscc is not None, "张伟 and 黄磊 may serve on none of the drawn enterprises"
     return {
         "plan_id": plan_id,
         "task_id": task_id,
         "uscc": uscc,
         "usccs": [t["uscc"] for t in matched.json()["teams"]],
     }
+
+
+def inspector_id(db_urls: dict[str, str], user_id: uuid.UUID, tenant: uuid.UUID) -> str:
+    found = fetch(
+        db_urls["admin"], "SELECT id FROM inspectors WHERE user_id = $1 AND tenant_id = $2", user_id, tenant
+    )
+    return str(found[0]["id"])
+
+
+def place(planner: Any, task_id: str, team: dict[str, Any], slot: int, inspector: str) -> bool:
+    """Adjust one slot of a joint team through the API; False when a rule refuses this inspector here."""
+    if team["members"][slot]["inspector_id"] == inspector:
+        return True
+    adjusted = planner.post(
+        f"/api/tasks/{task_id}/teams/adjust",
+        {
+            "uscc": team["uscc"],
+            "slot": slot,
+            "inspector_id": inspector,
+            "reason": "测试：指定演示账号负责该企业的检查",
+        },
+    )
+    if adjusted.status_code == 409 and adjusted.json()["error"]["field"] == "inspector_id":
+        return False
+    assert adjusted.status_code == 200, adjusted.text
+    return True
 
 
 def _answers(points: list[dict[str, Any]], bad: str | None = None) -> list[dict[str, Any]]:
@@ -220,7 +236,8 @@ def test_lian2023001_one_record_per_enterprise(as_user: Any, http: Any, db_urls:
     assert published.status_code == 200, published.text
     assert published.json()["public_record"]["department_name"] == "宁晋县应急管理局、宁晋县消防救援大队"
     again = yjj_rev.post(f"/api/federation/tasks/{task_id}/records/{uscc}/publish")
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_published"
+    assert "已公示" in again.json()["error"]["message"] and "尚未审核" not in again.json()["error"]["message"]
 
     public = [
         r

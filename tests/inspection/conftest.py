@@ -55,18 +55,22 @@ def matched_task_with_inspector(as_user: Any, db_urls: dict[str, str], live: boo
     team = next(
         (t for t in teams.json()["teams"] if zhang in {m["inspector_id"] for m in t["members"]}), None
     )
-    if team is None:
-        team = teams.json()["teams"][0]
+    # An enterprise 张伟 checked last time is not his to check again (回避): take the first team he may join.
+    for candidate in [] if team is not None else teams.json()["teams"]:
         adjusted = planner.post(
             f"/api/tasks/{task['id']}/teams/adjust",
             {
-                "uscc": team["uscc"],
+                "uscc": candidate["uscc"],
                 "slot": 0,
                 "inspector_id": zhang,
                 "reason": "测试：指定张伟负责该企业的检查",
             },
         )
-        assert adjusted.status_code == 200, adjusted.text
+        if adjusted.status_code == 200:
+            team = candidate
+            break
+        assert adjusted.status_code == 409 and "上次检查" in adjusted.text, adjusted.text
+    assert team is not None
     others = [t["uscc"] for t in teams.json()["teams"] if t["uscc"] != team["uscc"]]
     return {
         "task_id": task["id"],

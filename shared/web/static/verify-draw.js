@@ -34,7 +34,11 @@ async function verifyDrawProof(proof, progress) {
   const secret = unhex(proof.secret);
   if (hex(await sha256(secret)) !== proof.commitment) findings.push("承诺值与密钥的 SHA-256 不一致");
   const entries = proof.eligible.map((e) => ({ uscc: e.uscc, stratum: e.stratum, key: enc.encode(e.uscc) }));
+  // Any order is valid (SPEC §4): the canonical list is built here; a USCC listed twice is not.
   entries.sort((a, b) => cmpBytes(a.key, b.key));
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i].uscc === entries[i - 1].uscc) return [`名单中统一社会信用代码 ${entries[i].uscc} 重复出现`];
+  }
   const canonical = enc.encode(entries.map((e) => `${e.uscc}\t${e.stratum}\n`).join(""));
   const popHash = hex(await sha256(canonical));
   if (popHash !== proof.population_hash) findings.push(`名单哈希不一致：计算得 ${popHash}`);
