@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import repository_imports as batches_repo
 from services.registry.columns import KIND_LABELS, Kind
+from services.registry.imports.annotate import annotated_copy
 from services.registry.imports.bulk import ImportReport, Progress, RowError, run_import
 from services.registry.imports.source import open_table
 from services.registry.schemas import ImportErrorDetail, ImportErrorOut
@@ -25,11 +26,13 @@ JOB_THRESHOLD_BYTES = 4 * 1024 * 1024
 
 
 class ImportRejected(InvalidInput):
-    """Bad rows: 422 with every reported row (row number, column, reason); nothing was stored."""
+    """Bad rows: 422 with every reported row (row number, column, reason); nothing was stored. ``annotated`` is the
+    copy of the file with the bad cells marked (XLSX), when there are bad cells."""
 
     code = "import_invalid"
 
-    def __init__(self, report: ImportReport) -> None:
+    def __init__(self, report: ImportReport, annotated: IO[bytes] | None = None) -> None:
+        self.annotated = annotated
         if report.message:
             message = report.message
         else:
@@ -81,17 +84,24 @@ async def import_file(
     replace: bool = False,
     progress: Progress | None = None,
     batch_id: uuid.UUID | None = None,
+    ignore_unknown: bool = False,
 ) -> ImportReport:
     """Import ``file`` into the scope's department. Raises ``ImportRejected`` (and the caller's transaction rolls
-    back) when any row is bad; the file itself being unreadable raises ``FileRejected``."""
+    back) when any row is bad or a column with data matches nothing (unless ``ignore_unknown``); the file itself
+    being unreadable raises ``FileRejected``."""
     # One import per registry and department at a time: two concurrent full replacements would each deactivate
     # the other's rows.
     await batches_repo.lock_registry(session, tenant_id, kind)
-    table = open_table(kind, file, size)
-    conn = await raw_connection(session)
-    report = await run_import(conn, kind, table, replace=replace, progress=progress)
-    if not report.ok:
-        raise ImportRejected(report)
+    table = await open_table(kind, file, size)
+    try:
+        conn = await raw_connection(session)
+        report = await run_import(
+            conn, kind, table, replace=replace, progress=progress, ignore_unknown=ignore_unknown
+        )
+        if not report.ok:
+            raise ImportRejected(report, annotated_copy(kind, table, report.marked))
+    finally:
+        table.close()
     await audit.record(
         session,
         tenant_id,
@@ -108,15 +118,17 @@ async def import_file(
             "updated": report.updated,
             "unchanged": report.unchanged,
             "deactivated": report.deactivated,
+            "ignored_columns": report.ignored,
         },
     )
     return report
 
 
 def summary(report: ImportReport) -> str:
+    ignored = f"（按确认忽略了无法识别的列：{report.ignored}）" if report.ignored else ""
     return (
         f"{KIND_LABELS[report.kind]}导入成功：共{report.total_rows}行，新增{report.added}，更新{report.updated}，"
-        f"未变{report.unchanged}，停用{report.deactivated}"
+        f"未变{report.unchanged}，停用{report.deactivated}{ignored}"
     )
 
 
