@@ -237,14 +237,21 @@ async def _undo_neutralisation(conn: asyncpg.Connection, stage: str, columns: li
     Only runs when the CSV holds an apostrophe at all; the rows are found by SQL, the undoing is ``from_csv_text``."""
     where = " OR ".join(f"{c} LIKE '''%'" for c in columns)
     rows = await conn.fetch(f"SELECT row_no, {', '.join(columns)} FROM {stage} WHERE {where}")
+    changes: dict[str, tuple[list[int], list[str]]] = {}
     for row in rows:
-        changed = {c: from_csv_text(row[c]) for c in columns if row[c] and row[c].startswith("'")}
-        changed = {c: value for c, value in changed.items() if value != row[c]}
-        if changed:
-            sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(changed, start=2))
-            await conn.execute(
-                f"UPDATE {stage} SET {sets} WHERE row_no = $1", row["row_no"], *changed.values()
-            )
+        for column in columns:
+            value = row[column]
+            if value and value.startswith("'") and (undone := from_csv_text(value)) != value:
+                numbers, values = changes.setdefault(column, ([], []))
+                numbers.append(row["row_no"])
+                values.append(undone)
+    for column, (numbers, values) in changes.items():
+        await conn.execute(
+            f"UPDATE {stage} s SET {column} = u.v FROM unnest($1::bigint[], $2::text[]) AS u(r, v) "
+            "WHERE s.row_no = u.r",
+            numbers,
+            values,
+        )
 
 
 async def _filled_unknown(conn: asyncpg.Connection, stage: str, table: Table) -> list[tuple[int, str]]:

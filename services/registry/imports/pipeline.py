@@ -10,17 +10,19 @@ import uuid
 from typing import IO, Any, cast
 
 import asyncpg
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import repository_imports as batches_repo
 from services.registry.columns import KIND_LABELS, Kind
 from services.registry.imports.annotate import annotated_copy
 from services.registry.imports.bulk import ImportReport, Progress, RowError, run_import
-from services.registry.imports.source import open_table
+from services.registry.imports.source import Table, open_table
 from services.registry.schemas import ImportErrorDetail, ImportErrorOut
 from shared import audit
 from shared.errors import InvalidInput
 
+log = structlog.get_logger()
 # Files larger than this are imported by a background job with progress shown in the UI.
 JOB_THRESHOLD_BYTES = 4 * 1024 * 1024
 
@@ -99,7 +101,7 @@ async def import_file(
             conn, kind, table, replace=replace, progress=progress, ignore_unknown=ignore_unknown
         )
         if not report.ok:
-            raise ImportRejected(report, annotated_copy(kind, table, report.marked))
+            raise ImportRejected(report, _annotated(kind, table, report))
     finally:
         table.close()
     await audit.record(
@@ -122,6 +124,15 @@ async def import_file(
         },
     )
     return report
+
+
+def _annotated(kind: Kind, table: Table, report: ImportReport) -> IO[bytes] | None:
+    """The annotated copy, or none: failing to build it must not hide the report itself."""
+    try:
+        return annotated_copy(kind, table, report.marked)
+    except Exception as exc:
+        log.error("registry.annotated_copy_failed", exc_info=exc)
+        return None
 
 
 def summary(report: ImportReport) -> str:
