@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry import repository_imports as batches_repo
 from services.registry.columns import KIND_LABELS, Kind
 from services.registry.imports.annotate import annotated_copy
-from services.registry.imports.bulk import ImportReport, Progress, RowError, run_import
+from services.registry.imports.bulk import ImportReport, RowError, run_import
 from services.registry.imports.source import Table, open_table
+from services.registry.imports.staging import Progress
 from services.registry.schemas import ImportErrorDetail, ImportErrorOut
 from shared import audit
 from shared.errors import InvalidInput
