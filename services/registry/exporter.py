@@ -1,7 +1,8 @@
 """Export (CSV/XLSX) and import templates, with exactly the import's columns and value spellings.
 
 Every exported cell is text in the form the import reads back unchanged (tags joined by “；”, 是/否, 一级…四级,
-dates as YYYY-MM-DD), so export → import reports every row unchanged.
+dates as YYYY-MM-DD), so export → import reports every row unchanged. Cells go through ``shared.cells``: no cell is
+ever a formula (CSV: a leading apostrophe, which the import takes off again; XLSX: string cells).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from services.registry import values as v
 from services.registry.columns import COLUMNS, KIND_LABELS, Kind
 from services.registry.repository_export import ExportFilter, export_rows
 from services.registry.schemas import InspectorFilter, ItemFilter, ObjectFilter
+from shared.cells import csv_row, defuse, xlsx_row
 
 BOM = "\ufeff"
 
@@ -67,7 +69,7 @@ async def csv_chunks(session: AsyncSession, kind: Kind, f: ExportFilter) -> Asyn
     buffer.write(BOM)
     writer.writerow(headers(kind))
     async for part in export_rows(session, kind, f):
-        writer.writerows(part)
+        writer.writerows(csv_row(row) for row in part)
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
@@ -90,7 +92,7 @@ async def xlsx_file(
     sheet.append([_styled(WriteOnlyCell(sheet, value=h), bold) for h in headers(kind)])
     async for part in export_rows(session, kind, f):
         for row in part:
-            sheet.append(list(row))
+            sheet.append(xlsx_row(sheet, row))
     out: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=8 << 20)
     workbook.save(out)
     out.seek(0)
@@ -168,6 +170,7 @@ def xlsx_template(kind: Kind, vocab: dict[str, set[str]], section_names: list[st
         notes.append([category, "", "；".join(sorted(vocab.get(category, set())))])
     notes.column_dimensions["A"].width = 22
     notes.column_dimensions["C"].width = 80
+    defuse(workbook)  # tag names come from the department's vocabulary
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

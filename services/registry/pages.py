@@ -17,7 +17,7 @@ from services.registry import repository as repo
 from services.registry import repository_tags as tags_repo
 from services.registry import service
 from services.registry.columns import KINDS
-from services.registry.pages_io import batch_page, io_pages
+from services.registry.pages_io import batch_annotated, batch_page, io_pages
 from services.registry.pages_support import (
     PAGE_SIZE,
     Context,
@@ -328,6 +328,7 @@ router = Router(
         add_conflict,
         remove_conflict,
         batch_page,
+        batch_annotated,
         *[h for kind in KINDS for h in (*io_pages(kind), *_form_pages(kind))],
     ],
     dependencies={"db": Provide(provide_db_session)},

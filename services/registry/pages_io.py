@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Stream, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import exporter, imports, service
@@ -23,7 +23,14 @@ from services.registry.pages_support import (
     require_read,
     require_write,
 )
-from services.registry.web import MAX_UPLOAD, export_response, parse_id, read_upload, template_response
+from services.registry.web import (
+    MAX_UPLOAD,
+    annotated_response,
+    export_response,
+    parse_id,
+    read_upload,
+    template_response,
+)
 from shared.errors import InvalidInput, NotFound
 from shared.web.guards import current_principal
 
@@ -92,3 +99,10 @@ async def batch_page(request: Request[Any, Any, Any], db: AsyncSession, batch_id
     if batch is None:
         raise NotFound("导入记录不存在", field="id")
     return render("batch.html", await registry_context(request, db, batch=batch, tab=batch.kind))
+
+
+@get("/imports/{batch_id:str}/annotated")
+async def batch_annotated(request: Request[Any, Any, Any], batch_id: str) -> Stream:
+    """The copy of a rejected file with its bad cells marked and a 错误说明 column."""
+    require_read(request)
+    return await annotated_response(request, parse_id(batch_id))

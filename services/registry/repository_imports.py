@@ -19,7 +19,9 @@ from services.registry.schemas import ImportBatchOut, ImportStatus, RowErrorOut
 
 BATCH_COLUMNS = (
     "id, kind, status, phase, progress, filename, replace_all, total_rows, added, updated, unchanged, deactivated,"
-    " error_count, errors, message, created_by_name, created_at, finished_at"
+    " error_count, errors, message, created_by_name, created_at, finished_at,"
+    # A failed batch keeps no input file: its stored chunks are the annotated copy of the rejected file.
+    " status = 'failed' AND EXISTS (SELECT 1 FROM import_chunks c WHERE c.batch_id = import_batches.id) AS annotated"
 )
 
 

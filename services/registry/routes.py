@@ -23,6 +23,7 @@ from services.registry.columns import Kind
 from services.registry.web import (
     MAX_UPLOAD,
     READ_ROLES,
+    annotated_response,
     export_response,
     parse_id,
     read_upload,
@@ -314,6 +315,16 @@ async def get_import(db: AsyncSession, batch_id: PathId) -> schemas.ImportBatchO
     return row
 
 
+@get(
+    "/imports/{batch_id:str}/annotated",
+    guards=[can_read],
+    responses=file_response("被拒绝的导入文件的错误标注副本（XLSX：错误单元格标红，末列为错误说明）"),
+)
+async def get_import_annotated(request: Request[Any, Any, Any], batch_id: str) -> Stream:
+    """404 when the batch has no annotated copy (it succeeded, or the whole file was refused)."""
+    return await annotated_response(request, parse_id(batch_id))
+
+
 KIND_HANDLERS = [
     handler
     for kind in ("objects", "inspectors", "items")
@@ -342,6 +353,7 @@ router = Router(
         update_item,
         list_imports,
         get_import,
+        get_import_annotated,
         *KIND_HANDLERS,
     ],
     dependencies={"db": Provide(provide_db_session)},

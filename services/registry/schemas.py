@@ -260,6 +260,9 @@ class ImportBatchOut(msgspec.Struct):
     created_by_name: str
     created_at: datetime
     finished_at: datetime | None
+    annotated: bool = (
+        False  # a copy of the rejected file with the bad cells marked: GET …/imports/{id}/annotated
+    )
 
 
 class ImportErrorDetail(msgspec.Struct):

@@ -1,7 +1,8 @@
 """Field rules of the registry forms and API: the same ``values`` rules the import uses, one rule per field.
 
 Inputs arrive typed (API) or as form strings (pages); each parser accepts both, and a failure names the field in
-Chinese (``LABELS``). The result is the validated row as a Struct whose fields are the table's columns.
+Chinese (``LABELS``). Codes and numbers are folded as the import folds them (full-width → ASCII), so a record typed
+in a form and the same record imported from a file are the same. The result is the validated row as a Struct whose fields are the table's columns.
 """
 
 from __future__ import annotations
@@ -210,14 +211,14 @@ async def inspector_values(session: AsyncSession, raw: Raw, vocab: dict[str, set
         raise InvalidInput("所属股室：不存在", field="section_id")
     values = InspectorFields(
         name=field("name", lambda x: v.parse_required(x, 50), raw.get("name")),
-        licence_no=field("licence_no", lambda x: v.parse_required(x, 50), raw.get("licence_no")),
+        licence_no=field("licence_no", lambda x: v.parse_identifier(x, 50), raw.get("licence_no")),
         licence_expiry=field("licence_expiry", _required_date, raw.get("licence_expiry")),
         section_id=section,
         specialties=field("specialties", _vocab_list(vocab, "专业特长"), raw.get("specialties")),
         qualifications=field("qualifications", _vocab_list(vocab, "资质"), raw.get("qualifications")),
         is_expert=field("is_expert", _bool(False), raw.get("is_expert")),
         is_team_leader=field("is_team_leader", _bool(False), raw.get("is_team_leader")),
-        phone=field("phone", lambda x: v.parse_optional_text(x, 30), raw.get("phone")),
+        phone=field("phone", lambda x: v.parse_optional_text(v.fold(x), 30), raw.get("phone")),
     )
     if raw.get("active", True) and values.licence_expiry < date.today():
         raise InvalidInput("有效期：执法证已过期，在岗人员须持有效执法证", field="licence_expiry")
@@ -238,7 +239,7 @@ def item_values(raw: Raw, vocab: dict[str, set[str]]) -> ItemFields:
         return result
 
     return ItemFields(
-        code=field("code", lambda x: v.parse_required(x, 50), raw.get("code")),
+        code=field("code", lambda x: v.parse_identifier(x, 50), raw.get("code")),
         name=field("name", lambda x: v.parse_required(x, 200), raw.get("name")),
         category=field("category", category, raw.get("category")),
         item_type=field("item_type", lambda x: v.parse_optional_text(x, 100), raw.get("item_type")),

@@ -8,6 +8,7 @@ low-cardinality column (a million rows have a few hundred distinct dates), so th
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 import numpy as np
@@ -33,18 +34,39 @@ _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _REGION = re.compile(r"^\d{6}(\d{3}){0,2}$")
 _SCIENTIFIC = re.compile(r"^\d(\.\d+)?E\+\d+$", re.IGNORECASE)
+SCIENTIFIC_SQL = r"'^[0-9](\.[0-9]+)?E\+[0-9]+$'"  # the same pattern for PostgreSQL (used with ~*)
+SCIENTIFIC_REASON = "Excel 已将该号码转为科学计数法，请将该列设为文本后重新导出"
 
 
 def clean(raw: str | None) -> str:
     return (raw or "").strip(TRIM)
 
 
-def parse_uscc(raw: str | None) -> str:
-    value = clean(raw)
+def fold(raw: str | None) -> str:
+    """Codes, numbers and identifiers as a person reads them: full-width forms (１３０５２８, ＡＢＣ, the
+    ideographic space) become their ASCII forms (NFKC), then trimmed. Names are never folded: they keep their
+    Chinese punctuation."""
+    return clean(unicodedata.normalize("NFKC", raw or "")) if raw and not raw.isascii() else clean(raw)
+
+
+def parse_identifier(raw: str | None, max_length: int = 50) -> str:
+    """A business key typed or pasted by a person (执法证号, 事项编码): folded, never Excel's number damage."""
+    value = fold(raw)
     if not value:
         raise ValueError("必填")
     if _SCIENTIFIC.match(value):
-        raise ValueError("被 Excel 转成了科学计数法，请把该列设为“文本”格式后重新填写")
+        raise ValueError(SCIENTIFIC_REASON)
+    if len(value) > max_length:
+        raise ValueError(f"不能超过{max_length}个字")
+    return value
+
+
+def parse_uscc(raw: str | None) -> str:
+    value = fold(raw)
+    if not value:
+        raise ValueError("必填")
+    if _SCIENTIFIC.match(value):
+        raise ValueError(SCIENTIFIC_REASON)
     try:
         return str(uscc_lib.validate(value))
     except InvalidLength:
@@ -73,7 +95,7 @@ def parse_optional_text(raw: str | None, max_length: int = 500) -> str:
 
 
 def parse_choice(raw: str | None, choices: tuple[str, ...], default: str | None = None) -> str | None:
-    value = clean(raw).upper() if choices == RISK_CLASSES else clean(raw)
+    value = fold(raw).upper() if choices == RISK_CLASSES else fold(raw)
     if not value:
         return default
     if value not in choices:
@@ -82,7 +104,7 @@ def parse_choice(raw: str | None, choices: tuple[str, ...], default: str | None 
 
 
 def parse_bool(raw: str | None, default: bool) -> bool:
-    value = clean(raw).upper()
+    value = fold(raw).upper()
     if not value:
         return default
     if value in YES:
@@ -93,7 +115,7 @@ def parse_bool(raw: str | None, default: bool) -> bool:
 
 
 def parse_date(raw: str | None, *, required: bool = False) -> date | None:
-    value = clean(raw)
+    value = fold(raw)
     if not value:
         if required:
             raise ValueError("必填")
@@ -109,7 +131,7 @@ def parse_date(raw: str | None, *, required: bool = False) -> date | None:
 
 
 def parse_hazard_level(raw: str | None) -> int | None:
-    value = clean(raw)
+    value = fold(raw)
     if not value:
         return None
     if value not in HAZARD_LEVELS:
@@ -118,9 +140,11 @@ def parse_hazard_level(raw: str | None) -> int | None:
 
 
 def parse_region(raw: str | None) -> str | None:
-    value = clean(raw)
+    value = fold(raw)
     if not value:
         return None
+    if _SCIENTIFIC.match(value):
+        raise ValueError(SCIENTIFIC_REASON)
     if not _REGION.match(value):
         raise ValueError("应为6、9或12位数字的行政区划代码")
     return value

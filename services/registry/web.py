@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.datastructures import UploadFile
@@ -38,8 +39,12 @@ async def read_upload(request: Request[Any, Any, Any]) -> Upload:
     upload.file.seek(0, 2)
     size = upload.file.tell()
     upload.file.seek(0)
-    replace = str(form.get("replace", "")).lower() in ("1", "true", "on", "yes")
-    return Upload(upload.file, size, upload.filename, replace)
+    replace = _flag(form.get("replace"))
+    return Upload(upload.file, size, upload.filename, replace, _flag(form.get("ignore_unknown")))
+
+
+def _flag(value: object) -> bool:
+    return str(value or "").lower() in ("1", "true", "on", "yes")
 
 
 async def export_response(
@@ -67,6 +72,28 @@ async def export_response(
                 yield chunk
 
     return Stream(xlsx_body(), media_type=exporter.MEDIA["xlsx"], headers=headers)
+
+
+async def annotated_response(request: Request[Any, Any, Any], batch_id: uuid.UUID) -> Stream:
+    """The annotated copy of a rejected file (404 when the batch has none), from its own read transaction."""
+    from services.registry import repository_imports as batches_repo
+
+    runtime: Runtime = request.app.state.runtime
+    scope = await scope_for_principal(current_principal(request), request.app.state.departments)
+    async with runtime.unit_of_work(scope) as session:
+        batch = await batches_repo.get_batch(session, batch_id)
+        if batch is None or not batch.annotated:
+            raise NotFound("该导入没有错误标注文件", field="id")
+
+    async def body() -> AsyncIterator[bytes]:
+        async with runtime.unit_of_work(scope) as session:
+            async for chunk in batches_repo.chunks(session, batch_id):
+                yield chunk
+
+    stem = batch.filename.rsplit(".", 1)[0] or "导入文件"
+    name = f"{stem}_错误标注.xlsx"
+    disposition = f"attachment; filename=\"import-errors.xlsx\"; filename*=UTF-8''{quote(name)}"
+    return Stream(body(), media_type=exporter.MEDIA["xlsx"], headers={"Content-Disposition": disposition})
 
 
 def template_response(content: bytes, kind: Kind, fmt: str) -> Response[bytes]:

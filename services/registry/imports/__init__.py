@@ -1,6 +1,10 @@
 """The import pipeline of the registries: XLSX/CSV in, all-or-nothing, set-based.
 
-* ``source``: reads an upload as CSV bytes for COPY (and refuses what is not a spreadsheet);
+* ``source``: reads an upload as CSV bytes for COPY (and refuses what is not a spreadsheet): encoding, separator,
+  the header row among the first rows, blank tails;
+* ``sheet``: untrusted XLSX converted to that CSV by a child process (``sheet_child.py``) under memory, CPU and time
+  limits, bounded before reading; ``headers``: the header row and staff's own wording of it;
+* ``annotate``: the copy of a rejected file with its bad cells marked and a 错误说明 column;
 * ``bulk``: COPY into a staging table, validation in a few scans, then the merge;
 * ``kinds``: what each registry's import checks; ``merge``: the set-based statements that write the registries;
 * ``pipeline``: ``import_file``, the one entry every path ends in (request, job, CLI), with its audit event;

@@ -26,7 +26,7 @@ from services.registry.imports.bulk import ImportReport
 from services.registry.imports.pipeline import JOB_THRESHOLD_BYTES, ImportRejected, import_file
 from services.registry.imports.source import open_table
 from services.registry.repository_imports import BatchResult
-from services.registry.schemas import ImportBatchOut, ImportErrorOut, ImportStatus
+from services.registry.schemas import ImportBatchOut, ImportErrorDetail, ImportErrorOut, ImportStatus
 from shared import audit
 from shared.errors import DomainError, Forbidden, InvalidInput
 from shared.jobs import defer
@@ -47,6 +47,7 @@ class Upload(msgspec.Struct):
     size: int
     filename: str
     replace: bool
+    ignore_unknown: bool = False  # the user confirmed: columns that match nothing are left out
 
 
 class ImportOutcome(msgspec.Struct):
@@ -61,6 +62,8 @@ def result_of(report: ImportReport | None, message: str = "") -> BatchResult:
     ok = report is not None and report.ok and not message
     if report is None:
         return BatchResult(status=ImportStatus.FAILED, message=message)
+    if ok and report.ignored:
+        message = f"按确认忽略了无法识别的列：{report.ignored}"
     return BatchResult(
         status=ImportStatus.SUCCEEDED if ok else ImportStatus.FAILED,
         total_rows=report.total_rows,
@@ -80,19 +83,56 @@ async def _batch(session: AsyncSession, batch_id: uuid.UUID) -> ImportBatchOut:
     return batch
 
 
+def _refused(exc: InvalidInput, batch_id: uuid.UUID) -> ImportErrorOut:
+    """The 422 of a whole-file refusal, with the batch that records it in the history."""
+    detail = ImportErrorDetail(exc.code, exc.message, exc.field, [], 0, 0, str(batch_id))
+    return ImportErrorOut(detail)
+
+
+async def _store_annotated(session: AsyncSession, batch_id: uuid.UUID, exc: ImportRejected) -> None:
+    if exc.annotated is None:
+        return
+    with exc.annotated as file:
+        seq = 0
+        while chunk := file.read(CHUNK):
+            await batches_repo.store_chunk(session, batch_id, seq, chunk)
+            seq += 1
+
+
 async def start_import(
     session: AsyncSession, actor: audit.Actor, kind: Kind, upload: Upload
 ) -> ImportOutcome:
-    """Small files are imported now (200, or 422 with the bad rows); large ones are queued (202)."""
+    """Small files are imported now (200, or 422 with the bad rows); large ones are queued (202). Every attempt,
+    a refused file included, is a batch in the history (a refusal answers 422 and keeps its batch)."""
     tenant = await repo.scope_tenant(session)
     if tenant is None:
         raise Forbidden("请先选择部门（X-Department）", field="X-Department")
-    open_table(
-        kind, upload.file, upload.size
-    )  # refuses a non-spreadsheet or a wrong header before anything is stored
     if upload.size > JOB_THRESHOLD_BYTES:
+        try:  # refuses a non-spreadsheet or a wrong header before anything is stored
+            (await open_table(kind, upload.file, upload.size)).close()
+        except InvalidInput as exc:
+            batch_id = await batches_repo.create_batch(
+                session,
+                actor.id,
+                actor.name,
+                kind,
+                upload.filename,
+                upload.size,
+                upload.replace,
+                ImportStatus.FAILED,
+            )
+            await batches_repo.finish_batch(session, batch_id, result_of(None, exc.message))
+            return ImportOutcome(422, await _batch(session, batch_id), _refused(exc, batch_id))
         batch_id = await enqueue_import(
-            session, tenant, actor, kind, upload.file, upload.size, upload.filename, upload.replace
+            session,
+            tenant,
+            actor,
+            kind,
+            upload.file,
+            upload.size,
+            upload.filename,
+            upload.replace,
+            ignore_unknown=upload.ignore_unknown,
         )
         return ImportOutcome(202, await _batch(session, batch_id))
     batch_id = await batches_repo.create_batch(
@@ -119,12 +159,14 @@ async def start_import(
                 filename=upload.filename,
                 replace=upload.replace,
                 batch_id=batch_id,
+                ignore_unknown=upload.ignore_unknown,
             )
     except ImportRejected as exc:
         rejected, report = exc, exc.report
+        await _store_annotated(session, batch_id, exc)
     except InvalidInput as exc:
         await batches_repo.finish_batch(session, batch_id, result_of(None, exc.message))
-        raise
+        return ImportOutcome(422, await _batch(session, batch_id), _refused(exc, batch_id))
     await batches_repo.finish_batch(session, batch_id, result_of(report))
     batch = await _batch(session, batch_id)
     if rejected is not None:
@@ -141,6 +183,8 @@ async def enqueue_import(
     size: int,
     filename: str,
     replace: bool,
+    *,
+    ignore_unknown: bool = False,
 ) -> uuid.UUID:
     batch_id = await batches_repo.create_batch(
         session, actor.id, actor.name, kind, filename, size, replace, ImportStatus.QUEUED
@@ -150,7 +194,10 @@ async def enqueue_import(
     while chunk := file.read(CHUNK):
         await batches_repo.store_chunk(session, batch_id, seq, chunk)
         seq += 1
-    await defer(session, JOB, tenant_id, batch_id=str(batch_id))
+    if ignore_unknown:
+        await defer(session, JOB, tenant_id, batch_id=str(batch_id), ignore_unknown=True)
+    else:
+        await defer(session, JOB, tenant_id, batch_id=str(batch_id))
     return batch_id
 
 
@@ -179,7 +226,9 @@ async def give_up(session: AsyncSession, batch_id: uuid.UUID) -> None:
     await batches_repo.drop_chunks(session, batch_id)
 
 
-async def run_queued(session: AsyncSession, tenant_id: uuid.UUID, batch_id: uuid.UUID) -> None:
+async def run_queued(
+    session: AsyncSession, tenant_id: uuid.UUID, batch_id: uuid.UUID, *, ignore_unknown: bool = False
+) -> None:
     """The background job's work: import the stored file, record the outcome, drop the file."""
     batch = await batches_repo.queued_batch(session, batch_id)
     if batch is None or batch.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED):
@@ -190,6 +239,7 @@ async def run_queued(session: AsyncSession, tenant_id: uuid.UUID, batch_id: uuid
     progress = _ProgressWriter(session.bind, tenant_id, batch_id)
     await progress("读取文件", 0.0, force=True)
     report: ImportReport | None = None
+    annotated: ImportRejected | None = None
     message = ""
     with tempfile.TemporaryFile() as file:
         async for chunk in batches_repo.chunks(session, batch_id):
@@ -208,9 +258,11 @@ async def run_queued(session: AsyncSession, tenant_id: uuid.UUID, batch_id: uuid
                     replace=batch.replace_all,
                     progress=progress,
                     batch_id=batch_id,
+                    ignore_unknown=ignore_unknown,
                 )
         except ImportRejected as exc:
             report = exc.report
+            annotated = exc
         except DomainError as exc:
             message = exc.message
         except Exception as exc:  # the savepoint rolled back; record the failure instead of retrying forever
@@ -218,3 +270,5 @@ async def run_queued(session: AsyncSession, tenant_id: uuid.UUID, batch_id: uuid
             message = CRASHED
     await batches_repo.finish_batch(session, batch_id, result_of(report, message))
     await batches_repo.drop_chunks(session, batch_id)
+    if annotated is not None:
+        await _store_annotated(session, batch_id, annotated)

@@ -21,21 +21,28 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import asyncpg
 
 from services.registry.columns import COLUMNS, KEYS, Kind, header_of
+from services.registry.imports.headers import describe_unknown
 from services.registry.imports.kinds import SPECS, Context, KindSpec, load_context
-from services.registry.imports.source import FileRejected, Table
+from services.registry.imports.source import Table
+from services.registry.imports.staging import (
+    TRIM_SQL,
+    Progress,
+    copy,
+    fetch_keys,
+    filled_unknown,
+    undo_neutralisation,
+)
 from services.registry.schemas import RowErrorOut
-from services.registry.values import TRIM
+from services.registry.values import SCIENTIFIC_REASON, SCIENTIFIC_SQL
 
 RowError = RowErrorOut  # a bad cell, reported as the API reports it (row, column, reason, value)
-MAX_REPORTED_ERRORS = 1000
-TRIM_SQL = "E'" + "".join(f"\\u{ord(c):04x}" for c in TRIM) + "'"  # the same characters as values.TRIM
-Progress = Callable[[str, float], Awaitable[None]]
+MAX_REPORTED_ERRORS = 1000  # listed on the page, in the API answer and in the batch
+MAX_MARKED_ERRORS = 20_000  # marked in the annotated copy of the file
 
 
 @dataclass
@@ -50,6 +57,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     message: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    marked: list[RowError] = field(default_factory=list)  # up to MAX_MARKED_ERRORS, for the annotated copy
+    ignored: str = ""  # the columns that matched nothing and were left out as the user confirmed
 
     @property
     def ok(self) -> bool:
@@ -67,15 +76,15 @@ class _Errors:
         self.count += 1
         column = header_of(self.kind, key) if not key.startswith("_") else "整行"
         self.items.append(RowError(row_no + self.offset, column, reason, (value or "")[:100]))
-        if len(self.items) >= MAX_REPORTED_ERRORS * 4:  # keep what the report can still list: the first rows
-            self.items = self.sorted()
+        if len(self.items) >= MAX_MARKED_ERRORS * 2:  # keep what the copy can still mark: the first rows
+            self.items = self.sorted(MAX_MARKED_ERRORS)
 
     def add_counted(self, extra: int) -> None:
         self.count += extra
 
-    def sorted(self) -> list[RowError]:
+    def sorted(self, limit: int = MAX_REPORTED_ERRORS) -> list[RowError]:
         order = {c.header: i for i, c in enumerate(COLUMNS[self.kind])}
-        return sorted(self.items, key=lambda e: (e.row, order.get(e.column, -1)))[:MAX_REPORTED_ERRORS]
+        return sorted(self.items, key=lambda e: (e.row, order.get(e.column, -1)))[:limit]
 
 
 async def run_import(
@@ -85,6 +94,7 @@ async def run_import(
     *,
     replace: bool = False,
     progress: Progress | None = None,
+    ignore_unknown: bool = False,
 ) -> ImportReport:
     """Load, validate and (when valid) merge ``table`` inside the caller's transaction and tenant scope.
 
@@ -103,10 +113,12 @@ async def run_import(
         + ", ".join(f"{c} text" for c in all_columns)
         + ") ON COMMIT DROP"
     )
-    await _copy(conn, stage, table, progress)
+    await copy(conn, stage, table, progress)
+    if table.apostrophes:
+        await undo_neutralisation(conn, stage, all_columns)
     clock.lap("copy")
 
-    rows, keys = await _fetch_keys(conn, stage, KEYS[kind])
+    rows, keys = await fetch_keys(conn, stage, KEYS[kind])
     # Rows with no value at all (Excel's formatted-but-empty rows) are not data; only a row without a key can be one.
     blank = [rows[i] for i, k in enumerate(keys) if not k]
     if blank:
@@ -123,8 +135,18 @@ async def run_import(
             rows, keys = [rows[i] for i in kept], [keys[i] for i in kept]
     report.total_rows = len(rows)
     if report.total_rows == 0:
-        report.message = "文件中没有数据行"
+        report.message = f"文件中没有数据行：表头在第{table.first_row - 1}行，其下没有任何数据"
         return report
+    if table.unknown:
+        filled = await filled_unknown(conn, stage, table)
+        if filled and not ignore_unknown:
+            report.message = (
+                f"以下列无法识别，其中的数据不会被导入：{describe_unknown(filled)}。未导入任何数据。"
+                "如果这些列对应名录中的信息，请把表头改为模板中的列名（见“列说明”）后重新导入；"
+                "确认不需要这些列时，请勾选“忽略无法识别的列”后重新导入"
+            )
+            return report
+        report.ignored = describe_unknown(filled)
     clock.lap("keys")
     if progress:
         await progress("校验数据", 0.0)
@@ -155,6 +177,7 @@ async def run_import(
     if errors.count:
         report.error_count = errors.count
         report.errors = errors.sorted()
+        report.marked = errors.sorted(MAX_MARKED_ERRORS)
         return report
 
     if progress:
@@ -175,59 +198,6 @@ class _Clock:
         now = time.perf_counter()
         self.report.timings[name] = round(now - self.last, 3)
         self.last = now
-
-
-async def _copy(conn: asyncpg.Connection, stage: str, table: Table, progress: Progress | None) -> None:
-    async def load_progress(fraction: float) -> None:
-        if progress:
-            await progress("读取文件", fraction)
-
-    try:
-        await conn.copy_to_table(
-            stage,
-            source=table.body(load_progress if progress else None),
-            columns=table.columns,
-            format="csv",
-            header=False,
-            encoding=table.encoding,
-        )
-    except (asyncpg.DataError, asyncpg.exceptions.BadCopyFileFormatError) as exc:
-        raise FileRejected(_copy_error(exc, table.first_row)) from None
-
-
-def _copy_error(exc: asyncpg.PostgresError, first_row: int) -> str:
-    import re
-
-    context = getattr(exc, "context", None) or ""
-    match = re.search(r"line (\d+)", context)
-    where = f"第{int(match[1]) + first_row - 1}行：" if match else ""
-    text = str(exc)
-    if "extra data after last expected column" in text or "missing data for column" in text:
-        return f"{where}列数与表头不一致"
-    if "invalid byte sequence" in text or "has no equivalent" in text:
-        return f"{where}含有无法识别的字符（文件编码错误或文件已损坏）"
-    if "unterminated CSV quoted field" in text:
-        return f"{where}引号未闭合"
-    return f"{where}无法读取：{text}"
-
-
-async def _fetch_keys(conn: asyncpg.Connection, stage: str, key: str) -> tuple[list[int], list[str]]:
-    """Every row's number and key cell, in one round trip (a key cell with a line break is fetched again, escaped)."""
-    # One aggregate node feeds both aggregates the same rows in the same order, so no sort is needed.
-    row = await conn.fetchrow(
-        f"SELECT array_agg(row_no) AS rows, string_agg(coalesce({key}, ''), E'\\n') AS keys FROM {stage}"
-    )
-    assert row is not None  # an aggregate without GROUP BY returns exactly one row
-    rows: list[int] = row["rows"] or []
-    keys = row["keys"].split("\n") if rows else []
-    if len(keys) != len(rows):  # a line break inside a key: rare, so only then pay for translate()
-        row = await conn.fetchrow(
-            f"SELECT array_agg(row_no) AS rows, "
-            f"string_agg(coalesce(translate({key}, E'\\n\\r', '  '), ''), E'\\n') AS keys FROM {stage}"
-        )
-        assert row is not None  # as above
-        rows, keys = row["rows"], row["keys"].split("\n")
-    return rows, keys
 
 
 def _check_keys(
@@ -308,7 +278,7 @@ async def _check_distinct(
         if bad:
             found = await conn.fetch(
                 f"SELECT row_no, coalesce({key}, '') AS v FROM {stage} WHERE coalesce({key}, '') = ANY($1::text[]) "
-                f"ORDER BY row_no LIMIT {MAX_REPORTED_ERRORS}",
+                f"ORDER BY row_no LIMIT {MAX_MARKED_ERRORS}",
                 list(bad),
             )
             total = await conn.fetchval(
@@ -325,11 +295,14 @@ async def _check_text(conn: asyncpg.Connection, stage: str, spec: KindSpec, erro
     for key, (required, max_length) in spec.text_rules.items():
         value = f"btrim({key}, {TRIM_SQL})"
         required_sql = f"WHEN coalesce({value}, '') = '' THEN '必填' " if required else ""
+        scientific_sql = (
+            f"WHEN {value} ~* {SCIENTIFIC_SQL} THEN '{SCIENTIFIC_REASON}' " if key in spec.scientific else ""
+        )
         checks.append(
             (
                 key,
-                f"CASE {required_sql}WHEN length({key}) > {max_length} AND length({value}) > {max_length} "
-                f"THEN '不能超过{max_length}个字' END",
+                f"CASE {required_sql}{scientific_sql}WHEN length({key}) > {max_length} "
+                f"AND length({value}) > {max_length} THEN '不能超过{max_length}个字' END",
             )
         )
     if not checks:
@@ -338,13 +311,13 @@ async def _check_text(conn: asyncpg.Connection, stage: str, spec: KindSpec, erro
     where = " OR ".join(f"({sql}) IS NOT NULL" for _, sql in checks)
     found = await conn.fetch(
         f"SELECT row_no, {select}, {', '.join(f'{k} AS v_{k}' for k, _ in checks)} FROM {stage} "
-        f"WHERE {where} ORDER BY row_no LIMIT {MAX_REPORTED_ERRORS}"
+        f"WHERE {where} ORDER BY row_no LIMIT {MAX_MARKED_ERRORS}"
     )
     for r in found:
         for key, _ in checks:
             if r[f"e_{key}"]:
                 errors.add(r["row_no"], key, r[f"e_{key}"], r[f"v_{key}"])
-    if len(found) == MAX_REPORTED_ERRORS:
+    if len(found) == MAX_MARKED_ERRORS:
         total = await conn.fetchval(f"SELECT count(*) FROM {stage} WHERE {where}")
         errors.add_counted(total - len(found))
 
@@ -356,7 +329,10 @@ def _normalise(stage: str, spec: KindSpec, maps: dict[str, tuple[str, str | None
     selects = ["s.row_no", f"s.{KEYS[spec.kind]} AS key"]
     joins = []
     for key in spec.text_rules:
-        selects.append(f"coalesce(btrim(s.{key}, {TRIM_SQL}), '') AS {key}")
+        if key in spec.width_folded:  # numbers typed full-width (１３８…) are stored as digits
+            selects.append(f"btrim(normalize(coalesce(s.{key}, ''), NFKC), {TRIM_SQL}) AS {key}")
+        else:
+            selects.append(f"coalesce(btrim(s.{key}, {TRIM_SQL}), '') AS {key}")
     for index, (key, (table, inline)) in enumerate(maps.items()):
         if inline:
             trimmed = f"btrim(s.{key}, {TRIM_SQL})"

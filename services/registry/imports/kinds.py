@@ -70,17 +70,24 @@ class KindSpec:
     text_rules: dict[str, tuple[bool, int]]  # key → (required, max length)
     cross_checks_sql: str  # returns (row_no, column key, reason, value) from {norm}
     merge: Callable[[asyncpg.Connection, str, bool], Awaitable[tuple[int, int, int]]]
+    scientific: tuple[str, ...] = ()  # text columns of numbers where Excel's 1.3E+12 is refused
+    width_folded: tuple[str, ...] = ()  # text columns of numbers stored NFKC-folded (full-width digits)
 
 
 def _plain_key(max_length: int) -> Callable[[str], str]:
     def parse(raw: str) -> str:
-        return v.parse_required(raw, max_length)
+        return v.parse_identifier(raw, max_length)
 
     return parse
 
 
 def _plain_suspects(keys: list[str]) -> list[int]:
-    return [i for i, k in enumerate(keys) if not k or k != k.strip(v.TRIM) or len(k) > 50]
+    """Keys that may not be in their stored form: blank, padded, too long, full-width, or Excel's 1.3E+12."""
+    return [
+        i
+        for i, k in enumerate(keys)
+        if not k or k != k.strip(v.TRIM) or len(k) > 50 or not k.isascii() or "E+" in k or "e+" in k
+    ]
 
 
 def _vocabulary(context: Context, category: str, label: str) -> Callable[[str], list[str]]:
@@ -175,7 +182,11 @@ def _missing() -> str:
 _EXPIRED = (
     "SELECT row_no, 'licence_expiry', '执法证已于' || to_char(licence_expiry, 'YYYY-MM-DD') || "
     "'过期：在岗人员须持有效执法证（更新有效期，或将人员状态填为“停用”）', to_char(licence_expiry, 'YYYY-MM-DD') "
-    "FROM {norm} AS x WHERE status AND licence_expiry < current_date ORDER BY row_no LIMIT 1000"
+    "FROM {norm} AS x WHERE status AND licence_expiry < current_date "
+    # An inspector the registry already holds as active with this very expiry is accepted unchanged (export →
+    # import is an identity); only a file that newly asserts an expired licence as 在岗 is refused.
+    "AND NOT EXISTS (SELECT 1 FROM inspectors o WHERE o.tenant_id = app_tenant() AND o.licence_no = x.key "
+    "AND o.active AND o.licence_expiry = x.licence_expiry) ORDER BY row_no LIMIT 1000"
 )
 
 SPECS: dict[Kind, KindSpec] = {
@@ -187,6 +198,7 @@ SPECS: dict[Kind, KindSpec] = {
         text_rules={"name": (True, 200), "address": (False, 300), "licence_no": (False, 100)},
         cross_checks_sql="",
         merge=merge.merge_objects,
+        scientific=("licence_no",),
     ),
     "inspectors": KindSpec(
         kind="inspectors",
@@ -196,6 +208,8 @@ SPECS: dict[Kind, KindSpec] = {
         text_rules={"name": (True, 50), "phone": (False, 30)},
         cross_checks_sql=_EXPIRED,
         merge=merge.merge_inspectors,
+        scientific=("phone",),
+        width_folded=("phone",),
     ),
     "items": KindSpec(
         kind="items",

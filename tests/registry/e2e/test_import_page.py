@@ -65,6 +65,13 @@ def test_admin_imports_objects_from_the_template(page: Page, app_server: AppServ
     expect(error_row.locator("td").nth(0)).to_have_text("第 3 行")
     expect(error_row.locator("td").nth(1)).to_have_text("统一社会信用代码")
     expect(error_row.locator("td").nth(2)).to_contain_text(f"第18位应为“{good_code[-1]}”")
+    # Their own file comes back with the bad cell marked and the reason in a last column.
+    with page.expect_download() as annotated_info:
+        page.click("#annotated-download")
+    marked = load_workbook(io.BytesIO(Path(annotated_info.value.path()).read_bytes())).active
+    assert marked is not None and marked.cell(row=1, column=14).value == "错误说明"
+    assert f"第18位应为“{good_code[-1]}”" in str(marked.cell(row=3, column=14).value)
+    assert marked.cell(row=3, column=1).fill.fgColor.rgb.endswith("FFC7CE")
 
     # Fix the cell and import again.
     sheet.cell(row=3, column=1, value=good_code)
