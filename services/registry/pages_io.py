@@ -33,6 +33,7 @@ from services.registry.web import (
 )
 from shared.errors import InvalidInput, NotFound
 from shared.web.guards import current_principal
+from shared.web.params import PathId
 
 
 def io_pages(kind: Kind) -> list[Any]:
@@ -93,7 +94,7 @@ async def _import_context(
 
 
 @get("/imports/{batch_id:str}")
-async def batch_page(request: Request[Any, Any, Any], db: AsyncSession, batch_id: str) -> Template:
+async def batch_page(request: Request[Any, Any, Any], db: AsyncSession, batch_id: PathId) -> Template:
     require_read(request)
     batch = await batches_repo.get_batch(db, parse_id(batch_id))
     if batch is None:
@@ -102,7 +103,7 @@ async def batch_page(request: Request[Any, Any, Any], db: AsyncSession, batch_id
 
 
 @get("/imports/{batch_id:str}/annotated")
-async def batch_annotated(request: Request[Any, Any, Any], batch_id: str) -> Stream:
+async def batch_annotated(request: Request[Any, Any, Any], batch_id: PathId) -> Stream:
     """The copy of a rejected file with its bad cells marked and a 错误说明 column."""
     require_read(request)
     return await annotated_response(request, parse_id(batch_id))

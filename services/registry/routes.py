@@ -320,7 +320,7 @@ async def get_import(db: AsyncSession, batch_id: PathId) -> schemas.ImportBatchO
     guards=[can_read],
     responses=file_response("被拒绝的导入文件的错误标注副本（XLSX：错误单元格标红，末列为错误说明）"),
 )
-async def get_import_annotated(request: Request[Any, Any, Any], batch_id: str) -> Stream:
+async def get_import_annotated(request: Request[Any, Any, Any], batch_id: PathId) -> Stream:
     """404 when the batch has no annotated copy (it succeeded, or the whole file was refused)."""
     return await annotated_response(request, parse_id(batch_id))
 
