@@ -414,3 +414,11 @@ async def set_part_published(session: AsyncSession, result_id: uuid.UUID, at: dt
         ),
         {"at": at, "id": result_id},
     )
+
+
+async def count_published(session: AsyncSession, task_id: uuid.UUID) -> int:
+    found = await session.execute(
+        text("SELECT count(*) FROM inspection_results WHERE task_id = :t AND status = '已公示'"),
+        {"t": task_id},
+    )
+    return int(found.scalar_one())

@@ -11,6 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.planning.schemas import JointTeamsOut, PartnerGap
 from shared.context import Ctx
 
@@ -51,3 +53,25 @@ def joint_plans() -> JointPlans:
             "services.federation is not loaded: joint plans need it (import it in the composition root)"
         )
     return _registered
+
+
+class TaskResults(Protocol):
+    """What planning needs to know of a task's results (owned by inspection, which sits above planning and
+    registers this when imported): a task with published results can no longer be cancelled."""
+
+    async def published(self, session: AsyncSession, task_id: uuid.UUID) -> int:
+        """How many of the task's results (of the current department) are published."""
+
+
+_task_results: TaskResults | None = None
+
+
+def register_task_results(implementation: TaskResults) -> None:
+    global _task_results
+    _task_results = implementation
+
+
+def task_results() -> TaskResults:
+    if _task_results is None:
+        raise RuntimeError("services.inspection is not loaded: cancelling a task needs it")
+    return _task_results

@@ -3,6 +3,7 @@ the caller's own scope. The draw's SQL is in ``draw_repository.py``, the teams' 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import msgspec
@@ -157,4 +158,46 @@ async def get_task(session: AsyncSession, task_id: uuid.UUID, *, lock: bool = Fa
 async def set_task_status(session: AsyncSession, task_id: uuid.UUID, status: TaskStatus) -> None:
     await session.execute(
         text("UPDATE tasks SET status = :s, updated_at = now() WHERE id = :id"), {"s": status, "id": task_id}
+    )
+
+
+async def owns_plan(session: AsyncSession, plan_id: uuid.UUID, tenant_id: uuid.UUID) -> bool:
+    found = await session.execute(
+        text("SELECT 1 FROM plans WHERE id = :id AND tenant_id = :t"), {"id": plan_id, "t": tenant_id}
+    )
+    return found.first() is not None
+
+
+async def update_plan(
+    session: AsyncSession,
+    plan_id: uuid.UUID,
+    table_date: dt.date,
+    initiating_section_id: uuid.UUID | None,
+    joint_section_ids: list[uuid.UUID],
+) -> None:
+    await session.execute(
+        text(
+            "UPDATE plans SET table_date = :d, initiating_section_id = :i, joint_section_ids = :j, updated_at = now()"
+            " WHERE id = :id"
+        ),
+        {"d": table_date, "i": initiating_section_id, "j": joint_section_ids, "id": plan_id},
+    )
+
+
+_TASK_CONTENT = (
+    "name", "draw_type", "ratio_mode", "ratios", "ratio_note", "item_ids", "item_note", "scope", "scope_note",
+    "initiating_section_id", "joint_section_ids", "start_month", "end_month", "min_inspectors",
+    "exclude_checked_within_months", "annual_cap",
+)  # fmt: skip
+
+
+async def update_task(session: AsyncSession, task_id: uuid.UUID, values: dict[str, object]) -> None:
+    """Replace a task's content (the columns a planner fills in; number, plan and status stay)."""
+    params = {k: values[k] for k in _TASK_CONTENT}
+    params["ratios"], params["scope"] = _json(params["ratios"]), _json(params["scope"])
+    sets = ", ".join(
+        f"{k} = CAST(:{k} AS jsonb)" if k in ("ratios", "scope") else f"{k} = :{k}" for k in _TASK_CONTENT
+    )
+    await session.execute(
+        text(f"UPDATE tasks SET {sets}, updated_at = now() WHERE id = :id"), {**params, "id": task_id}
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Response, Router, get, post
+from litestar import Response, Router, get, patch, post
 from litestar.di import Provide
 
 from services.planning import adjust as adjusting
-from services.planning import service, teams
+from services.planning import corrections, service, teams
 from services.planning.schemas import (
     AdjustRequest,
     AnnounceRequest,
@@ -101,6 +101,31 @@ async def adjust(ctx: Ctx, task_id: uuid.UUID, data: AdjustRequest) -> TeamsOut 
     return await adjusting.adjust_team(ctx, task_id, data)
 
 
+@patch("/plans/{plan_id:uuid}", guards=write)
+async def edit_plan(ctx: Ctx, plan_id: uuid.UUID, data: corrections.PlanEdit) -> PlanOut:
+    return await corrections.edit_plan(ctx, plan_id, data)
+
+
+@post("/plans/{plan_id:uuid}/cancel", guards=write, status_code=200)
+async def cancel_plan(ctx: Ctx, plan_id: uuid.UUID, data: corrections.CancelRequest) -> PlanOut:
+    return await corrections.cancel_plan(ctx, plan_id, data)
+
+
+@get("/plans/{plan_id:uuid}/changes")
+async def plan_changes(ctx: Ctx, plan_id: uuid.UUID) -> list[corrections.ChangeOut]:
+    return await corrections.plan_changes(ctx, plan_id)
+
+
+@patch("/tasks/{task_id:uuid}", guards=write)
+async def edit_task(ctx: Ctx, task_id: uuid.UUID, data: corrections.TaskEdit) -> TaskOut:
+    return await corrections.edit_task(ctx, task_id, data)
+
+
+@post("/tasks/{task_id:uuid}/cancel", guards=write, status_code=200)
+async def cancel_task(ctx: Ctx, task_id: uuid.UUID, data: corrections.CancelRequest) -> TaskOut:
+    return await corrections.cancel_task(ctx, task_id, data)
+
+
 @get("/my/assignments")
 async def my_assignments(ctx: Ctx) -> list[Assignment]:
     return await teams.assignments(ctx)
@@ -128,6 +153,11 @@ router = Router(
         adjust,
         my_assignments,
         get_draw,
+        edit_plan,
+        cancel_plan,
+        plan_changes,
+        edit_task,
+        cancel_task,
     ],
     guards=[requires_login, requires_department],
     dependencies={"db": Provide(provide_db_session), "ctx": Provide(provide_ctx)},

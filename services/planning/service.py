@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.planning import repository as repo
 from services.planning.draws import announce, draw_detail, run_draw, void_draw
 from services.planning.lookups import plan_row, task_row
-from services.planning.rows import NewPlan, NewTask, SectionRow, TaskRow
+from services.planning.rows import NewPlan, NewTask, PlanRow, SectionRow, TaskRow
 from services.planning.schemas import (
     Kind,
     PlanCreate,
@@ -282,11 +282,29 @@ def _ratios(data: TaskCreate) -> tuple[str, dict[str, str]]:
     return "overall", {"ALL": parse_ratio(data.ratio, "ratio")}
 
 
-async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
-    ctx.require_writer()
-    plan = await plan_row(ctx, plan_id, lock=True)
-    if plan.status != PlanStatus.DRAFT:
-        raise Conflict("只有草稿状态的计划可以添加任务", field="status")
+class TaskValues(msgspec.Struct, frozen=True):
+    """A task's content once checked against its plan and the department's items and sections."""
+
+    name: str
+    draw_type: str
+    ratio_mode: str
+    ratios: dict[str, str]
+    ratio_note: str
+    item_ids: list[uuid.UUID]
+    item_note: str
+    scope: dict[str, object]
+    scope_note: str
+    initiating_section_id: uuid.UUID | None
+    joint_section_ids: list[uuid.UUID]
+    start_month: dt.date
+    end_month: dt.date
+    min_inspectors: int
+    exclude_checked_within_months: int | None
+    annual_cap: int | None
+
+
+async def validated_task(ctx: Ctx, plan: PlanRow, data: TaskCreate) -> TaskValues:
+    """The rules a task's content must meet, for a new task and for a corrected one alike."""
     ratio_mode, ratios = _ratios(data)
     start, end = parse_month(data.start_month, "start_month"), parse_month(data.end_month, "end_month")
     if end < start:
@@ -308,6 +326,32 @@ async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
         joint = _section_ids(sections, data.joint_sections, "joint_sections")
     if plan.kind == "内部联合" and not joint:
         raise InvalidInput("内部联合抽查任务需要联合股室", field="joint_sections")
+    return TaskValues(
+        name=data.name.strip(),
+        draw_type=data.draw_type,
+        ratio_mode=ratio_mode,
+        ratios=ratios,
+        ratio_note=data.ratio_note,
+        item_ids=[items[c].id for c in data.item_codes],
+        item_note=data.item_note,
+        scope=scope,
+        scope_note=data.scope_note,
+        initiating_section_id=initiating,
+        joint_section_ids=joint,
+        start_month=start,
+        end_month=end,
+        min_inspectors=data.min_inspectors,
+        exclude_checked_within_months=data.exclude_checked_within_months,
+        annual_cap=data.annual_cap,
+    )
+
+
+async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
+    ctx.require_writer()
+    plan = await plan_row(ctx, plan_id, lock=True)
+    if plan.status != PlanStatus.DRAFT:
+        raise Conflict("只有草稿状态的计划可以添加任务", field="status")
+    values = await validated_task(ctx, plan, data)
     # Task numbers run per department and year across plans, as in the seed (2023001 → 001号, 2023002 → 002号).
     series = "joint_task" if plan.kind == "部门联合" else "task"
     seq = await repo.next_number(ctx.session, ctx.tenant_id, plan.year, series)
@@ -320,23 +364,8 @@ async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
             plan_id=plan_id,
             number=task_number(plan.kind, seq),
             seq=seq,
-            name=data.name.strip(),
-            draw_type=data.draw_type,
-            ratio_mode=ratio_mode,
-            ratios=ratios,
-            ratio_note=data.ratio_note,
-            item_ids=[items[c].id for c in data.item_codes],
-            item_note=data.item_note,
-            scope=scope,
-            scope_note=data.scope_note,
-            initiating_section_id=initiating,
-            joint_section_ids=joint,
-            start_month=start,
-            end_month=end,
-            min_inspectors=data.min_inspectors,
-            exclude_checked_within_months=data.exclude_checked_within_months,
-            annual_cap=data.annual_cap,
             created_by=ctx.principal.name,
+            **msgspec.structs.asdict(values),
         ),
     )
     await audit.record(
@@ -346,7 +375,7 @@ async def add_task(ctx: Ctx, plan_id: uuid.UUID, data: TaskCreate) -> TaskOut:
         "task.create",
         "task",
         task_id,
-        {"plan": plan.number, "ratios": ratios, "scope": scope},
+        {"plan": plan.number, "ratios": values.ratios, "scope": values.scope},
     )
     task = await repo.get_task(ctx.session, task_id)
     assert task is not None
