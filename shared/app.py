@@ -36,6 +36,7 @@ from services.identity.tokens import JWKSCache, TokenVerifier
 from services.inspection import pages as inspection_pages
 from services.inspection import routes as inspection_routes
 from services.planning import pages as planning_pages
+from services.planning import pages_corrections as planning_corrections
 from services.planning import public as planning_public
 from services.planning import routes as planning_routes
 from services.registry import pages as registry_pages
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             federation_pages.router,
             planning_public.router,
             planning_pages.router,
+            planning_corrections.router,
             inspection_routes.router,
             inspection_pages.router,
             disclosure_routes.router,

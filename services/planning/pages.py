@@ -11,7 +11,7 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.planning import adjust, service, teams
+from services.planning import adjust, corrections, service, teams
 from services.planning import repository as repo
 from services.planning import teams_repository as trepo
 from services.planning.schemas import (
@@ -79,7 +79,9 @@ async def create_plan_form(
 
 @get("/plans/{plan_id:uuid}")
 async def plan_page(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uuid.UUID) -> Template:
-    return await _render(request, "plan.html", ctx=ctx, plan=await service.plan_detail(ctx, plan_id))
+    plan = await service.plan_detail(ctx, plan_id)
+    changes = await corrections.plan_changes(ctx, plan_id)
+    return await _render(request, "plan.html", ctx=ctx, plan=plan, changes=changes)
 
 
 @post("/plans/{plan_id:uuid}/publish")
