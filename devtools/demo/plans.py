@@ -18,8 +18,16 @@ from sqlalchemy import text
 from services.identity.departments import department_of
 from services.identity.provisioning import department_id
 from services.planning import service
-from services.planning.schemas import AnnounceRequest, DrawRequest, PlanCreate, TaskCreate
-from services.planning.teams import AdjustRequest, MatchRequest, adjust_team, match_task
+from services.planning.adjust import adjust_team
+from services.planning.schemas import (
+    AdjustRequest,
+    AnnounceRequest,
+    DrawRequest,
+    MatchRequest,
+    PlanCreate,
+    TaskCreate,
+)
+from services.planning.teams import match_task
 from shared.context import Ctx, Principal
 from shared.runtime import Runtime
 from shared.tenancy import department_scope

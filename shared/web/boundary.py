@@ -73,8 +73,6 @@ def _check_value(value: str, *, lines: bool = False) -> str | None:
     code = control_character(value, lines=lines)
     if code is not None:
         return _control_reason(code)
-    if "\ufffd" in value:
-        return "含有无法识别的字符（编码不是 UTF-8），请重新输入"
     if not lines and len(value) > MAX_PARAMETER_LENGTH:
         return f"长度不能超过 {MAX_PARAMETER_LENGTH} 个字符"
     return None

@@ -96,4 +96,4 @@ def test_overseer_overlaps_page(page: Page, app_server: AppServer) -> None:
     expect(page.locator("#overlaps")).to_be_visible()
     expect(page.locator("#overlap-year")).to_have_value("2041")
     page.goto(f"{app_server.url}/federation/overlaps?year=1999")
-    expect(page.locator("#form-error")).to_contain_text("2000")
+    expect(page.locator("main")).to_contain_text("不能小于 2000")

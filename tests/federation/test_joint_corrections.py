@@ -38,7 +38,7 @@ def test_partners_reinvited_replaced_removed_before_announcement(as_user: Any) -
         ({"action": "invite", "department": "999999-x"}, 422, "department"),
         ({"action": "remove", "department": "130528-xfjy", "reason": "撤回"}, 422, "department"),
         ({"action": "replace", "department": "130528-xfjy", "replacement": "130528-scjg"}, 422, "reason"),
-        ({"action": "fire", "department": "130528-xfjy"}, 400, None),
+        ({"action": "fire", "department": "130528-xfjy"}, 422, "action"),
     ]:
         refused = _partners(lead, plan_id, body)
         assert refused.status_code == status, refused.text

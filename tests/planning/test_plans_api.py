@@ -108,7 +108,7 @@ def test_void_needs_a_reason_and_stays_public(as_user: Any, http: httpx.Client) 
     draw = planner.post(f"/api/tasks/{task['id']}/announce", {}).json()
     planner.post(f"/api/tasks/{task['id']}/draw", {})
     short = planner.post(f"/api/tasks/{task['id']}/void", {"reason": "不要"})
-    assert short.status_code == 400 and short.json()["error"]["field"] == "reason"
+    assert short.status_code == 422 and short.json()["error"]["field"] == "reason"
     voided = planner.post(
         f"/api/tasks/{task['id']}/void", {"reason": "抽取范围误选了工贸行业，经局务会研究作废"}
     )

@@ -95,10 +95,10 @@ def test_object_lifecycle_and_validation(api: httpx.Client, auth: Any) -> None:
             json={**body, "uscc": uscc(880002), "licence_expiry": "明天"},
             headers=admin,
         ),
-        400,
+        422,
         "licence_expiry",
     )
-    _error(api.post("/api/registry/objects", json={**body, "colour": "red"}, headers=admin), 400, "colour")
+    _error(api.post("/api/registry/objects", json={**body, "colour": "red"}, headers=admin), 422, "colour")
     _error(
         api.post("/api/registry/objects", json={k: v for k, v in body.items() if k != "name"}, headers=admin),
         422,
@@ -134,7 +134,7 @@ def test_object_lifecycle_and_validation(api: httpx.Client, auth: Any) -> None:
         == 1
     )
     assert api.post(f"/api/registry/objects/{obj['id']}/activate", headers=admin).json()["active"] is True
-    _error(api.get("/api/registry/objects", params={"page_size": 10_000}, headers=admin), 400, "page_size")
+    _error(api.get("/api/registry/objects", params={"page_size": 10_000}, headers=admin), 422, "page_size")
 
 
 def test_inspector_conflicts_and_licence(api: httpx.Client, auth: Any) -> None:
@@ -459,7 +459,7 @@ def test_templates_and_export(api: httpx.Client, auth: Any) -> None:
     assert exported.status_code == 200
     total = api.get("/api/registry/objects", headers=admin).json()["total"]
     assert load_workbook(io.BytesIO(exported.content)).active.max_row == total + 1 > 1
-    _error(api.get("/api/registry/objects/export", params={"format": "pdf"}, headers=admin), 400, "format")
+    _error(api.get("/api/registry/objects/export", params={"format": "pdf"}, headers=admin), 422, "format")
 
 
 @pytest.mark.parametrize("kind", ["objects", "inspectors", "items"])
