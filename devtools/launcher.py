@@ -193,7 +193,7 @@ def run_demo(port: int, data_dir: Path, sso: str = "auto") -> int:
 
 
 async def _load_demo(admin_url: str) -> None:
-    from devtools.demo import plans, seed
+    from devtools.demo import joint, plans, seed
     from shared.runtime import Runtime
     from shared.settings import load_settings
 
@@ -204,6 +204,11 @@ async def _load_demo(admin_url: str) -> None:
         if await plans.load(runtime):
             print(
                 "已按源文件建立应急管理局2023年度抽查计划（2023001 已抽取并匹配，2023002 待抽取）。",
+                flush=True,
+            )
+        if await joint.load(runtime):
+            print(
+                "已建立部门联合抽查联2023001（县应急管理局牵头，县消防救援大队参加），已抽取并匹配。",
                 flush=True,
             )
     finally:

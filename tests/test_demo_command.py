@@ -80,12 +80,15 @@ def test_demo_runs_stops_and_restarts(tmp_path: Path) -> None:
         assert (
             draws.status_code == 200 and "宁晋县应急管理局2023年度危化企业“双随机”内部联合抽查" in draws.text
         )
+        # And the seed's joint check 联2023001, naming both departments.
+        assert "2023年宁晋县危化行业重大危险源企业部门联合随机抽查" in draws.text and "消防救援大队" in draws.text
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
     output = log1.read_text()
     assert "已载入演示数据" in output and "已停止" in output
     assert "已按源文件建立应急管理局2023年度抽查计划" in output
+    assert "已建立部门联合抽查联2023001" in output, output
     _, alive = psutil.wait_procs(children, timeout=20)
     assert alive == [], f"left running after SIGTERM: {alive}"
 
