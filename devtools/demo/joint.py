@@ -61,6 +61,7 @@ LIAN_2023001: dict[str, object] = {
     "end_month": "2023-07",
     "min_inspectors": 2,
 }
+FOUR_TOPICS = ["人员和资质管理情况", "工艺管理情况", "设备设施管理情况", "重大危险源安全管理情况"]
 REASON = "演示环境：安排演示账号{name}参加该企业的联合检查，便于体验结果录入与统一公示"
 
 
@@ -107,7 +108,16 @@ async def load(runtime: Runtime) -> bool:
         await federation.set_partner_items(ctx, plan_id, PartnerItems(item_codes=["XF-001"]))
     async with runtime.unit_of_work(department_scope(lead)) as session:
         ctx = Ctx(session, PLANNER, await department_of(session, lead))
-        task = await service.add_task(ctx, plan_id, msgspec.convert(LIAN_2023001, TaskCreate))
+        # 附件3 lists four topics of YJ-001 (which has six check points): the task takes exactly those.
+        topics = await session.execute(
+            text(
+                "SELECT cp.id FROM check_points cp JOIN inspection_items i ON i.id = cp.item_id"
+                " WHERE i.code = 'YJ-001' AND cp.content = ANY(:c) ORDER BY cp.seq"
+            ),
+            {"c": FOUR_TOPICS},
+        )
+        content = {**LIAN_2023001, "check_point_ids": [str(r.id) for r in topics]}
+        task = await service.add_task(ctx, plan_id, msgspec.convert(content, TaskCreate, strict=False))
         await service.publish_plan(ctx, plan_id)
         await service.announce(ctx, task.id, AnnounceRequest())
         await service.run_draw(ctx, task.id, DrawRequest())

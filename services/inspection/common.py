@@ -103,6 +103,7 @@ async def joint_task(ctx: Ctx, task: TaskRow) -> TaskView:
         raise Conflict("本部门尚未在联合抽查计划中添加本部门的检查事项", field="item_ids")
     # A partner checks (and enters) its own items only; the lead's items are not its to answer.
     view.item_ids = list(joint.my_item_ids)
+    view.check_point_ids = None  # the lead's chosen check points are of the lead's items
     return view
 
 

@@ -67,7 +67,7 @@ async def save_draft(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft)
     await require_team(ctx, task_id, uscc)
     if task.status not in ENTERABLE:
         raise Conflict(f"任务当前状态为“{task.status}”，不能录入检查结果", field="status")
-    points = await repo.check_points(ctx.session, list(task.item_ids))
+    points = await repo.check_points(ctx.session, list(task.item_ids), task.check_point_ids)
     validate(data, {p.id for p in points})
     # The check ends on the check date entered, else at the end of the task's last month.
     end = data.check_date or workdays.month_end(task.end_month)

@@ -68,7 +68,7 @@ async def task_info(session: AsyncSession, task_id: uuid.UUID, *, lock: bool = F
         text(
             "SELECT t.id, t.name, t.number, t.status, t.item_ids, t.end_month, p.number AS plan_number,"
             " p.name AS plan_name, (SELECT d.id FROM draws d WHERE d.task_id = t.id AND d.status <> '已作废'"
-            " ORDER BY d.announced_at DESC LIMIT 1) AS draw_id, p.back_entry"
+            " ORDER BY d.announced_at DESC LIMIT 1) AS draw_id, p.back_entry, t.check_point_ids"
             " FROM tasks t JOIN plans p ON p.id = t.plan_id WHERE t.id = :id"
         ),
         {"id": task_id},
@@ -101,15 +101,19 @@ async def team_members(session: AsyncSession, task_id: uuid.UUID, uscc: str) -> 
     )
 
 
-async def check_points(session: AsyncSession, item_ids: list[uuid.UUID]) -> list[CheckPointRow]:
+async def check_points(
+    session: AsyncSession, item_ids: list[uuid.UUID], only: list[uuid.UUID] | None = None
+) -> list[CheckPointRow]:
+    """The check points of the items, or only the task's chosen ones (``only``)."""
     return _rows(
         await session.execute(
             text(
                 "SELECT cp.id, cp.seq, cp.content, cp.method, i.code AS item_code, i.name AS item_name"
                 " FROM check_points cp JOIN inspection_items i ON i.id = cp.item_id"
-                " WHERE cp.item_id = ANY(:ids) ORDER BY i.code, cp.seq"
+                " WHERE cp.item_id = ANY(:ids) AND (CAST(:only AS uuid[]) IS NULL OR cp.id = ANY(:only))"
+                " ORDER BY i.code, cp.seq"
             ),
-            {"ids": item_ids},
+            {"ids": item_ids, "only": only},
         ),
         CheckPointRow,
     )

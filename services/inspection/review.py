@@ -36,7 +36,7 @@ RECTIFY = "责令改正并跟踪"
 async def _check_complete(ctx: Ctx, result: ResultRow) -> None:
     """A result goes to review only when it is complete and consistent."""
     task = await load_task(ctx, result.task_id)
-    expected = {p.id for p in await repo.check_points(ctx.session, list(task.item_ids))}
+    expected = {p.id for p in await repo.check_points(ctx.session, list(task.item_ids), task.check_point_ids)}
     answered = await repo.points(ctx.session, result.id)
     missing = expected - set(answered)
     if missing:
@@ -203,7 +203,7 @@ async def approve(ctx: Ctx, result_id: uuid.UUID) -> ResultOut:
 
 
 async def planning_items(ctx: Ctx, task: TaskRow) -> str:
-    points = await repo.check_points(ctx.session, list(task.item_ids))
+    points = await repo.check_points(ctx.session, list(task.item_ids), task.check_point_ids)
     names = dict.fromkeys(p.item_name for p in points)
     return "；".join(names)
 

@@ -112,6 +112,7 @@ class TaskRow(msgspec.Struct):
     plan_name: str
     draw_id: uuid.UUID | None
     back_entry: bool = False  # the plan is a back-entry (补录)
+    check_point_ids: list[uuid.UUID] | None = None  # the task's chosen check points (None: all of its items')
 
 
 class ObjectRow(msgspec.Struct):

@@ -45,7 +45,8 @@ async def entry_view(ctx: Ctx, task_id: uuid.UUID, uscc: str) -> EntryView:
     result = await repo.result_for(ctx.session, task_id, uscc)
     answered = await repo.points(ctx.session, result.id) if result else {}
     points = [
-        _point(p, answered.get(p.id)) for p in await repo.check_points(ctx.session, list(task.item_ids))
+        _point(p, answered.get(p.id))
+        for p in await repo.check_points(ctx.session, list(task.item_ids), task.check_point_ids)
     ]
     end = workdays.month_end(task.end_month)
     entered_on = dt.date.today() if task.back_entry else None

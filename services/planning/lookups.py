@@ -6,6 +6,8 @@ import uuid
 
 from services.planning import repository as repo
 from services.planning.rows import PlanRow, TaskRow
+from services.registry import service as registry
+from services.registry.schemas import CheckPointRef
 from shared.context import Ctx
 from shared.errors import NotFound
 
@@ -24,3 +26,11 @@ async def task_row(ctx: Ctx, task_id: uuid.UUID, *, lock: bool = False) -> TaskR
     if task is None:
         raise NotFound("抽查任务不存在", field="task_id")
     return task
+
+
+async def points_by_item(ctx: Ctx, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[CheckPointRef]]:
+    """The check points of the items, grouped by item, for choosing a task's subset on the task form."""
+    points: dict[uuid.UUID, list[CheckPointRef]] = {}
+    for point in await registry.check_points(ctx.session, item_ids):
+        points.setdefault(point.item_id, []).append(point)
+    return points

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.planning import adjust, corrections, service, teams
 from services.planning import repository as repo
 from services.planning import teams_repository as trepo
+from services.planning.lookups import points_by_item
 from services.planning.schemas import (
     AdjustRequest,
     AnnounceRequest,
@@ -103,7 +104,10 @@ async def _task_form(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uuid.UU
     plan = await service.plan_detail(ctx, plan_id)
     items = await repo.active_items(ctx.session)
     tags = await repo.tags_by_category(ctx.session)
-    return await _render(request, "task_form.html", ctx=ctx, plan=plan, items=items, tags=tags, **extra)
+    points = await points_by_item(ctx, [i.id for i in items])
+    return await _render(
+        request, "task_form.html", ctx=ctx, plan=plan, items=items, tags=tags, points=points, **extra
+    )
 
 
 @get("/plans/{plan_id:uuid}/tasks/new")
@@ -154,6 +158,7 @@ def _task_values(form: Any) -> dict[str, Any]:  # the raw form, before msgspec v
             "min_inspectors": form.get("min_inspectors"),
             "exclude_checked_within_months": form.get("exclude_checked_within_months"),
             "annual_cap": form.get("annual_cap"),
+            "check_point_ids": form.getall("check_point_ids", []) or None,
         }
     )
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.planning import corrections, service
 from services.planning import repository as repo
-from services.planning.lookups import task_row
+from services.planning.lookups import points_by_item, task_row
 from services.planning.pages import _render, _task_values
 from shared.context import Ctx
 from shared.errors import DomainError
@@ -53,6 +53,7 @@ async def _edit_form(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UU
     values = extra.pop("values", None) or {
         **_form_values(task),
         "item_codes": [codes.get(i) for i in row.item_ids],
+        "check_point_ids": [str(p) for p in row.check_point_ids or []],
     }
     return await _render(
         request,
@@ -61,6 +62,7 @@ async def _edit_form(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UU
         plan=plan,
         items=items,
         tags=tags,
+        points=await points_by_item(ctx, [i.id for i in items]),
         values=values,
         editing=task,
         form_action=f"/tasks/{task.id}/edit",

@@ -10,7 +10,16 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.planning.rows import ItemRow, NewPlan, NewTask, PlanRow, SectionRow, TaskRow, row, rows
+from services.planning.rows import (
+    ItemRow,
+    NewPlan,
+    NewTask,
+    PlanRow,
+    SectionRow,
+    TaskRow,
+    row,
+    rows,
+)
 from services.planning.schemas import PlanStatus, TaskStatus
 
 
@@ -124,7 +133,8 @@ TASK_COLUMNS = (
     "t.id, t.plan_id, t.number, t.seq, t.name, t.draw_type, t.ratio_mode, t.ratios, t.ratio_note, t.item_ids,"
     " t.item_note, t.scope, t.scope_note, t.initiating_section_id, t.joint_section_ids, t.start_month, t.end_month,"
     " t.min_inspectors, t.exclude_checked_within_months, t.annual_cap, t.status,"
-    " (SELECT d.id FROM draws d WHERE d.task_id = t.id ORDER BY d.announced_at DESC LIMIT 1) AS draw_id"
+    " (SELECT d.id FROM draws d WHERE d.task_id = t.id ORDER BY d.announced_at DESC LIMIT 1) AS draw_id,"
+    " t.check_point_ids"
 )
 
 
@@ -133,11 +143,12 @@ async def insert_task(session: AsyncSession, task: NewTask) -> None:
         text(
             "INSERT INTO tasks (id, tenant_id, plan_id, number, seq, name, draw_type, ratio_mode, ratios, ratio_note,"
             " item_ids, item_note, scope, scope_note, initiating_section_id, joint_section_ids, start_month,"
-            " end_month, min_inspectors, exclude_checked_within_months, annual_cap, created_by) VALUES (:id,"
+            " end_month, min_inspectors, exclude_checked_within_months, annual_cap, created_by, check_point_ids)"
+            " VALUES (:id,"
             " :tenant_id, :plan_id, :number, :seq, :name, :draw_type, :ratio_mode, CAST(:ratios AS jsonb),"
             " :ratio_note, :item_ids, :item_note, CAST(:scope AS jsonb), :scope_note, :initiating_section_id,"
             " :joint_section_ids, :start_month, :end_month, :min_inspectors, :exclude_checked_within_months,"
-            " :annual_cap, :created_by)"
+            " :annual_cap, :created_by, :check_point_ids)"
         ),
         {**msgspec.structs.asdict(task), "ratios": _json(task.ratios), "scope": _json(task.scope)},
     )
@@ -187,7 +198,7 @@ async def update_plan(
 _TASK_CONTENT = (
     "name", "draw_type", "ratio_mode", "ratios", "ratio_note", "item_ids", "item_note", "scope", "scope_note",
     "initiating_section_id", "joint_section_ids", "start_month", "end_month", "min_inspectors",
-    "exclude_checked_within_months", "annual_cap",
+    "exclude_checked_within_months", "annual_cap", "check_point_ids",
 )  # fmt: skip
 
 

@@ -81,6 +81,7 @@ class TaskRow(msgspec.Struct, frozen=True):
     annual_cap: int | None
     status: TaskStatus
     draw_id: uuid.UUID | None
+    check_point_ids: list[uuid.UUID] | None = None  # None: every check point of the items
 
 
 class DrawRow(msgspec.Struct, frozen=True):
@@ -207,6 +208,7 @@ class NewTask(msgspec.Struct, frozen=True):
     exclude_checked_within_months: int | None
     annual_cap: int | None
     created_by: str
+    check_point_ids: list[uuid.UUID] | None = None
 
 
 class NewDraw(msgspec.Struct, frozen=True):

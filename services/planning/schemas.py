@@ -89,6 +89,8 @@ class TaskCreate(Input):
     min_inspectors: Annotated[int, msgspec.Meta(ge=2, le=10)] = 2
     exclude_checked_within_months: Annotated[int, msgspec.Meta(ge=1, le=60)] | None = None
     annual_cap: Annotated[int, msgspec.Meta(ge=1, le=50)] | None = None
+    # A subset of the items' check points (None or empty: all of them), e.g. the four topics of 联2023001.
+    check_point_ids: list[uuid.UUID] | None = None
 
 
 class AnnounceRequest(Input):
@@ -131,6 +133,7 @@ class TaskOut(msgspec.Struct):
     annual_cap: int | None
     status: TaskStatus
     draw_id: uuid.UUID | None = None
+    check_point_ids: list[uuid.UUID] | None = None
 
 
 class PlanOut(msgspec.Struct):

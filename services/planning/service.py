@@ -26,6 +26,7 @@ from services.planning.schemas import (
     TaskOut,
     TaskStatus,
 )
+from services.registry import service as registry
 from shared import audit
 from shared.boundary import parse_decimal
 from shared.context import Ctx
@@ -224,6 +225,7 @@ async def _task_out(ctx: Ctx, task: TaskRow, by_id: dict[uuid.UUID, SectionRow])
         annual_cap=task.annual_cap,
         status=task.status,
         draw_id=task.draw_id,
+        check_point_ids=task.check_point_ids,
     )
 
 
@@ -301,6 +303,7 @@ class TaskValues(msgspec.Struct, frozen=True):
     min_inspectors: int
     exclude_checked_within_months: int | None
     annual_cap: int | None
+    check_point_ids: list[uuid.UUID] | None
 
 
 async def validated_task(ctx: Ctx, plan: PlanRow, data: TaskCreate) -> TaskValues:
@@ -326,6 +329,17 @@ async def validated_task(ctx: Ctx, plan: PlanRow, data: TaskCreate) -> TaskValue
         joint = _section_ids(sections, data.joint_sections, "joint_sections")
     if plan.kind == "内部联合" and not joint:
         raise InvalidInput("内部联合抽查任务需要联合股室", field="joint_sections")
+    point_ids = list(dict.fromkeys(data.check_point_ids or [])) or None
+    if point_ids is not None:
+        chosen_of = await registry.check_points(ctx.session, [items[c].id for c in data.item_codes])
+        of_items = {p.id: p.item_id for p in chosen_of}
+        for index, point in enumerate(point_ids):
+            if point not in of_items:
+                raise InvalidInput("所选检查要点不属于本任务的抽查事项", field=f"check_point_ids[{index}]")
+        chosen_items = {of_items[p] for p in point_ids}
+        for index, code in enumerate(data.item_codes):
+            if items[code].id not in chosen_items:
+                raise InvalidInput(f"抽查事项 {code} 至少需要选择一个检查要点", field=f"item_codes[{index}]")
     return TaskValues(
         name=data.name.strip(),
         draw_type=data.draw_type,
@@ -343,6 +357,7 @@ async def validated_task(ctx: Ctx, plan: PlanRow, data: TaskCreate) -> TaskValue
         min_inspectors=data.min_inspectors,
         exclude_checked_within_months=data.exclude_checked_within_months,
         annual_cap=data.annual_cap,
+        check_point_ids=point_ids,
     )
 
 

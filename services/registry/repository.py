@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry.schemas import (
+    CheckPointRef,
     ConflictOut,
     InspectorFilter,
     InspectorOut,
@@ -328,3 +329,13 @@ async def mark_checked(session: AsyncSession, object_id: uuid.UUID, on: dt.date)
         ),
         {"d": on, "id": object_id},
     )
+
+
+async def check_points_of(session: AsyncSession, item_ids: list[uuid.UUID]) -> list[CheckPointRef]:
+    found = await session.execute(
+        text(
+            "SELECT id, item_id, seq, content FROM check_points WHERE item_id = ANY(:ids) ORDER BY item_id, seq"
+        ),
+        {"ids": item_ids},
+    )
+    return [CheckPointRef(id=r.id, item_id=r.item_id, seq=r.seq, content=r.content) for r in found]

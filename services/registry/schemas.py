@@ -316,3 +316,12 @@ class SectionOut(msgspec.Struct):
     id: uuid.UUID
     code: str
     name: str
+
+
+class CheckPointRef(msgspec.Struct, frozen=True):
+    """A check point of an item, with its id (a task may choose a subset of its items' check points)."""
+
+    id: uuid.UUID
+    item_id: uuid.UUID
+    seq: int
+    content: str

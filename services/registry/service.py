@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry import repository as repo
 from services.registry import repository_tags as tags_repo
 from services.registry import values as v
-from services.registry.schemas import InspectorOut, ItemOut, ObjectOut, TagIn, TagOut, TagPatch
+from services.registry.schemas import CheckPointRef, InspectorOut, ItemOut, ObjectOut, TagIn, TagOut, TagPatch
 from services.registry.validation import (
     Raw,
     field,
@@ -354,3 +354,8 @@ async def update_tag(
 async def mark_checked(session: AsyncSession, object_id: uuid.UUID, on: date) -> None:
     """A published check of an enterprise: its last-checked date feeds the "checked within N months" exclusion."""
     await repo.mark_checked(session, object_id, on)
+
+
+async def check_points(session: AsyncSession, item_ids: list[uuid.UUID]) -> list[CheckPointRef]:
+    """The check points of the given items, in item and sequence order."""
+    return await repo.check_points_of(session, item_ids)

@@ -27,7 +27,12 @@ def admin_fetch(db_urls: dict[str, str], sql: str, *args: Any) -> list[Any]:
     return run(_admin_fetch, db_urls["admin"], sql, *args)
 
 
-def matched_task_with_inspector(as_user: Any, db_urls: dict[str, str], live: bool = False) -> dict[str, Any]:  # noqa: F811
+def matched_task_with_inspector(
+    as_user: Any,  # noqa: F811
+    db_urls: dict[str, str],
+    live: bool = False,
+    task: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Plan → task → announce → draw → match, then make sure 张伟 is on one team (by a recorded adjustment).
 
     The plan is of 2023, so it is entered as 补录 (back-entry). ``live``: as if it had been entered in its own
@@ -43,7 +48,9 @@ def matched_task_with_inspector(as_user: Any, db_urls: dict[str, str], live: boo
         },
     ).json()
     assert plan["back_entry"] is True
-    task = planner.post(f"/api/plans/{plan['id']}/tasks", SEED_TASK_2023001).json()
+    created = planner.post(f"/api/plans/{plan['id']}/tasks", task or SEED_TASK_2023001)
+    assert created.status_code == 201, created.text
+    task = created.json()
     if live:
         admin_fetch(db_urls, "UPDATE plans SET back_entry = false WHERE id = $1", uuid.UUID(plan["id"]))
     assert planner.post(f"/api/plans/{plan['id']}/publish").status_code == 200
