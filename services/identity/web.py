@@ -109,7 +109,7 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
     return response
 
 
-class SwitchDepartment(Input):
+class SwitchDepartment(Input, forbid_unknown_fields=False):  # the form also carries _csrf_token
     department: Code
     next: Text1000 = "/"
 
