@@ -260,3 +260,22 @@ async def test_inspectors_with_expired_licences_round_trip(
     with pytest.raises(ImportRejected) as caught:
         await _import(runtime, dept, "inspectors", newly)
     assert "已于2021-06-30过期" in caught.value.report.errors[0].reason
+
+
+async def test_control_characters_in_a_file_are_refused_with_the_row(
+    runtime: Runtime, dept: uuid.UUID
+) -> None:
+    """A BEL pasted into a name (issue #15): refused with its row (UTF-8 and GBK), nothing stored."""
+    bad = staff.object_cells(2)
+    bad[1] = "宁晋县\x07测试2（集团）有限公司"
+    rows = [staff.object_cells(1), bad]
+    for data in (
+        staff.encoded(staff.text_table(staff.OBJECT_HEADERS, rows), "utf-8"),
+        staff.encoded(staff.text_table(staff.OBJECT_HEADERS, rows), "gbk"),
+    ):
+        with pytest.raises(FileRejected) as caught:
+            await _import(runtime, dept, "objects", data)
+        assert (
+            "第5行" in str(caught.value) and "控制字符" in str(caught.value) and "U+0007" in str(caught.value)
+        )
+    assert await _rows(runtime, dept, "SELECT name FROM registry_objects") == []

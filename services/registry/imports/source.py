@@ -25,6 +25,10 @@ from services.registry.imports.headers import SEARCH_ROWS, best_row, read_header
 from services.registry.imports.sheet import FileRejected, xlsx_to_csv
 
 CHUNK = 1 << 20
+# Control characters in the body (UTF-8 or GB18030: bytes below 0x20 are never part of a multi-byte character);
+# tab, LF and CR are the file's own. A UTF-8 C1 character is C2 80–9F (in GB18030 those two bytes are a character).
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+_CONTROL_BYTES_GB = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SNIFF = 64 * 1024
 BOM = codecs.BOM_UTF8
 UTF16 = {codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}
@@ -70,10 +74,19 @@ class Table:
         self.file.seek(self.start)
         remaining = self.end - self.start
         total = max(remaining, 1)
+        lines = 0  # data lines before this chunk, to name the row of a control character
         while remaining > 0 and (chunk := self.file.read(min(CHUNK, remaining))):
             remaining -= len(chunk)
             if self.format == "csv" and not self.apostrophes and b"'" in chunk:
                 self.apostrophes = True
+            control = (_CONTROL_BYTES if self.codec == "utf-8" else _CONTROL_BYTES_GB).search(chunk)
+            if control is not None:
+                row = self.first_row + lines + chunk.count(b"\n", 0, control.start())
+                code = ord(control.group()[-1:].decode("latin-1"))
+                raise FileRejected(
+                    f"第{row}行含有不允许的控制字符（U+{code:04X}，常见于从其他系统复制的内容），请删除后重新导入"
+                )
+            lines += chunk.count(b"\n")
             yield chunk
             if progress:
                 await progress(1 - remaining / total)
