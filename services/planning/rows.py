@@ -184,12 +184,9 @@ class NewPlan(msgspec.Struct, frozen=True):
     back_entry: bool = False
 
 
-class NewTask(msgspec.Struct, frozen=True):
-    id: uuid.UUID
-    tenant_id: uuid.UUID
-    plan_id: uuid.UUID
-    number: str
-    seq: int
+class TaskValues(msgspec.Struct, frozen=True, kw_only=True):
+    """A task's content once checked against its plan and the department's items and sections."""
+
     name: str
     draw_type: str
     ratio_mode: str
@@ -207,8 +204,16 @@ class NewTask(msgspec.Struct, frozen=True):
     min_inspectors: int
     exclude_checked_within_months: int | None
     annual_cap: int | None
+    check_point_ids: list[uuid.UUID] | None = None  # None: every check point of the items
+
+
+class NewTask(TaskValues, frozen=True, kw_only=True):
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    plan_id: uuid.UUID
+    number: str
+    seq: int
     created_by: str
-    check_point_ids: list[uuid.UUID] | None = None
 
 
 class NewDraw(msgspec.Struct, frozen=True):

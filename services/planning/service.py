@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.planning import repository as repo
 from services.planning.draws import announce, draw_detail, run_draw, void_draw
 from services.planning.lookups import plan_row, task_row
-from services.planning.rows import NewPlan, NewTask, PlanRow, SectionRow, TaskRow
+from services.planning.rows import NewPlan, NewTask, PlanRow, SectionRow, TaskRow, TaskValues
 from services.planning.schemas import (
     Kind,
     PlanCreate,
@@ -282,28 +282,6 @@ def _ratios(data: TaskCreate) -> tuple[str, dict[str, str]]:
     if data.ratio is None:
         raise InvalidInput("请填写抽查比例", field="ratio")
     return "overall", {"ALL": parse_ratio(data.ratio, "ratio")}
-
-
-class TaskValues(msgspec.Struct, frozen=True):
-    """A task's content once checked against its plan and the department's items and sections."""
-
-    name: str
-    draw_type: str
-    ratio_mode: str
-    ratios: dict[str, str]
-    ratio_note: str
-    item_ids: list[uuid.UUID]
-    item_note: str
-    scope: dict[str, object]
-    scope_note: str
-    initiating_section_id: uuid.UUID | None
-    joint_section_ids: list[uuid.UUID]
-    start_month: dt.date
-    end_month: dt.date
-    min_inspectors: int
-    exclude_checked_within_months: int | None
-    annual_cap: int | None
-    check_point_ids: list[uuid.UUID] | None
 
 
 async def validated_task(ctx: Ctx, plan: PlanRow, data: TaskCreate) -> TaskValues:
