@@ -48,9 +48,19 @@ def serious_violations(page: Page) -> list[str]:
     ]
 
 
+# Internal department codes (130528-yjj) instead of names.
+CODES = re.compile(r"\b\d{6}-[a-z]{2,}\b")
+
+
 def check(page: Page, *, axe: bool = True) -> list[str]:
-    """Every problem of the page as shown now (text and, if asked, accessibility)."""
-    return text_problems(page) + (serious_violations(page) if axe else [])
+    """Every problem of the page as shown now: its text, and for the pages checked strictly (``axe``) also
+    accessibility and department codes shown in place of names."""
+    problems = text_problems(page)
+    if axe:
+        text = page.locator("body").inner_text()
+        problems += [f"{page.url}: department code {m.group(0)}" for m in CODES.finditer(text)]
+        problems += serious_violations(page)
+    return problems
 
 
 def shot(page: Page, name: str, directory: Path) -> Path:

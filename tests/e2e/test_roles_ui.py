@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e import pagecheck
 from tests.e2e.conftest import login
 from tests.inspection.conftest import INSPECTOR, complete_draft, matched_task_with_inspector
-from tests.planning.conftest import as_user, http  # noqa: F401 (fixtures)
+from tests.planning.conftest import SEED_TASK_2023001, as_user, http  # noqa: F401 (fixtures)
 from tests.support.stack import AppServer
 
 NAV = (
@@ -115,18 +115,20 @@ def test_navigation_shows_only_what_each_role_can_use(
 
 def test_planner_home_lists_draws_to_run(page: Page, app_server: AppServer, as_user: Any) -> None:  # noqa: F811
     planner = as_user("yjj-planner")
-    plan = planner.post("/api/plans", {"year": 2023, "kind": "本部门", "initiating_section": "zfjdg"}).json()
-    task = planner.post(
-        f"/api/plans/{plan['id']}/tasks",
+    plan = planner.post(
+        "/api/plans",
         {
-            "name": "工作台待办测试任务",
-            "draw_type": "定向",
-            "start_month": "2023-05",
-            "end_month": "2023-06",
-            "item_codes": ["YJ-001"],
-            "ratio": "5%",
+            "year": 2023,
+            "kind": "内部联合",
+            "initiating_section": "zfjdg",
+            "joint_sections": ["whjgg", "whjcg"],
         },
     ).json()
+    created = planner.post(
+        f"/api/plans/{plan['id']}/tasks", {**SEED_TASK_2023001, "name": "工作台待办测试任务"}
+    )
+    assert created.status_code == 201, created.text
+    task = created.json()
     assert planner.post(f"/api/plans/{plan['id']}/publish").status_code == 200
     login(page, app_server.url, "yjj-planner")
     todo = page.locator(f"#todo-draws a[href='/tasks/{task['id']}']")
