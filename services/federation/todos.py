@@ -6,9 +6,9 @@ import datetime as dt
 
 from services.federation import service
 from services.federation.schemas import ParticipationStatus
-from services.identity import todos
-from services.identity.todos import TodoItem, TodoPanel
 from shared.context import WRITERS, Ctx
+from shared.web import todos
+from shared.web.todos import TodoItem, TodoPanel
 
 
 async def invitations_panel(ctx: Ctx) -> TodoPanel:

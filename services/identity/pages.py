@@ -1,6 +1,6 @@
 """The signed-in home page (工作台): what this person has to do, by role, then their details and notifications.
 
-The panels come from the services that own the work (``services.identity.todos``); the county overseer, who
+The panels come from the services that own the work (``shared.web.todos``); the county overseer, who
 has no department, lands on the county dashboard instead of an empty page.
 """
 
@@ -14,9 +14,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity import repository as identity_repository
-from services.identity import todos
 from shared import notifications
 from shared.context import Ctx
+from shared.web import todos
 from shared.web.guards import provide_db_session
 from shared.web.pages import page_context
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from services.identity import todos
-from services.identity.todos import Stat, TodoItem, TodoPanel
 from services.inspection import service
 from services.inspection.extension import joint_parts
 from services.inspection.schemas import ResultStatus
 from services.planning import teams
 from services.planning.schemas import TaskStatus
 from shared.context import Ctx
+from shared.web import todos
+from shared.web.todos import Stat, TodoItem, TodoPanel
 
 
 async def review_panel(ctx: Ctx) -> TodoPanel:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from services.identity import todos
-from services.identity.todos import Stat, TodoItem, TodoPanel
 from services.planning import service, stepper
 from services.planning.schemas import PlanStatus, TaskStatus
 from shared.context import WRITERS, Ctx
+from shared.web import todos
+from shared.web.todos import Stat, TodoItem, TodoPanel
 
 # Tasks of a published plan that wait for the planner, in ceremony order.
 WAITING = (

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from services.identity import todos
-from services.identity.todos import Stat, TodoItem, TodoPanel
 from services.registry import repository as repo
 from services.registry import repository_imports as batches_repo
 from shared.context import Ctx
+from shared.web import todos
+from shared.web.todos import Stat, TodoItem, TodoPanel
 
 KIND_WORDS = {"objects": "检查对象", "inspectors": "执法人员", "items": "抽查事项"}
 STATUS_WORDS = {"queued": "排队中", "running": "导入中", "succeeded": "成功", "failed": "失败"}

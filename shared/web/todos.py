@@ -1,8 +1,8 @@
-"""The 工作台's to-dos, contributed by the services above identity without identity importing them.
+"""The 工作台's to-dos, contributed by the services that own the work without the home page importing them.
 
-Identity owns the home page but sits at the base of the layers; what a person has to do lives in planning (plans,
-draws to run), federation (invitations to answer), inspection (results to review, tasks to enter) and registry
-(its health, imports). Each registers a ``TodoSource`` for the roles it serves when its package is imported (every
+Identity owns the home page but sits at the base of the layers (beside registry, which it may not import); what a
+person has to do lives in planning (plans, draws to run), federation (invitations to answer), inspection (results
+to review, tasks to enter) and registry (its health, imports). The registry of panels is part of the page shell. Each registers a ``TodoSource`` for the roles it serves when its package is imported (every
 composition root imports them all); the home page asks ``panels(ctx)`` for the ones the person's roles may see.
 """
 
