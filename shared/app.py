@@ -34,7 +34,9 @@ from services.identity.oidc import OIDCClient
 from services.identity.principal import region_from_issuer
 from services.identity.tokens import JWKSCache, TokenVerifier
 from services.inspection import pages as inspection_pages
+from services.inspection import review_pages as inspection_review
 from services.inspection import routes as inspection_routes
+from services.planning import ceremony_pages as planning_ceremony
 from services.planning import pages as planning_pages
 from services.planning import pages_corrections as planning_corrections
 from services.planning import public as planning_public
@@ -50,6 +52,7 @@ from shared.migrate import check_runtime_role
 from shared.runtime import Runtime
 from shared.security import security_headers
 from shared.settings import Settings, get_settings
+from shared.web import format as page_format
 from shared.web.boundary import boundary_middleware
 from shared.worker import load_job_modules
 
@@ -119,8 +122,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             planning_public.router,
             planning_pages.router,
             planning_corrections.router,
+            planning_ceremony.router,
             inspection_routes.router,
             inspection_pages.router,
+            inspection_review.router,
             disclosure_routes.router,
             disclosure_public.router,
             reporting_routes.router,
@@ -139,7 +144,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         stores={"sessions": session_store(settings.redis.url)},
         csrf_config=csrf,
-        template_config=TemplateConfig(directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=TEMPLATE_DIRS, engine=JinjaTemplateEngine, engine_callback=page_format.install
+        ),
         openapi_config=OpenAPIConfig(title="SpotCheck API", version="0.1.0", path="/schema"),
         exception_handlers={**exception_handlers, Exception: internal_error_handler},
         debug=False,

@@ -156,6 +156,7 @@ _REASONS: tuple[tuple[str, str], ...] = (
     (r"Expected `str` matching regex .*", "格式不正确"),
     (r"Expected `(?:str|array|object)` of length <= (\d+)", r"长度不能超过 \1 个字符"),
     (r"Expected `str` of length >= 1", "不能为空"),
+    (r"Expected `str` of length >= (\d+)", r"至少需要 \1 个字"),
     (r"Expected `(?:str|array|object)` of length >= (\d+)", r"至少需要 \1 个"),
     (r"Expected `(?:int|float|decimal)` <= (\S+)", r"不能大于 \1"),
     (r"Expected `(?:int|float|decimal)` >= (\S+)", r"不能小于 \1"),

@@ -81,7 +81,10 @@ def test_demo_runs_stops_and_restarts(tmp_path: Path) -> None:
             draws.status_code == 200 and "宁晋县应急管理局2023年度危化企业“双随机”内部联合抽查" in draws.text
         )
         # And the seed's joint check 联2023001, naming both departments.
-        assert "2023年宁晋县危化行业重大危险源企业部门联合随机抽查" in draws.text and "消防救援大队" in draws.text
+        assert (
+            "2023年宁晋县危化行业重大危险源企业部门联合随机抽查" in draws.text
+            and "消防救援大队" in draws.text
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)

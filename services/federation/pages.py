@@ -16,6 +16,7 @@ from services.federation import repository as frepo
 from services.federation.schemas import JointPlanCreate, OverlapOut, PartnerChange, ReferralHandle, Respond
 from shared.context import WRITERS, Ctx
 from shared.errors import DomainError
+from shared.web.fielderrors import convert, error_of
 from shared.web.forms import clean, to_struct
 from shared.web.guards import (
     current_principal,
@@ -33,6 +34,9 @@ async def _render(request: Request[Any, Any, Any], template: str, ctx: Ctx, **co
     base["can_write"] = ctx.principal.has_any_role(*WRITERS)
     base["department_code"] = ctx.department.code
     return Template(f"federation/{template}", context={**base, **context})
+
+
+JOINT_LABELS = {"year": "年度", "partners": "联合部门", "table_date": "制表时间"}
 
 
 async def _form(request: Request[Any, Any, Any], ctx: Ctx, **extra: Any) -> Template:
@@ -63,13 +67,17 @@ async def create_joint_plan(
             "table_date": form.get("table_date"),
         }
     )
-    savepoint = await db.begin_nested()
-    try:
-        joint = await service.create_joint_plan(ctx, to_struct({"partners": [], **values}, JointPlanCreate))
-    except DomainError as exc:
-        await savepoint.rollback()
-        return await _form(request, ctx, values=values, error=exc)
-    return Redirect(f"/federation/plans/{joint.plan.id}")
+    data, errors = convert({"partners": [], **values}, JointPlanCreate)
+    if data is not None:
+        savepoint = await db.begin_nested()
+        try:
+            joint = await service.create_joint_plan(ctx, data)
+        except DomainError as exc:
+            await savepoint.rollback()
+            errors = error_of(exc)
+        else:
+            return Redirect(f"/federation/plans/{joint.plan.id}")
+    return await _form(request, ctx, values=values, errors=errors, labels=JOINT_LABELS)
 
 
 @get("/federation/plans/{plan_id:uuid}")

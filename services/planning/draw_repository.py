@@ -162,6 +162,40 @@ async def eligible_population(
     return kept.tobytes(), counts
 
 
+async def scope_strata(
+    session: AsyncSession,
+    scope: dict[str, object],
+    *,
+    per_class: bool,
+    recent_since: dt.date | None,
+    year: int,
+    annual_cap: int | None,
+) -> dict[str, int]:
+    """Eligible entries per stratum as the announcement would count them (the preview before 冻结名单并公告):
+    the same scope and exclusions as ``eligible_population``, counted in the database without reading the list."""
+    params: dict[str, object] = {}
+    clauses = [_scope_sql(scope, params)]
+    if recent_since is not None:
+        params["recent"] = recent_since
+        clauses.append("(o.last_checked_on IS NULL OR o.last_checked_on < :recent)")
+    if annual_cap is not None:
+        params.update(year=year, cap=annual_cap)
+        clauses.append(f"{_checks_this_year()} < :cap")
+    capped = await county_capped_usccs(session, year)
+    if capped:
+        params["county_capped"] = capped
+        clauses.append("NOT (o.uscc = ANY(:county_capped))")
+    stratum = "coalesce(o.risk_class, '-')" if per_class else "'ALL'"
+    found = await session.execute(
+        text(
+            f"SELECT {stratum} AS stratum, count(*) FROM registry_objects o WHERE {' AND '.join(clauses)}"
+            " GROUP BY 1"
+        ),
+        params,
+    )
+    return {str(r[0]): int(r[1]) for r in found}
+
+
 async def insert_draw(session: AsyncSession, draw: NewDraw) -> None:
     await session.execute(
         text(

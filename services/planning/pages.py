@@ -11,42 +11,84 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.planning import adjust, corrections, service, teams
+from services.planning import corrections, previews, service, stepper, teams
 from services.planning import repository as repo
-from services.planning import teams_repository as trepo
 from services.planning.lookups import points_by_item
-from services.planning.schemas import (
-    AdjustRequest,
-    AnnounceRequest,
-    DrawRequest,
-    MatchRequest,
-    PlanCreate,
-    TaskCreate,
-    VoidRequest,
-)
+from services.planning.schemas import PlanCreate, PlanStatus, TaskCreate
 from shared.context import WRITERS, Ctx
-from shared.errors import DomainError, NotFound
-from shared.web.forms import clean, to_struct
+from shared.errors import DomainError, InvalidInput, NotFound
+from shared.web.fielderrors import FormErrors, convert, error_of
+from shared.web.forms import clean
 from shared.web.guards import provide_ctx, provide_db_session, requires_login
 from shared.web.pages import page_context
 from shared.web.params import OptionalYear, PathUscc
 
+# The labels of the form inputs (error summaries link to them) and the API paths each input holds.
+PLAN_LABELS = {
+    "year": "年度",
+    "kind": "抽查类型",
+    "initiating_section": "发起科（股）室",
+    "joint_sections": "联合科（股）室",
+    "table_date": "制表时间",
+    "back_entry": "补录",
+}
+TASK_LABELS = {
+    "name": "任务名称",
+    "draw_type": "抽查类型",
+    "ratios": "抽查比例",
+    **{f"class_{c}": f"{c}类比例" for c in "ABCD"},
+    "ratio": "统一比例",
+    "ratio_note": "比例说明",
+    "item_codes": "抽查事项",
+    "item_note": "事项说明",
+    "industries": "对象范围 · 行业",
+    "tags_all": "对象范围 · 标签",
+    "scope_other": "对象范围 · 其他",
+    "scope_note": "范围说明",
+    "start_month": "抽查开始月份",
+    "end_month": "抽查结束月份",
+    "min_inspectors": "每家企业最少检查人数",
+    "exclude_checked_within_months": "排除近期已检查",
+    "annual_cap": "年度检查上限",
+    "joint_sections": "联合科（股）室",
+    "check_point_ids": "检查要点",
+    "reason": "更正理由",
+}
+TASK_ALIASES = {
+    **{f"class_ratios.{c}": f"class_{c}" for c in "ABCD"},
+    "class_ratios": "ratios",
+    "scope.industries": "industries",
+    "scope.tags_all": "tags_all",
+    "scope": "scope_other",
+    "status": "",
+    "joint_sections": "",
+    "initiating_section": "",
+}
 
-async def _render(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
+
+async def render(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
     base = await page_context(request)
     ctx: Ctx | None = context.get("ctx")
     base["can_write"] = ctx is not None and ctx.principal.has_any_role(*WRITERS)
+    base.update(
+        state_label=stepper.state_label,
+        slot_word=stepper.slot_word,
+        stratum_word=stepper.stratum_word,
+        scope_words=stepper.scope_words,
+    )
     return Template(f"planning/{template}", context={**base, **context})
 
 
 @get("/plans")
 async def plans_page(request: Request[Any, Any, Any], ctx: Ctx, year: OptionalYear = None) -> Template:
-    return await _render(request, "plans.html", ctx=ctx, plans=await service.list_plans(ctx, year), year=year)
+    plans = await service.list_plans(ctx, year)
+    by_state = {state.value: sum(1 for p in plans if p.status == state) for state in PlanStatus}
+    return await render(request, "plans.html", ctx=ctx, plans=plans, year=year, by_state=by_state)
 
 
 async def _plan_form(request: Request[Any, Any, Any], ctx: Ctx, **extra: Any) -> Template:
     sections = await repo.sections_by_code(ctx.session)
-    return await _render(request, "plan_form.html", ctx=ctx, sections=list(sections.values()), **extra)
+    return await render(request, "plan_form.html", ctx=ctx, sections=list(sections.values()), **extra)
 
 
 @get("/plans/new")
@@ -69,32 +111,46 @@ async def create_plan_form(
             "back_entry": True if form.get("back_entry") == "on" else None,
         }
     )
-    savepoint = await db.begin_nested()
-    try:
-        plan = await service.create_plan(ctx, to_struct(values, PlanCreate))
-    except DomainError as exc:
-        await savepoint.rollback()
-        return await _plan_form(request, ctx, values=values, error=exc)
-    return Redirect(f"/plans/{plan.id}")
+    data, errors = convert(values, PlanCreate)
+    if data is not None:
+        savepoint = await db.begin_nested()
+        try:
+            plan = await service.create_plan(ctx, data)
+        except DomainError as exc:
+            await savepoint.rollback()
+            errors = error_of(exc)
+        else:
+            return Redirect(f"/plans/{plan.id}")
+    return await _plan_form(request, ctx, values=values, errors=errors, labels=PLAN_LABELS)
 
 
 @get("/plans/{plan_id:uuid}")
 async def plan_page(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uuid.UUID) -> Template:
     plan = await service.plan_detail(ctx, plan_id)
     changes = await corrections.plan_changes(ctx, plan_id)
-    return await _render(request, "plan.html", ctx=ctx, plan=plan, changes=changes)
+    return await render(request, "plan.html", ctx=ctx, plan=plan, changes=changes)
 
 
 @post("/plans/{plan_id:uuid}/publish")
 async def publish_plan_form(
     request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, plan_id: uuid.UUID
 ) -> Template | Redirect:
+    form = await request.form()
+    if form.get("confirm") != "yes":
+        # The confirmation step: what publishing does, with the tasks it makes public; nothing changes yet.
+        return await render(
+            request,
+            "confirm_publish.html",
+            ctx=ctx,
+            plan=await service.plan_detail(ctx, plan_id),
+            preview=await previews.plan_preview(ctx, plan_id),
+        )
     savepoint = await db.begin_nested()
     try:
         await service.publish_plan(ctx, plan_id)
     except DomainError as exc:
         await savepoint.rollback()
-        return await _render(
+        return await render(
             request, "plan.html", ctx=ctx, plan=await service.plan_detail(ctx, plan_id), error=exc
         )
     return Redirect(f"/plans/{plan_id}")
@@ -105,7 +161,7 @@ async def _task_form(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uuid.UU
     items = await repo.active_items(ctx.session)
     tags = await repo.tags_by_category(ctx.session)
     points = await points_by_item(ctx, [i.id for i in items])
-    return await _render(
+    return await render(
         request, "task_form.html", ctx=ctx, plan=plan, items=items, tags=tags, points=points, **extra
     )
 
@@ -169,125 +225,37 @@ async def create_task_form(
 ) -> Template | Redirect:
     form = await request.form()
     values = _task_values(form)
-    savepoint = await db.begin_nested()
-    try:
-        task = await service.add_task(ctx, plan_id, to_struct(values, TaskCreate))
-    except DomainError as exc:
-        await savepoint.rollback()
-        flat = {**values, **values.get("scope", {}), "ratio_mode": form.get("ratio_mode")}
-        flat.update({f"class_{c}": form.get(f"class_{c}", "") for c in "ABCD"})
-        return await _task_form(request, ctx, plan_id, values=flat, error=exc)
-    return Redirect(f"/tasks/{task.id}")
+    data, errors = convert(values, TaskCreate, TASK_ALIASES)
+    _check_ratios(values, errors)
+    if data is not None and not errors:
+        savepoint = await db.begin_nested()
+        try:
+            task = await service.add_task(ctx, plan_id, data)
+        except DomainError as exc:
+            await savepoint.rollback()
+            errors = error_of(exc, TASK_ALIASES)
+        else:
+            return Redirect(f"/tasks/{task.id}")
+    flat = {**values, **values.get("scope", {}), "ratio_mode": form.get("ratio_mode")}
+    flat.update({f"class_{c}": form.get(f"class_{c}", "") for c in "ABCD"})
+    return await _task_form(request, ctx, plan_id, values=flat, errors=errors, labels=TASK_LABELS)
 
 
-async def _task_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, **extra: Any) -> Template:
-    task, plan = await service.task_detail(ctx, task_id)
-    draw = await service.draw_detail(ctx, task.draw_id) if task.draw_id else None
-    team_view = await teams.teams_view(ctx, task_id)
-    inspectors = await trepo.active_inspectors(ctx.session) if team_view.matched else []
-    return await _render(
-        request,
-        "task.html",
-        ctx=ctx,
-        task=task,
-        plan=plan,
-        draw=draw,
-        teams=team_view,
-        inspectors=inspectors,
-        department_code=ctx.department.code,
-        **extra,
-    )
-
-
-@get("/tasks/{task_id:uuid}")
-async def task_page(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID) -> Template:
-    return await _task_page(request, ctx, task_id)
-
-
-async def _task_action(
-    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID, action: Any
-) -> Template | Redirect:
-    savepoint = await db.begin_nested()
-    try:
-        await action()
-    except DomainError as exc:
-        await savepoint.rollback()
-        return await _task_page(request, ctx, task_id, error=exc)
-    return Redirect(f"/tasks/{task_id}")
-
-
-@post("/tasks/{task_id:uuid}/announce")
-async def announce_form(
-    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
-) -> Template | Redirect:
-    form = await request.form()
-
-    async def action() -> None:
-        data = to_struct(clean({"entropy_source": form.get("entropy_source")}), AnnounceRequest)
-        await service.announce(ctx, task_id, data)
-
-    return await _task_action(request, ctx, db, task_id, action)
-
-
-@post("/tasks/{task_id:uuid}/draw")
-async def draw_form(
-    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
-) -> Template | Redirect:
-    form = await request.form()
-
-    async def action() -> None:
-        await service.run_draw(
-            ctx, task_id, to_struct({"public_entropy": form.get("public_entropy", "")}, DrawRequest)
-        )
-
-    return await _task_action(request, ctx, db, task_id, action)
-
-
-@post("/tasks/{task_id:uuid}/void")
-async def void_form(
-    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
-) -> Template | Redirect:
-    form = await request.form()
-
-    async def action() -> None:
-        await service.void_draw(ctx, task_id, to_struct({"reason": form.get("reason", "")}, VoidRequest))
-
-    return await _task_action(request, ctx, db, task_id, action)
-
-
-@post("/tasks/{task_id:uuid}/match")
-async def match_form(
-    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
-) -> Template | Redirect:
-    form = await request.form()
-
-    async def action() -> None:
-        slack = to_struct(clean({"load_slack": form.get("load_slack")}), MatchRequest)
-        await teams.match_task(ctx, task_id, slack)
-
-    return await _task_action(request, ctx, db, task_id, action)
-
-
-@post("/tasks/{task_id:uuid}/adjust")
-async def adjust_form(
-    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID
-) -> Template | Redirect:
-    form = await request.form()
-
-    async def action() -> None:
-        uscc, _, slot = str(form.get("member", "")).partition("|")
-        data = to_struct(
-            {
-                "uscc": uscc,
-                "slot": slot or "-1",
-                "inspector_id": form.get("inspector_id", ""),
-                "reason": form.get("reason", ""),
-            },
-            AdjustRequest,
-        )
-        await adjust.adjust_team(ctx, task_id, data)
-
-    return await _task_action(request, ctx, db, task_id, action)
+def _check_ratios(values: dict[str, Any], errors: FormErrors) -> None:
+    """Each ratio box checked on its own, so all four wrong ones are named at once."""
+    boxes = {f"class_{c}": v for c, v in (values.get("class_ratios") or {}).items()}
+    if values.get("ratio") is not None:
+        boxes["ratio"] = values["ratio"]
+    for name, value in boxes.items():
+        if name in errors.fields:
+            continue
+        if not str(value).strip():
+            errors.add(name, "请填写比例，如 5%")
+            continue
+        try:
+            service.parse_ratio(str(value), name)
+        except InvalidInput as exc:
+            errors.add(name, exc.message)
 
 
 @get("/tasks/{task_id:uuid}/notice/{uscc:str}")
@@ -300,7 +268,7 @@ async def notice_page(
     if team is None:
         raise NotFound("该企业不在本任务的检查名单中", field="uscc")
     items = await repo.items_by_id(ctx.session, await _item_ids(ctx, task_id))
-    return await _render(
+    return await render(
         request,
         "notice.html",
         ctx=ctx,
@@ -320,7 +288,7 @@ async def _item_ids(ctx: Ctx, task_id: uuid.UUID) -> list[uuid.UUID]:
 
 @get("/my/assignments")
 async def my_assignments_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
-    return await _render(request, "assignments.html", ctx=ctx, assignments=await teams.assignments(ctx))
+    return await render(request, "assignments.html", ctx=ctx, assignments=await teams.assignments(ctx))
 
 
 router = Router(
@@ -333,12 +301,6 @@ router = Router(
         publish_plan_form,
         new_task_page,
         create_task_form,
-        task_page,
-        announce_form,
-        draw_form,
-        void_form,
-        match_form,
-        adjust_form,
         notice_page,
         my_assignments_page,
     ],

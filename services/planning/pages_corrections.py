@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.planning import corrections, service
 from services.planning import repository as repo
 from services.planning.lookups import points_by_item, task_row
-from services.planning.pages import _render, _task_values
+from services.planning.pages import TASK_ALIASES, TASK_LABELS, _check_ratios, _task_values, render
 from shared.context import Ctx
 from shared.errors import DomainError
+from shared.web.fielderrors import convert, error_of
 from shared.web.forms import to_struct
 from shared.web.guards import provide_ctx, provide_db_session, requires_login
 
@@ -55,7 +56,7 @@ async def _edit_form(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UU
         "item_codes": [codes.get(i) for i in row.item_ids],
         "check_point_ids": [str(p) for p in row.check_point_ids or []],
     }
-    return await _render(
+    return await render(
         request,
         "task_form.html",
         ctx=ctx,
@@ -66,7 +67,7 @@ async def _edit_form(request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UU
         values=values,
         editing=task,
         form_action=f"/tasks/{task.id}/edit",
-        **extra,
+        **{"labels": TASK_LABELS, **extra},
     )
 
 
@@ -81,15 +82,20 @@ async def edit_task_form(
 ) -> Template | Redirect:
     form = await request.form()
     values = {**_task_values(form), "reason": form.get("reason", "")}
-    savepoint = await db.begin_nested()
-    try:
-        await corrections.edit_task(ctx, task_id, to_struct(values, corrections.TaskEdit))
-    except DomainError as exc:
-        await savepoint.rollback()
-        flat = {**values, **values.get("scope", {}), "ratio_mode": form.get("ratio_mode")}
-        flat.update({f"class_{c}": form.get(f"class_{c}", "") for c in "ABCD"})
-        return await _edit_form(request, ctx, task_id, values=flat, error=exc)
-    return Redirect(f"/tasks/{task_id}")
+    data, errors = convert(values, corrections.TaskEdit, TASK_ALIASES)
+    _check_ratios(values, errors)
+    if data is not None and not errors:
+        savepoint = await db.begin_nested()
+        try:
+            await corrections.edit_task(ctx, task_id, data)
+        except DomainError as exc:
+            await savepoint.rollback()
+            errors = error_of(exc, TASK_ALIASES)
+        else:
+            return Redirect(f"/tasks/{task_id}")
+    flat = {**values, **values.get("scope", {}), "ratio_mode": form.get("ratio_mode")}
+    flat.update({f"class_{c}": form.get(f"class_{c}", "") for c in "ABCD"})
+    return await _edit_form(request, ctx, task_id, values=flat, errors=errors, labels=TASK_LABELS)
 
 
 @post("/tasks/{task_id:uuid}/cancel")
@@ -126,7 +132,7 @@ async def cancel_plan_form(
 
 
 async def _plan_page(request: Request[Any, Any, Any], ctx: Ctx, plan_id: uuid.UUID, **extra: Any) -> Template:
-    return await _render(
+    return await render(
         request,
         "plan.html",
         ctx=ctx,

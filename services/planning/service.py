@@ -69,9 +69,9 @@ def parse_ratio(value: str, field: str) -> str:
     if percent:
         number = number / 100
     elif number > 1:
-        raise InvalidInput(f"比例 {value!r} 大于 1；百分比请带 % 号，如 5%", field=field)
+        raise InvalidInput(f"比例“{value}”大于 1；百分比请带 % 号，如 5%", field=field)
     if not (Decimal(0) < number <= Decimal(1)):
-        raise InvalidInput(f"比例必须大于 0 且不超过 100%：{value!r}", field=field)
+        raise InvalidInput(f"比例必须大于 0 且不超过 100%：“{value}”", field=field)
     return format(number.normalize(), "f")
 
 

@@ -32,10 +32,11 @@ from services.registry.pages_support import (
 )
 from services.registry.schemas import InspectorFilter, ItemFilter, ObjectFilter
 from services.registry.service import Row
-from services.registry.validation import Raw
+from services.registry.validation import LABELS, Raw
 from services.registry.web import parse_id
 from shared.context import Principal
 from shared.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from shared.web.fielderrors import FormErrors
 from shared.web.guards import current_principal, provide_db_session
 from shared.web.params import PathId, PathUscc
 
@@ -192,6 +193,16 @@ def _form_pages(kind: str) -> list[Any]:
     return [new, show, create, update, toggle]
 
 
+def form_errors(exc: DomainError) -> FormErrors:
+    """Each refused field beside its input (the label is beside it already, so only the reason is repeated)."""
+    errors = FormErrors()
+    for error in getattr(exc, "errors", None) or [exc]:
+        label = LABELS.get(error.field or "", "")
+        message = error.message.removeprefix(f"{label}：") if label else error.message
+        errors.add(error.field, message)
+    return errors
+
+
 async def _save(
     request: Request[Any, Any, Any], db: AsyncSession, kind: str, row_id: uuid.UUID | None
 ) -> Template | Redirect:
@@ -208,9 +219,10 @@ async def _save(
         shown: dict[str, object] = {**(msgspec.structs.asdict(current) if current else {}), **form}
         if row_id:
             shown["id"] = row_id
-        return render(
-            FORMS[kind], await _form_context(request, db, kind, shown, error=exc), status=exc.status_code
+        context = await _form_context(
+            request, db, kind, shown, error=exc, errors=form_errors(exc), labels=LABELS
         )
+        return render(FORMS[kind], context, status=exc.status_code)
     return Redirect(f"/registry/{kind}/{row.id}?saved=1")
 
 

@@ -13,6 +13,7 @@ from litestar.response import Redirect, Stream, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.registry import exporter, imports, service
+from services.registry import repository as repo
 from services.registry import repository_imports as batches_repo
 from services.registry.columns import COLUMNS, Kind
 from services.registry.pages_support import (
@@ -32,6 +33,7 @@ from services.registry.web import (
     template_response,
 )
 from shared.errors import InvalidInput, NotFound
+from shared.web.fielderrors import error_of
 from shared.web.guards import current_principal
 from shared.web.params import PathId
 
@@ -45,6 +47,17 @@ def io_pages(kind: Kind) -> list[Any]:
     @post(f"/{kind}/import", request_max_body_size=MAX_UPLOAD, name=f"page-{kind}-upload")
     async def import_upload(request: Request[Any, Any, Any], db: AsyncSession) -> Template | Redirect:
         require_write(request)
+        form = await request.form()
+        replace = str(form.get("replace", "")).lower() in ("1", "true", "on", "yes")
+        if replace and form.get("confirm_replace") != "1":
+            # 完整替换 deactivates every row the file lacks: refused until the consequence is confirmed.
+            active = await _active_count(db, kind)
+            error = InvalidInput(
+                f"完整替换会停用文件中没有的{KIND_WORDS[kind]}（当前在用 {active:,} 条），请勾选下方的确认后重新选择文件导入",
+                field="confirm_replace",
+            )
+            context = await _import_context(request, db, kind, error=error, replace_checked=True)
+            return render("import.html", context, status=error.status_code)
         try:
             actor = service.actor_of(current_principal(request))
             outcome = await imports.start_import(db, actor, kind, await read_upload(request))
@@ -79,6 +92,14 @@ def io_pages(kind: Kind) -> list[Any]:
     return [import_page, import_upload, export_download, template_download]
 
 
+KIND_WORDS = {"objects": "检查对象", "inspectors": "执法人员", "items": "抽查事项"}
+
+
+async def _active_count(db: AsyncSession, kind: Kind) -> int:
+    health = await repo.health(db)
+    return {"objects": health.objects, "inspectors": health.inspectors, "items": health.items}[kind]
+
+
 async def _import_context(
     request: Request[Any, Any, Any], db: AsyncSession, kind: Kind, **extra: Any
 ) -> Context:
@@ -89,6 +110,8 @@ async def _import_context(
         columns=COLUMNS[kind],
         tab=kind,
         batches=await batches_repo.recent_batches(db, kind, 10),
+        active_count=await _active_count(db, kind),
+        errors=error_of(extra["error"]) if extra.get("error") is not None else None,
         **extra,
     )
 

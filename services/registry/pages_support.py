@@ -41,6 +41,8 @@ async def registry_context(request: Request[Any, Any, Any], db: AsyncSession, **
         context["county_departments"] = [
             d for d in await request.app.state.departments.in_region(user.region_code) if d.active
         ]
+        # The overseer's lists name each row's department in full, never by its code.
+        context["department_names"] = {d.code: d.name for d in context["county_departments"]}
     return context
 
 

@@ -24,6 +24,7 @@ from services.registry.schemas import (
     ItemOut,
     ObjectFilter,
     ObjectOut,
+    RegistryHealth,
     SectionOut,
 )
 
@@ -339,3 +340,24 @@ async def check_points_of(session: AsyncSession, item_ids: list[uuid.UUID]) -> l
         {"ids": item_ids},
     )
     return [CheckPointRef(id=r.id, item_id=r.item_id, seq=r.seq, content=r.content) for r in found]
+
+
+async def health(session: AsyncSession) -> RegistryHealth:
+    """The registry panel's counts, in one statement over the department's own rows (RLS)."""
+    found = await session.execute(
+        text(
+            "SELECT"
+            " (SELECT count(*) FROM registry_objects o WHERE o.active AND o.status = '在营') AS objects,"
+            " (SELECT count(*) FROM registry_objects o WHERE o.active AND o.status = '在营'"
+            "  AND o.risk_class IS NULL) AS objects_unclassified,"
+            " (SELECT count(*) FROM inspectors i WHERE i.active) AS inspectors,"
+            " (SELECT count(*) FROM inspectors i WHERE i.active AND (i.licence_expiry IS NULL"
+            "  OR i.licence_expiry < current_date)) AS licences_expired,"
+            " (SELECT count(*) FROM inspectors i WHERE i.active AND i.licence_expiry >= current_date"
+            "  AND i.licence_expiry < current_date + 30) AS licences_expiring,"
+            " (SELECT count(*) FROM inspection_items t WHERE t.active) AS items,"
+            " (SELECT count(*) FROM inspection_items t WHERE t.active AND NOT EXISTS"
+            "  (SELECT 1 FROM check_points p WHERE p.item_id = t.id)) AS items_without_points"
+        )
+    )
+    return msgspec.convert(dict(found.one()._mapping), RegistryHealth)

@@ -325,3 +325,15 @@ class CheckPointRef(msgspec.Struct, frozen=True):
     item_id: uuid.UUID
     seq: int
     content: str
+
+
+class RegistryHealth(msgspec.Struct):
+    """What a department admin should look at in the registries (the 工作台's registry panel)."""
+
+    objects: int  # active, in business
+    objects_unclassified: int  # without a credit risk class (a per-class draw cannot be announced)
+    inspectors: int  # active
+    licences_expired: int  # active inspectors whose enforcement licence has expired or has no expiry date
+    licences_expiring: int  # … expiring within 30 days
+    items: int  # active
+    items_without_points: int  # active items without check points

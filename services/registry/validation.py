@@ -8,9 +8,11 @@ in a form and the same record imported from a file are the same. The result is t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,11 +101,42 @@ class ItemFields(msgspec.Struct, kw_only=True):
     specialties: list[str]
 
 
+class RowInvalid(InvalidInput):
+    """Every field of a row that failed, at once; as an error it is the first of them (its message and field), so
+    API answers keep their shape while the pages show each one beside its input."""
+
+    def __init__(self, errors: list[InvalidInput]) -> None:
+        super().__init__(errors[0].message, field=errors[0].field)
+        self.errors = errors
+
+
+_collected: ContextVar[list[InvalidInput] | None] = ContextVar("registry_field_errors", default=None)
+
+
+@contextmanager
+def every_field() -> Iterator[None]:
+    """Parse a whole row: ``field`` records each refusal (its value left ``None``) and the block ends by raising
+    ``RowInvalid`` with all of them."""
+    errors: list[InvalidInput] = []
+    token = _collected.set(errors)
+    try:
+        yield
+    finally:
+        _collected.reset(token)
+    if errors:
+        raise RowInvalid(errors)
+
+
 def field(name: str, parse: Callable[[Any], T], value: object) -> T:
     try:
         return parse(value)
     except ValueError as exc:
-        raise InvalidInput(f"{LABELS.get(name, name)}：{exc}", field=name) from None
+        error = InvalidInput(f"{LABELS.get(name, name)}：{exc}", field=name)
+        collected = _collected.get()
+        if collected is None:
+            raise error from None
+        collected.append(error)
+        return cast(T, None)  # never used: every_field raises when the row is done
 
 
 def _as_list(value: Any) -> list[str]:
@@ -175,29 +208,33 @@ def tag_name(value: Any) -> str:
 
 
 def object_values(raw: Raw, vocab: dict[str, set[str]]) -> ObjectFields:
-    return ObjectFields(
-        uscc=field("uscc", v.parse_uscc, raw.get("uscc")),
-        name=field("name", lambda x: v.parse_required(x, 200), raw.get("name")),
-        address=field("address", lambda x: v.parse_optional_text(x, 300), raw.get("address")),
-        region_code=field("region_code", v.parse_region, raw.get("region_code")),
-        industry=field("industry", _tag_in(vocab, "行业"), raw.get("industry")),
-        object_type=field(
-            "object_type", lambda x: v.parse_optional_text(x, 20) or "企业", raw.get("object_type")
-        ),
-        tags=field("tags", _vocab_list(vocab, "分类标注"), raw.get("tags")),
-        major_hazard_level=field("major_hazard_level", _hazard, raw.get("major_hazard_level")),
-        direct_supervision=field("direct_supervision", _bool(True), raw.get("direct_supervision")),
-        risk_class=field("risk_class", lambda x: v.parse_choice(x, v.RISK_CLASSES), raw.get("risk_class")),
-        # With a default, parse_choice returns a status or raises; ``or`` only narrows the type.
-        status=field(
-            "status",
-            lambda x: v.parse_choice(x, v.OBJECT_STATUSES, ObjectStatus.OPERATING),
-            raw.get("status"),
+    with every_field():
+        row = ObjectFields(
+            uscc=field("uscc", v.parse_uscc, raw.get("uscc")),
+            name=field("name", lambda x: v.parse_required(x, 200), raw.get("name")),
+            address=field("address", lambda x: v.parse_optional_text(x, 300), raw.get("address")),
+            region_code=field("region_code", v.parse_region, raw.get("region_code")),
+            industry=field("industry", _tag_in(vocab, "行业"), raw.get("industry")),
+            object_type=field(
+                "object_type", lambda x: v.parse_optional_text(x, 20) or "企业", raw.get("object_type")
+            ),
+            tags=field("tags", _vocab_list(vocab, "分类标注"), raw.get("tags")),
+            major_hazard_level=field("major_hazard_level", _hazard, raw.get("major_hazard_level")),
+            direct_supervision=field("direct_supervision", _bool(True), raw.get("direct_supervision")),
+            risk_class=field(
+                "risk_class", lambda x: v.parse_choice(x, v.RISK_CLASSES), raw.get("risk_class")
+            ),
+            # With a default, parse_choice returns a status or raises; ``or`` only narrows the type.
+            status=field(
+                "status",
+                lambda x: v.parse_choice(x, v.OBJECT_STATUSES, ObjectStatus.OPERATING),
+                raw.get("status"),
+            )
+            or ObjectStatus.OPERATING,
+            licence_no=field("licence_no", lambda x: v.parse_optional_text(x, 100), raw.get("licence_no")),
+            licence_expiry=field("licence_expiry", _date, raw.get("licence_expiry")),
         )
-        or ObjectStatus.OPERATING,
-        licence_no=field("licence_no", lambda x: v.parse_optional_text(x, 100), raw.get("licence_no")),
-        licence_expiry=field("licence_expiry", _date, raw.get("licence_expiry")),
-    )
+    return row
 
 
 async def inspector_values(session: AsyncSession, raw: Raw, vocab: dict[str, set[str]]) -> InspectorFields:
@@ -209,17 +246,18 @@ async def inspector_values(session: AsyncSession, raw: Raw, vocab: dict[str, set
         section = given if isinstance(given, uuid.UUID) else None
     if section is not None and not await repo.section_exists(session, section):
         raise InvalidInput("所属股室：不存在", field="section_id")
-    values = InspectorFields(
-        name=field("name", lambda x: v.parse_required(x, 50), raw.get("name")),
-        licence_no=field("licence_no", lambda x: v.parse_identifier(x, 50), raw.get("licence_no")),
-        licence_expiry=field("licence_expiry", _required_date, raw.get("licence_expiry")),
-        section_id=section,
-        specialties=field("specialties", _vocab_list(vocab, "专业特长"), raw.get("specialties")),
-        qualifications=field("qualifications", _vocab_list(vocab, "资质"), raw.get("qualifications")),
-        is_expert=field("is_expert", _bool(False), raw.get("is_expert")),
-        is_team_leader=field("is_team_leader", _bool(False), raw.get("is_team_leader")),
-        phone=field("phone", lambda x: v.parse_optional_text(v.fold(x), 30), raw.get("phone")),
-    )
+    with every_field():
+        values = InspectorFields(
+            name=field("name", lambda x: v.parse_required(x, 50), raw.get("name")),
+            licence_no=field("licence_no", lambda x: v.parse_identifier(x, 50), raw.get("licence_no")),
+            licence_expiry=field("licence_expiry", _required_date, raw.get("licence_expiry")),
+            section_id=section,
+            specialties=field("specialties", _vocab_list(vocab, "专业特长"), raw.get("specialties")),
+            qualifications=field("qualifications", _vocab_list(vocab, "资质"), raw.get("qualifications")),
+            is_expert=field("is_expert", _bool(False), raw.get("is_expert")),
+            is_team_leader=field("is_team_leader", _bool(False), raw.get("is_team_leader")),
+            phone=field("phone", lambda x: v.parse_optional_text(v.fold(x), 30), raw.get("phone")),
+        )
     if raw.get("active", True) and values.licence_expiry < date.today():
         raise InvalidInput("有效期：执法证已过期，在岗人员须持有效执法证", field="licence_expiry")
     return values
@@ -238,18 +276,22 @@ def item_values(raw: Raw, vocab: dict[str, set[str]]) -> ItemFields:
             raise ValueError("必填")
         return result
 
-    return ItemFields(
-        code=field("code", lambda x: v.parse_identifier(x, 50), raw.get("code")),
-        name=field("name", lambda x: v.parse_required(x, 200), raw.get("name")),
-        category=field("category", category, raw.get("category")),
-        item_type=field("item_type", lambda x: v.parse_optional_text(x, 100), raw.get("item_type")),
-        object_type=field("object_type", lambda x: v.parse_optional_text(x, 100), raw.get("object_type")),
-        check_points=field("check_points", points, raw.get("check_points")),
-        check_methods=field("check_methods", methods, raw.get("check_methods")),
-        legal_basis=field("legal_basis", lambda x: v.parse_optional_text(x, 2000), raw.get("legal_basis")),
-        subject=field("subject", lambda x: v.parse_optional_text(x, 100), raw.get("subject")),
-        ratio_frequency=field(
-            "ratio_frequency", lambda x: v.parse_optional_text(x, 200), raw.get("ratio_frequency")
-        ),
-        specialties=field("specialties", _vocab_list(vocab, "专业特长"), raw.get("specialties")),
-    )
+    with every_field():
+        row = ItemFields(
+            code=field("code", lambda x: v.parse_identifier(x, 50), raw.get("code")),
+            name=field("name", lambda x: v.parse_required(x, 200), raw.get("name")),
+            category=field("category", category, raw.get("category")),
+            item_type=field("item_type", lambda x: v.parse_optional_text(x, 100), raw.get("item_type")),
+            object_type=field("object_type", lambda x: v.parse_optional_text(x, 100), raw.get("object_type")),
+            check_points=field("check_points", points, raw.get("check_points")),
+            check_methods=field("check_methods", methods, raw.get("check_methods")),
+            legal_basis=field(
+                "legal_basis", lambda x: v.parse_optional_text(x, 2000), raw.get("legal_basis")
+            ),
+            subject=field("subject", lambda x: v.parse_optional_text(x, 100), raw.get("subject")),
+            ratio_frequency=field(
+                "ratio_frequency", lambda x: v.parse_optional_text(x, 200), raw.get("ratio_frequency")
+            ),
+            specialties=field("specialties", _vocab_list(vocab, "专业特长"), raw.get("specialties")),
+        )
+    return row

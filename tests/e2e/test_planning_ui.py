@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e import pagecheck
 from tests.e2e.conftest import login
 from tests.inspection.conftest import INSPECTOR, matched_task_with_inspector
 from tests.planning.conftest import as_user, http  # noqa: F401 (fixtures)
 from tests.support.stack import AppServer
 
 
-def test_planner_runs_plan_2023001_and_public_verifies(page: Page, app_server: AppServer) -> None:
+def test_planner_runs_plan_2023001_and_public_verifies(
+    page: Page, app_server: AppServer, tmp_path: Path
+) -> None:
+    problems: list[str] = []
     login(page, app_server.url, "yjj-planner")
     page.click("text=抽查计划")
     page.click("#new-plan")
@@ -32,32 +37,76 @@ def test_planner_runs_plan_2023001_and_public_verifies(page: Page, app_server: A
     page.check("input[name=industries][value=危化]")
     page.check("input[name=direct_supervision_only]")
     page.fill("#scope_note", "2023年直接监管危化行业")
-    # A bad ratio is reported on the form and nothing is saved.
+    # Bad ratios are reported beside their boxes, all at once, in Chinese; what was typed is kept.
     page.fill("#class_B", "abc")
+    page.fill("#class_C", "200%")
     page.click("#create-task")
-    expect(page.locator("#form-error")).to_contain_text("class_ratios.B")
+    expect(page.locator("#class_B-error")).to_contain_text("比例格式不正确")
+    expect(page.locator("#class_C-error")).to_contain_text("不超过 100%")
+    expect(page.locator("#form-error")).to_contain_text("2 处")
+    expect(page.locator("#form-error")).not_to_contain_text("class_ratios")
+    expect(page.locator("#class_B")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#name")).to_have_value("宁晋县应急管理局2023年度危化企业“双随机”内部联合抽查")
+    problems += pagecheck.check(page)
+    pagecheck.shot(page, "planner-task-form-errors", tmp_path)
     page.fill("#class_B", "5%")
+    page.fill("#class_C", "5%")
     page.click("#create-task")
     expect(page.locator("#task-name")).to_contain_text("危化企业")
     assert "危化企业" in page.title() and "随机匹配" not in page.title()
+    # Under a draft plan the task says why it waits; the stepper shows where it is.
+    expect(page.locator("#task-status")).to_have_text("草稿（计划未发布）")
+    expect(page.locator("#stepper li.current")).to_contain_text("计划发布后才能公告抽取")
+    expect(page.locator("#task-ratios")).to_contain_text("各风险等级均为 5%")
+    problems += pagecheck.check(page)
     page.click("text=" + page.locator(".muted a").nth(1).inner_text())
+    problems += pagecheck.check(page)
     page.click("#publish-plan")
+    # The confirmation lists what takes effect; nothing changes until it is confirmed.
+    expect(page.locator("#confirm-summary")).to_contain_text("1 个抽查任务")
+    problems += pagecheck.check(page)
+    pagecheck.shot(page, "planner-confirm-publish", tmp_path)
+    page.click("#confirm")
     expect(page.locator("#plan-status")).to_have_text("已发布")
 
     page.click("#tasks a")
+    expect(page.locator("#task-status")).to_have_text("待公告抽取")
     page.fill("#entropy_source", "见证人现场报出的数字")
     page.click("#announce")
+    summary = page.locator("#confirm-summary")
+    expect(summary).to_contain_text("名单与承诺值将公开，不可撤回")
+    eligible = int(page.locator("#preview-eligible").inner_text().replace(",", ""))
+    expected = int(page.locator("#preview-expected").inner_text().replace(",", ""))
+    assert 0 < expected < eligible
+    problems += pagecheck.check(page)
+    pagecheck.shot(page, "planner-confirm-announce", tmp_path)
+    page.click("#confirm")
     expect(page.locator("#task-status")).to_have_text("已公告")
+    assert page.locator("#eligible-count").inner_text().startswith(f"{eligible:,} 家")
+    expect(page.locator("#stepper li.done")).to_have_count(1)
     page.click("#run-draw")
     expect(page.locator("#form-error")).to_contain_text("请填写其数值")
+    expect(page.locator("#public_entropy-error")).to_contain_text("请填写其数值")
     page.fill("#public_entropy", "17,42,93")
     page.click("#run-draw")
+    expect(page.locator("#preview-expected")).to_have_text(f"{expected:,}")
+    expect(page.locator("#confirm-summary")).to_contain_text("不可撤回")
+    problems += pagecheck.check(page)
+    page.click("#confirm")
     expect(page.locator("#task-status")).to_have_text("已抽取")
     selected = int(page.locator("#selected-count").inner_text())
-    assert selected == page.locator("#selected tbody tr").count() > 0
+    assert selected == page.locator("#selected tbody tr").count() == expected
+    problems += pagecheck.check(page)
 
     page.click("#run-match")
+    expect(page.locator("#preview-enterprises")).to_have_text(str(selected))
+    problems += pagecheck.check(page)
+    pagecheck.shot(page, "planner-confirm-match", tmp_path)
+    page.click("#confirm")
     expect(page.locator("#task-status")).to_have_text("已匹配")
+    expect(page.locator("#stepper li.current")).to_contain_text("实施")
+    problems += pagecheck.check(page)
+    pagecheck.shot(page, "planner-task-matched", tmp_path)
     rows = page.locator("#teams tbody tr")
     assert rows.count() == selected
     expect(page.locator("#teams thead")).to_contain_text("危化监管股")
@@ -76,10 +125,12 @@ def test_planner_runs_plan_2023001_and_public_verifies(page: Page, app_server: A
         visitor.goto(app_server.url + str(public_url))
         expect(visitor.locator("#draw-status")).to_have_text("已抽取")
         visitor.click("#verify-button")
-        expect(visitor.locator("#verify-result")).to_contain_text("VALID", timeout=30000)
-        expect(visitor.locator("#verify-result")).not_to_contain_text("INVALID")
+        expect(visitor.locator("#verify-result")).to_contain_text("校验通过", timeout=30000)
+        expect(visitor.locator("#verify-result")).not_to_contain_text("未通过")
+        problems += pagecheck.check(visitor)
     finally:
         anonymous.close()
+    assert not problems, "\n".join(problems)
 
 
 def test_pages_redirect_anonymous_users_to_login(page: Page, app_server: AppServer) -> None:

@@ -38,7 +38,11 @@ def test_phone_entry_review_and_public_search(
 
     login(phone, app_server.url, "yjj-reviewer")
     phone.goto(result_url)
-    phone.click("#approve")
+    phone.click("#approve")  # a confirmation first: what becomes public
+    expect(phone.locator("#confirm-summary")).to_contain_text("向社会公开")
+    phone.click("#confirm")
+    expect(phone.locator("#review-done")).to_have_text("已审核通过并公示。")
+    phone.goto(result_url)
     expect(phone.locator("#result-status")).to_have_text("已公示")
     phone.context.clear_cookies()
 

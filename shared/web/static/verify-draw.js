@@ -78,10 +78,10 @@ async function runVerifier(proofText, out) {
   try {
     const findings = await verifyDrawProof(proof, (d, n) => { out.textContent = `正在计算 ${d}/${n}…`; });
     if (findings.length === 0) {
-      out.textContent = `VALID — 校验通过：共 ${proof.eligible.length} 家可抽取对象，抽取结果可由公开数据完全复现。`;
+      out.textContent = `校验通过：共 ${proof.eligible.length} 家可抽取对象，抽取结果可由公开数据完全复现。`;
       out.classList.add("good");
     } else {
-      out.textContent = "INVALID — 校验未通过：\n" + findings.join("\n");
+      out.textContent = "校验未通过：\n" + findings.join("\n");
       out.classList.add("bad");
     }
   } catch (e) {
