@@ -23,7 +23,6 @@ from services.enterprise.schemas import (
     Period,
     PublicVisitRow,
     VisitOut,
-    VisitStatus,
 )
 
 VISIT_COLUMNS = (
