@@ -49,15 +49,15 @@ from shared.web.guards import (
 )
 from shared.web.params import OptionalYear, PathId, PathUscc, QueryText
 
-# Scans, evaluations and self-service lookups per client address and minute (codes are unguessable; this keeps
-# anyone from trying).
-PUBLIC_PER_MINUTE = 30
+# Scans, evaluations and self-service lookups per client address and minute, under the public site's limit
+# (``SPOTCHECK_PUBLIC_SEARCH_PER_MINUTE``): codes are unguessable, and this keeps anyone from trying.
 _limiter = Limiter("enterprise-public")
 
 
 async def check_rate(request: Request[Any, Any, Any]) -> None:
     runtime: Runtime = request.app.state.runtime
-    if not await _limiter.allow(runtime.arq, client_address(request), PUBLIC_PER_MINUTE):
+    limit = int(request.app.state.settings.app.public_search_per_minute)
+    if not await _limiter.allow(runtime.arq, client_address(request), limit):
         raise TooManyRequests("查询过于频繁，请一分钟后再试", field="code")
 
 
