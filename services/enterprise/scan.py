@@ -85,6 +85,8 @@ async def why_us(session: AsyncSession, draw_id: uuid.UUID, uscc: str) -> WhyUs 
 async def scan(session: AsyncSession, raw: str, today: dt.date | None = None) -> ScanOut:
     visit = await _visit(session, raw)
     today = today or dt.date.today()
+    # Licences are judged on the day of the check: its date when set, else today kept within the window.
+    day = visit.visit_date or min(max(today, visit.window_start), visit.window_end)
     status = visit.status
     draw = None
     if visit.card.draw_id is not None:
@@ -96,7 +98,7 @@ async def scan(session: AsyncSession, raw: str, today: dt.date | None = None) ->
             name=i.name,
             licence=i.licence,
             department=i.department,
-            licence_valid=None if i.licence_expiry is None else i.licence_expiry >= today,
+            licence_valid=None if i.licence_expiry is None else i.licence_expiry >= day,
         )
         for i in visit.card.inspectors
     ]

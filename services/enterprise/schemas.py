@@ -50,7 +50,9 @@ class OtherVisitCreate(Input):
     reason: Reason
     visit_date: dt.date
     legal_basis: Text200 = ""
-    inspector_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=10)] = msgspec.field(default_factory=list)
+    inspector_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=10)] = msgspec.field(
+        default_factory=list
+    )
 
 
 class VisitCancel(Input):

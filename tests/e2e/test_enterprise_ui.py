@@ -5,29 +5,44 @@ printed on the notice. Every page passes axe-core without critical or serious vi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import login
 from tests.enterprise.conftest import matched_task
-from tests.planning.conftest import as_user, http  # noqa: F401  (API fixtures)
-from tests.support.stack import AppServer
+from tests.planning.conftest import Api
+from tests.support.stack import SSO, AppServer
 
 SHOTS = Path("/tmp/spotcheck-enterprise-shots")
+
+
+@pytest.fixture
+def as_user(app_server: AppServer, sso: SSO) -> Iterator[Any]:
+    with httpx.Client(base_url=app_server.url, timeout=60) as client:
+        yield lambda username, department=None: Api(client, sso, username, department)
 
 
 def _accessible(page: Page, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     violations = Axe().run(page).response["violations"]
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations if v["impact"] in ("critical", "serious")]
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in violations
+        if v["impact"] in ("critical", "serious")
+    ]
     assert bad == [], f"{name}: {bad}"
 
 
-def test_notice_scan_why_us_evaluate(browser: Browser, page: Page, app_server: AppServer, as_user: Any) -> None:
+def test_notice_scan_why_us_evaluate(
+    browser: Browser, page: Page, app_server: AppServer, as_user: Any
+) -> None:
     task = matched_task(as_user)
     uscc = task["teams"]["teams"][0]["uscc"]
     login(page, app_server.url, "yjj-planner")
@@ -41,7 +56,9 @@ def test_notice_scan_why_us_evaluate(browser: Browser, page: Page, app_server: A
     assert page.locator("article.sheet svg").count() == 1  # the QR
     code = page.inner_text(".notice-code")
     secret = page.inner_text(".notice-secret")
-    assert re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", code) and re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){2}", secret)
+    assert re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", code) and re.fullmatch(
+        r"[0-9A-Z]{4}(-[0-9A-Z]{4}){2}", secret
+    )
     assert "盖章处" in page.inner_text(".seal") and "年" in page.inner_text(".seal")
     assert f"/public/draws/{task['draw']['id']}" in page.inner_text("article.sheet")
     page.emulate_media(media="print")
@@ -55,7 +72,9 @@ def test_notice_scan_why_us_evaluate(browser: Browser, page: Page, app_server: A
     # The enterprise scans the QR: the URL printed next to it, on a phone, without logging in.
     url = re.search(r"https?://\S+/v/[0-9A-Z]{10}", page.content())
     assert url is not None
-    phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    phone = browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
+    ).new_page()
     phone.goto(f"{app_server.url}/v/{code}")
     assert phone.inner_text("#scan-status") == "有效"
     assert phone.inner_text("#scan-uscc") == uscc
@@ -93,10 +112,14 @@ def test_notice_scan_why_us_evaluate(browser: Browser, page: Page, app_server: A
     phone.context.close()
 
 
-def test_inspector_shows_the_code_and_overseer_page(browser: Browser, app_server: AppServer, as_user: Any) -> None:
+def test_inspector_shows_the_code_and_overseer_page(
+    browser: Browser, app_server: AppServer, as_user: Any
+) -> None:
     task = matched_task(as_user)
     team = task["teams"]["teams"][0]
-    phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    phone = browser.new_context(
+        locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True
+    ).new_page()
     login(phone, app_server.url, "yjj-insp-whjg")
     phone.goto(f"{app_server.url}/results/entry/{task['id']}/{team['uscc']}")
     phone.click("#inspector-code-link")

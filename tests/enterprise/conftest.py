@@ -9,11 +9,16 @@ import pytest
 from tests.planning.conftest import SEED_TASK_2023001, as_user, http  # noqa: F401  (shared API fixtures)
 
 
-def matched_task(as_user: Any, task: dict[str, Any] | None = None) -> dict[str, Any]:
-    planner = as_user("yjj-planner")
+def matched_task(make_user: Any, task: dict[str, Any] | None = None) -> dict[str, Any]:
+    planner = make_user("yjj-planner")
     plan = planner.post(
         "/api/plans",
-        {"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg", "joint_sections": ["whjgg", "whjcg"]},
+        {
+            "year": 2023,
+            "kind": "内部联合",
+            "initiating_section": "zfjdg",
+            "joint_sections": ["whjgg", "whjcg"],
+        },
     ).json()
     created = planner.post(f"/api/plans/{plan['id']}/tasks", task or SEED_TASK_2023001).json()
     assert planner.post(f"/api/plans/{plan['id']}/publish").status_code == 200
@@ -26,7 +31,7 @@ def matched_task(as_user: Any, task: dict[str, Any] | None = None) -> dict[str, 
 
 
 @pytest.fixture
-def task_with_codes(as_user: Any) -> dict[str, Any]:
+def task_with_codes(as_user: Any) -> dict[str, Any]:  # noqa: F811  (the fixture imported above)
     task = matched_task(as_user)
     visits = as_user("yjj-planner").get(f"/api/tasks/{task['id']}/visits")
     assert visits.status_code == 200, visits.text

@@ -18,7 +18,12 @@ def _announced(as_user: Any, draw: bool = True) -> dict[str, Any]:
     planner = as_user("yjj-planner")
     plan = planner.post(
         "/api/plans",
-        {"year": 2023, "kind": "内部联合", "initiating_section": "zfjdg", "joint_sections": ["whjgg", "whjcg"]},
+        {
+            "year": 2023,
+            "kind": "内部联合",
+            "initiating_section": "zfjdg",
+            "joint_sections": ["whjgg", "whjcg"],
+        },
     ).json()
     task = planner.post(f"/api/plans/{plan['id']}/tasks", SEED_TASK_2023001).json()
     assert planner.post(f"/api/plans/{plan['id']}/publish").status_code == 200
@@ -61,7 +66,10 @@ def test_cooldown_changes_the_frozen_list_and_is_stated(
         frozen = load_proof(http.get(f"/public/draws/{after['draw']['id']}/proof.json").content)
         assert enterprise not in {e.uscc for e in frozen.eligible}
         page = http.get(f"/public/draws/{after['draw']['id']}")
-        assert "县级冷却期" in page.text and f"已排除近 6 个月内被本县任一部门检查过的企业 {excluded} 家" in page.text
+        assert (
+            "县级冷却期" in page.text
+            and f"已排除近 6 个月内被本县任一部门检查过的企业 {excluded} 家" in page.text
+        )
         task_view = as_user("yjj-planner").get(f"/api/tasks/{after['id']}/draw")
         if task_view.status_code == 200:
             assert task_view.json()["excluded"]["county_cooldown"] == excluded

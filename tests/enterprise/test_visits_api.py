@@ -71,7 +71,9 @@ def test_scan_shows_who_and_why_and_never_the_secret(
         assert secret not in text and codes.grouped(secret, 4) not in text
 
 
-def test_unknown_and_cancelled_codes_say_so(task_with_codes: dict[str, Any], http: httpx.Client, as_user: Any) -> None:
+def test_unknown_and_cancelled_codes_say_so(
+    task_with_codes: dict[str, Any], http: httpx.Client, as_user: Any
+) -> None:
     unknown = http.get("/api/public/visits/ZZZZZZZZZZ")
     assert unknown.status_code == 404 and "检查码不存在" in unknown.json()["error"]["message"]
     assert http.get("/api/public/visits/not-a-code").status_code == 404
@@ -81,8 +83,16 @@ def test_unknown_and_cancelled_codes_say_so(task_with_codes: dict[str, Any], htt
     planner = as_user("yjj-planner")
     short = planner.post(f"/api/visits/{visit['id']}/cancel", {"reason": "改"})
     assert short.status_code == 422 and short.json()["error"]["field"] == "reason"
-    assert as_user("xf-planner").post(f"/api/visits/{visit['id']}/cancel", {"reason": "越权取消检查"}).status_code == 404
-    assert planner.post(f"/api/visits/{visit['id']}/cancel", {"reason": "企业已注销，取消检查"}).status_code == 200
+    assert (
+        as_user("xf-planner")
+        .post(f"/api/visits/{visit['id']}/cancel", {"reason": "越权取消检查"})
+        .status_code
+        == 404
+    )
+    assert (
+        planner.post(f"/api/visits/{visit['id']}/cancel", {"reason": "企业已注销，取消检查"}).status_code
+        == 200
+    )
     scanned = http.get(f"/api/public/visits/{visit['code']}").json()
     assert scanned["status"] == "已取消"
     assert "本次检查已取消" in http.get(f"/v/{visit['code']}").text
@@ -97,7 +107,10 @@ def test_evaluation_once_with_the_secret_and_only_the_overseer_reads_it(
     wrong = http.post(url, json={**rating, "secret": "ABCD-EFGH-JKMN"})
     assert wrong.status_code == 403 and wrong.json()["error"]["field"] == "secret"
     assert http.post(url, json={**rating, "secret": "短"}).status_code == 422
-    assert http.post(url, json={**rating, "conduct": 9, "secret": _secret(settings, visit["code"])}).status_code == 422
+    assert (
+        http.post(url, json={**rating, "conduct": 9, "secret": _secret(settings, visit["code"])}).status_code
+        == 422
+    )
     secret = codes.grouped(_secret(settings, visit["code"]), 4).lower()
     done = http.post(url, json={**rating, "secret": secret})
     assert done.status_code == 201, done.text
@@ -117,7 +130,9 @@ def test_evaluation_once_with_the_secret_and_only_the_overseer_reads_it(
     assert visit["uscc"] not in seen.text and task_with_codes["visits"][0]["code"] not in seen.text
 
 
-async def test_departments_read_no_evaluation_at_the_database(runtime: object, db_urls: dict[str, str]) -> None:
+async def test_departments_read_no_evaluation_at_the_database(
+    runtime: object, db_urls: dict[str, str]
+) -> None:
     conn = await asyncpg.connect(asyncpg_dsn(db_urls["runtime"]))
     try:
         async with conn.transaction():
@@ -153,7 +168,9 @@ def test_self_service_needs_a_matching_code(task_with_codes: dict[str, Any], htt
     assert mismatch.status_code == 403 and mismatch.json()["error"]["field"] == "code"
 
 
-def test_other_visits_need_a_reason_and_thresholds_fire_once_per_crossing(as_user: Any, http: httpx.Client) -> None:
+def test_other_visits_need_a_reason_and_thresholds_fire_once_per_crossing(
+    as_user: Any, http: httpx.Client
+) -> None:
     import datetime as dt
     import random
 
@@ -162,11 +179,21 @@ def test_other_visits_need_a_reason_and_thresholds_fire_once_per_crossing(as_use
     enterprise = uscc(random.randrange(10**6, 10**7))
     day = dt.date(2031, 3, 12)  # a Wednesday no other test uses
     xf, yjj = as_user("xf-planner"), as_user("yjj-planner")
-    visit = {"uscc": enterprise, "enterprise_name": "频次测试有限公司", "kind": "投诉举报", "visit_date": day.isoformat()}
+    visit = {
+        "uscc": enterprise,
+        "enterprise_name": "频次测试有限公司",
+        "kind": "投诉举报",
+        "visit_date": day.isoformat(),
+    }
     missing = xf.post("/api/visits", {**visit, "reason": ""})
     assert missing.status_code == 422 and missing.json()["error"]["field"] == "reason"
-    assert xf.post("/api/visits", {**visit, "kind": "随机抽查", "reason": "群众投诉油烟扰民"}).status_code == 422
-    assert xf.post("/api/visits", {**visit, "uscc": "91130528MA0000000X", "reason": "群众投诉"}).status_code == 422
+    assert (
+        xf.post("/api/visits", {**visit, "kind": "随机抽查", "reason": "群众投诉油烟扰民"}).status_code == 422
+    )
+    assert (
+        xf.post("/api/visits", {**visit, "uscc": "91130528MA0000000X", "reason": "群众投诉"}).status_code
+        == 422
+    )
 
     first = xf.post("/api/visits", {**visit, "reason": "群众投诉消防通道堵塞"})
     assert first.status_code == 201, first.text
