@@ -37,7 +37,7 @@ from services.planning.lookups import plan_row, task_row
 from services.planning.schemas import JointTeamsOut, TaskStatus
 from services.registry import service as registry
 from shared import audit
-from shared.context import WRITERS, Ctx
+from shared.context import WRITE_ROLES, WRITERS, Ctx
 from shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from shared.settings import get_settings
 
@@ -137,8 +137,8 @@ async def ensure_task_visits(ctx: Ctx, task_id: uuid.UUID, names: Mapping[str, s
             if visit.status == VisitStatus.ACTIVE:
                 await repo.cancel_visit(ctx.session, visit.id, "随机抽取已作废")
         return await repo.task_visits(ctx.session, task_id)
-    if row.status not in CODED:
-        return list(existing.values())
+    if row.status not in CODED or not ctx.principal.has_any_role(*WRITE_ROLES):
+        return list(existing.values())  # a read-only member only sees the codes made so far
     kind = VisitKind.JOINT if plan.kind == "部门联合" else VisitKind.RANDOM
     cards = await task_cards(ctx, task_id, names)
     created = 0
