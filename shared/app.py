@@ -23,6 +23,9 @@ from redis.asyncio import Redis
 
 from services.disclosure import public as disclosure_public
 from services.disclosure import routes as disclosure_routes
+from services.enterprise import pages as enterprise_pages
+from services.enterprise import public_pages as enterprise_public
+from services.enterprise import routes as enterprise_routes
 from services.federation import pages as federation_pages
 from services.federation import routes as federation_routes
 from services.identity import pages as identity_pages
@@ -132,6 +135,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             reporting_routes.oversight_router,
             reporting_pages.router,
             reporting_pages.oversight_router,
+            enterprise_routes.department_router,
+            enterprise_routes.overseer_router,
+            enterprise_routes.public_router,
+            enterprise_pages.department_pages,
+            enterprise_pages.overseer_pages,
+            enterprise_public.router,
             identity_pages.router,
             create_static_files_router(path="/static", directories=[ROOT / "shared" / "web" / "static"]),
         ],

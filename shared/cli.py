@@ -288,6 +288,22 @@ def _county_cap(args: argparse.Namespace) -> int:
     return 0
 
 
+def _county_enterprise(args: argparse.Namespace) -> int:
+    from services.enterprise.settings import configure
+
+    settings = _settings("county-enterprise")
+    if settings is None:
+        return 2
+    assert settings.db.admin_url
+    try:
+        shown = asyncio.run(configure(settings.db.admin_url, args.region, vars(args)))
+    except (LookupError, ValueError) as exc:
+        print(f"county-enterprise: {exc}", file=sys.stderr)
+        return 2
+    print(shown)
+    return 0
+
+
 def _jobs(args: argparse.Namespace) -> int:
     import uuid
 
@@ -398,6 +414,26 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--cap", type=int, help="draws per enterprise and plan year, all departments together")
     group.add_argument("--clear", action="store_true", help="remove the cap")
     p.set_defaults(fn=_county_cap)
+
+    p = sub.add_parser(
+        "county-enterprise",
+        help="the county's burden thresholds, cool-down and 信用修复 guidance (enterprise side); no option: show them",
+    )
+    p.add_argument("--region", required=True, help="行政区划代码, e.g. 130528")
+    p.add_argument("--day", type=int, help="visits per enterprise and day before an alert (default 1)")
+    p.add_argument("--week", type=int, help="visits per enterprise and week before an alert (default 2)")
+    p.add_argument("--month", type=int, help="visits per enterprise and month before an alert (default 3)")
+    p.add_argument(
+        "--cooldown", type=int, help="months (1-36): no random draw of an enterprise checked that recently"
+    )
+    p.add_argument("--no-cooldown", action="store_true", help="remove the cool-down")
+    p.add_argument("--repair-office", help="the office that handles 信用修复")
+    p.add_argument(
+        "--repair-steps", help="the steps of 信用修复, one per line (a file's text: use $(cat FILE))"
+    )
+    p.add_argument("--repair-contact", help="its telephone or address")
+    p.add_argument("--supervision-phone", help="the county's 执法监督 telephone, printed on notices")
+    p.set_defaults(fn=_county_enterprise)
 
     p = sub.add_parser(
         "calendar",

@@ -54,6 +54,12 @@ def empty_scope() -> TenantScope:
     return TenantScope(None, None, True, _MINT)
 
 
+def anonymous_scope() -> TenantScope:
+    """Anonymous writes to public tables only (an enterprise's evaluation of a visit): no department, no overseer,
+    not read-only. Tenant tables stay invisible and unwritable by RLS; a policy may admit exactly this scope."""
+    return TenantScope(None, None, False, _MINT)
+
+
 def system_scope(department_id: uuid.UUID) -> TenantScope:
     """For jobs and operator commands that act for one department (they carry its id and reload data)."""
     return department_scope(department_id)

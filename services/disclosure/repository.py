@@ -157,6 +157,32 @@ async def department_export(session: AsyncSession, department_code: str) -> list
     return [_as(r, RecordRow) for r in rows]
 
 
+# ---- the county's published records for the enterprise's side (no scope: public_results is public) -------------
+
+
+async def enterprise_records(session: AsyncSession, region_code: str, uscc: str) -> list[RecordRow]:
+    rows = await session.execute(
+        text(
+            f"SELECT {RECORD_COLUMNS} FROM public_results WHERE uscc = :u AND region_code = :r"
+            " ORDER BY check_date DESC, published_at DESC"
+        ),
+        {"u": uscc, "r": region_code},
+    )
+    return [_as(r, RecordRow) for r in rows]
+
+
+async def county_year_records(session: AsyncSession, region_code: str, year: int) -> list[RecordRow]:
+    rows = await session.execute(
+        text(
+            f"SELECT {RECORD_COLUMNS} FROM public_results WHERE region_code = :r"
+            " AND check_date >= make_date(:y, 1, 1) AND check_date < make_date(:y + 1, 1, 1)"
+            " ORDER BY published_at, id"
+        ),
+        {"r": region_code, "y": year},
+    )
+    return [_as(r, RecordRow) for r in rows]
+
+
 # ---- the official holiday calendar (migration 0056: the runtime role reads it, the owner role loads it) ----------
 
 

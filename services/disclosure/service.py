@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disclosure import export, public_search, search
 from services.disclosure import repository as repo
-from services.disclosure.schemas import PublicRecord
+from services.disclosure.schemas import PublicRecord, RecordRow
 from shared.context import Ctx
 from shared.errors import InvalidInput
 
@@ -28,6 +28,16 @@ async def export_results(ctx: Ctx, fmt: str) -> tuple[bytes, str, str]:
             f"{ctx.department.code}-抽查结果-{stamp}.xlsx",
         )
     raise InvalidInput("导出格式应为 csv 或 xlsx", field="format")
+
+
+async def enterprise_records(session: AsyncSession, region_code: str, uscc: str) -> list[RecordRow]:
+    """Every published record of one enterprise in a county, newest check first (any department; public data)."""
+    return await repo.enterprise_records(session, region_code, uscc)
+
+
+async def county_year_records(session: AsyncSession, region_code: str, year: int) -> list[RecordRow]:
+    """The county's published records of checks in ``year``, in publication order (the open-data export)."""
+    return await repo.county_year_records(session, region_code, year)
 
 
 async def publish(session: AsyncSession, record: PublicRecord) -> None:

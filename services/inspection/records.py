@@ -10,8 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.inspection import repository as repo
-from services.inspection.schemas import AttachmentRow, FollowUpRow, HazardRow, ResultRow, TaskRow
+from services.inspection import stats_repository
+from services.inspection.schemas import (
+    AttachmentRow,
+    ClassFindingsRow,
+    FollowUpRow,
+    HazardRow,
+    ResultRow,
+    TaskRow,
+)
 from shared.context import Ctx
 
 
@@ -39,3 +49,9 @@ async def attachments(ctx: Ctx, result_id: uuid.UUID) -> list[AttachmentRow]:
 async def set_part_published(ctx: Ctx, result_id: uuid.UUID, at: dt.datetime) -> None:
     """An approved (已通过) part of a joint record becomes 已公示 when the lead publishes the unified record."""
     await repo.set_part_published(ctx.session, result_id, at)
+
+
+async def findings_by_class(session: AsyncSession, year: int) -> list[ClassFindingsRow]:
+    """Published checks of ``year`` per department and credit-risk class, and how many found problems (the rows the
+    session's scope shows: the county overseer's, the county's)."""
+    return await stats_repository.findings_by_class(session, year)

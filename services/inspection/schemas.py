@@ -30,6 +30,17 @@ CATEGORIES = (
     "已注销",
     "违反其他部门相关规定",
 )
+# Categories that find no problem with the enterprise (the rest count as "finding problems" in the statistics).
+CLEAN_CATEGORIES = ("未发现问题", "未发现开展本次抽查涉及的经营活动", "已关闭停业或正在组织清算", "已注销")
+
+
+class ClassFindingsRow(msgspec.Struct, frozen=True):
+    """Published checks of one department and credit-risk class in a year, and how many found problems."""
+
+    department_id: uuid.UUID
+    risk_class: str  # A–D, or "-" when the registry does not classify the enterprise
+    checks: int
+    with_problems: int
 
 
 class ResultStatus(StrEnum):

@@ -83,6 +83,20 @@ async def county_capped_usccs(session: AsyncSession, year: int) -> list[str]:
     return [r[0] for r in rows]
 
 
+async def county_cooldown_months(session: AsyncSession) -> int | None:
+    """The county's cool-down in months (``county_enterprise_settings``, set by operators), None without one; read
+    through the SECURITY DEFINER function ``county_cooldown_months`` (migration 0059)."""
+    value = (await session.execute(text("SELECT county_cooldown_months()"))).scalar_one()
+    return int(value) if value is not None else None
+
+
+async def county_recently_checked(session: AsyncSession, since: dt.date) -> list[str]:
+    """USCCs checked since ``since`` by any department of the county (registries' last checks and the county's
+    dated visits), through ``county_recently_checked`` (migration 0059); only USCCs, nothing else."""
+    found = await session.execute(text("SELECT uscc FROM county_recently_checked(:since)"), {"since": since})
+    return [r[0] for r in found]
+
+
 def _checks_this_year() -> str:
     # Checks planned for the same plan year: every live (not voided) draw that selected the enterprise.
     return (
@@ -106,13 +120,15 @@ async def eligible_population(
     recent_since: dt.date | None,
     year: int,
     annual_cap: int | None,
+    cooldown_since: dt.date | None = None,
 ) -> tuple[bytes, dict[str, int]]:
     """The eligible list as raw ``USCC\\tSTRATUM\\n`` lines (unsorted) and the counts shown on the announcement.
 
     One query reads every in-scope entry once and returns all lines as one value. Each exclusion the task asks for
     adds one ``0``/``1`` column, so the counts (in scope, unclassified, recently checked, at the annual cap, at the
     county cap) come from the same rows and the excluded ones are dropped here with numpy; for a plain scope the
-    value is exactly the lines. An unclassified entry of a per-class task has stratum ``-`` (the caller refuses the
+    value is exactly the lines. The county's cool-down (``cooldown_since``) is the same exclusion as the task's
+    "recently checked", over every department of the county. An unclassified entry of a per-class task has stratum ``-`` (the caller refuses the
     announcement)."""
     params: dict[str, object] = {}
     where = _scope_sql(scope, params)
@@ -123,6 +139,11 @@ async def eligible_population(
     if annual_cap is not None:
         params.update(year=year, cap=annual_cap)
         flags.append(("at_annual_cap", f"{_checks_this_year()} >= :cap"))
+    if cooldown_since is not None:
+        cooled = await county_recently_checked(session, cooldown_since)
+        if cooled:
+            params["county_cooled"] = cooled
+            flags.append(("county_cooldown", "o.uscc = ANY(:county_cooled)"))
     capped = await county_capped_usccs(session, year)
     if capped:
         params["county_capped"] = capped
@@ -139,7 +160,14 @@ async def eligible_population(
         params,
     )
     data = bytes(found.scalar_one() or b"")
-    counts = {"in_scope": 0, "unclassified": 0, "recently_checked": 0, "at_annual_cap": 0, "at_county_cap": 0}
+    counts = {
+        "in_scope": 0,
+        "unclassified": 0,
+        "recently_checked": 0,
+        "at_annual_cap": 0,
+        "at_county_cap": 0,
+        "county_cooldown": 0,
+    }
     if not data:
         return b"", counts
     record = data.index(b"\n") + 1
@@ -316,15 +344,17 @@ async def insert_public_draw(session: AsyncSession, draw: NewPublicDraw) -> None
         text(
             "INSERT INTO public_draws (draw_id, task_id, department_code, department_name, region_code, plan_number,"
             " plan_name, task_number, protocol_task_number, task_name, status, ratios, population_hash, eligible_count,"
-            " commitment, entropy_source, announced_at, departments) VALUES (:draw_id, :task_id, :department_code,"
+            " commitment, entropy_source, announced_at, departments, exclusions) VALUES (:draw_id, :task_id, :department_code,"
             " :department_name, :region_code, :plan_number, :plan_name, :task_number, :protocol_task_number,"
             " :task_name, '已公告', CAST(:ratios AS jsonb),"
-            " :population_hash, :eligible_count, :commitment, :entropy_source, now(), CAST(:departments AS jsonb))"
+            " :population_hash, :eligible_count, :commitment, :entropy_source, now(), CAST(:departments AS jsonb),"
+            " CAST(:exclusions AS jsonb))"
         ),
         {
             **msgspec.structs.asdict(draw),
             "ratios": _json(draw.ratios),
             "departments": _json(draw.departments),
+            "exclusions": _json(draw.exclusions),
         },
     )
 

@@ -31,13 +31,22 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.settings import large_draw_threshold
 
 
-def _exclusion_window(task: TaskRow) -> dt.date | None:
-    months = task.exclude_checked_within_months
+def _exclusion_window(task: TaskRow, months: int | None = None) -> dt.date | None:
+    """The first day of the months before the task's window that count as "recently checked": the task's own
+    exclusion, or ``months`` (the county's cool-down)."""
+    months = task.exclude_checked_within_months if months is None else months
     if not months:
         return None
     start = task.start_month
     total = start.year * 12 + (start.month - 1) - months
     return dt.date(total // 12, total % 12 + 1, 1)
+
+
+def _cooldown_stated(cooldown: int | None, summary: dict[str, int]) -> dict[str, int]:
+    """The county's cool-down as the announcement states it (nothing without one)."""
+    if not cooldown:
+        return {}
+    return {"cooldown_months": cooldown, "county_cooldown": summary["county_cooldown"]}
 
 
 def _draw_task_number(plan: PlanRow, task: TaskRow) -> str:
@@ -63,6 +72,7 @@ async def announce(
         raise Conflict(f"任务当前状态为“{task.status}”，每个任务只能抽取一次", field="status")
     per_class = task.ratio_mode == "per_class"
     recent_since = _exclusion_window(task)
+    cooldown = await drepo.county_cooldown_months(ctx.session)
     if not in_job and await drepo.in_scope_exceeds(ctx.session, task.scope, large_draw_threshold()):
         return await _queue(
             ctx, task_id, TaskStatus.ANNOUNCING, "planning.announce", entropy_source=data.entropy_source
@@ -75,6 +85,7 @@ async def announce(
             recent_since=recent_since,
             year=plan.year,
             annual_cap=task.annual_cap,
+            cooldown_since=_exclusion_window(task, cooldown) if cooldown else None,
         )
     if per_class and summary["unclassified"]:
         raise Conflict(
@@ -108,6 +119,7 @@ async def announce(
                 excluded={
                     "recently_checked": summary["recently_checked"],
                     "at_annual_cap": summary["at_annual_cap"],
+                    **_cooldown_stated(cooldown, summary),
                 },
                 commitment=protocol.commitment(secret),
                 secret=secret,
@@ -135,6 +147,7 @@ async def announce(
             commitment=protocol.commitment(secret),
             entropy_source=data.entropy_source,
             departments=departments,
+            exclusions=_cooldown_stated(cooldown, summary),
         ),
     )
     await audit.record(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
@@ -16,12 +15,12 @@ from services.planning import repository as repo
 from services.planning.lookups import points_by_item
 from services.planning.schemas import PlanCreate, PlanStatus, TaskCreate
 from shared.context import WRITERS, Ctx
-from shared.errors import DomainError, InvalidInput, NotFound
+from shared.errors import DomainError, InvalidInput
 from shared.web.fielderrors import FormErrors, convert, error_of
 from shared.web.forms import clean
 from shared.web.guards import provide_ctx, provide_db_session, requires_login
 from shared.web.pages import page_context
-from shared.web.params import OptionalYear, PathUscc
+from shared.web.params import OptionalYear
 
 # The labels of the form inputs (error summaries link to them) and the API paths each input holds.
 PLAN_LABELS = {
@@ -258,32 +257,7 @@ def _check_ratios(values: dict[str, Any], errors: FormErrors) -> None:
             errors.add(name, exc.message)
 
 
-@get("/tasks/{task_id:uuid}/notice/{uscc:str}")
-async def notice_page(
-    request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: PathUscc
-) -> Template:
-    task, plan = await service.task_detail(ctx, task_id)
-    team_view = await teams.teams_view(ctx, task_id)
-    team = next((t for t in team_view.teams if t.uscc == uscc), None)
-    if team is None:
-        raise NotFound("该企业不在本任务的检查名单中", field="uscc")
-    items = await repo.items_by_id(ctx.session, await _item_ids(ctx, task_id))
-    return await render(
-        request,
-        "notice.html",
-        ctx=ctx,
-        task=task,
-        plan=plan,
-        team=team,
-        items=items,
-        department=ctx.department,
-        today=dt.date.today(),
-    )
-
-
-async def _item_ids(ctx: Ctx, task_id: uuid.UUID) -> list[uuid.UUID]:
-    task = await repo.get_task(ctx.session, task_id)
-    return list(task.item_ids) if task else []
+# The 告知书 (notice) of a drawn enterprise, with its inspection code, is served by services/enterprise/pages.py.
 
 
 @get("/my/assignments")
@@ -301,7 +275,6 @@ router = Router(
         publish_plan_form,
         new_task_page,
         create_task_form,
-        notice_page,
         my_assignments_page,
     ],
     guards=[requires_login],

@@ -57,6 +57,11 @@ async def proof_of(session: AsyncSession, draw_or_task_id: uuid.UUID) -> bytes |
     return proof_bytes(parts) if parts else None
 
 
+async def public_draw(session: AsyncSession, draw_or_task_id: uuid.UUID) -> PublicDrawOut | None:
+    """A draw as the public register shows it (for services above planning that show it on public pages)."""
+    return await repo.get_draw(session, draw_or_task_id)
+
+
 async def provide_public_session(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
     """Read-only, no tenant scope, on the read replica when one is configured."""
     runtime: Runtime = request.app.state.runtime

@@ -15,7 +15,7 @@ COLUMNS = (
     "draw_id, task_id, department_code, department_name, region_code, plan_number, plan_name, task_number, task_name,"
     " status, ratios, population_hash, eligible_count, commitment, entropy_source, announced_at, drawn_at,"
     " selected_count, voided_at, void_reason, seed IS NOT NULL AS has_proof, matching IS NOT NULL AS has_matching,"
-    " adjustments, departments"
+    " adjustments, departments, exclusions"
 )
 PROOF_COLUMNS = "protocol_task_number, ratios, population_hash, commitment, secret, seed, public_entropy, selected, matching"
 

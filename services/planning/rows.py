@@ -252,6 +252,7 @@ class NewPublicDraw(msgspec.Struct, frozen=True):
     commitment: str
     entropy_source: str
     departments: list[str] = []  # a joint draw's departments, lead first
+    exclusions: dict[str, int] = {}  # what the announcement states it excluded (e.g. the county's cool-down)
 
 
 class DrawResult(msgspec.Struct, frozen=True):

@@ -363,3 +363,6 @@ class PublicDrawOut(msgspec.Struct):
     has_matching: bool
     adjustments: list[PublicAdjustment]
     departments: list[str] = []  # every department of a joint draw, lead first (empty: the department's own)
+    # Exclusions stated with the announcement: ``cooldown_months`` and ``county_cooldown`` (enterprises checked by any
+    # department of the county within those months, left out before the list was frozen).
+    exclusions: dict[str, int] = {}

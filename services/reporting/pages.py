@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import charts, service, xlsx
+from services.reporting import charts, extension, service, xlsx
 from services.reporting.routes import dashboard_view, dashboard_view_guard, download, monthly_filename
 from services.reporting.schemas import MonthlyFields
 from shared.context import WRITERS, Ctx
@@ -176,6 +176,7 @@ async def oversight_page(
             "joint_chart": joint_chart,
             "month_charts": month_charts,
             "pct": service.pct,
+            "extra_blocks": await extension.oversight_blocks(request, db, view.year),
         },
     )
 
