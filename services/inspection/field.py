@@ -112,8 +112,7 @@ async def entry_template(
         base=stamp(view.result),
         categories=CATEGORIES,
         actions=ACTIONS,
-        errors={},
-        **extra,
+        **{"errors": {}, **extra},
     )
     template.status_code = status_code
     return template
@@ -136,14 +135,19 @@ async def save_entry(
     if not force and base != stamp(view.result):
         return Outcome(state=state, conflict=True, server=view.result)
     draft, errors = entry_form.draft_of(state, view.points, view.follow_ups)
-    if draft is None:
-        return Outcome(state=state, errors=errors)
+    if errors:  # the service's own checks of what could be read, so that every refusal is shown at once
+        try:
+            service.validate(draft, {p.id for p in view.points})
+        except DomainError as exc:
+            errors = entry_form.place(exc, state, draft, view.points) | errors
+        return Outcome(state=state, errors=entry_form.in_page_order(errors, view.points, state))
     savepoint = await db.begin_nested()
     try:
         saved = await service.save_draft(ctx, task_id, uscc, draft)
     except DomainError as exc:
         await savepoint.rollback()
-        return Outcome(state=state, errors=entry_form.place(exc, state, draft, view.points))
+        placed = entry_form.place(exc, state, draft, view.points)
+        return Outcome(state=state, errors=entry_form.in_page_order(placed, view.points, state))
     if action != "submit":
         return Outcome(state=state, saved=saved)
     savepoint = await db.begin_nested()
@@ -153,7 +157,7 @@ async def save_entry(
         await savepoint.rollback()
         hazards = [h.id for h in (await service.entry_view(ctx, task_id, uscc)).hazards]
         placed = entry_form.place(exc, state, draft, view.points, hazards)
-        return Outcome(state=state, errors=placed, saved=saved)
+        return Outcome(state=state, errors=entry_form.in_page_order(placed, view.points, state), saved=saved)
     return Outcome(state=state, saved=submitted, submitted=True)
 
 

@@ -140,8 +140,9 @@ def _convert(data: dict[str, Any], struct: type[Any], name_of: Any) -> tuple[Any
 
 def draft_of(
     state: FormState, points: list[PointView], existing: list[FollowUpRow]
-) -> tuple[ResultDraft | None, dict[str, str]]:
-    """The draft the form stands for, or the refusals of its fields (by field name), all at once."""
+) -> tuple[ResultDraft, dict[str, str]]:
+    """The draft the form stands for (of the fields that could be read) and the refusals of the others, by field
+    name, all at once."""
     errors: list[tuple[str, str]] = []
     check_date: dt.date | None = None
     if state.check_date:
@@ -198,19 +199,27 @@ def draft_of(
         lambda k: "summary" if k == "summary" else "categories",
     )
     errors += refused
-    if errors or rest is None:
-        return None, _first_per_field(errors)
-    return (
-        ResultDraft(
-            check_date=check_date,
-            points=answers,
-            categories=rest.categories,
-            summary=rest.summary,
-            hazards=hazards,
-            follow_ups=follow_ups,
-        ),
-        {},
+    draft = ResultDraft(
+        check_date=check_date,
+        points=answers,
+        categories=rest.categories if rest is not None else [],
+        summary=rest.summary if rest is not None else "",
+        hazards=hazards,
+        follow_ups=follow_ups,
     )
+    return draft, _first_per_field(errors)
+
+
+def in_page_order(errors: dict[str, str], points: list[PointView], state: FormState) -> dict[str, str]:
+    """The refusals in the order their fields stand on the page (the summary above the form lists them so)."""
+    order = ["check_date"]
+    for p in points:
+        order += [f"outcome_{p.id}", f"note_{p.id}"]
+    for h in state.hazards:
+        order += [f"hazard_{part}_{h.id}" for part in ("description", "severity", "rectify_by")]
+    order += ["categories", "follow_ups", "follow_up_target", "summary"]
+    rank = {name: i for i, name in enumerate(order)}
+    return dict(sorted(errors.items(), key=lambda e: rank.get(e[0], len(rank))))
 
 
 def _first_per_field(errors: list[tuple[str, str]]) -> dict[str, str]:

@@ -22,7 +22,9 @@ from tests.support.stack import AppServer
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
 # What a page must never show: Python's None, reprs, dict literals, API field paths.
-LEAKS = re.compile(r"\bNone\b|<built-in|<bound method| object at 0x|\{'|\(points\[|points\[\d|hazards\[\d|Object missing")
+LEAKS = re.compile(
+    r"\bNone\b|<built-in|<bound method| object at 0x|\{'|\(points\[|points\[\d|hazards\[\d|Object missing"
+)
 
 
 def shot(page: Page, tmp_path: Path, name: str) -> None:
@@ -64,7 +66,11 @@ def phone_sized(page: Page) -> None:
 
 
 def test_a_day_of_field_work(
-    phone: Page, app_server: AppServer, as_user: Any, db_urls: dict[str, str], tmp_path: Path  # noqa: F811
+    phone: Page,
+    app_server: AppServer,
+    as_user: Any,
+    db_urls: dict[str, str],
+    tmp_path: Path,  # noqa: F811
 ) -> None:
     task = matched_task_with_inspector(as_user, db_urls)
     login(phone, app_server.url, INSPECTOR)
@@ -73,7 +79,9 @@ def test_a_day_of_field_work(
     expect(link).to_be_visible()
     expect(link).to_contain_text(task["name"])
     expect(link).to_contain_text("公示期限")
-    expect(phone.locator("link[rel=manifest]")).to_have_attribute("href", "/static/field/manifest.webmanifest")
+    expect(phone.locator("link[rel=manifest]")).to_have_attribute(
+        "href", "/static/field/manifest.webmanifest"
+    )
     # Most urgent first: the due dates of the list never go down.
     dues = phone.locator("#todo time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
     assert dues == sorted(dues)
@@ -115,12 +123,19 @@ def test_a_day_of_field_work(
     expect(phone.locator("#result-status")).to_have_text("待审核")
     result = as_user(INSPECTOR).get(f"/api/tasks/{task['task_id']}/results/{task['uscc']}").json()
     assert result["result"]["status"] == "待审核" and result["result"]["summary"] == "现场检查未发现问题。"
-    assert [(a["filename"], a["check_point_id"]) for a in result["attachments"]] == [("现场照片.png", points[0])]
+    assert [(a["filename"], a["check_point_id"]) for a in result["attachments"]] == [
+        ("现场照片.png", points[0])
+    ]
     shot(phone, tmp_path, "field-submitted")
 
 
 def test_a_refused_save_keeps_every_value_and_says_why_beside_each_field(
-    phone: Page, browser: Browser, app_server: AppServer, as_user: Any, db_urls: dict[str, str], tmp_path: Path  # noqa: F811
+    phone: Page,
+    browser: Browser,
+    app_server: AppServer,
+    as_user: Any,
+    db_urls: dict[str, str],
+    tmp_path: Path,  # noqa: F811
 ) -> None:
     task = matched_task_with_inspector(as_user, db_urls)
     login(phone, app_server.url, INSPECTOR)
@@ -191,7 +206,12 @@ def test_a_refused_save_keeps_every_value_and_says_why_beside_each_field(
 
 @pytest.mark.parametrize("close_tab", [True])
 def test_offline_draft_survives_reload_and_closed_tab_then_syncs(
-    browser: Browser, app_server: AppServer, as_user: Any, db_urls: dict[str, str], tmp_path: Path, close_tab: bool  # noqa: F811
+    browser: Browser,
+    app_server: AppServer,
+    as_user: Any,
+    db_urls: dict[str, str],
+    tmp_path: Path,
+    close_tab: bool,  # noqa: F811
 ) -> None:
     task = matched_task_with_inspector(as_user, db_urls)
     context = browser.new_context(**PHONE)

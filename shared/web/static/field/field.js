@@ -441,6 +441,13 @@
     });
     var attachmentForm = document.getElementById('attachment-form');
     if (attachmentForm) {
+      // With the script, choosing files uploads them at once: a button in Chinese instead of the browser's own.
+      document.getElementById('attachment-file').classList.add('picked');
+      document.getElementById('attachment-pick').hidden = false;
+      document.getElementById('upload-attachment').hidden = true;
+      document.getElementById('attachment-file').addEventListener('change', function () {
+        attachmentForm.requestSubmit ? attachmentForm.requestSubmit() : attachmentForm.dispatchEvent(new Event('submit'));
+      });
       attachmentForm.addEventListener('submit', function (event) {
         event.preventDefault();
         var input = document.getElementById('attachment-file');
