@@ -25,7 +25,7 @@ from services.inspection.form import OTHER, FormState, Values
 from services.inspection.routes import form_id
 from services.inspection.schemas import ACTIONS, CATEGORIES, AttachmentView, EntryView, ResultOut
 from services.inspection.worklist import worklist
-from shared.boundary import Input, Text40, Text200
+from shared.boundary import Input, Summary, Text40, Text200
 from shared.context import Ctx
 from shared.errors import DomainError, InvalidInput
 from shared.web.pages import page_context
@@ -49,7 +49,7 @@ class Outcome(msgspec.Struct):
 class FieldSave(Input):
     """The field app's save: the form's fields by name (as a posted form), and the server copy it started from."""
 
-    values: dict[Text200, list[str]]
+    values: dict[Text200, list[Summary]]
     base: Text40 = ""
     action: Text40 = "save"
     force: bool = False
