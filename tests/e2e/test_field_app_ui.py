@@ -243,6 +243,7 @@ def test_offline_draft_survives_reload_and_closed_tab_then_syncs(
 
         context.set_offline(False)
         expect(page.locator("#saved")).to_be_visible()
+        expect(page.locator("#local-restored")).to_be_hidden()
         saved = api.get(f"/api/tasks/{task['task_id']}/results/{task['uscc']}").json()
         assert saved["result"]["summary"] == "离线时填写的检查情况"
         assert saved["points"][0]["outcome"] == "符合"

@@ -240,6 +240,7 @@
             var badge = document.getElementById('result-status');
             if (badge) badge.textContent = data.status;
             document.getElementById('conflict').hidden = true;
+            document.getElementById('local-restored').hidden = true;
           }
           if (!resp.ok && !data.errors) {
             showErrors({ form: (data.error && data.error.message) || '保存失败，请稍后重试' }, false);
