@@ -9,7 +9,13 @@ import os
 import uuid
 
 from services.inspection import repository as repo
-from services.inspection.common import EDITABLE, load_result, require_team, require_team_or_reviewer
+from services.inspection.common import (
+    EDITABLE,
+    load_result,
+    load_task,
+    require_team,
+    require_team_or_reviewer,
+)
 from services.inspection.schemas import (
     AttachmentAdded,
     AttachmentFile,
@@ -54,13 +60,24 @@ def sniff(content: bytes) -> tuple[str, str] | None:
 
 
 async def add_attachment(
-    ctx: Ctx, result_id: uuid.UUID, filename: str, content: bytes, followup_id: uuid.UUID | None = None
+    ctx: Ctx,
+    result_id: uuid.UUID,
+    filename: str,
+    content: bytes,
+    followup_id: uuid.UUID | None = None,
+    *,
+    check_point_id: uuid.UUID | None = None,
+    hazard_id: uuid.UUID | None = None,
 ) -> AttachmentAdded:
+    """``check_point_id`` / ``hazard_id``: the photo was taken at that check point or hazard of the result."""
     result = await load_result(ctx, result_id, lock=True)
     if followup_id is None:
         await require_team(ctx, result.task_id, result.uscc)
         if result.status not in EDITABLE:
             raise Conflict(f"检查结果当前状态为“{result.status}”，不能再添加附件", field="status")
+        await _check_anchor(ctx, result.task_id, result_id, check_point_id, hazard_id)
+    elif check_point_id or hazard_id:
+        raise InvalidInput("后续处置的文书不属于某个检查要点或隐患", field="followup_id")
     else:
         await require_team_or_reviewer(ctx, result)
         if await repo.get_followup(ctx.session, result_id, followup_id) is None:
@@ -90,6 +107,8 @@ async def add_attachment(
             sha256=digest,
             data=content,
             uploaded_by=ctx.principal.name,
+            check_point_id=check_point_id,
+            hazard_id=hazard_id,
         ),
     )
     await audit.record(
@@ -102,8 +121,31 @@ async def add_attachment(
         {"attachment_id": str(attachment_id), "sha256": digest, "type": mime, "size": len(content)},
     )
     return AttachmentAdded(
-        id=attachment_id, filename=name, content_type=mime, size=len(content), sha256=digest
+        id=attachment_id,
+        filename=name,
+        content_type=mime,
+        size=len(content),
+        sha256=digest,
+        check_point_id=check_point_id,
+        hazard_id=hazard_id,
     )
+
+
+async def _check_anchor(
+    ctx: Ctx,
+    task_id: uuid.UUID,
+    result_id: uuid.UUID,
+    check_point_id: uuid.UUID | None,
+    hazard_id: uuid.UUID | None,
+) -> None:
+    if check_point_id is not None and hazard_id is not None:
+        raise InvalidInput("一张照片只能属于一个检查要点或一条隐患", field="hazard_id")
+    if check_point_id is not None:
+        task = await load_task(ctx, task_id)
+        if check_point_id not in {p.id for p in await repo.check_points(ctx.session, list(task.item_ids))}:
+            raise InvalidInput("该检查要点不属于本任务的检查事项", field="check_point_id")
+    if hazard_id is not None and await repo.get_hazard(ctx.session, result_id, hazard_id) is None:
+        raise InvalidInput("请先填写该隐患的描述并保存，再为它拍照", field="hazard_id")
 
 
 async def remove_attachment(ctx: Ctx, result_id: uuid.UUID, attachment_id: uuid.UUID) -> AttachmentRemoved:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import msgspec
 
@@ -21,9 +22,32 @@ from services.inspection.schemas import (
 )
 from shared import workdays
 from shared.context import Ctx
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 REVIEWERS = ("reviewer", "dept-admin")
+
+
+class FieldErrors(InvalidInput):
+    """Every refusal of one draft or submission at once, each naming its field. ``field`` and ``message`` are the
+    first (the one shape of every error body); ``errors`` in the body lists them all, so that a page can show each
+    beside its field."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        field, message = errors[0]
+        super().__init__(message, field=field)
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        body["error"]["errors"] = [{"field": f, "message": m} for f, m in self.errors]
+        return body
+
+
+def refuse(errors: list[tuple[str, str]]) -> None:
+    if errors:
+        raise FieldErrors(errors)
+
+
 EDITABLE = (ResultStatus.DRAFT, ResultStatus.RETURNED)
 
 

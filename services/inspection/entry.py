@@ -9,7 +9,15 @@ import msgspec
 
 from services.disclosure import deadlines
 from services.inspection import repository as repo
-from services.inspection.common import EDITABLE, load_result, load_task, require_team, result_out, team_object
+from services.inspection.common import (
+    EDITABLE,
+    load_result,
+    load_task,
+    refuse,
+    require_team,
+    result_out,
+    team_object,
+)
 from services.inspection.schemas import (
     ACTIONS,
     CATEGORIES,
@@ -25,41 +33,42 @@ from services.planning import service as planning
 from services.planning.schemas import TaskStatus
 from shared import audit, workdays
 from shared.context import Ctx
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict
 
 ENTERABLE = (TaskStatus.MATCHED, TaskStatus.IN_PROGRESS)
 NO_FOLLOW_UP = "无需后续处置"  # the one follow-up that is done as soon as it is chosen
 
 
 def validate(data: ResultDraft, point_ids: set[uuid.UUID]) -> None:
+    """What makes a draft wrong (not merely incomplete: completeness is checked on 提交审核), all at once."""
+    errors: list[tuple[str, str]] = []
     seen: set[uuid.UUID] = set()
     for i, p in enumerate(data.points):
         if p.check_point_id not in point_ids:
-            raise InvalidInput("该检查要点不属于本任务的检查事项", field=f"points[{i}].check_point_id")
-        if p.check_point_id in seen:
-            raise InvalidInput("检查要点重复填写", field=f"points[{i}].check_point_id")
+            errors.append((f"points[{i}].check_point_id", "该检查要点不属于本任务的检查事项"))
+        elif p.check_point_id in seen:
+            errors.append((f"points[{i}].check_point_id", "检查要点重复填写"))
         seen.add(p.check_point_id)
         if p.outcome not in OUTCOMES:
-            raise InvalidInput("检查结论应为 符合、不符合 或 不涉及", field=f"points[{i}].outcome")
-        if p.outcome == "不符合" and not p.note.strip():
-            raise InvalidInput("不符合的检查要点须说明问题", field=f"points[{i}].note")
+            errors.append((f"points[{i}].outcome", "检查结论应为 符合、不符合 或 不涉及"))
     for i, c in enumerate(data.categories):
         if c not in CATEGORIES:
-            raise InvalidInput(f"“{c}”不是全国平台的检查结果类别", field=f"categories[{i}]")
+            errors.append((f"categories[{i}]", f"“{c}”不是全国平台的检查结果类别"))
     if len(set(data.categories)) != len(data.categories):
-        raise InvalidInput("检查结果类别重复", field="categories")
+        errors.append(("categories", "检查结果类别重复"))
     for i, h in enumerate(data.hazards):
         if not h.description.strip():
-            raise InvalidInput("请填写隐患描述", field=f"hazards[{i}].description")
+            errors.append((f"hazards[{i}].description", "请填写隐患描述"))
         if h.severity not in SEVERITIES:
-            raise InvalidInput("隐患等级应为 重大隐患 或 一般隐患", field=f"hazards[{i}].severity")
+            errors.append((f"hazards[{i}].severity", "隐患等级应为 重大隐患 或 一般隐患"))
     for i, f in enumerate(data.follow_ups):
         if f.action not in ACTIONS:
-            raise InvalidInput(f"“{f.action}”不是规定的后续处置方式", field=f"follow_ups[{i}].action")
+            errors.append((f"follow_ups[{i}].action", f"“{f.action}”不是规定的后续处置方式"))
     if len({f.action for f in data.follow_ups}) != len(data.follow_ups):
-        raise InvalidInput("后续处置方式重复", field="follow_ups")
+        errors.append(("follow_ups", "后续处置方式重复"))
     if data.check_date is not None and data.check_date > dt.date.today():
-        raise InvalidInput("检查日期不能晚于今天", field="check_date")
+        errors.append(("check_date", "检查日期不能晚于今天"))
+    refuse(errors)
 
 
 async def save_draft(ctx: Ctx, task_id: uuid.UUID, uscc: str, data: ResultDraft) -> ResultOut:

@@ -11,10 +11,10 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.inspection import service
+from services.inspection import field, service
 from services.inspection.extension import joint_parts
 from services.inspection.routes import attachment_response
-from services.inspection.schemas import ACTIONS, CATEGORIES, PointView, ResultDraft, ReturnRequest
+from services.inspection.schemas import ReturnRequest
 from services.planning import teams
 from shared.context import Ctx
 from shared.errors import DomainError, InvalidInput
@@ -43,77 +43,16 @@ async def results_page(request: Request[Any, Any, Any], ctx: Ctx) -> Template:
     )
 
 
-def _draft_from_form(form: Any, points: list[PointView]) -> dict[str, Any]:
-    # The form's fields as the JSON of a ResultDraft; ``to_struct`` checks it like the API's body.
-    draft: dict[str, Any] = {
-        "check_date": form.get("check_date") or None,
-        "summary": form.get("summary", ""),
-        "categories": form.getall("categories", []),
-        "points": [],
-        "hazards": [],
-        "follow_ups": [],
-    }
-    for p in points:
-        outcome = form.get(f"outcome_{p.id}")
-        if outcome:
-            draft["points"].append(
-                {"check_point_id": str(p.id), "outcome": outcome, "note": form.get(f"note_{p.id}", "")}
-            )
-    for i in range(3):
-        description = (form.get(f"hazard_description_{i}") or "").strip()
-        if description:
-            draft["hazards"].append(
-                {
-                    "description": description,
-                    "severity": form.get(f"hazard_severity_{i}", ""),
-                    "rectify_by": form.get(f"hazard_rectify_by_{i}") or None,
-                    **({"id": form.get(f"hazard_id_{i}")} if form.get(f"hazard_id_{i}") else {}),
-                }
-            )
-    for action in form.getall("follow_ups", []):
-        draft["follow_ups"].append({"action": action, "target": form.get("follow_up_target", "")})
-    return draft
+@get("/results/entry/{task_id:uuid}/{uscc:str}")
+async def entry_redirect(task_id: uuid.UUID, uscc: PathUscc) -> Redirect:
+    """Result entry moved into the field app (``/field``, covered by its service worker)."""
+    return Redirect(f"/field/entry/{task_id}/{uscc}")
 
 
 async def _entry(
     request: Request[Any, Any, Any], ctx: Ctx, task_id: uuid.UUID, uscc: PathUscc, **extra: Any
 ) -> Template:
-    view = await service.entry_view(ctx, task_id, uscc)
-    return await _render(
-        request, "entry.html", ctx=ctx, v=view, categories=CATEGORIES, actions=ACTIONS, **extra
-    )
-
-
-@get("/results/entry/{task_id:uuid}/{uscc:str}")
-async def entry_page(
-    request: Request[Any, Any, Any],
-    ctx: Ctx,
-    task_id: uuid.UUID,
-    uscc: PathUscc,
-    attached: int = 0,
-    removed: int = 0,
-) -> Template:
-    return await _entry(request, ctx, task_id, uscc, attached=attached, removed=removed)
-
-
-@post("/results/entry/{task_id:uuid}/{uscc:str}")
-async def entry_form(
-    request: Request[Any, Any, Any], ctx: Ctx, db: AsyncSession, task_id: uuid.UUID, uscc: PathUscc
-) -> Template | Redirect:
-    form = await request.form()
-    view = await service.entry_view(ctx, task_id, uscc)
-    savepoint = await db.begin_nested()
-    try:
-        saved = await service.save_draft(
-            ctx, task_id, uscc, to_struct(_draft_from_form(form, view.points), ResultDraft)
-        )
-        if form.get("action") == "submit":
-            await service.submit(ctx, saved.id)
-            return Redirect(f"/results/{saved.id}")
-    except DomainError as exc:
-        await savepoint.rollback()
-        return await _entry(request, ctx, task_id, uscc, error=exc)
-    return await _entry(request, ctx, task_id, uscc, saved=True, warning=saved.warning or None)
+    return await field.entry_template(request, ctx, await service.entry_view(ctx, task_id, uscc), **extra)
 
 
 MAX_FILES = 5  # photos or documents in one upload from the phone page
@@ -143,7 +82,7 @@ async def attachments_form(
     except DomainError as exc:
         await savepoint.rollback()
         return await _entry(request, ctx, task_id, uscc, attach_error=exc)
-    return Redirect(f"/results/entry/{task_id}/{uscc}?attached={len(files)}#attachments")
+    return Redirect(f"/field/entry/{task_id}/{uscc}?attached={len(files)}#attachments")
 
 
 @post("/results/{result_id:uuid}/attachments/{attachment_id:uuid}/delete")
@@ -161,7 +100,7 @@ async def attachment_delete_form(
     except DomainError as exc:
         await savepoint.rollback()
         return await _entry(request, ctx, task_id, uscc, attach_error=exc)
-    return Redirect(f"/results/entry/{task_id}/{uscc}?removed=1#attachments")
+    return Redirect(f"/field/entry/{task_id}/{uscc}?removed=1#attachments")
 
 
 @get("/results/attachments/{attachment_id:uuid}")
@@ -216,8 +155,8 @@ router = Router(
     path="/",
     route_handlers=[
         results_page,
-        entry_page,
-        entry_form,
+        entry_redirect,
+        *field.handlers,
         detail_page,
         approve_form,
         return_form,

@@ -347,9 +347,10 @@ async def close_followup(session: AsyncSession, followup_id: uuid.UUID, note: st
 async def insert_attachment(session: AsyncSession, values: NewAttachment) -> None:
     await session.execute(
         text(
-            "INSERT INTO result_attachments (id, tenant_id, result_id, followup_id, filename, content_type, size,"
-            " sha256, data, uploaded_by) VALUES (:id, :tenant_id, :result_id, :followup_id, :filename,"
-            " :content_type, :size, :sha256, :data, :uploaded_by)"
+            "INSERT INTO result_attachments (id, tenant_id, result_id, followup_id, check_point_id, hazard_id,"
+            " filename, content_type, size, sha256, data, uploaded_by) VALUES (:id, :tenant_id, :result_id,"
+            " :followup_id, :check_point_id, :hazard_id, :filename, :content_type, :size, :sha256, :data,"
+            " :uploaded_by)"
         ),
         msgspec.structs.asdict(values),
     )
@@ -359,8 +360,8 @@ async def attachments(session: AsyncSession, result_id: uuid.UUID) -> list[Attac
     return _rows(
         await session.execute(
             text(
-                "SELECT id, followup_id, filename, content_type, size, sha256, uploaded_by, uploaded_at"
-                " FROM result_attachments WHERE result_id = :r ORDER BY uploaded_at"
+                "SELECT id, followup_id, filename, content_type, size, sha256, uploaded_by, uploaded_at,"
+                " check_point_id, hazard_id FROM result_attachments WHERE result_id = :r ORDER BY uploaded_at"
             ),
             {"r": result_id},
         ),

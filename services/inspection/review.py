@@ -13,6 +13,7 @@ from services.inspection.common import (
     is_reviewer,
     load_result,
     load_task,
+    refuse,
     require_team,
     result_out,
 )
@@ -34,29 +35,38 @@ RECTIFY = "责令改正并跟踪"
 
 
 async def _check_complete(ctx: Ctx, result: ResultRow) -> None:
-    """A result goes to review only when it is complete and consistent."""
+    """A result goes to review only when it is complete and consistent; every gap is named at once. ``points[i]``
+    and ``hazards[i]`` count in the order the entry view lists them (the task's check points, the hazards)."""
+    errors: list[tuple[str, str]] = []
     task = await load_task(ctx, result.task_id)
-    expected = {p.id for p in await repo.check_points(ctx.session, list(task.item_ids), task.check_point_ids)}
+    expected = await repo.check_points(ctx.session, list(task.item_ids), task.check_point_ids)
     answered = await repo.points(ctx.session, result.id)
-    missing = expected - set(answered)
+    missing = [p for p in expected if p.id not in answered]
     if missing:
-        raise InvalidInput(f"还有 {len(missing)} 个检查要点未填写结论", field="points")
+        errors.append(("points", f"还有 {len(missing)} 个检查要点未填写结论"))
+    given = [answered[p.id] for p in expected if p.id in answered]
+    for i, answer in enumerate(given):
+        if answer.outcome == "不符合" and not answer.note.strip():
+            errors.append((f"points[{i}].note", "不符合的检查要点须说明问题"))
     if result.check_date is None:
-        raise InvalidInput("请填写检查日期", field="check_date")
+        errors.append(("check_date", "请填写检查日期"))
     categories = list(result.categories)
-    if not categories:
-        raise InvalidInput("请选择至少一个检查结果类别", field="categories")
     hazards = await repo.hazards(ctx.session, result.id)
     problems = bool(hazards) or any(a.outcome == "不符合" for a in answered.values())
-    if EXCLUSIVE in categories and (len(categories) > 1 or problems):
-        raise InvalidInput("“未发现问题”不能与发现的问题或其他类别同时选择", field="categories")
+    if not categories:
+        errors.append(("categories", "请选择至少一个检查结果类别"))
+    elif EXCLUSIVE in categories and (len(categories) > 1 or problems):
+        errors.append(("categories", "“未发现问题”不能与发现的问题或其他类别同时选择"))
     actions = {f.action for f in await repo.followups(ctx.session, result.id)}
     if not actions:
-        raise InvalidInput("请选择后续处置方式", field="follow_ups")
-    if hazards and actions == {NO_FOLLOW_UP}:
-        raise InvalidInput("发现隐患时须选择后续处置（如责令改正并跟踪）", field="follow_ups")
-    if RECTIFY in actions and any(h.rectify_by is None for h in hazards):
-        raise InvalidInput("责令改正的隐患须填写整改期限", field="hazards")
+        errors.append(("follow_ups", "请选择后续处置方式"))
+    elif hazards and actions == {NO_FOLLOW_UP}:
+        errors.append(("follow_ups", "发现隐患时须选择后续处置（如责令改正并跟踪）"))
+    if RECTIFY in actions:
+        for i, h in enumerate(hazards):
+            if h.rectify_by is None:
+                errors.append((f"hazards[{i}].rectify_by", "责令改正的隐患须填写整改期限"))
+    refuse(errors)
 
 
 def _transition(result: ResultRow, move: str) -> None:

@@ -84,23 +84,34 @@ async def close(
     return await service.close_followup(ctx, result_id, followup_id, data or CloseRequest())
 
 
-async def read_upload(request: Request[Any, Any, Any]) -> tuple[str, bytes, uuid.UUID | None]:
+def form_id(form: Any, name: str, label: str) -> uuid.UUID | None:
+    value = form.get(name)
+    try:
+        return uuid.UUID(value) if isinstance(value, str) and value else None
+    except ValueError as exc:
+        raise InvalidInput(f"{label}无效", field=name) from exc
+
+
+async def read_upload(
+    request: Request[Any, Any, Any],
+) -> tuple[str, bytes, uuid.UUID | None, uuid.UUID | None, uuid.UUID | None]:
+    """The file and where it belongs: a follow-up (its document), or a check point or hazard (a photo taken there)."""
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise InvalidInput("请选择要上传的文件（表单字段 file）", field="file")
-    followup = form.get("followup_id")
-    try:
-        followup_id = uuid.UUID(followup) if isinstance(followup, str) and followup else None
-    except ValueError as exc:
-        raise InvalidInput("后续处置编号无效", field="followup_id") from exc
-    return upload.filename or "", await upload.read(), followup_id
+    followup_id = form_id(form, "followup_id", "后续处置编号")
+    point_id = form_id(form, "check_point_id", "检查要点编号")
+    hazard_id = form_id(form, "hazard_id", "隐患编号")
+    return upload.filename or "", await upload.read(), followup_id, point_id, hazard_id
 
 
 @post("/results/{result_id:uuid}/attachments", request_max_body_size=UPLOAD_LIMIT)
 async def upload(request: Request[Any, Any, Any], ctx: Ctx, result_id: uuid.UUID) -> AttachmentAdded:
-    filename, content, followup_id = await read_upload(request)
-    return await service.add_attachment(ctx, result_id, filename, content, followup_id)
+    filename, content, followup_id, point_id, hazard_id = await read_upload(request)
+    return await service.add_attachment(
+        ctx, result_id, filename, content, followup_id, check_point_id=point_id, hazard_id=hazard_id
+    )
 
 
 @delete("/results/{result_id:uuid}/attachments/{attachment_id:uuid}", status_code=200)

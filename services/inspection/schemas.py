@@ -265,6 +265,9 @@ class AttachmentRow(msgspec.Struct):
     sha256: str
     uploaded_by: str
     uploaded_at: dt.datetime
+    # Where a photo was taken (the field app's camera at a check point or a hazard); neither for the whole check.
+    check_point_id: uuid.UUID | None
+    hazard_id: uuid.UUID | None
 
 
 class AttachmentMeta(msgspec.Struct):
@@ -288,6 +291,8 @@ class NewAttachment(msgspec.Struct):
     sha256: str
     data: bytes
     uploaded_by: str
+    check_point_id: uuid.UUID | None = None
+    hazard_id: uuid.UUID | None = None
 
 
 class AttachmentFile(msgspec.Struct):
@@ -370,6 +375,8 @@ class AttachmentAdded(msgspec.Struct):
     content_type: str
     size: int
     sha256: str
+    check_point_id: uuid.UUID | None = None
+    hazard_id: uuid.UUID | None = None
 
 
 class AttachmentRemoved(msgspec.Struct):

@@ -16,7 +16,7 @@ from services.inspection.attachments import (
     sniff,
 )
 from services.inspection.common import EDITABLE, REVIEWERS, is_overdue
-from services.inspection.entry import save_draft
+from services.inspection.entry import save_draft, validate
 from services.inspection.followup import close_followup, recheck
 from services.inspection.review import TRANSITIONS, approve, planning_items, return_result, submit
 from services.inspection.views import entry_of, entry_view, list_results, result_detail
@@ -44,4 +44,5 @@ __all__ = [
     "save_draft",
     "sniff",
     "submit",
+    "validate",
 ]

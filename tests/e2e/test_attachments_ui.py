@@ -42,17 +42,10 @@ def test_phone_attachments_upload_list_remove(
 ) -> None:
     task = matched_task_with_inspector(as_user, db_urls)
     login(phone, app_server.url, INSPECTOR)
-    entry_url = f"{app_server.url}/results/entry/{task['task_id']}/{task['uscc']}"
+    entry_url = f"{app_server.url}/field/entry/{task['task_id']}/{task['uscc']}"
     phone.goto(entry_url)
-    # Nothing to attach to before the first save.
-    expect(phone.locator("#attachments-after-save")).to_be_visible()
-    expect(phone.locator("#attachment-form")).to_have_count(0)
-    phone.fill("#check_date", "2023-06-15")
-    phone.click("#save-draft")
-    expect(phone.locator("#saved")).to_be_visible()
-
-    # Two files at once: a photo and a PDF document.
-    expect(phone.locator("#no-attachments")).to_have_text("暂无附件")
+    # Before anything is saved, files may be chosen already: the draft is saved first, and the page is not left.
+    expect(phone.locator("#no-attachments")).to_have_text("暂无其他附件")
     phone.set_input_files(
         "#attachment-file",
         files=[
@@ -60,13 +53,12 @@ def test_phone_attachments_upload_list_remove(
             {"name": "责令整改通知书.pdf", "mimeType": "application/pdf", "buffer": PDF},
         ],
     )
-    phone.click("#upload-attachment")
-    expect(phone.locator("#attachment-saved")).to_have_text("已上传 2 个附件")
     items = phone.locator("#attachment-list .attachment")
     expect(items).to_have_count(2)
     expect(phone.locator("#attachment-list .attachment-name")).to_have_text(
         ["现场照片.png", "责令整改通知书.pdf"]
     )
+    assert phone.url == entry_url
     expect(items.first).to_contain_text("照片")
     expect(items.nth(1)).to_contain_text("PDF 文书")
     # The preview is the stored photo itself, served to the signed-in browser.
@@ -77,22 +69,20 @@ def test_phone_attachments_upload_list_remove(
         f"{app_server.url}{phone.locator('#attachment-list .attachment-name').first.get_attribute('href')}"
     )
     assert stored.status == 200 and stored.headers["content-type"] == "image/png" and stored.body() == png()
+    # After a reload the server's list is the same.
+    phone.reload()
+    expect(phone.locator("#attachment-list .attachment")).to_have_count(2)
 
-    # A file that is not what its name says is refused by its content, in Chinese; nothing of it is stored.
+    # A file that is not what its name says is refused by its content, in Chinese, beside the upload; nothing of it
+    # is stored.
     phone.set_input_files(
         "#attachment-file",
-        files=[
-            {"name": "照片2.jpg", "mimeType": "image/jpeg", "buffer": "这不是照片".encode()},
-        ],
+        files=[{"name": "照片2.jpg", "mimeType": "image/jpeg", "buffer": "这不是照片".encode()}],
     )
-    phone.click("#upload-attachment")
-    expect(phone.locator("#attachment-error")).to_contain_text(
+    expect(phone.locator("#err-photo-general")).to_contain_text(
         "照片2.jpg：只接受 JPEG、PNG、WebP 照片或 PDF 文书"
     )
     expect(phone.locator("#attachment-list .attachment")).to_have_count(2)
-    # Nothing chosen: said so.
-    phone.click("#upload-attachment")
-    expect(phone.locator("#attachment-error")).to_have_text("请选择要上传的照片或文书")
 
     # Remove the document (after confirming).
     phone.once("dialog", lambda dialog: dialog.accept())
@@ -105,19 +95,25 @@ def test_phone_attachments_upload_list_remove(
     phone.once("dialog", lambda dialog: dialog.dismiss())
     phone.locator("#attachment-list .remove-attachment").click()
     expect(phone.locator("#attachment-list .attachment")).to_have_count(1)
+    phone.reload()
+    expect(phone.locator("#attachment-list .attachment-name")).to_have_text(["现场照片.png"])
 
     # Complete and submit: the attachments are now part of the result under review and can no longer change.
-    for radio in phone.locator("input[type=radio][value=符合]").all():
-        radio.check()
-    phone.check("input[name=categories][value=未发现问题]")
-    phone.check("input[name=follow_ups][value=无需后续处置]")
+    phone.fill("#check_date", "2023-06-15")
+    for label in phone.locator(".point label[for$='_1']").all():  # 符合
+        label.click()
+    phone.locator("label.check", has_text="未发现问题").click()
+    phone.locator("label.check", has_text="无需后续处置").click()
     phone.click("#submit-result")
+    phone.click("#confirm-submit")
     expect(phone.locator("#result-status")).to_have_text("待审核")
     result_url = phone.url
     phone.goto(entry_url)
+    expect(phone.locator("#read-only")).to_be_visible()
     expect(phone.locator("#attachment-list .attachment")).to_have_count(1)
     expect(phone.locator("#attachment-form")).to_have_count(0)
     expect(phone.locator(".remove-attachment")).to_have_count(0)
+    expect(phone.locator(".photo-input")).to_have_count(0)
     phone.context.clear_cookies()
 
     # The reviewer sees the photo on the result page.

@@ -22,16 +22,19 @@ def test_phone_entry_review_and_public_search(
     login(phone, app_server.url, INSPECTOR)
     phone.goto(f"{app_server.url}/results")
     # The link of this task: the same enterprise may also be listed under an earlier task of the session.
+    # The link of the results page leads into the field app.
     phone.click(f".entry-link[href='/results/entry/{task['task_id']}/{task['uscc']}']")
+    phone.wait_for_url(f"**/field/entry/{task['task_id']}/{task['uscc']}")
     expect(phone.locator("#entry-title")).to_have_text(task["name"])
     phone.fill("#check_date", "2023-06-15")
-    for radio in phone.locator("input[type=radio][value=符合]").all():
-        radio.check()
-    phone.check("input[name=categories][value=未发现问题]")
-    phone.check("input[name=follow_ups][value=无需后续处置]")
+    for label in phone.locator(".point label[for$='_1']").all():  # 符合
+        label.click()
+    phone.locator("label.check", has_text="未发现问题").click()
+    phone.locator("label.check", has_text="无需后续处置").click()
     phone.click("#save-draft")
     expect(phone.locator("#saved")).to_be_visible()
     phone.click("#submit-result")
+    phone.click("#confirm-submit")
     expect(phone.locator("#result-status")).to_have_text("待审核")
     result_url = phone.url
     phone.context.clear_cookies()
