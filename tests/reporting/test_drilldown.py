@@ -80,7 +80,9 @@ def test_drill_down_from_department_to_enterprise(
     assert rows[0][:5] == ["层级", "序号", "统一社会信用代码", "企业名称", "进度"] and name.endswith(".csv")
     assert [r[2] for r in rows[1:]] == drawn and {r[4] for r in rows[1:]} == {"未录入", "草稿"}
     shown = overseer.get("/api/oversight/departments/130528-yjj", params={"year": 2023}).json()
-    body, _, _ = export.to_file(export.department(msgspec.convert(shown, OversightDepartment, strict=False)), "xlsx")
+    body, _, _ = export.to_file(
+        export.department(msgspec.convert(shown, OversightDepartment, strict=False)), "xlsx"
+    )
     sheet = list(load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True))
     assert sheet[0][0] == "宁晋县应急管理局2023年抽查计划" and sheet[1][0] == "计划编号"
     assert len(sheet) - 2 == len(shown["plans"]) and task["plan_id"] not in str(sheet)  # no ids for people
