@@ -39,6 +39,11 @@ async def departments(reader: PublicReader) -> list[DepartmentOption]:
         return _departments[1]
 
 
+def clear_cache() -> None:
+    global _departments
+    _departments = None
+
+
 def clean_uscc(value: str) -> str | None:
     """The USCC as stored (upper case), None when the text is not one."""
     value = value.strip().upper()

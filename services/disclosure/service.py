@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disclosure import export, public_search, public_stats, search
+from services.disclosure import export, public_search, public_stats, public_views, search
 from services.disclosure import repository as repo
 from services.disclosure.schemas import PublicRecord
 from shared.context import Ctx
@@ -50,3 +50,4 @@ def _published(sync_session: Any) -> None:
     sync_session.info.pop(_CLEAR_ON_COMMIT, None)
     public_search.clear_cache()
     public_stats.clear_cache()
+    public_views.clear_cache()
