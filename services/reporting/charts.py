@@ -28,11 +28,12 @@ def share(value: Decimal | None) -> str:
     return (text[:-2] if text.endswith(".0") else text) + "%"
 
 
-def _open(width: int, height: int, title: str) -> str:
+def _open(width: int, height: int, title: str, *, links: bool = False) -> str:
     """The chart fills its card's width but is never drawn larger than its own size (scaled up, its labels would
-    grow with it)."""
+    grow with it). A chart with links is a group (an image's content cannot be focused)."""
+    role = "group" if links else "img"
     return (
-        f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" width="100%"'
+        f'<svg class="chart" role="{role}" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" width="100%"'
         f' style="max-width: {width}px" xmlns="http://www.w3.org/2000/svg" font-family="sans-serif">'
         f"<title>{escape(title)}</title>"
     )
@@ -62,7 +63,7 @@ def target_bars(
     scale = scale or Decimal(1)
     label_w, bar_w, row_h, top = 190, 380, 28, 28
     height = top + row_h * max(len(rows), 1) + 30
-    out = [_open(label_w + bar_w + 70, height, title)]
+    out = [_open(label_w + bar_w + 70, height, title, links=bool(href))]
     for i, (label, value) in enumerate(rows):
         y = top + i * row_h
         w = 0 if value is None else float(min(value / scale, Decimal(1))) * bar_w
