@@ -89,20 +89,20 @@ def target_bars(
     return "".join(out)
 
 
-def _nice(top: int) -> int:
-    """The axis maximum: the smallest 1, 2 or 5 × 10^k at or above ``top`` (at least 4, so ticks are whole)."""
+def _axis(top: int) -> int:
+    """The axis maximum: four equal ticks of 1, 2 or 5 × 10^k each, at or above ``top`` (at least 4)."""
     step = 1
     while True:
         for m in (1, 2, 5):
-            if m * step >= max(top, 4):
-                return m * step
+            if 4 * m * step >= top:
+                return 4 * m * step
         step *= 10
 
 
 def trend(months: list[MonthSummary], *, title: str) -> str:
     """Twelve months: results checked and published (columns with their values), the on-time share below each
     month, a scale on the left."""
-    axis = _nice(max([0, *[m.results for m in months], *[m.published for m in months]]))
+    axis = _axis(max([0, *[m.results for m in months], *[m.published for m in months]]))
     left, group, chart_h, top = 48, 64, 180, 34
     width = left + group * 12 + 10
     base = top + chart_h
