@@ -62,10 +62,12 @@ class SearchRow(msgspec.Struct, frozen=True):
 
 
 class SearchAnswer(msgspec.Struct, frozen=True):
-    """``GET /api/public/results``: the normalised query and its page of results (newest first)."""
+    """``GET /api/public/results``: the normalised query and its page of results (newest first); ``more``: a next
+    page exists (only answered when a filter or a page is given)."""
 
     q: str
     results: list[SearchRow]
+    more: bool = False
 
 
 class ListRow(msgspec.Struct, frozen=True):
@@ -109,3 +111,104 @@ class CalendarView(msgspec.Struct):
     loaded_at: dt.datetime | None
     holidays: list[dt.date]
     workdays: list[dt.date]
+
+
+# The result categories of the national platform (the public vocabulary; inspection records them, the public filters
+# by them; tests/inspection/test_public_site.py keeps the two lists equal).
+RESULT_CATEGORIES = (
+    "未发现问题",
+    "发现问题已责令改正",
+    "发现问题待后续处理",
+    "未按规定公示应当公示的信息",
+    "公示信息隐瞒真实情况弄虚作假",
+    "通过登记的住所（经营场所）无法联系",
+    "不配合检查情节严重",
+    "未发现开展本次抽查涉及的经营活动",
+    "已关闭停业或正在组织清算",
+    "已注销",
+    "违反其他部门相关规定",
+)
+
+
+class DepartmentOption(msgspec.Struct, frozen=True):
+    """A department that has published results (the department filter)."""
+
+    code: str
+    name: str
+
+
+class PublishedDay(msgspec.Struct, frozen=True):
+    """Published records of a department by check day and publication day (``repository_public.published_days``)."""
+
+    code: str
+    name: str
+    check_date: dt.date
+    published_on: dt.date
+    back_entry: bool
+    n: int
+
+
+class DepartmentStats(msgspec.Struct, frozen=True):
+    """A department's year on the public site (only what is public: the draw register and published records).
+
+    ``drawn``: enterprises drawn by its draws of the year; ``checked``: published records whose check was in the year;
+    ``published``: records published in the year; ``on_time``: of those (back-entered records aside), published within
+    20 working days of the check; ``on_time_of``: how many were judged."""
+
+    code: str
+    name: str
+    draws: int
+    drawn: int
+    checked: int
+    published: int
+    on_time: int
+    on_time_of: int
+    back_entry: int
+
+
+class PublicStatistics(msgspec.Struct, frozen=True):
+    """``GET /api/public/statistics``: a year's statistics per department, and the county's totals."""
+
+    year: int
+    departments: list[DepartmentStats]
+    total: DepartmentStats
+
+
+class DrawnCheck(msgspec.Struct, frozen=True):
+    """A draw that drew the enterprise (public draw register)."""
+
+    draw_id: uuid.UUID
+    task_id: uuid.UUID
+    department_name: str
+    plan_number: str
+    plan_name: str
+    task_number: str
+    task_name: str
+    drawn_at: dt.datetime
+    departments: list[str]
+    enterprise_name: str | None
+
+
+class EnterpriseView(msgspec.Struct, frozen=True):
+    """``GET /api/public/enterprises/{uscc}``: every published check of the enterprise, across departments, and the
+    draws that drew it whose results are not published yet (已抽中，检查中)."""
+
+    uscc: str
+    name: str
+    published: list[ListRow]
+    in_progress: list[DrawnCheck]
+
+
+class TaskDraw(msgspec.Struct, frozen=True):
+    """A task's current public draw (for a task page before any result is published)."""
+
+    draw_id: uuid.UUID
+    task_id: uuid.UUID
+    department_name: str
+    plan_number: str
+    plan_name: str
+    task_number: str
+    task_name: str
+    status: str
+    drawn_at: dt.datetime | None
+    selected_count: int | None

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disclosure import export, public_search, search
+from services.disclosure import export, public_search, public_stats, public_views, search
 from services.disclosure import repository as repo
 from services.disclosure.schemas import PublicRecord, RecordRow
 from shared.context import Ctx
@@ -59,3 +59,5 @@ _CLEAR_ON_COMMIT = "disclosure.clear_public_cache"
 def _published(sync_session: Any) -> None:
     sync_session.info.pop(_CLEAR_ON_COMMIT, None)
     public_search.clear_cache()
+    public_stats.clear_cache()
+    public_views.clear_cache()

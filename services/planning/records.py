@@ -18,7 +18,7 @@ from services.planning import repository as repo
 from services.planning import service, teams
 from services.planning import teams_repository as trepo
 from services.planning.rows import DrawRow, InspectorRow, ItemRow, JointMemberInspector, NewPlan, TaskRow
-from services.planning.schemas import AdjustmentOut, JointMemberOut, TaskStatus
+from services.planning.schemas import AdjustmentOut, DrawnObject, JointMemberOut, TaskStatus
 from shared.context import Ctx
 
 __all__ = [
@@ -100,6 +100,12 @@ async def selected_by_stratum(ctx: Ctx, draw_id: uuid.UUID) -> dict[str, list[st
     for row in await drepo.selected_objects(ctx.session, draw_id):
         selected.setdefault(row.stratum, []).append(row.uscc)
     return selected
+
+
+async def drawn_objects(session: AsyncSession, draw_id: uuid.UUID) -> list[DrawnObject]:
+    """The drawn enterprises of a draw in rank order, with the registry row the scope may read (the county overseer:
+    the drawing department's): reporting's drill-down from a task to its enterprises."""
+    return await drepo.selected_objects(session, draw_id)
 
 
 async def active_inspectors(ctx: Ctx) -> list[InspectorRow]:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.reporting import charts
 from services.reporting import dashboard_repository as repo
 from services.reporting.dashboard_schemas import (
     Dashboard,
@@ -37,7 +38,8 @@ def rate(part: int, whole: int) -> Decimal | None:
 
 
 def pct(value: Decimal | None) -> str:
-    return "—" if value is None else f"{(value * 100).quantize(Decimal('0.1'))}%"
+    """A share as people read it: ``5%``, ``4.8%`` (one decimal at most), ``—`` when there is nothing to judge."""
+    return charts.share(value)
 
 
 class _Sums:

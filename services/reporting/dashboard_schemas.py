@@ -221,3 +221,85 @@ class OversightPlan(msgspec.Struct):
     department: str
     participants: list[PlanParticipant]
     tasks: list[PlanTaskProgress]
+
+
+# ---- the drill-down: a department, its plans, a task and its enterprises (GET /api/oversight/departments/…) ------
+
+
+class DepartmentPlan(msgspec.Struct):
+    """A plan of the year the department leads or takes part in, with its progress."""
+
+    id: uuid.UUID
+    number: str
+    name: str
+    kind: str
+    status: str
+    back_entry: bool
+    role: str  # 本部门, 牵头 or 参与
+    department: str
+    tasks: int
+    drawn: int
+    checked: int
+    published: int
+
+
+class OversightDepartment(msgspec.Struct):
+    """A department's year as the overseer drills down to it: its figures against the targets, its plans, its
+    overdue results."""
+
+    year: int
+    today: str
+    department: DepartmentView
+    plans: list[DepartmentPlan]
+    overdue: list[OverdueResult]
+
+
+class TaskHead(msgspec.Struct):
+    id: uuid.UUID
+    number: str
+    name: str
+    status: str
+    start_month: dt.date
+    end_month: dt.date
+    plan_id: uuid.UUID
+    plan_number: str
+    plan_name: str
+    plan_year: int
+    kind: str
+    department: str
+    department_code: str
+    draw_id: uuid.UUID | None
+    eligible: int | None
+    drawn: int | None
+
+
+class TaskResultRow(msgspec.Struct):
+    uscc: str
+    department: str
+    status: str
+    check_date: dt.date | None
+    due_on: dt.date
+    result_id: uuid.UUID
+
+
+class TaskEnterprise(msgspec.Struct):
+    """A drawn enterprise of the task with where its check stands (未录入 before any entry)."""
+
+    rank: int
+    stratum: str
+    uscc: str
+    name: str
+    status: str
+    check_date: dt.date | None
+    due_on: dt.date | None
+    overdue: bool
+    departments: list[str]
+    public_id: uuid.UUID | None
+
+
+class OversightTask(msgspec.Struct):
+    """A task read-only with every drawn enterprise and its progress: the end of the drill-down."""
+
+    task: TaskHead
+    enterprises: list[TaskEnterprise]
+    counts: dict[str, int]  # enterprises per status

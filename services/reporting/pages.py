@@ -1,10 +1,10 @@
-"""Pages of reports (department) and the oversight dashboard (county overseer, or a department's own view)."""
+"""Pages of reports (department); the oversight dashboard's pages are ``oversight_pages`` (``oversight_router`` is
+re-exported here for the composition root)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -12,15 +12,16 @@ from litestar.di import Provide
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import charts, extension, service, xlsx
-from services.reporting.routes import dashboard_view, dashboard_view_guard, download, monthly_filename
+from services.reporting import service, xlsx
+from services.reporting.oversight_pages import oversight_router
+from services.reporting.routes import download, monthly_filename
 from services.reporting.schemas import MonthlyFields
 from shared.context import WRITERS, Ctx
 from shared.errors import DomainError
 from shared.web.forms import to_struct
 from shared.web.guards import provide_ctx, provide_db_session, requires_department, requires_login
 from shared.web.pages import page_context
-from shared.web.params import AnnexNumber, IdList, MonthNumber, OptionalYear, QueryText, YearNumber
+from shared.web.params import AnnexNumber, IdList, MonthNumber, OptionalYear, YearNumber
 
 
 async def _render(
@@ -136,79 +137,4 @@ router = Router(
 )
 
 
-@get("/oversight")
-async def oversight_page(
-    request: Request[Any, Any, Any], db: AsyncSession, year: OptionalYear = None, department: QueryText = None
-) -> Template:
-    view = await dashboard_view(request, db, year)
-    shown = [d for d in view.departments if department in (None, "", d.code)]
-    share_chart = charts.target_bars(
-        [(d.short_name, d.registry_share) for d in shown],
-        service.REGISTRY_TARGET,
-        title="年度抽查企业占比（目标≥5%）",
-        href=[f"/oversight?year={view.year}&department={d.code}" for d in shown],
-    )
-    disclosure_chart = charts.target_bars(
-        [(d.short_name, d.disclosure_rate) for d in shown],
-        Decimal(1),
-        title="抽查结果公示率（目标100%）",
-        scale=Decimal(1),
-    )
-    joint = [
-        (f"{d.short_name} {t.plan_number}/{t.task_number}", t.share) for d in shown for t in d.joint_tasks
-    ]
-    joint_chart = (
-        charts.target_bars(joint, service.JOINT_TARGET, title="部门联合抽查比例（目标≥10%）") if joint else ""
-    )
-    month_charts = {
-        d.code: charts.monthly_columns(d.months, title=f"{d.short_name} 按月检查与公示") for d in shown
-    }
-    base = await page_context(request)
-    return Template(
-        "reporting/oversight.html",
-        context={
-            **base,
-            "v": view,
-            "shown": shown,
-            "selected": department,
-            "share_chart": share_chart,
-            "disclosure_chart": disclosure_chart,
-            "joint_chart": joint_chart,
-            "month_charts": month_charts,
-            "pct": service.pct,
-            "extra_blocks": await extension.oversight_blocks(request, db, view.year),
-        },
-    )
-
-
-@get("/oversight/reports/{report_id:uuid}")
-async def stored_report_page(
-    request: Request[Any, Any, Any], db: AsyncSession, report_id: uuid.UUID
-) -> Template:
-    await dashboard_view_guard(request)
-    base = await page_context(request)
-    return Template(
-        "reporting/monthly.html",
-        context={**base, "can_write": False, "r": await service.stored_report(db, report_id)},
-    )
-
-
-@get("/oversight/plans/{plan_id:uuid}")
-async def oversight_plan_page(
-    request: Request[Any, Any, Any], db: AsyncSession, plan_id: uuid.UUID
-) -> Template:
-    """A plan read-only with its tasks' progress (the dashboard's drill-down)."""
-    await dashboard_view_guard(request)
-    base = await page_context(request)
-    return Template(
-        "reporting/oversight_plan.html",
-        context={**base, "p": await service.oversight_plan(db, plan_id), "pct": service.pct},
-    )
-
-
-oversight_router = Router(
-    path="/",
-    route_handlers=[oversight_page, stored_report_page, oversight_plan_page],
-    guards=[requires_login],
-    dependencies={"db": Provide(provide_db_session)},
-)
+__all__ = ["oversight_router", "router"]

@@ -14,10 +14,10 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reporting import service, xlsx
-from services.reporting.dashboard_schemas import Dashboard, OversightPlan
+from services.reporting import drilldown, service, xlsx
+from services.reporting.dashboard_schemas import Dashboard, OversightDepartment, OversightPlan, OversightTask
 from services.reporting.schemas import ImplementedTask, MonthlyFields, MonthlyReport, TaskReport
-from shared.context import Ctx
+from shared.context import Ctx, Department, Principal
 from shared.errors import Forbidden
 from shared.web.guards import (
     active_department,
@@ -28,7 +28,7 @@ from shared.web.guards import (
     requires_login,
 )
 from shared.web.openapi import file_response
-from shared.web.params import AnnexNumber, IdList, MonthNumber, OptionalYear, YearNumber
+from shared.web.params import AnnexNumber, IdList, MonthNumber, OptionalYear, PathId, YearNumber
 
 
 def download(body: bytes, filename: str, media_type: str = xlsx.MEDIA_TYPE) -> Response[bytes]:
@@ -123,13 +123,26 @@ router = Router(
 )
 
 
-async def dashboard_view(request: Request[Any, Any, Any], db: AsyncSession, year: OptionalYear) -> Dashboard:
-    """The overseer's county view, or the active department's own view; nobody else sees anything."""
+async def dashboard_scope(request: Request[Any, Any, Any]) -> tuple[Principal, Department | None]:
+    """The overseer (county view, no department) or the active department; nobody else sees anything."""
     principal = current_principal(request)
     department = await active_department(principal, request.app.state.departments)
     if department is None and not principal.is_overseer:
         raise Forbidden("请先选择部门（X-Department）", field="X-Department")
+    return principal, department
+
+
+async def dashboard_view(request: Request[Any, Any, Any], db: AsyncSession, year: OptionalYear) -> Dashboard:
+    """The overseer's county view, or the active department's own view; nobody else sees anything."""
+    principal, department = await dashboard_scope(request)
     return await service.dashboard(db, principal, department, year or dt.date.today().year)
+
+
+async def department_view(
+    request: Request[Any, Any, Any], db: AsyncSession, code: str, year: int | None
+) -> OversightDepartment:
+    principal, department = await dashboard_scope(request)
+    return await drilldown.department(db, principal, department, code, year or dt.date.today().year)
 
 
 @get("/api/oversight/dashboard")
@@ -159,15 +172,36 @@ async def oversight_plan_api(
 
 
 async def dashboard_view_guard(request: Request[Any, Any, Any]) -> None:
-    principal = current_principal(request)
-    department = await active_department(principal, request.app.state.departments)
-    if department is None and not principal.is_overseer:
-        raise Forbidden("请先选择部门（X-Department）", field="X-Department")
+    await dashboard_scope(request)
+
+
+@get("/api/oversight/departments/{code:str}")
+async def oversight_department_api(
+    request: Request[Any, Any, Any], db: AsyncSession, code: PathId, year: OptionalYear = None
+) -> OversightDepartment:
+    """The drill-down to a department: its figures against the targets, its plans of the year, its overdue results
+    (the overseer: any department of its county; a department: itself)."""
+    return await department_view(request, db, code, year)
+
+
+@get("/api/oversight/tasks/{task_id:uuid}")
+async def oversight_task_api(
+    request: Request[Any, Any, Any], db: AsyncSession, task_id: uuid.UUID
+) -> OversightTask:
+    """The drill-down to a task: every drawn enterprise and where its check stands."""
+    await dashboard_scope(request)
+    return await drilldown.task(db, task_id)
 
 
 oversight_router = Router(
     path="/",
-    route_handlers=[dashboard_api, stored_report_api, oversight_plan_api],
+    route_handlers=[
+        dashboard_api,
+        stored_report_api,
+        oversight_plan_api,
+        oversight_department_api,
+        oversight_task_api,
+    ],
     guards=[requires_login],
     dependencies={"db": Provide(provide_db_session)},
     tags=["reporting"],

@@ -12,6 +12,7 @@ QueryText = Annotated[str | None, Parameter(max_length=100, description="检索�
 PathId = Annotated[str, Parameter(max_length=64, description="编号")]
 PathUscc = Annotated[str, Parameter(max_length=40, description="统一社会信用代码")]
 PageNumber = Annotated[int, Parameter(ge=1, le=100_000, description="页码")]
+OptionalPage = Annotated[int | None, Parameter(ge=1, le=100_000, description="页码")]
 PageSize = Annotated[int, Parameter(ge=1, le=500, description="每页条数")]
 YearNumber = Annotated[int, Parameter(ge=2000, le=2100, description="年度")]
 OptionalYear = Annotated[int | None, Parameter(ge=2000, le=2100, description="年度")]

@@ -1,5 +1,5 @@
 """In the browser: a planner fills, saves and submits the monthly report and downloads it; the county overseer opens
-the dashboard (server-rendered SVG charts, drill-down to a department) and has no way to write."""
+the dashboard (server-rendered SVG charts, drill-down to a department's own page) and has no way to write."""
 
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ def test_monthly_report_and_county_dashboard(page: Page, app_server: AppServer) 
     assert page.locator("#dashboard tbody tr").count() >= 3  # other tests may add departments to the county
     assert page.locator("svg.chart").count() >= 2
     assert page.locator("script").count() == 0
-    page.click("#dashboard a:has-text('县应急管理局')")
-    expect(page.locator("#dashboard tbody tr")).to_have_count(1)
+    page.click("#dashboard a:has-text('宁晋县应急管理局')")
+    expect(page.locator("#department-name")).to_contain_text("宁晋县应急管理局")
     expect(page.locator("#nav-reports")).to_have_count(0)
     # No form anywhere on the overseer's dashboard writes anything (only the logout form posts).
     assert [f.get_attribute("action") for f in page.locator("form[method=post]").all()] == ["/logout"]

@@ -92,8 +92,10 @@ def test_public_answers_are_cacheable(http: httpx.Client) -> None:
     assert http.get("/api/public/results", params={"q": "x" * 61}).status_code == 422
     for bad in ("\x00应急", "应急\x1b"):  # control characters: refused, not a database error
         assert http.get("/api/public/results", params={"q": bad}).status_code == 422
-    # Bytes that are not UTF-8 (here half a surrogate pair) arrive as replacement characters: an empty answer.
-    assert http.get("/api/public/results?q=%ED%A0%80").json()["results"] == []
+    # Bytes that are not UTF-8 (here half a surrogate pair) are refused at the boundary, in Chinese.
+    odd = http.get("/api/public/results?q=%ED%A0%80")
+    assert odd.status_code == 422 and odd.json()["error"]["field"] == "q", odd.text
+    assert "UTF-8" in odd.json()["error"]["message"]
 
 
 async def test_limiter_counts_across_processes(redis_service: RedisHandle) -> None:
