@@ -36,6 +36,8 @@ async def home(request: Request[Any, Any, Any], db: AsyncSession) -> Template | 
     department = context.get("active_department")
     if user is not None and department is None and user.is_overseer:
         return Redirect("/oversight")  # the overseer's home is the county dashboard
+    if user is not None and department is not None and user.roles and user.roles <= {"inspector"}:
+        return Redirect("/field")  # an inspector's home is the field app: my enterprises, most urgent first
     if user is not None and department is not None:
         ctx = Ctx(session=db, principal=user, department=department)
         context["panels"] = await todos.panels(ctx)

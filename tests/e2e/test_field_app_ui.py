@@ -73,6 +73,7 @@ def test_a_day_of_field_work(
 ) -> None:
     task = matched_task_with_inspector(as_user, db_urls)
     login(phone, app_server.url, INSPECTOR)
+    assert phone.url.rstrip("/").endswith("/field")  # an inspector lands on the field app
     phone.goto(f"{app_server.url}/field")
     link = phone.locator(f"#todo .entry-link[href='/field/entry/{task['task_id']}/{task['uscc']}']")
     expect(link).to_be_visible()
