@@ -55,8 +55,10 @@ async def _review_page(
 
 
 @get("/review/{result_id:uuid}")
-async def review_page(request: Request[Any, Any, Any], ctx: Ctx, result_id: uuid.UUID) -> Template:
-    return await _review_page(request, ctx, result_id)
+async def review_page(
+    request: Request[Any, Any, Any], ctx: Ctx, result_id: uuid.UUID, done: QueryText = None
+) -> Template:
+    return await _review_page(request, ctx, result_id, done=done)
 
 
 async def _next(ctx: Ctx, done: str) -> Redirect:

@@ -73,6 +73,8 @@ def _check_value(value: str, *, lines: bool = False) -> str | None:
     code = control_character(value, lines=lines)
     if code is not None:
         return _control_reason(code)
+    if not lines and "\ufffd" in value:  # a query or path whose bytes are not UTF-8 (decoded as replacements)
+        return "含有无法识别的字符（编码不是 UTF-8），请重新输入"
     if not lines and len(value) > MAX_PARAMETER_LENGTH:
         return f"长度不能超过 {MAX_PARAMETER_LENGTH} 个字符"
     return None
@@ -123,6 +125,11 @@ def boundary_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != ScopeType.HTTP:  # a str enum: equal to "http"
             await app(scope, receive, send)
             return
+        raw_query: bytes = scope.get("query_string", b"")
+        if b"=&" in raw_query + b"&":
+            # An empty box of a GET form ("?year=&category=") means "not given", as in forms sent by POST: drop it,
+            # so that an optional number is not refused for being "".
+            scope["query_string"] = b"&".join(p for p in raw_query.split(b"&") if p and not p.endswith(b"="))
         problem = _check_url(scope)
         if problem is not None:
             raise _refuse(*problem)

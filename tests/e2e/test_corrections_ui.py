@@ -28,7 +28,7 @@ def test_planner_corrects_then_cancels(page: Page, app_server: AppServer, as_use
     expect(page.locator("#scope_note")).to_have_value("2023年直接监管危化企业（更正）")
     page.fill("#reason", "对象范围说明有误")
     page.click("#create-task")
-    expect(page.locator("#task-status")).to_have_text("草稿")
+    expect(page.locator("#task-status")).to_have_text("待公告抽取")  # back to draft under the published plan
 
     page.goto(f"{app_server.url}/plans/{plan['id']}")
     page.click("text=撤销整个计划")

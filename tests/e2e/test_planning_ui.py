@@ -145,8 +145,8 @@ def test_inspector_sees_assignments_on_a_phone(
     db_urls: dict[str, str],
 ) -> None:
     task = matched_task_with_inspector(as_user, db_urls)  # 张伟 is on the team of task["uscc"]
-    login(phone, app_server.url, INSPECTOR)
-    phone.click("text=我的检查任务")
+    login(phone, app_server.url, INSPECTOR)  # lands on the field app; the office list of assignments remains
+    phone.goto(app_server.url + "/my/assignments")
     expect(phone.locator("h1")).to_have_text("我的检查任务")
     link = phone.locator(f"#assignments .entry-link[href='/results/entry/{task['task_id']}/{task['uscc']}']")
     expect(link).to_have_text(task["name"])

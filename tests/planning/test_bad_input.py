@@ -160,3 +160,10 @@ def test_framework_errors_answer_in_chinese(as_user: Any, http: httpx.Client, pl
     error = _refused(huge, None, status=413)
     assert "MB" in error["message"]
     assert _refused(http.get(f"/api/plans/{'x' * 10}", headers=planner.headers()), None, status=404)
+
+
+def test_empty_boxes_of_get_forms_mean_not_given(as_user: Any, http: httpx.Client) -> None:
+    """A GET form sends its empty boxes ("?year=&category="): an optional number left empty is not an error."""
+    assert as_user("yjj-planner").get("/api/plans", params={"year": ""}).status_code == 200
+    page = http.get("/public", params={"q": "应急", "department": "", "year": "", "category": ""})
+    assert page.status_code == 200 and "填写有误" not in page.text

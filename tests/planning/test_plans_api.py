@@ -79,7 +79,7 @@ def test_seed_plan_2023001_runs_and_verifies(as_user: Any, http: httpx.Client) -
 
     page = http.get(f"/public/draws/{a['id']}")
     assert page.status_code == 200 and listed[0]["name"] in page.text and listed[0]["uscc"] in page.text
-    assert "信用风险A类 5%；信用风险B类 5%" in page.text  # the proof's 0.05, shown as the plan wrote it
+    assert "各风险等级均为 5%" in page.text  # the proof's 0.05 for each class, shown as people write it
     again = planner.post(f"/api/tasks/{task['id']}/draw", {"public_entropy": "1"})
     assert again.status_code == 409
     assert planner.post(f"/api/tasks/{task['id']}/announce", {}).status_code == 409
