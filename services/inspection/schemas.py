@@ -10,6 +10,7 @@ from enum import StrEnum
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from services.disclosure.schemas import RESULT_CATEGORIES
 from services.planning.schemas import TaskStatus
 from shared.audit import AuditEvent
 from shared.boundary import Input, Note, Reason, Summary, Text40, Text200
@@ -17,19 +18,7 @@ from shared.boundary import Input, Note, Reason, Summary, Text40, Text200
 OUTCOMES = ("符合", "不符合", "不涉及")
 SEVERITIES = ("重大隐患", "一般隐患")
 ACTIONS = ("无需后续处置", "责令改正并跟踪", "抄告相关部门", "移送办案机构", "移送司法机关")
-CATEGORIES = (
-    "未发现问题",
-    "发现问题已责令改正",
-    "发现问题待后续处理",
-    "未按规定公示应当公示的信息",
-    "公示信息隐瞒真实情况弄虚作假",
-    "通过登记的住所（经营场所）无法联系",
-    "不配合检查情节严重",
-    "未发现开展本次抽查涉及的经营活动",
-    "已关闭停业或正在组织清算",
-    "已注销",
-    "违反其他部门相关规定",
-)
+CATEGORIES = RESULT_CATEGORIES  # the national platform's vocabulary, as the public site filters by it
 # Categories that find no problem with the enterprise (the rest count as "finding problems" in the statistics).
 CLEAN_CATEGORIES = ("未发现问题", "未发现开展本次抽查涉及的经营活动", "已关闭停业或正在组织清算", "已注销")
 
