@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 import msgspec
 from litestar.enums import ScopeType
@@ -49,6 +49,23 @@ def _control_reason(code: str) -> str:
     return f"含有不允许的控制字符（{_NAMES.get(code, '控制字符')} {code}），请删除后重试"
 
 
+# What a query needs the full check for: an encoded C0/DEL/C1 control character, a raw control byte, an encoded
+# U+FFFD. Anything else is checked by decoding it once (non-UTF-8 bytes fail), which keeps the public search fast.
+_SUSPECT_QUERY = re.compile(
+    rb"%(?:[01][0-9a-fA-F]|7[fF])|%[cC]2%[89][0-9a-fA-F]|[\x00-\x1f\x7f]|%[eE][fF]%[bB][fF]%[bB][dD]"
+)
+
+
+def _query_is_plain(raw: bytes) -> bool:
+    if len(raw) > MAX_PARAMETER_LENGTH or _SUSPECT_QUERY.search(raw):
+        return False
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _check_url(scope: Scope) -> tuple[str, str] | None:
     path: str = scope.get("path", "")
     code = control_character(path)
@@ -59,6 +76,8 @@ def _check_url(scope: Scope) -> tuple[str, str] | None:
                 return name, _control_reason(code)
         return "路径", _control_reason(code)
     raw_query: bytes = scope.get("query_string", b"")
+    if raw_query and _query_is_plain(raw_query):
+        return None
     if raw_query:
         for name, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True, encoding="utf-8"):
             problem = _check_value(value)

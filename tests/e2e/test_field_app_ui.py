@@ -222,6 +222,7 @@ def test_offline_draft_survives_reload_and_closed_tab_then_syncs(
         # Installed: the service worker controls the field pages and this page is kept on the phone.
         page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
         page.wait_for_function("caches.match(location.pathname).then(r => !!r)")
+        page.wait_for_load_state("networkidle")  # the page's own copy for offline use is written by then
         points = page.locator(".point").evaluate_all("els => els.map(e => e.dataset.point)")
 
         context.set_offline(True)

@@ -287,12 +287,30 @@ def test_concurrent_first_entries_neither_deadlock_nor_duplicate(
     from tests.inspection.conftest import ZHANG_WEI
 
     zhang = str(admin_fetch(db_urls, "SELECT id FROM inspectors WHERE user_id = $1", ZHANG_WEI)[0]["id"])
-    second = task["other_usccs"][0]
-    adjusted = as_user("yjj-planner").post(
-        f"/api/tasks/{task['task_id']}/teams/adjust",
-        {"uscc": second, "slot": 0, "inspector_id": zhang, "reason": "测试：同时录入两家企业的检查结果"},
-    )
-    assert adjusted.status_code in (200, 409), adjusted.text  # 409: he already was on that team
+    planner = as_user("yjj-planner")
+
+    def on_team(uscc: str) -> bool:
+        teams = planner.get(f"/api/tasks/{task['task_id']}/teams").json()["teams"]
+        return any(t["uscc"] == uscc and zhang in {m["inspector_id"] for m in t["members"]} for t in teams)
+
+    # A second enterprise 张伟 may join: the matching rules (回避 of the last inspector, the slot's section) refuse
+    # some of them with 409, and then he is not on that team.
+    second = None
+    for candidate in task["other_usccs"]:
+        adjusted = planner.post(
+            f"/api/tasks/{task['task_id']}/teams/adjust",
+            {
+                "uscc": candidate,
+                "slot": 0,
+                "inspector_id": zhang,
+                "reason": "测试：同时录入两家企业的检查结果",
+            },
+        )
+        assert adjusted.status_code in (200, 409), adjusted.text
+        if on_team(candidate):
+            second = candidate
+            break
+    assert second is not None, "张伟 may join none of the other drawn enterprises"
     inspector = as_user(INSPECTOR)
     inspector.headers()  # fetch the token once, outside the threads
     points = _entry(as_user, task)["points"]

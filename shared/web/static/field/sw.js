@@ -5,7 +5,7 @@
    icons: kept at install. Photos already uploaded: kept once seen. Nothing is ever sent from here: saving stays
    the page's business, so the server remains the source of truth. */
 'use strict';
-var VERSION = 'v1';
+var VERSION = 'v2';
 var ASSETS = 'spotcheck-field-assets-' + VERSION;
 var PAGES = 'spotcheck-field-pages';
 var PHOTOS = 'spotcheck-field-photos';
@@ -55,7 +55,7 @@ self.addEventListener('fetch', function (event) {
   var path = url.pathname;
   if (request.mode === 'navigate' && (path === '/field' || path.indexOf('/field/') === 0)) {
     event.respondWith(fromNetworkKeeping(request, PAGES, path).catch(function () {
-      return caches.match(path, { ignoreSearch: true }).then(function (kept) {
+      return caches.match(path, { ignoreSearch: true, ignoreVary: true }).then(function (kept) {
         return kept || new Response(OFFLINE, { headers: { 'content-type': 'text/html; charset=utf-8' } });
       });
     }));
