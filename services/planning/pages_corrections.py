@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from litestar import Request, Router, get, post
@@ -19,6 +20,11 @@ from shared.errors import DomainError
 from shared.web.fielderrors import convert, error_of
 from shared.web.forms import to_struct
 from shared.web.guards import provide_ctx, provide_db_session, requires_login
+
+
+def _percent(stored: str) -> str:
+    """A stored ratio ("0.05") as the form shows it ("5%"), exactly: a correction saves back the same value."""
+    return format((Decimal(stored) * 100).normalize(), "f") + "%"
 
 
 def _form_values(task: Any) -> dict[str, Any]:
@@ -39,9 +45,9 @@ def _form_values(task: Any) -> dict[str, Any]:
         **scope,
     }
     if task.ratio_mode == "per_class":
-        values.update({f"class_{c}": f"{float(r) * 100:g}%" for c, r in task.ratios.items()})
+        values.update({f"class_{c}": _percent(r) for c, r in task.ratios.items()})
     else:
-        values["ratio"] = f"{float(next(iter(task.ratios.values()))) * 100:g}%"
+        values["ratio"] = _percent(next(iter(task.ratios.values())))
     return values
 
 
